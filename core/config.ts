@@ -1,0 +1,236 @@
+/**
+ * The one module that reads the environment. Every setting has its default here, is validated
+ * with zod, and is documented in the README's configuration table (keep them in step:
+ * `tests/config.test.ts` checks that every key below appears in the README).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { RecoError } from './errors.js';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** Defaults, as typed data, in one place. */
+export const DEFAULTS = {
+  NODE_ENV: 'development',
+  LOG_LEVEL: 'info',
+  LOG_FORMAT: 'auto',
+  DATA_DIR: './data',
+  CATALOG_PATH: '',
+  DEFAULT_LANG: 'en',
+  BOT_MODE: 'auto',
+  CONSOLE_USER: '',
+  // scoring
+  RECO_DEFAULT_COUNT: '5',
+  RECO_MAX_COUNT: '10',
+  RECO_W_PERSONA: '0.35',
+  RECO_W_FEEDBACK: '0.45',
+  RECO_W_TOPIC: '0.9',
+  RECO_W_FRESHNESS: '0.08',
+  RECO_W_POPULARITY: '0.07',
+  RECO_W_LEARNED: '0.4',
+  RECO_W_IMAGE: '0.3',
+  RECO_SHOWN_PENALTY: '0.25',
+  RECO_FRESHNESS_HALF_LIFE_HOURS: '72',
+  RECO_DEFAULT_EXPLORE: '1',
+  FEEDBACK_LIKE_EMOJIS: '👍,❤️,🔥,😍,⭐',
+  FEEDBACK_DISLIKE_EMOJIS: '👎,😡,💩,🙄',
+  MAX_MESSAGE_CHARS: '4000',
+  // store
+  REDIS_URL: '',
+  // encoders / models
+  MODELS_DIR: './models/weights',
+  TEXT_MODEL: 'paraphrase-multilingual-MiniLM-L12-v2',
+  IMAGE_MODEL: 'clip-vit-b32',
+  ENCODER: 'auto',
+  ORT_DEVICE: 'auto',
+  ORT_INTRA_OP_THREADS: '0',
+  ORT_GRAPH_OPTIMIZATION: 'all',
+  EMBED_BATCH_SIZE: '32',
+  // two-tower
+  TWO_TOWER_DIR: './data/two-tower',
+  RETRAIN_INTERVAL_HOURS: '24',
+  RETRAIN_MIN_NEW_FEEDBACK: '50',
+  // LLM
+  LLM_BASE_URL: '',
+  LLM_API_KEY: '',
+  LLM_MODEL: 'gpt-4o-mini',
+  LLM_TIMEOUT_MS: '8000',
+  LLM_MAX_RETRIES: '2',
+  LLM_REPLY_WAIT_MS: '2500',
+  LLM_DAILY_TOKENS_PER_USER: '20000',
+  LLM_DAILY_TOKENS_TOTAL: '1000000',
+  // Discord
+  DISCORD_TOKEN: '',
+  DISCORD_APPLICATION_ID: '',
+  DISCORD_GUILD_ID: '',
+  DISCORD_API_BASE: '',
+  DISCORD_MESSAGE_CONTENT: 'true',
+  // Telegram
+  TELEGRAM_TOKEN: '',
+  TELEGRAM_API_ROOT: '',
+  TELEGRAM_WEBHOOK_URL: '',
+  TELEGRAM_WEBHOOK_SECRET: '',
+  TELEGRAM_WEBHOOK_PORT: '8080',
+  DIGEST_DEFAULT_TIME: '08:00',
+  DIGEST_DEFAULT_TZ: 'Asia/Seoul',
+  DIGEST_SIZE: '6',
+  // scrapers
+  CHROMIUM_PATH: '/usr/bin/chromium',
+  SCRAPE_SOURCES: '',
+  SCRAPE_INTERVAL_MINUTES: '60',
+  SCRAPE_CONCURRENCY: '4',
+  SCRAPE_PER_DOMAIN: '1',
+  SCRAPE_DELAY_MS: '1000',
+  SCRAPE_TIMEOUT_MS: '20000',
+  SCRAPE_ALLOW_PRIVATE: 'false',
+  ITEM_MAX_AGE_DAYS: '30',
+  THUMB_MAX_BYTES: '5000000',
+  THUMB_MAX_PIXELS: '40000000',
+} as const satisfies Record<string, string>;
+
+export type ConfigKey = keyof typeof DEFAULTS;
+/** Keys whose values are secrets: never logged, never shown. */
+export const SECRET_KEYS = ['DISCORD_TOKEN', 'TELEGRAM_TOKEN', 'LLM_API_KEY', 'TELEGRAM_WEBHOOK_SECRET', 'REDIS_URL'] as const satisfies readonly ConfigKey[];
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']),
+  DATA_DIR: z.string().min(1),
+  CATALOG_PATH: z.string(),
+  DEFAULT_LANG: z.enum(['ko', 'en']),
+  BOT_MODE: z.enum(['auto', 'console', 'discord', 'telegram', 'all']),
+  CONSOLE_USER: z.string(),
+  RECO_DEFAULT_COUNT: int(1, 20),
+  RECO_MAX_COUNT: int(1, 50),
+  RECO_W_PERSONA: num(0, 10),
+  RECO_W_FEEDBACK: num(0, 10),
+  RECO_W_TOPIC: num(0, 10),
+  RECO_W_FRESHNESS: num(0, 10),
+  RECO_W_POPULARITY: num(0, 10),
+  RECO_W_LEARNED: num(0, 10),
+  RECO_W_IMAGE: num(0, 1),
+  RECO_SHOWN_PENALTY: num(0, 10),
+  RECO_FRESHNESS_HALF_LIFE_HOURS: num(1, 24 * 365),
+  RECO_DEFAULT_EXPLORE: int(0, 3),
+  FEEDBACK_LIKE_EMOJIS: csv,
+  FEEDBACK_DISLIKE_EMOJIS: csv,
+  MAX_MESSAGE_CHARS: int(100, 100_000),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  MODELS_DIR: z.string().min(1),
+  TEXT_MODEL: z.string().min(1),
+  IMAGE_MODEL: z.string(),
+  ENCODER: z.enum(['auto', 'lexical', 'onnx']),
+  ORT_DEVICE: z.enum(['auto', 'cpu', 'cuda']),
+  ORT_INTRA_OP_THREADS: int(0, 256),
+  ORT_GRAPH_OPTIMIZATION: z.enum(['disabled', 'basic', 'extended', 'all']),
+  EMBED_BATCH_SIZE: int(1, 1024),
+  TWO_TOWER_DIR: z.string().min(1),
+  RETRAIN_INTERVAL_HOURS: num(0, 24 * 30),
+  RETRAIN_MIN_NEW_FEEDBACK: int(0, 1_000_000),
+  LLM_BASE_URL: optionalString.pipe(z.url().optional()),
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: z.string().min(1),
+  LLM_TIMEOUT_MS: int(100, 600_000),
+  LLM_MAX_RETRIES: int(0, 10),
+  LLM_REPLY_WAIT_MS: int(0, 60_000),
+  LLM_DAILY_TOKENS_PER_USER: int(0, 1e9),
+  LLM_DAILY_TOKENS_TOTAL: int(0, 1e12),
+  DISCORD_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: optionalString,
+  DISCORD_GUILD_ID: optionalString,
+  DISCORD_API_BASE: optionalString.pipe(z.url().optional()),
+  DISCORD_MESSAGE_CONTENT: bool,
+  TELEGRAM_TOKEN: optionalString,
+  TELEGRAM_API_ROOT: optionalString.pipe(z.url().optional()).transform((v) => v?.replace(/\/+$/, '')),
+  TELEGRAM_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
+  TELEGRAM_WEBHOOK_SECRET: optionalString,
+  TELEGRAM_WEBHOOK_PORT: int(1, 65535),
+  DIGEST_DEFAULT_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+  DIGEST_DEFAULT_TZ: z.string().refine(isTimeZone, 'an IANA time zone such as Asia/Seoul'),
+  DIGEST_SIZE: int(1, 20),
+  CHROMIUM_PATH: z.string().min(1),
+  SCRAPE_SOURCES: z.string(),
+  SCRAPE_INTERVAL_MINUTES: num(0, 24 * 60 * 7),
+  SCRAPE_CONCURRENCY: int(1, 64),
+  SCRAPE_PER_DOMAIN: int(1, 16),
+  SCRAPE_DELAY_MS: int(0, 60_000),
+  SCRAPE_TIMEOUT_MS: int(1000, 300_000),
+  SCRAPE_ALLOW_PRIVATE: bool,
+  ITEM_MAX_AGE_DAYS: num(0, 3650),
+  THUMB_MAX_BYTES: int(1000, 100_000_000),
+  THUMB_MAX_PIXELS: int(1000, 500_000_000),
+});
+
+export type Config = z.infer<typeof schema>;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** A `.env` file to read first (process env wins). Defaults to `./.env` when it exists; `false` to skip. */
+  dotenvPath?: string | false;
+}
+
+/**
+ * Reads and validates the configuration.
+ * @throws RecoError `CONFIG_INVALID` naming every bad variable (values of secrets are never echoed).
+ * @example
+ * const config = loadConfig();
+ * config.DATA_DIR; // './data'
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const path = options.dotenvPath === undefined ? '.env' : options.dotenvPath;
+  let fromFile: Record<string, string> = {};
+  if (path !== false && existsSync(path)) {
+    fromFile = parseDotenv(readFileSync(path));
+  }
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(DEFAULTS) as ConfigKey[]) {
+    raw[key] = env[key] ?? fromFile[key] ?? DEFAULTS[key];
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new RecoError('CONFIG_INVALID', `Invalid configuration — ${problems.join('; ')}`, {
+      details: { variables: parsed.error.issues.map((i) => i.path.join('.')) },
+    });
+  }
+  return parsed.data;
+}
+
+/** A config with defaults only (plus overrides), for tests and scripts. */
+export function defaultConfig(overrides: Partial<Record<ConfigKey, string>> = {}): Config {
+  return loadConfig({ env: overrides, dotenvPath: false });
+}
+
+/** The config with secrets replaced, safe to log. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const key of SECRET_KEYS) if (out[key] !== undefined) out[key] = '[redacted]';
+  return out;
+}
