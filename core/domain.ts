@@ -154,6 +154,12 @@ export interface Persona {
   recentTexts: { text: string; at: string }[];
   messageCount: number;
   updatedAt: string;
+  /** Preferences the LLM read from conversation (core/llm/persona-extract.ts); absent without an LLM. */
+  preferences?: { languages: Lang[]; formats: string[]; sources: string[]; updatedAt: string };
+  /** Terms the user removed in `/persona` (lower-cased): automatic extraction never adds them back. */
+  removedTerms?: string[];
+  /** Attribute keys the user set or cleared in `/persona`: automatic extraction never overwrites them. */
+  lockedAttributes?: string[];
 }
 
 /** The latest signal of one user on one item (the latest reaction wins). */
@@ -163,4 +169,33 @@ export interface FeedbackState {
   origin: FeedbackOrigin;
   emoji?: string;
   at: string;
+}
+
+/**
+ * Why an item was recommended: the real scoring evidence, and the only thing explanations
+ * (template or LLM) may state. Every string here is a fact an explanation can name.
+ */
+export interface Evidence {
+  itemId: string;
+  /** The item's own title (an explanation may name it). */
+  title: string;
+  category: Category;
+  source: string;
+  /** Liked items this one resembles most (cosine in the encoder space), strongest first, at most 2. */
+  likedSimilar: { itemId: string; title: string; similarity: number }[];
+  /** Persona interest terms this item matches. */
+  interests: string[];
+  /** Topic terms of the request this item matches. */
+  topicTerms: string[];
+  /** The category is one the user liked before. */
+  likedCategory: boolean;
+  /** Hours since publication. */
+  ageHours: number;
+  /** Among the most popular items of the catalog. */
+  popular: boolean;
+  /** Chosen by the diversity re-ranker rather than by score alone. */
+  exploration: boolean;
+  /** The score terms (for analysis, not for wording): persona, feedback, topic, freshness, popularity, learned, shown. */
+  components: Record<string, number>;
+  score: number;
 }

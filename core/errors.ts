@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   CATALOG_EMPTY: 'The catalog has no items. Run `npm run scrape` or restore the built-in catalog.',
   ENCODER_FAILED: 'An encoder failed. Check the model files (npm run models:pull) or use the lexical encoder.',
   MODEL_FILE_INVALID: 'A model file is missing, truncated or corrupt. Re-download it with `npm run models:pull`.',
+  DATASET_INVALID: 'A training/evaluation dataset file has a corrupt row (file and row are in the message). Fix or re-download it (`npm run data:pull`).',
   INPUT_INVALID: 'A user sent input that could not be parsed (nothing to do).',
   NOT_FOUND: 'A referenced object does not exist (nothing to do).',
   LLM_FAILED: 'The LLM call failed; templates were used. Check LLM_BASE_URL, LLM_API_KEY and LLM_MODEL.',

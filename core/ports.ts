@@ -89,10 +89,24 @@ export interface ChatMessage {
   content: string;
 }
 
+/** Tokens one chat call used, as the server reported them. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
 /** The chat model port. Implemented through LangChain (`infra/llm`). */
 export interface ChatModel {
   readonly id: string;
-  invoke(messages: ChatMessage[], options?: { signal?: AbortSignal; json?: boolean }): Promise<string>;
+  /**
+   * `json`: ask for a JSON object (OpenAI `response_format: json_object`); the caller still validates.
+   * `onUsage`: called with the server's token counts when it reports them (fed to the daily budgets).
+   */
+  invoke(
+    messages: ChatMessage[],
+    options?: { signal?: AbortSignal; json?: boolean; onUsage?: (usage: TokenUsage) => void },
+  ): Promise<string>;
 }
 
 // ---------------------------------------------------------------- runtime

@@ -1,0 +1,277 @@
+/**
+ * The live catalog: every recommendable item with its vectors in contiguous matrices, built once
+ * per catalog version and swapped atomically. Scoring reads a `CatalogIndex` snapshot, so a request
+ * in flight never sees half an update.
+ */
+import { createHash } from 'node:crypto';
+import type { Category, ContentItem } from '../domain.js';
+import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../ports.js';
+import { terms as termsOf } from '../text.js';
+import { bytesToVector, vectorToBytes } from '../vectors.js';
+
+export const NS_ITEMS = 'items';
+export const NS_META = 'meta';
+
+/** The text an encoder sees for an item. */
+export function itemText(item: ContentItem): string {
+  return [item.title, item.summary, ...(item.tags ?? [])].join(' \n');
+}
+
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+export interface CatalogIndex {
+  readonly version: string;
+  readonly items: readonly ContentItem[];
+  readonly rowOf: ReadonlyMap<string, number>;
+  readonly textEncoderId: string;
+  readonly textDim: number;
+  /** rows × textDim, L2-normalised. */
+  readonly text: Float32Array;
+  readonly imageEncoderId?: string;
+  readonly imageDim: number;
+  /** rows × imageDim (zero rows for items without an image vector). */
+  readonly image?: Float32Array;
+  readonly hasImage: Uint8Array;
+  readonly publishedMs: Float64Array;
+  /** Source popularity as a percentile in [0, 1] within the item's source. */
+  readonly sourcePopularity: Float32Array;
+  /** Inverted index: content term → rows containing it. */
+  readonly termRows: ReadonlyMap<string, Int32Array>;
+  /** Terms per row (title, summary, tags), for evidence. */
+  readonly rowTerms: readonly ReadonlySet<string>[];
+  readonly categories: readonly Category[];
+  readonly sources: readonly string[];
+}
+
+function percentiles(items: readonly ContentItem[]): Float32Array {
+  const out = new Float32Array(items.length);
+  const bySource = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    const list = bySource.get(it.source) ?? [];
+    list.push(i);
+    bySource.set(it.source, list);
+  });
+  const raw = (it: ContentItem) => {
+    const p = it.popularity;
+    if (p.rank !== undefined) return -p.rank;
+    return Math.log1p((p.views ?? 0) + 20 * (p.likes ?? 0) + 50 * (p.comments ?? 0) + 100 * (p.viewers ?? 0));
+  };
+  for (const rows of bySource.values()) {
+    const sorted = [...rows].sort((a, b) => raw(items[a]!) - raw(items[b]!));
+    sorted.forEach((row, k) => (out[row] = rows.length === 1 ? 0.5 : k / (rows.length - 1)));
+  }
+  return out;
+}
+
+export interface BuildIndexInput {
+  items: readonly ContentItem[];
+  textEncoderId: string;
+  textDim: number;
+  text: Float32Array;
+  imageEncoderId?: string;
+  imageDim?: number;
+  image?: Float32Array;
+  hasImage?: Uint8Array;
+}
+
+export function buildIndex(input: BuildIndexInput): CatalogIndex {
+  const { items } = input;
+  const rowOf = new Map<string, number>();
+  items.forEach((it, i) => rowOf.set(it.id, i));
+  const termLists = new Map<string, number[]>();
+  const rowTerms: Set<string>[] = [];
+  items.forEach((it, row) => {
+    const set = new Set(termsOf(itemText(it)));
+    rowTerms.push(set);
+    for (const t of set) {
+      const list = termLists.get(t) ?? [];
+      list.push(row);
+      termLists.set(t, list);
+    }
+  });
+  const termRows = new Map<string, Int32Array>();
+  for (const [t, rows] of termLists) termRows.set(t, Int32Array.from(rows));
+  const version = contentHash(`${input.textEncoderId}|${input.imageEncoderId ?? ''}|${items.map((i) => i.id).join(',')}`);
+  const base = {
+    version,
+    items,
+    rowOf,
+    textEncoderId: input.textEncoderId,
+    textDim: input.textDim,
+    text: input.text,
+    imageDim: input.imageDim ?? 0,
+    hasImage: input.hasImage ?? new Uint8Array(items.length),
+    publishedMs: Float64Array.from(items, (it) => Date.parse(it.publishedAt) || 0),
+    sourcePopularity: percentiles(items),
+    termRows,
+    rowTerms,
+    categories: [...new Set(items.map((i) => i.category))].sort(),
+    sources: [...new Set(items.map((i) => i.source))].sort(),
+  };
+  return input.image && input.imageEncoderId
+    ? { ...base, image: input.image, imageEncoderId: input.imageEncoderId }
+    : base;
+}
+
+export interface CatalogServiceOptions {
+  store: KeyValueStore;
+  text: TextEncoder;
+  image?: ImageEncoder;
+  /** Reads a thumbnail's bytes (a local path or a cached download); undefined when unavailable. */
+  loadImage?: (item: ContentItem) => Promise<Uint8Array | undefined>;
+  logger: Logger;
+}
+
+/**
+ * Holds the items (in the store) and the current index (in memory). `upsert` stores new items,
+ * embeds what is not cached and swaps in a new index; readers keep the snapshot they took.
+ */
+export class CatalogService {
+  private current: CatalogIndex | undefined;
+  private building: Promise<CatalogIndex> | undefined;
+  private readonly o: CatalogServiceOptions;
+
+  constructor(options: CatalogServiceOptions) {
+    this.o = options;
+  }
+
+  /** The current snapshot (build first with `refresh`). */
+  get index(): CatalogIndex {
+    if (!this.current) throw new Error('catalog index not built yet: call refresh() first');
+    return this.current;
+  }
+
+  get size(): number {
+    return this.current?.items.length ?? 0;
+  }
+
+  get textEncoder(): TextEncoder {
+    return this.o.text;
+  }
+
+  get imageEncoder(): ImageEncoder | undefined {
+    return this.o.image;
+  }
+
+  /** Loads every stored item. */
+  async loadItems(): Promise<ContentItem[]> {
+    const ids: string[] = [];
+    for await (const k of this.o.store.keys(NS_ITEMS)) ids.push(k);
+    ids.sort();
+    const values = await this.o.store.getMany<ContentItem>(NS_ITEMS, ids);
+    return values.filter((v): v is ContentItem => v !== undefined);
+  }
+
+  /** Stores items (by id, replacing) and rebuilds the index. Returns how many were new. */
+  async upsert(items: readonly ContentItem[]): Promise<number> {
+    let fresh = 0;
+    const existing = await this.o.store.getMany<ContentItem>(NS_ITEMS, items.map((i) => i.id));
+    for (let i = 0; i < items.length; i++) {
+      if (!existing[i]) fresh++;
+      await this.o.store.set(NS_ITEMS, items[i]!.id, items[i]);
+    }
+    await this.refresh();
+    return fresh;
+  }
+
+  /** Removes items (expiry) and rebuilds the index. */
+  async remove(ids: readonly string[]): Promise<void> {
+    for (const id of ids) await this.o.store.delete(NS_ITEMS, id);
+    await this.refresh();
+  }
+
+  /** Rebuilds the index from the store; concurrent calls share one build. */
+  async refresh(): Promise<CatalogIndex> {
+    if (this.building) return this.building.then(() => this.refresh());
+    this.building = this.build().finally(() => (this.building = undefined));
+    const idx = await this.building;
+    this.current = idx;
+    return idx;
+  }
+
+  private async build(): Promise<CatalogIndex> {
+    const items = await this.loadItems();
+    const { text, image } = this.o;
+    const texts = items.map(itemText);
+    const hashes = texts.map(contentHash);
+    const textMatrix = await this.embedCached(`vec:${text.id}`, text.dim, hashes, async (rows) =>
+      text.encode(rows.map((r) => texts[r]!)),
+    );
+    let imageMatrix: Float32Array | undefined;
+    let hasImage: Uint8Array | undefined;
+    if (image && this.o.loadImage) {
+      hasImage = new Uint8Array(items.length);
+      imageMatrix = new Float32Array(items.length * image.dim);
+      const ns = `vec:${image.id}`;
+      const keys = items.map((it) => (it.thumbnail ? contentHash(it.thumbnail) : ''));
+      const cached = await this.o.store.getMany<Uint8Array>(ns, keys.map((k) => k || '-'));
+      const missing: number[] = [];
+      cached.forEach((bytes, row) => {
+        if (!keys[row]) return;
+        if (bytes) {
+          imageMatrix!.set(bytesToVector(bytes), row * image.dim);
+          hasImage![row] = 1;
+        } else missing.push(row);
+      });
+      for (let start = 0; start < missing.length; start += 32) {
+        const batch = missing.slice(start, start + 32);
+        const loaded: { row: number; bytes: Uint8Array }[] = [];
+        for (const row of batch) {
+          const bytes = await this.o.loadImage(items[row]!).catch(() => undefined);
+          if (bytes) loaded.push({ row, bytes });
+        }
+        if (loaded.length === 0) continue;
+        try {
+          const vecs = await image.encode(loaded.map((l) => l.bytes));
+          for (let k = 0; k < loaded.length; k++) {
+            const v = vecs.subarray(k * image.dim, (k + 1) * image.dim);
+            imageMatrix.set(v, loaded[k]!.row * image.dim);
+            hasImage[loaded[k]!.row] = 1;
+            await this.o.store.set(ns, keys[loaded[k]!.row]!, vectorToBytes(v));
+          }
+        } catch (e) {
+          this.o.logger.warn({ err: e, rows: loaded.length }, 'image embedding failed for a batch; those items use text only');
+        }
+      }
+    }
+    const input: BuildIndexInput = { items, textEncoderId: text.id, textDim: text.dim, text: textMatrix };
+    if (image && imageMatrix && hasImage) {
+      input.imageEncoderId = image.id;
+      input.imageDim = image.dim;
+      input.image = imageMatrix;
+      input.hasImage = hasImage;
+    }
+    return buildIndex(input);
+  }
+
+  /** Fills a matrix from the vector cache, embedding (in batches) only rows whose hash is not cached. */
+  private async embedCached(
+    ns: string,
+    dim: number,
+    hashes: readonly string[],
+    embed: (rows: number[]) => Promise<Float32Array>,
+  ): Promise<Float32Array> {
+    const m = new Float32Array(hashes.length * dim);
+    const cached = await this.o.store.getMany<Uint8Array>(ns, hashes);
+    const missing: number[] = [];
+    cached.forEach((bytes, row) => {
+      const v = bytes ? bytesToVector(bytes) : undefined;
+      if (v && v.length === dim) m.set(v, row * dim);
+      else missing.push(row);
+    });
+    const batch = 256;
+    for (let start = 0; start < missing.length; start += batch) {
+      const rows = missing.slice(start, start + batch);
+      const vecs = await embed(rows);
+      for (let k = 0; k < rows.length; k++) {
+        const v = vecs.subarray(k * dim, (k + 1) * dim);
+        m.set(v, rows[k]! * dim);
+        await this.o.store.set(ns, hashes[rows[k]!]!, vectorToBytes(v));
+      }
+    }
+    if (missing.length > 0) this.o.logger.info({ embedded: missing.length, encoder: ns }, 'embedded catalog items');
+    return m;
+  }
+}

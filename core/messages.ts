@@ -1,0 +1,179 @@
+/**
+ * Every user-facing string, by identifier, in Korean and English (one table per language, kept in
+ * step by the type: a key missing in one language fails typechecking).
+ */
+import type { Category, Lang } from './domain.js';
+import type { ErrorCode } from './errors.js';
+
+const en = {
+  'error.generic': 'Sorry, something went wrong on my side. Please try again in a moment.',
+  'error.STORE_UNAVAILABLE': "Sorry, I can't reach my memory right now, so nothing was changed. Please try again shortly.",
+  'error.STORE_OPEN_FAILED': "Sorry, I can't reach my memory right now. Please try again later.",
+  'error.CATALOG_EMPTY': 'I have nothing to recommend yet — the catalog is empty.',
+  'error.CATALOG_CORRUPT': 'My catalog is damaged; an operator has been told.',
+  'error.INPUT_INVALID': "I couldn't understand that. Try /help.",
+  'error.NOT_FOUND': "I couldn't find that.",
+  'error.MISSING_PERMISSION': 'I am missing a permission here: {permission}. Please ask an admin to grant it.',
+  'error.INTERNAL': 'Sorry, something went wrong on my side. Please try again in a moment.',
+  'cmd.unknown': 'Unknown command "{command}". Try /help.',
+  'cmd.badArg': 'Invalid {arg}: {reason}',
+  'reco.header': 'Recommendations for you',
+  'reco.headerTopic': 'Recommendations for "{topic}"',
+  'reco.none': 'I found nothing new for that. Try another topic, or /explore 3 to widen the net.',
+  'reco.react': 'React with {like} or {dislike} to teach me.',
+  'react.liked': 'Noted: you like "{title}".',
+  'react.disliked': 'Noted: less like "{title}".',
+  'react.removed': 'Removed your reaction on "{title}".',
+  'react.duplicate': 'Already counted.',
+  'react.unknownItem': 'There is no item {n} in the last list. Use /recommend first.',
+  'react.unknownEmoji': 'I only count these: like {like} / dislike {dislike}.',
+  'react.notShown': 'That item was not shown to you.',
+  'persona.empty': "I don't know much about you yet. Tell me what you enjoy, or react to some recommendations.",
+  'persona.interests': 'You seem to be into: {list}.',
+  'persona.dislikes': "You'd rather not see: {list}.",
+  'persona.categories': 'Categories you like: {list}.',
+  'persona.avoidCategories': 'Categories you skip: {list}.',
+  'persona.feedback': 'You reacted to {likes} items with a like and {dislikes} with a dislike.',
+  'persona.explore': 'Exploration level: {level} ({name}).',
+  'persona.attributes': 'About you: {list}.',
+  'persona.removed': 'Removed "{term}" from your interests.',
+  'persona.notFound': '"{term}" is not in your persona.',
+  'forget.confirm': 'This deletes everything I know about you: persona, reactions and history. Are you sure?',
+  'forget.done': 'Done. I have forgotten everything about you.',
+  'forget.cancelled': 'Nothing was deleted.',
+  'explore.set': 'Exploration level set to {level} ({name}).',
+  'explore.current': 'Your exploration level is {level} ({name}). Use /explore 0-3 to change it.',
+  'explore.0': 'focused',
+  'explore.1': 'balanced',
+  'explore.2': 'curious',
+  'explore.3': 'adventurous',
+  'message.noted': 'Got it — I will keep that in mind.',
+  'message.notedTerms': 'Got it — noted: {list}.',
+  'message.notedDislikes': "Got it — I'll avoid: {list}.",
+  'status.title': 'DEEP-RECO status',
+  'help.text':
+    'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
+  'why.liked': "because you liked '{title}'",
+  'why.interests': 'you often talk about {terms}',
+  'why.topic': "it matches '{terms}'",
+  'why.category': 'you enjoy {category}',
+  'why.fresh': "it's fresh ({age})",
+  'why.popular': "it's popular right now",
+  'why.explore': "it's something different to explore",
+  'why.default': 'it is one of the best new items in {category}',
+  'why.join': ' and ',
+  'age.minutes': '{n} min ago',
+  'age.hours': '{n} h ago',
+  'age.days': '{n} days ago',
+} as const;
+
+type Key = keyof typeof en;
+
+const ko: Record<Key, string> = {
+  'error.generic': '죄송해요, 제 쪽에서 문제가 생겼어요. 잠시 후 다시 시도해 주세요.',
+  'error.STORE_UNAVAILABLE': '죄송해요, 지금 저장소에 연결할 수 없어 아무것도 바뀌지 않았어요. 잠시 후 다시 시도해 주세요.',
+  'error.STORE_OPEN_FAILED': '죄송해요, 지금 저장소에 연결할 수 없어요. 나중에 다시 시도해 주세요.',
+  'error.CATALOG_EMPTY': '아직 추천할 콘텐츠가 없어요. 카탈로그가 비어 있어요.',
+  'error.CATALOG_CORRUPT': '카탈로그가 손상되었어요. 운영자에게 알렸어요.',
+  'error.INPUT_INVALID': '이해하지 못했어요. /help 를 입력해 보세요.',
+  'error.NOT_FOUND': '찾을 수 없어요.',
+  'error.MISSING_PERMISSION': '이 채널에서 필요한 권한이 없어요: {permission}. 관리자에게 권한을 요청해 주세요.',
+  'error.INTERNAL': '죄송해요, 제 쪽에서 문제가 생겼어요. 잠시 후 다시 시도해 주세요.',
+  'cmd.unknown': '알 수 없는 명령어 "{command}"예요. /help 를 입력해 보세요.',
+  'cmd.badArg': '잘못된 {arg}: {reason}',
+  'reco.header': '추천 콘텐츠',
+  'reco.headerTopic': '"{topic}" 추천 콘텐츠',
+  'reco.none': '새로 추천할 게 없어요. 다른 주제를 입력하거나 /explore 3 으로 범위를 넓혀 보세요.',
+  'reco.react': '{like} 또는 {dislike} 로 반응해서 알려 주세요.',
+  'react.liked': '좋아요 반영: "{title}"',
+  'react.disliked': '덜 보여드릴게요: "{title}"',
+  'react.removed': '"{title}"에 대한 반응을 취소했어요.',
+  'react.duplicate': '이미 반영됐어요.',
+  'react.unknownItem': '마지막 목록에 {n}번 항목이 없어요. 먼저 /recommend 를 입력하세요.',
+  'react.unknownEmoji': '이 이모지만 반영해요: 좋아요 {like} / 싫어요 {dislike}',
+  'react.notShown': '보여드린 적 없는 항목이에요.',
+  'persona.empty': '아직 당신에 대해 아는 게 많지 않아요. 좋아하는 것을 말해 주거나 추천에 반응해 주세요.',
+  'persona.interests': '관심사: {list}',
+  'persona.dislikes': '보고 싶지 않은 것: {list}',
+  'persona.categories': '좋아하는 카테고리: {list}',
+  'persona.avoidCategories': '건너뛰는 카테고리: {list}',
+  'persona.feedback': '좋아요 {likes}개, 싫어요 {dislikes}개에 반응했어요.',
+  'persona.explore': '탐색 수준: {level} ({name})',
+  'persona.attributes': '당신에 대해: {list}',
+  'persona.removed': '관심사에서 "{term}"을(를) 지웠어요.',
+  'persona.notFound': '"{term}"은(는) 페르소나에 없어요.',
+  'forget.confirm': '페르소나, 반응, 기록 등 저에 대해 아는 모든 것을 삭제해요. 정말 삭제할까요?',
+  'forget.done': '완료했어요. 당신에 대한 모든 정보를 잊었어요.',
+  'forget.cancelled': '아무것도 삭제하지 않았어요.',
+  'explore.set': '탐색 수준을 {level}({name})(으)로 설정했어요.',
+  'explore.current': '현재 탐색 수준은 {level}({name})이에요. /explore 0-3 으로 바꿀 수 있어요.',
+  'explore.0': '집중',
+  'explore.1': '균형',
+  'explore.2': '호기심',
+  'explore.3': '모험',
+  'message.noted': '알겠어요, 기억해 둘게요.',
+  'message.notedTerms': '알겠어요, 기억할게요: {list}',
+  'message.notedDislikes': '알겠어요, 피할게요: {list}',
+  'status.title': 'DEEP-RECO 상태',
+  'help.text':
+    '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',
+  'why.liked': "'{title}'을(를) 좋아하셔서",
+  'why.interests': '{terms} 이야기를 자주 하셔서',
+  'why.topic': "'{terms}'와(과) 관련 있어서",
+  'why.category': '{category} 분야를 좋아하셔서',
+  'why.fresh': '새로 올라온 콘텐츠라서 ({age})',
+  'why.popular': '지금 인기 있는 콘텐츠라서',
+  'why.explore': '새로운 분야를 탐색해 보시라고',
+  'why.default': '{category} 분야의 새 인기 콘텐츠라서',
+  'why.join': ', ',
+  'age.minutes': '{n}분 전',
+  'age.hours': '{n}시간 전',
+  'age.days': '{n}일 전',
+};
+
+const tables: Record<Lang, Record<Key, string>> = { en, ko };
+
+export type MessageKey = Key;
+
+/** Formats a message: `t('ko', 'react.liked', { title })`. Unknown placeholders are left as is. */
+export function t(lang: Lang, key: MessageKey, vars: Record<string, string | number> = {}): string {
+  const template = tables[lang][key] ?? en[key];
+  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+}
+
+export function errorMessage(lang: Lang, code: ErrorCode, vars: Record<string, string> = {}): string {
+  const key = `error.${code}` as MessageKey;
+  return key in en ? t(lang, key, vars) : t(lang, 'error.generic');
+}
+
+const CATEGORY_NAMES: Record<Category, { en: string; ko: string }> = {
+  news: { en: 'news', ko: '뉴스' },
+  tech: { en: 'tech', ko: 'IT/기술' },
+  games: { en: 'games', ko: '게임' },
+  sports: { en: 'sports', ko: '스포츠' },
+  entertainment: { en: 'entertainment', ko: '연예' },
+  music: { en: 'music', ko: '음악' },
+  food: { en: 'food', ko: '음식' },
+  travel: { en: 'travel', ko: '여행' },
+  fashion: { en: 'fashion', ko: '패션' },
+  science: { en: 'science', ko: '과학' },
+  finance: { en: 'finance', ko: '경제' },
+  lifestyle: { en: 'lifestyle', ko: '라이프스타일' },
+};
+
+export function categoryName(category: Category, lang: Lang): string {
+  return CATEGORY_NAMES[category][lang];
+}
+
+/** Category from an English or Korean name ("sports", "스포츠"); undefined when unknown. */
+export function parseCategory(input: string): Category | undefined {
+  const s = input.trim().toLowerCase();
+  for (const [c, names] of Object.entries(CATEGORY_NAMES) as [Category, { en: string; ko: string }][]) {
+    if (s === c || s === names.en || s === names.ko.toLowerCase()) return c;
+  }
+  return undefined;
+}
+
+export function exploreName(level: number, lang: Lang): string {
+  return t(lang, `explore.${Math.max(0, Math.min(3, level))}` as MessageKey);
+}

@@ -1,0 +1,138 @@
+/**
+ * The persona built from conversation (the LLM layer enriches it later, see core/llm):
+ * a recency-weighted text vector, interest terms with decaying weights, and explicit dislikes
+ * ("I don't like football", "축구는 싫어") as negative interests.
+ */
+import type { Interest, Lang, Persona } from './domain.js';
+import { pushCapped, LIMITS } from './users.js';
+import { isStopword, terms } from './text.js';
+
+/** How much of the old vector/weights a new message keeps. */
+export const PERSONA_DECAY = 0.85;
+const MAX_INTERESTS = 40;
+const MAX_DISLIKES = 40;
+
+const NEG_EN = [
+  /\b(?:i\s+)?(?:don'?t|do not|never|no longer)\s+(?:really\s+)?(?:like|love|want|enjoy|care about|watch|read)\s+([^.,!?;\n]+)/gi,
+  /\b(?:i\s+)?(?:hate|dislike|can'?t stand|am tired of|am sick of|am not into|'m not into|'m tired of|'m sick of)\s+([^.,!?;\n]+)/gi,
+  /\b(?:no more|not interested in|stop (?:showing|sending) me|less)\s+([^.,!?;\n]+)/gi,
+];
+const POS_EN = [
+  /\b(?:i\s+)?(?:really\s+)?(?:like|love|enjoy|am into|'m into|am interested in|'m interested in|follow|play|watch)\s+([^.,!?;\n]+)/gi,
+  /\b(?:more|show me|into)\s+([^.,!?;\n]+)/gi,
+];
+const NEG_KO = [
+  /([\uAC00-\uD7A3A-Za-z0-9\s]{1,30}?)\s*(?:은|는|이|가|을|를)?\s*(?:싫어|싫다|싫음|싫네|싫은|별로야|별로다|별로|관심\s*없|안\s*좋아|보기\s*싫|그만)/g,
+];
+const POS_KO = [
+  /([\uAC00-\uD7A3A-Za-z0-9\s]{1,30}?)\s*(?:을|를|이|가|은|는)?\s*(?:좋아|좋다|좋음|관심\s*있|관심\s*많|즐겨|자주\s*봐|최고)/g,
+  /([\uAC00-\uD7A3A-Za-z0-9\s]{1,30}?)\s*(?:에|에\s*대해)\s*관심/g,
+];
+
+function captureTerms(text: string, patterns: RegExp[]): string[] {
+  const out: string[] = [];
+  for (const p of patterns) {
+    for (const m of text.matchAll(p)) {
+      const phrase = (m[1] ?? '').split(/\b(?:and|but|because|so|although)\b|그리고|근데|하지만/)[0] ?? '';
+      // Keep the last two content terms of the phrase ("I really don't like american football news" → american, football, news).
+      const ts = terms(phrase).slice(0, 4);
+      out.push(...ts);
+    }
+  }
+  return [...new Set(out)];
+}
+
+export interface MessageAnalysis {
+  terms: string[];
+  likes: string[];
+  dislikes: string[];
+  lang?: Lang;
+}
+
+export function analyzeMessage(text: string): MessageAnalysis {
+  const dislikes = [...captureTerms(text, NEG_EN), ...captureTerms(text, NEG_KO)];
+  const likes = [...captureTerms(text, POS_EN), ...captureTerms(text, POS_KO)].filter((t) => !dislikes.includes(t));
+  const all = terms(text).filter((t) => !isStopword(t));
+  return { terms: [...new Set(all)], likes, dislikes };
+}
+
+function upsertInterest(list: Interest[], term: string, delta: number, source: Interest['source'], now: string): void {
+  const found = list.find((i) => i.term === term);
+  if (found) {
+    found.weight = Math.min(10, found.weight + delta);
+    found.updatedAt = now;
+    if (found.source !== 'user') found.source = source;
+  } else list.push({ term, weight: delta, source, updatedAt: now });
+}
+
+/**
+ * Updates the persona with one message (mutates it). `messageVector` is the message's text vector
+ * from the active encoder. Explicit dislikes move a term from interests to dislikes; an explicit like
+ * moves it back.
+ */
+export function updatePersona(
+  persona: Persona,
+  text: string,
+  messageVector: Float32Array | undefined,
+  encoderId: string,
+  now: string,
+): MessageAnalysis {
+  const a = analyzeMessage(text);
+  for (const i of persona.interests) if (i.source !== 'user') i.weight *= PERSONA_DECAY;
+  for (const t of a.dislikes) {
+    persona.interests = persona.interests.filter((i) => i.term !== t);
+    upsertInterest(persona.dislikes, t, 2, 'message', now);
+  }
+  const removed = new Set(persona.removedTerms ?? []);
+  for (const t of a.likes) {
+    // An explicit "I like X" brings back a term the user removed earlier.
+    if (removed.delete(t)) persona.removedTerms = [...removed];
+    persona.dislikes = persona.dislikes.filter((i) => i.term !== t);
+    upsertInterest(persona.interests, t, 2, 'message', now);
+  }
+  for (const t of a.terms) {
+    if (a.dislikes.includes(t) || a.likes.includes(t)) continue;
+    if (persona.dislikes.some((d) => d.term === t) || removed.has(t)) continue;
+    upsertInterest(persona.interests, t, 1, 'message', now);
+  }
+  persona.interests = persona.interests.filter((i) => i.weight >= 0.05).sort((x, y) => y.weight - x.weight).slice(0, MAX_INTERESTS);
+  persona.dislikes = persona.dislikes.sort((x, y) => y.weight - x.weight).slice(0, MAX_DISLIKES);
+
+  if (messageVector && a.terms.length > 0) {
+    if (persona.vector && persona.encoderId === encoderId && persona.vector.length === messageVector.length) {
+      const v = persona.vector.map((x, i) => PERSONA_DECAY * x + (1 - PERSONA_DECAY) * messageVector[i]!);
+      const n = Math.hypot(...v) || 1;
+      persona.vector = v.map((x) => x / n);
+    } else {
+      persona.vector = Array.from(messageVector);
+      persona.encoderId = encoderId;
+    }
+  }
+  if (a.terms.length > 0) pushCapped(persona.recentTexts, { text: text.slice(0, 500), at: now }, LIMITS.recentTexts);
+  persona.messageCount++;
+  persona.updatedAt = now;
+  return a;
+}
+
+/** Rebuilds the persona vector from the kept texts under a new encoder (oldest first, same decay). */
+export function rebuildPersonaVector(persona: Persona, vectors: Float32Array, dim: number, encoderId: string): void {
+  const n = persona.recentTexts.length;
+  if (n === 0) {
+    delete persona.vector;
+    delete persona.encoderId;
+    return;
+  }
+  const v = new Float64Array(dim);
+  for (let k = 0; k < n; k++) {
+    const w = k === 0 ? 1 : 1 - PERSONA_DECAY;
+    for (let i = 0; i < dim; i++) v[i] = (k === 0 ? 0 : PERSONA_DECAY * v[i]!) + w * vectors[k * dim + i]!;
+  }
+  const norm = Math.hypot(...v) || 1;
+  persona.vector = Array.from(v, (x) => x / norm);
+  persona.encoderId = encoderId;
+}
+
+/** Top interest terms, strongest first. */
+export function topInterests(persona: Persona, n = 8): string[] {
+  return [...persona.interests].sort((a, b) => b.weight - a.weight).slice(0, n).map((i) => i.term);
+}

@@ -1,0 +1,302 @@
+/**
+ * Scoring and re-ranking: candidates → score → MMR re-rank → evidence.
+ *
+ * score(i) = fused_sim(i, q)                          one mat-vec over the catalog, where
+ *            q = w_p·persona + w_f·(liked − disliked) + w_t·topic   (centroids, L2-normalised)
+ *            fused_sim = (1−w_img)·text_sim + w_img·image_sim for items with an image vector
+ *          + w_t·keyword(topic terms)  + 0.15·keyword(persona interests) − 0.6·keyword(dislikes)
+ *          + w_fresh·2^(−age/half-life) + w_pop·popularity prior + w_learned·two-tower(i)
+ *          − shown penalty;   items the user reacted to, or filtered out, are excluded.
+ * The popularity prior blends the item's percentile within its source with a Bayesian weighted
+ * rating of the bot's own reactions: (v/(v+m))·R + (m/(v+m))·C.
+ */
+import type { Category, Evidence, FeedbackState, Persona } from './domain.js';
+import type { CatalogIndex } from './catalog/catalog.js';
+import type { ShownState } from './users.js';
+import { terms as termsOf } from './text.js';
+import { axpy, centroid, dot, matVec, normalizeInPlace, topK } from './vectors.js';
+
+export interface ScoringWeights {
+  persona: number;
+  feedback: number;
+  topic: number;
+  freshness: number;
+  popularity: number;
+  learned: number;
+  /** Share of the image similarity in the fused content similarity (items with an image only). */
+  image: number;
+  shownPenalty: number;
+  halfLifeHours: number;
+}
+
+/** MMR trade-off per exploration level 0..3: relevance weight λ. */
+export const MMR_LAMBDA = [0.9, 0.75, 0.6, 0.45] as const;
+
+export interface ItemStats {
+  likes: Float32Array;
+  dislikes: Float32Array;
+}
+
+export interface RankInput {
+  index: CatalogIndex;
+  persona: Persona;
+  feedback: Record<string, FeedbackState>;
+  shown: Record<string, ShownState>;
+  explore: number;
+  count: number;
+  topic?: { text: string; vector?: Float32Array; imageVector?: Float32Array };
+  category?: Category;
+  source?: string;
+  /** Two-tower scores, one per catalog row. */
+  learned?: Float32Array;
+  stats?: ItemStats;
+  now: Date;
+  weights: ScoringWeights;
+  /** Items never to return (e.g. a digest's already-sent items). */
+  exclude?: ReadonlySet<string>;
+  /** Only items published after this time (digest freshness). */
+  publishedAfter?: Date;
+  random?: () => number;
+}
+
+export interface Ranked {
+  row: number;
+  score: number;
+  evidence: Evidence;
+}
+
+/** Rows whose terms contain `term` (exact, or as a substring for terms of 2+ characters — Korean compounds). */
+export function rowsMatching(index: CatalogIndex, term: string): Int32Array[] {
+  const exact = index.termRows.get(term);
+  const out: Int32Array[] = exact ? [exact] : [];
+  if (Array.from(term).length >= 2) {
+    for (const [t, rows] of index.termRows) if (t !== term && t.includes(term)) out.push(rows);
+  }
+  return out;
+}
+
+function termScores(index: CatalogIndex, list: readonly { term: string; weight: number }[]): Float32Array {
+  const s = new Float32Array(index.items.length);
+  for (const { term, weight } of list) for (const rows of rowsMatching(index, term)) for (const r of rows) s[r] = Math.max(s[r]!, weight);
+  return s;
+}
+
+function matchedTerms(index: CatalogIndex, row: number, list: readonly string[]): string[] {
+  const rowTerms = index.rowTerms[row]!;
+  return list.filter((t) => {
+    if (rowTerms.has(t)) return true;
+    if (Array.from(t).length < 2) return false;
+    for (const rt of rowTerms) if (rt.includes(t)) return true;
+    return false;
+  });
+}
+
+export function popularityPrior(index: CatalogIndex, stats: ItemStats | undefined): Float32Array {
+  const n = index.items.length;
+  const out = new Float32Array(n);
+  let likes = 0,
+    votes = 0;
+  if (stats) for (let i = 0; i < n; i++) (likes += stats.likes[i]!), (votes += stats.likes[i]! + stats.dislikes[i]!);
+  const C = votes > 0 ? likes / votes : 0.5;
+  const m = 5;
+  for (let i = 0; i < n; i++) {
+    const l = stats?.likes[i] ?? 0;
+    const v = l + (stats?.dislikes[i] ?? 0);
+    const R = v > 0 ? l / v : C;
+    const bayes = (v / (v + m)) * R + (m / (v + m)) * C;
+    out[i] = 0.5 * index.sourcePopularity[i]! + 0.5 * bayes;
+  }
+  return out;
+}
+
+/** Ranks the catalog for one user and returns `count` items with their evidence. */
+export function rankItems(input: RankInput): Ranked[] {
+  const { index, persona, feedback, weights: w, now } = input;
+  const n = index.items.length;
+  if (n === 0 || input.count <= 0) return [];
+  const dim = index.textDim;
+  const nowMs = now.getTime();
+
+  // 1. The combined query vector and one mat-vec over the catalog (text), and over images when present.
+  const liked = Object.values(feedback).filter((f) => f.signal === 'like').map((f) => index.rowOf.get(f.itemId)).filter((r): r is number => r !== undefined);
+  const disliked = Object.values(feedback).filter((f) => f.signal === 'dislike').map((f) => index.rowOf.get(f.itemId)).filter((r): r is number => r !== undefined);
+  const q = new Float32Array(dim);
+  const personaVec = persona.vector && persona.encoderId === index.textEncoderId && persona.vector.length === dim ? Float32Array.from(persona.vector) : undefined;
+  if (personaVec) axpy(q, personaVec, w.persona);
+  const likedC = centroid(index.text, dim, liked.slice(-200));
+  const dislikedC = centroid(index.text, dim, disliked.slice(-200));
+  if (likedC) axpy(q, likedC, w.feedback);
+  if (dislikedC) axpy(q, dislikedC, -w.feedback * 0.8);
+  if (input.topic?.vector) axpy(q, input.topic.vector, w.topic);
+  const score = matVec(index.text, dim, q);
+
+  if (index.image && index.imageDim > 0 && w.image > 0) {
+    const idim = index.imageDim;
+    const qi = new Float32Array(idim);
+    const likedImg = liked.filter((r) => index.hasImage[r]);
+    const li = centroid(index.image, idim, likedImg.slice(-200));
+    if (li) axpy(qi, li, w.feedback);
+    if (input.topic?.imageVector) axpy(qi, input.topic.imageVector, w.topic);
+    if (li || input.topic?.imageVector) {
+      const img = matVec(index.image, idim, qi);
+      for (let i = 0; i < n; i++) if (index.hasImage[i]) score[i] = (1 - w.image) * score[i]! + w.image * img[i]!;
+    }
+  }
+
+  // 2. Keyword terms (sparse, via the inverted index).
+  const topicTerms = input.topic ? [...new Set(termsOf(input.topic.text))] : [];
+  if (topicTerms.length > 0) {
+    const hits = new Float32Array(n);
+    for (const t of topicTerms) {
+      const seen = new Set<number>();
+      for (const rows of rowsMatching(index, t)) for (const r of rows) seen.add(r);
+      for (const r of seen) hits[r]! += 1 / topicTerms.length;
+    }
+    axpy(score, hits, w.topic * 0.5);
+  }
+  const maxW = Math.max(1e-9, ...persona.interests.map((i) => i.weight));
+  const interestList = persona.interests.slice(0, 20).map((i) => ({ term: i.term, weight: i.weight / maxW }));
+  if (interestList.length > 0) axpy(score, termScores(index, interestList), 0.15 * (w.persona > 0 ? 1 : 0));
+  const dislikeTerms = persona.dislikes.map((d) => ({ term: d.term, weight: 1 }));
+  if (dislikeTerms.length > 0) axpy(score, termScores(index, dislikeTerms), -0.6);
+
+  // 3. Freshness, popularity prior, the learned scorer, shown penalty, category preference.
+  const pop = popularityPrior(index, input.stats);
+  const halfLifeMs = w.halfLifeHours * 3_600_000;
+  for (let i = 0; i < n; i++) {
+    const age = Math.max(0, nowMs - index.publishedMs[i]!);
+    score[i]! += w.freshness * Math.pow(2, -age / halfLifeMs) + w.popularity * pop[i]!;
+    const pref = persona.categories[index.items[i]!.category];
+    if (pref !== undefined) score[i]! += 0.1 * pref;
+  }
+  if (input.learned && input.learned.length === n) axpy(score, input.learned, w.learned);
+  for (const [id, st] of Object.entries(input.shown)) {
+    const r = index.rowOf.get(id);
+    if (r !== undefined) score[r]! -= w.shownPenalty * Math.min(2, 1 + 0.5 * (st.count - 1));
+  }
+
+  // 4. Exclusions: anything the user reacted to (disliked items never come back), filters.
+  for (const id of Object.keys(feedback)) {
+    const r = index.rowOf.get(id);
+    if (r !== undefined) score[r] = -Infinity;
+  }
+  if (input.exclude) for (const id of input.exclude) {
+    const r = index.rowOf.get(id);
+    if (r !== undefined) score[r] = -Infinity;
+  }
+  const after = input.publishedAfter?.getTime();
+  if (input.category || input.source || after !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const it = index.items[i]!;
+      if ((input.category && it.category !== input.category) || (input.source && it.source !== input.source) || (after !== undefined && index.publishedMs[i]! < after)) score[i] = -Infinity;
+    }
+  }
+
+  // 5. MMR re-rank over the top candidates, plus exploration slots at higher levels.
+  const explore = Math.max(0, Math.min(3, Math.round(input.explore)));
+  const poolSize = Math.min(n, Math.max(input.count * 8, 40));
+  const pool = topK(score, poolSize);
+  if (pool.length === 0) return [];
+  const lambda = MMR_LAMBDA[explore]!;
+  const lo = score[pool[pool.length - 1]!]!,
+    hi = score[pool[0]!]!;
+  const rel = (r: number) => (hi > lo ? (score[r]! - lo) / (hi - lo) : 1);
+  const exploreSlots = explore >= 3 ? Math.max(1, Math.round(input.count / 4)) : explore === 2 && input.count >= 4 ? 1 : 0;
+  const mmrCount = Math.min(pool.length, input.count - Math.min(exploreSlots, Math.max(0, input.count - 1)));
+  const chosen = mmr(pool, mmrCount, lambda, rel, (a, b) => dot(index.text, index.text, a * dim, b * dim, dim));
+  const exploration = new Set<number>();
+  const rankOf = new Map(pool.map((r, k) => [r, k]));
+  for (const r of chosen) if ((rankOf.get(r) ?? 0) >= input.count * 2) exploration.add(r);
+  if (chosen.length < input.count) {
+    const random = input.random ?? Math.random;
+    const likedCats = new Set(Object.entries(persona.categories).filter(([, v]) => (v ?? 0) > 0).map(([c]) => c));
+    const shownCats = new Set(chosen.map((r) => index.items[r]!.category));
+    const others: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(score[i]!) || chosen.includes(i)) continue;
+      const c = index.items[i]!.category;
+      if (!likedCats.has(c) && !shownCats.has(c)) others.push(i);
+    }
+    others.sort((a, b) => pop[b]! + 0.5 * Math.pow(2, -(nowMs - index.publishedMs[b]!) / halfLifeMs) - (pop[a]! + 0.5 * Math.pow(2, -(nowMs - index.publishedMs[a]!) / halfLifeMs)));
+    const top = others.slice(0, 20);
+    while (chosen.length < input.count && top.length > 0) {
+      const pick = top.splice(Math.floor(random() * top.length), 1)[0]!;
+      if (chosen.some((r) => index.items[r]!.category === index.items[pick]!.category)) continue;
+      chosen.push(pick);
+      exploration.add(pick);
+    }
+    // Not enough distinct categories: fill from the pool.
+    for (const r of pool) if (chosen.length < input.count && !chosen.includes(r)) chosen.push(r);
+  }
+
+  // 6. Evidence from the real scoring terms.
+  const interestTerms = persona.interests.slice(0, 20).map((i) => i.term);
+  return chosen.map((row) => {
+    const it = index.items[row]!;
+    const likedSimilar = liked
+      .slice(-200)
+      .map((lr) => ({ itemId: index.items[lr]!.id, title: index.items[lr]!.title, similarity: dot(index.text, index.text, row * dim, lr * dim, dim) }))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, 2);
+    const components: Record<string, number> = {
+      persona: personaVec ? dot(index.text, personaVec, row * dim, 0, dim) : 0,
+      liked: likedC ? dot(index.text, likedC, row * dim, 0, dim) : 0,
+      disliked: dislikedC ? dot(index.text, dislikedC, row * dim, 0, dim) : 0,
+      topic: input.topic?.vector ? dot(index.text, input.topic.vector, row * dim, 0, dim) : 0,
+      freshness: Math.pow(2, -Math.max(0, nowMs - index.publishedMs[row]!) / halfLifeMs),
+      popularity: pop[row]!,
+      learned: input.learned?.[row] ?? 0,
+      shown: input.shown[it.id]?.count ?? 0,
+    };
+    const evidence: Evidence = {
+      itemId: it.id,
+      title: it.title,
+      category: it.category,
+      source: it.source,
+      likedSimilar,
+      interests: matchedTerms(index, row, interestTerms).slice(0, 3),
+      topicTerms: matchedTerms(index, row, topicTerms),
+      likedCategory: (persona.categories[it.category] ?? 0) > 0.2,
+      ageHours: Math.max(0, (nowMs - index.publishedMs[row]!) / 3_600_000),
+      popular: index.sourcePopularity[row]! >= 0.8,
+      exploration: exploration.has(row),
+      components,
+      score: Number.isFinite(score[row]!) ? score[row]! : 0,
+    };
+    return { row, score: evidence.score, evidence };
+  });
+}
+
+/**
+ * Maximal Marginal Relevance: repeatedly picks argmax λ·rel(i) − (1−λ)·max_{j∈S} sim(i, j).
+ * `pool` must be sorted by relevance, best first.
+ */
+export function mmr(
+  pool: readonly number[],
+  k: number,
+  lambda: number,
+  rel: (row: number) => number,
+  sim: (a: number, b: number) => number,
+): number[] {
+  const chosen: number[] = [];
+  const maxSim = new Float64Array(pool.length).fill(-Infinity);
+  const used = new Uint8Array(pool.length);
+  while (chosen.length < Math.min(k, pool.length)) {
+    let best = -1,
+      bestVal = -Infinity;
+    for (let p = 0; p < pool.length; p++) {
+      if (used[p]) continue;
+      const penalty = chosen.length === 0 ? 0 : maxSim[p]!;
+      const v = lambda * rel(pool[p]!) - (1 - lambda) * penalty;
+      if (v > bestVal) (bestVal = v), (best = p);
+    }
+    if (best < 0) break;
+    used[best] = 1;
+    const row = pool[best]!;
+    chosen.push(row);
+    for (let p = 0; p < pool.length; p++) if (!used[p]) maxSim[p] = Math.max(maxSim[p]!, sim(pool[p]!, row));
+  }
+  return chosen;
+}
+
+export { normalizeInPlace };

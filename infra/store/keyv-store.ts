@@ -1,0 +1,88 @@
+/**
+ * The part of every store that goes through keyv: get/getMany/set/delete with our codec,
+ * `<namespace>:<key>` keys (keyv's own prefixing is off, see docs/STORE.md), and error mapping
+ * to `STORE_UNAVAILABLE`. Subclasses add `keys`, locks and `close`.
+ */
+import type Keyv from 'keyv';
+import { RecoError } from '../../core/errors.js';
+import type { KeyValueStore, Logger } from '../../core/ports.js';
+import { silentLogger } from '../../core/ports.js';
+import { deserialize, serialize } from './codec.js';
+import { checkNamespace, checkTtl, fullKey, unavailable } from './common.js';
+
+/** keyv options every store uses. */
+export const KEYV_OPTIONS = {
+  serialize,
+  deserialize,
+  // keyv's prefixing skips keys that already start with `<namespace>:` (so `users:x` in namespace
+  // `users` would collide with `x`); we build `<namespace>:<key>` ourselves instead.
+  useKeyPrefix: false,
+  // Without this keyv swallows adapter errors and returns undefined/false.
+  throwOnErrors: true,
+} as const;
+
+export abstract class KeyvBackedStore implements KeyValueStore {
+  abstract readonly description: string;
+  protected abstract readonly keyv: Keyv;
+  protected closed = false;
+  /** Strings that must never appear in an error message (e.g. the Redis password). */
+  protected secrets: readonly string[] = [];
+
+  constructor(protected readonly logger: Logger = silentLogger) {}
+
+  /** Attach once the subclass has built its Keyv: keyv emits adapter errors as events. */
+  protected watchErrors(): void {
+    this.keyv.on('error', (e: unknown) => {
+      if (!this.closed) this.logger.debug({ store: this.description, err: String(e) }, 'store adapter error');
+    });
+  }
+
+  /** Runs a backend call, mapping failures to STORE_UNAVAILABLE. Redis adds a time bound. */
+  protected async run<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new RecoError('STORE_UNAVAILABLE', `Store ${this.description} is closed (${op})`);
+    try {
+      return await fn();
+    } catch (e) {
+      throw unavailable(this.description, op, e, this.secrets);
+    }
+  }
+
+  async get<T>(namespace: string, key: string): Promise<T | undefined> {
+    const k = fullKey(namespace, key);
+    return this.run('get', async () => (await this.keyv.get(k)) as T | undefined);
+  }
+
+  async getMany<T>(namespace: string, keys: readonly string[]): Promise<(T | undefined)[]> {
+    const ks = keys.map((key) => fullKey(namespace, key));
+    if (ks.length === 0) {
+      checkNamespace(namespace);
+      return [];
+    }
+    return this.run('getMany', async () => (await this.keyv.getMany(ks)) as (T | undefined)[]);
+  }
+
+  async set(namespace: string, key: string, value: unknown, ttlMs?: number): Promise<void> {
+    const k = fullKey(namespace, key);
+    const ttl = checkTtl(ttlMs);
+    // Serialize up front so an unsupported value is a clear INTERNAL error, not a store outage.
+    try {
+      serialize({ value });
+    } catch (e) {
+      throw new RecoError('INTERNAL', `Value for ${namespace}:${key} cannot be stored: ${(e as Error).message}`, { cause: e });
+    }
+    await this.run('set', async () => {
+      const ok = await this.keyv.set(k, value, ttl);
+      if (!ok) throw new Error('the adapter reported that the write failed');
+    });
+  }
+
+  async delete(namespace: string, key: string): Promise<boolean> {
+    const k = fullKey(namespace, key);
+    return this.run('delete', () => this.keyv.delete(k));
+  }
+
+  abstract keys(namespace: string, prefix?: string): AsyncIterable<string>;
+  abstract acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  abstract releaseLock(name: string, owner: string): Promise<void>;
+  abstract close(): Promise<void>;
+}

@@ -1,0 +1,170 @@
+/**
+ * The embedded store: keyv + @keyv/sqlite (sqlite3 driver) in `<DATA_DIR>/deep-reco.sqlite`.
+ *
+ * - One table `keyv(key PRIMARY KEY, value TEXT)` holds every namespace as `<namespace>:<key>`.
+ * - `keys(ns, prefix)` is a range query on the primary key (`key >= 'ns:prefix' AND key < upper`)
+ *   through the adapter's `query` method, paged by key, with expired rows filtered in SQL.
+ * - TTLs: keyv writes `expires` into the JSON value and hides expired rows on read; expired rows are
+ *   purged at open and then every `purgeIntervalMs`.
+ * - WAL + `synchronous=FULL` + a busy timeout: several processes can share the file, and `set`
+ *   resolves after the commit is on disk.
+ * - Locks live in their own `locks` table and are taken with one atomic upsert, so they hold across
+ *   processes that share the file.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Keyv from 'keyv';
+import KeyvSqlite from '@keyv/sqlite';
+import { RecoError } from '../../core/errors.js';
+import type { Logger } from '../../core/ports.js';
+import { checkLockArgs, checkNamespace, messageOf, prefixUpperBound } from './common.js';
+import { KEYV_OPTIONS, KeyvBackedStore } from './keyv-store.js';
+
+export const SQLITE_FILE_NAME = 'deep-reco.sqlite';
+const TABLE = 'keyv';
+const PAGE = 1000;
+
+export interface SqliteStoreOptions {
+  logger?: Logger;
+  /** How long a writer waits for another process's lock on the file. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** How often expired rows are deleted. Default 10 minutes; 0 turns the timer off. */
+  purgeIntervalMs?: number;
+}
+
+type Query = (sql: string, ...params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+export class SqliteStore extends KeyvBackedStore {
+  readonly description: string;
+  readonly path: string;
+  protected readonly keyv: Keyv;
+  private readonly adapter: KeyvSqlite;
+  private readonly query: Query;
+  private purgeTimer: NodeJS.Timeout | undefined;
+
+  private constructor(path: string, options: SqliteStoreOptions) {
+    super(options.logger);
+    this.path = path;
+    this.description = `sqlite:${path}`;
+    this.adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: TABLE, busyTimeout: options.busyTimeoutMs ?? 5000 });
+    // The adapter's `query` is sqlite3's `Database#all`, promisified: rows out, no `changes`.
+    this.query = this.adapter.query.bind(this.adapter) as Query;
+    this.keyv = new Keyv(this.adapter, KEYV_OPTIONS);
+    this.watchErrors();
+  }
+
+  /**
+   * Opens (creating DATA_DIR and the file if needed) and prepares the database.
+   * @throws RecoError STORE_OPEN_FAILED naming DATA_DIR.
+   */
+  static async open(dataDir: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const dir = resolve(dataDir);
+    try {
+      mkdirSync(dir, { recursive: true });
+      if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
+    } catch (e) {
+      throw openFailed(dataDir, `cannot create directory ${dir}: ${messageOf(e)}`, e);
+    }
+    const store = new SqliteStore(join(dir, SQLITE_FILE_NAME), options);
+    try {
+      await store.prepare();
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      throw openFailed(dataDir, `cannot open ${store.path}: ${messageOf(e)}`, e);
+    }
+    const interval = options.purgeIntervalMs ?? 10 * 60_000;
+    if (interval > 0) {
+      store.purgeTimer = setInterval(() => {
+        store.purgeExpired().catch((e: unknown) => store.logger.warn({ err: messageOf(e) }, 'sqlite purge of expired keys failed'));
+      }, interval);
+      store.purgeTimer.unref();
+    }
+    return store;
+  }
+
+  private async prepare(): Promise<void> {
+    // journal_mode=WAL is stored in the file; busy_timeout/synchronous are per connection.
+    await this.query('PRAGMA journal_mode = WAL');
+    await this.query('PRAGMA synchronous = FULL');
+    await this.query(
+      'CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)',
+    );
+    await this.purgeExpired();
+  }
+
+  /** Deletes rows whose TTL has passed. Returns how many went. */
+  async purgeExpired(): Promise<number> {
+    const rows = await this.query(
+      `DELETE FROM ${TABLE} WHERE json_extract(value, '$.expires') < ? RETURNING 1 AS gone`,
+      Date.now(),
+    );
+    await this.query('DELETE FROM locks WHERE expires_at <= ?', Date.now());
+    return rows.length;
+  }
+
+  async *keys(namespace: string, prefix = ''): AsyncIterable<string> {
+    checkNamespace(namespace);
+    const start = `${namespace}:`;
+    const low = start + prefix;
+    const high = prefixUpperBound(low) as string; // never undefined: `low` contains ':'
+    let after: string | undefined;
+    for (let page = 0; ; page++) {
+      const now = Date.now();
+      const rows = await this.run('keys', () =>
+        this.query(
+          `SELECT key FROM ${TABLE}
+           WHERE key ${after === undefined ? '>=' : '>'} ? AND key < ?
+             AND (json_extract(value, '$.expires') IS NULL OR json_extract(value, '$.expires') >= ?)
+           ORDER BY key LIMIT ?`,
+          after ?? low,
+          high,
+          now,
+          PAGE,
+        ),
+      );
+      for (const row of rows) yield String(row.key).slice(start.length);
+      if (rows.length < PAGE) return;
+      after = String(rows[rows.length - 1]?.key);
+    }
+  }
+
+  async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    checkLockArgs(name, owner, ttlMs);
+    return this.run('acquireLock', async () => {
+      const now = Date.now();
+      // One statement, so it is atomic across connections and processes: insert, or take over an
+      // expired lock, or extend our own; otherwise the WHERE is false and nothing is returned.
+      const rows = await this.query(
+        `INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+         WHERE locks.expires_at <= ? OR locks.owner = excluded.owner
+         RETURNING owner`,
+        name,
+        owner,
+        now + Math.ceil(ttlMs),
+        now,
+      );
+      return rows.length === 1;
+    });
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    checkLockArgs(name, owner);
+    await this.run('releaseLock', () => this.query('DELETE FROM locks WHERE name = ? AND owner = ?', name, owner));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.purgeTimer !== undefined) clearInterval(this.purgeTimer);
+    await this.adapter.disconnect();
+  }
+}
+
+function openFailed(dataDir: string, why: string, cause: unknown): RecoError {
+  return new RecoError(
+    'STORE_OPEN_FAILED',
+    `Cannot open the SQLite store: ${why}. Fix DATA_DIR (now ${JSON.stringify(dataDir)}): it must be a writable directory.`,
+    { cause, details: { setting: 'DATA_DIR', dataDir } },
+  );
+}
