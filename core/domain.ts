@@ -181,7 +181,10 @@ export interface Evidence {
   title: string;
   category: Category;
   source: string;
-  /** Liked items this one resembles most (cosine in the encoder space), strongest first, at most 2. */
+  /**
+   * Liked items this one resembles most (cosine in the encoder space), strongest first, at most 2 —
+   * only when the item's similarity to the liked centroid stands out in the catalog (z ≥ 1).
+   */
   likedSimilar: { itemId: string; title: string; similarity: number }[];
   /** Persona interest terms this item matches. */
   interests: string[];

@@ -16,15 +16,14 @@ export type Reason =
   | { kind: 'explore' }
   | { kind: 'default'; category: Evidence['category'] };
 
-/** Similarity above which "because you liked X" is worth saying. */
-export const LIKED_SIMILARITY_MIN = 0.25;
 
 /** The (at most two) strongest reasons, from the evidence only. */
 export function reasonsFor(e: Evidence): Reason[] {
   const out: Reason[] = [];
   if (e.topicTerms.length > 0) out.push({ kind: 'topic', terms: e.topicTerms.slice(0, 2) });
   const liked = e.likedSimilar[0];
-  if (liked && liked.similarity >= LIKED_SIMILARITY_MIN) out.push({ kind: 'liked', title: liked.title });
+  // The scorer lists a liked item only where the resemblance stands out (see rankItems).
+  if (liked) out.push({ kind: 'liked', title: liked.title });
   if (e.interests.length > 0) out.push({ kind: 'interests', terms: e.interests.slice(0, 2) });
   if (e.exploration && out.length < 2) out.push({ kind: 'explore' });
   if (e.likedCategory && out.length < 2) out.push({ kind: 'category', category: e.category });

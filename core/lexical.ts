@@ -5,7 +5,7 @@
  * until the ONNX SBERT encoder's files are present (see models/encoders.ts).
  */
 import type { TextEncoder } from './ports.js';
-import { fnv1a, words } from './text.js';
+import { fnv1a, terms } from './text.js';
 import { normalizeInPlace } from './vectors.js';
 
 export interface LexicalModel {
@@ -17,15 +17,16 @@ export interface LexicalModel {
 }
 
 function features(text: string, emit: (feature: string, weight: number) => void): void {
-  for (const w of words(text)) {
-    emit(`w:${w}`, 1.5);
+  // Content words only: stopwords' n-grams would make unrelated texts look alike.
+  for (const w of terms(text)) {
+    emit(`w:${w}`, 2);
     const chars = Array.from(w);
     if (/[\uAC00-\uD7A3]/.test(w)) {
-      for (let n = 2; n <= 3; n++) for (let i = 0; i + n <= chars.length; i++) emit(`k${n}:${chars.slice(i, i + n).join('')}`, 1);
-      if (chars.length === 1) emit(`k1:${w}`, 1);
-    } else if (chars.length > 3) {
-      const padded = ['#', ...chars, '#'];
-      for (let i = 0; i + 3 <= padded.length; i++) emit(`l3:${padded.slice(i, i + 3).join('')}`, 0.5);
+      // Syllable bigrams catch Korean compounds ("축구대표팀" shares "축구" with "축구").
+      for (let i = 0; i + 2 <= chars.length; i++) emit(`k2:${chars[i]}${chars[i + 1]}`, 1);
+    } else if (chars.length > 5) {
+      // A 5-letter prefix is a cheap stem (footballer ~ football) without the noise of many n-grams.
+      emit(`p5:${chars.slice(0, 5).join('')}`, 1);
     }
   }
 }

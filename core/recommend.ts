@@ -29,8 +29,31 @@ export interface ScoringWeights {
   halfLifeHours: number;
 }
 
+/** Score units per standard deviation of content similarity. */
+export const CONTENT_SCALE = 0.1;
+
+/** In place: x ← scale·(x − mean)/std over the finite entries; all-equal input becomes 0. */
+export function standardize(x: Float32Array, scale: number): Float32Array {
+  let n = 0,
+    sum = 0,
+    sq = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!Number.isFinite(v)) continue;
+    n++;
+    sum += v;
+    sq += v * v;
+  }
+  if (n === 0) return x;
+  const mean = sum / n;
+  const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
+  const k = std > 1e-9 ? scale / std : 0;
+  for (let i = 0; i < x.length; i++) x[i] = (x[i]! - mean) * k;
+  return x;
+}
+
 /** MMR trade-off per exploration level 0..3: relevance weight λ. */
-export const MMR_LAMBDA = [0.9, 0.75, 0.6, 0.45] as const;
+export const MMR_LAMBDA = [0.9, 0.7, 0.5, 0.3] as const;
 
 export interface ItemStats {
   likes: Float32Array;
@@ -129,6 +152,14 @@ export function rankItems(input: RankInput): Ranked[] {
   if (dislikedC) axpy(q, dislikedC, -w.feedback * 0.8);
   if (input.topic?.vector) axpy(q, input.topic.vector, w.topic);
   const score = matVec(index.text, dim, q);
+  // Similarity to the liked centroid over the catalog, standardised: "resembles what you liked" is
+  // stated only where it stands out (z ≥ 1), whatever the encoder's similarity range.
+  let likedZ: Float32Array | undefined;
+  if (likedC) {
+    likedZ = matVec(index.text, dim, likedC);
+    for (const r of liked) likedZ[r] = NaN; // the liked items themselves would dominate the spread
+    standardize(likedZ, 1);
+  }
 
   if (index.image && index.imageDim > 0 && w.image > 0) {
     const idim = index.imageDim;
@@ -142,6 +173,10 @@ export function rankItems(input: RankInput): Ranked[] {
       for (let i = 0; i < n; i++) if (index.hasImage[i]) score[i] = (1 - w.image) * score[i]! + w.image * img[i]!;
     }
   }
+
+  // Standardise the content similarity over the catalog, so one standard deviation is worth
+  // CONTENT_SCALE whatever the encoder's similarity range (lexical ≈ 0–0.3, SBERT ≈ 0.2–0.9).
+  standardize(score, CONTENT_SCALE);
 
   // 2. Keyword terms (sparse, via the inverted index).
   const topicTerms = input.topic ? [...new Set(termsOf(input.topic.text))] : [];
@@ -201,9 +236,19 @@ export function rankItems(input: RankInput): Ranked[] {
   const lo = score[pool[pool.length - 1]!]!,
     hi = score[pool[0]!]!;
   const rel = (r: number) => (hi > lo ? (score[r]! - lo) / (hi - lo) : 1);
-  const exploreSlots = explore >= 3 ? Math.max(1, Math.round(input.count / 4)) : explore === 2 && input.count >= 4 ? 1 : 0;
+  const exploreSlots = explore >= 3 ? Math.max(1, Math.ceil(input.count / 3)) : explore === 2 && input.count >= 4 ? 1 : 0;
   const mmrCount = Math.min(pool.length, input.count - Math.min(exploreSlots, Math.max(0, input.count - 1)));
-  const chosen = mmr(pool, mmrCount, lambda, rel, (a, b) => dot(index.text, index.text, a * dim, b * dim, dim));
+  // Similarities rescaled to the pool's own range, so λ means the same under any encoder.
+  let simMax = 1e-9;
+  const simCache = new Map<number, number>();
+  const rawSim = (a: number, b: number) => {
+    const key = a < b ? a * n + b : b * n + a;
+    let v = simCache.get(key);
+    if (v === undefined) simCache.set(key, (v = dot(index.text, index.text, a * dim, b * dim, dim)));
+    return v;
+  };
+  for (let i = 0; i < pool.length; i++) for (let j = i + 1; j < pool.length; j++) simMax = Math.max(simMax, rawSim(pool[i]!, pool[j]!));
+  const chosen = mmr(pool, mmrCount, lambda, rel, (a, b) => Math.max(0, rawSim(a, b)) / simMax);
   const exploration = new Set<number>();
   const rankOf = new Map(pool.map((r, k) => [r, k]));
   for (const r of chosen) if ((rankOf.get(r) ?? 0) >= input.count * 2) exploration.add(r);
@@ -233,9 +278,10 @@ export function rankItems(input: RankInput): Ranked[] {
   const interestTerms = persona.interests.slice(0, 20).map((i) => i.term);
   return chosen.map((row) => {
     const it = index.items[row]!;
-    const likedSimilar = liked
+    const likedSimilar = (likedZ && likedZ[row]! >= 1 ? liked : [])
       .slice(-200)
       .map((lr) => ({ itemId: index.items[lr]!.id, title: index.items[lr]!.title, similarity: dot(index.text, index.text, row * dim, lr * dim, dim) }))
+      .filter((l) => l.similarity > 0.05)
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, 2);
     const components: Record<string, number> = {

@@ -17,6 +17,12 @@ export function itemText(item: ContentItem): string {
   return [item.title, item.summary, ...(item.tags ?? [])].join(' \n');
 }
 
+/** The store namespace of an encoder's vector cache (store namespaces allow [A-Za-z0-9_.-], ≤ 64 chars). */
+export function vectorNamespace(encoderId: string): string {
+  const safe = encoderId.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return safe.length <= 56 ? `vec.${safe}` : `vec.${safe.slice(0, 35)}.${contentHash(encoderId).slice(0, 16)}`;
+}
+
 export function contentHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
@@ -59,8 +65,15 @@ function percentiles(items: readonly ContentItem[]): Float32Array {
     return Math.log1p((p.views ?? 0) + 20 * (p.likes ?? 0) + 50 * (p.comments ?? 0) + 100 * (p.viewers ?? 0));
   };
   for (const rows of bySource.values()) {
+    // Mid-rank percentiles: tied items get the same value.
     const sorted = [...rows].sort((a, b) => raw(items[a]!) - raw(items[b]!));
-    sorted.forEach((row, k) => (out[row] = rows.length === 1 ? 0.5 : k / (rows.length - 1)));
+    for (let k = 0; k < sorted.length; ) {
+      let j = k;
+      while (j + 1 < sorted.length && raw(items[sorted[j + 1]!]!) === raw(items[sorted[k]!]!)) j++;
+      const p = rows.length === 1 ? 0.5 : (k + j) / 2 / (rows.length - 1);
+      for (let m = k; m <= j; m++) out[sorted[m]!] = p;
+      k = j + 1;
+    }
   }
   return out;
 }
@@ -196,7 +209,7 @@ export class CatalogService {
     const { text, image } = this.o;
     const texts = items.map(itemText);
     const hashes = texts.map(contentHash);
-    const textMatrix = await this.embedCached(`vec:${text.id}`, text.dim, hashes, async (rows) =>
+    const textMatrix = await this.embedCached(vectorNamespace(text.id), text.dim, hashes, async (rows) =>
       text.encode(rows.map((r) => texts[r]!)),
     );
     let imageMatrix: Float32Array | undefined;
@@ -204,7 +217,7 @@ export class CatalogService {
     if (image && this.o.loadImage) {
       hasImage = new Uint8Array(items.length);
       imageMatrix = new Float32Array(items.length * image.dim);
-      const ns = `vec:${image.id}`;
+      const ns = vectorNamespace(image.id);
       const keys = items.map((it) => (it.thumbnail ? contentHash(it.thumbnail) : ''));
       const cached = await this.o.store.getMany<Uint8Array>(ns, keys.map((k) => k || '-'));
       const missing: number[] = [];

@@ -1,0 +1,139 @@
+/**
+ * The composition root: config → store → encoders → catalog → recommender. Chat adapters
+ * (console, Discord, Telegram) receive the assembled `App` and only parse, call and format.
+ */
+import type { Config } from '../core/config.js';
+import type { ContentItem } from '../core/domain.js';
+import { RecoError } from '../core/errors.js';
+import { CatalogService, NS_META, itemText } from '../core/catalog/catalog.js';
+import { loadBuiltinCatalog } from '../core/catalog/builtin.js';
+import { LexicalEncoder, type LexicalModel } from '../core/lexical.js';
+import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/ports.js';
+import { DeepReco, type ListExplainer, type RecoSettings } from '../core/service.js';
+import { openStore } from '../infra/store/index.js';
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  store: KeyValueStore;
+  catalog: CatalogService;
+  reco: DeepReco;
+  /** Notes for `/status` and the start-up log (active encoders, fallbacks, …). */
+  notes: string[];
+  /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
+  statusLines: (() => string[] | Promise<string[]>)[];
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  config: Config;
+  logger: Logger;
+  /** Use the in-memory store (tests). */
+  memory?: boolean;
+  /** Use this store instead of opening one from config. */
+  store?: KeyValueStore;
+  /** Seed with these items instead of the built-in catalog (tests). */
+  seedItems?: ContentItem[];
+  /** Replace the text encoder (tests, or the ONNX encoder). */
+  textEncoder?: TextEncoder;
+  imageEncoder?: ImageEncoder;
+  explainer?: ListExplainer;
+  now?: () => Date;
+}
+
+/** The built-in catalog's seeding marker: bump when the file changes so existing installs pick it up. */
+const BUILTIN_SEED_KEY = 'builtin-seeded';
+
+export function settingsFrom(config: Config): RecoSettings {
+  return {
+    defaultLang: config.DEFAULT_LANG,
+    defaultCount: config.RECO_DEFAULT_COUNT,
+    maxCount: config.RECO_MAX_COUNT,
+    defaultExplore: config.RECO_DEFAULT_EXPLORE,
+    maxMessageChars: config.MAX_MESSAGE_CHARS,
+    likeEmojis: config.FEEDBACK_LIKE_EMOJIS,
+    dislikeEmojis: config.FEEDBACK_DISLIKE_EMOJIS,
+    weights: {
+      persona: config.RECO_W_PERSONA,
+      feedback: config.RECO_W_FEEDBACK,
+      topic: config.RECO_W_TOPIC,
+      freshness: config.RECO_W_FRESHNESS,
+      popularity: config.RECO_W_POPULARITY,
+      learned: config.RECO_W_LEARNED,
+      image: config.RECO_W_IMAGE,
+      shownPenalty: config.RECO_SHOWN_PENALTY,
+      halfLifeHours: config.RECO_FRESHNESS_HALF_LIFE_HOURS,
+    },
+  };
+}
+
+/** Loads the built-in catalog into an empty store (idempotent: a marker records the seeded file's size). */
+async function seedCatalog(store: KeyValueStore, items: ContentItem[], logger: Logger): Promise<void> {
+  const marker = await store.get<{ count: number }>(NS_META, BUILTIN_SEED_KEY);
+  if (marker && marker.count === items.length) return;
+  const existing = await store.getMany<ContentItem>('items', items.map((i) => i.id));
+  let added = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (existing[i]) continue; // keep first-load times: re-seeding never resets freshness
+    await store.set('items', items[i]!.id, items[i]);
+    added++;
+  }
+  await store.set(NS_META, BUILTIN_SEED_KEY, { count: items.length });
+  logger.info({ added, total: items.length }, 'built-in catalog loaded');
+}
+
+/** The lexical encoder, fitted once on the catalog text and persisted so its id (and cached vectors) stay stable. */
+async function lexicalEncoder(store: KeyValueStore, corpus: () => Promise<string[]>): Promise<LexicalEncoder> {
+  const saved = await store.get<LexicalModel>(NS_META, 'lexical-model');
+  if (saved && saved.docs > 0) return new LexicalEncoder(saved);
+  const enc = new LexicalEncoder();
+  const texts = await corpus();
+  if (texts.length > 0) await store.set(NS_META, 'lexical-model', enc.fit(texts));
+  return enc;
+}
+
+export async function createApp(options: CreateAppOptions): Promise<App> {
+  const { config, logger } = options;
+  const store =
+    options.store ??
+    (await openStore(config, { ...(options.memory ? { memory: true } : {}), logger: logger.child({ module: 'store' }) }));
+  const notes: string[] = [];
+  try {
+    const now = options.now ?? (() => new Date());
+    const seed = options.seedItems ?? loadBuiltinCatalog({ now: now(), ...(config.CATALOG_PATH ? { path: config.CATALOG_PATH } : {}) });
+    await seedCatalog(store, seed, logger);
+
+    const probe = new CatalogService({ store, text: new LexicalEncoder({ dim: 8 }), logger });
+    const text = options.textEncoder ?? (await lexicalEncoder(store, async () => (await probe.loadItems()).map(itemText)));
+    if (!options.textEncoder) notes.push(`text encoder: ${text.label} — run \`npm run models:pull -- ${config.TEXT_MODEL}\` for SBERT`);
+    const catalog = new CatalogService({ store, text, ...(options.imageEncoder ? { image: options.imageEncoder } : {}), logger: logger.child({ module: 'catalog' }) });
+    const statusLines: App['statusLines'] = [];
+    const reco = new DeepReco({
+      store,
+      catalog,
+      settings: settingsFrom(config),
+      logger,
+      ...(options.explainer ? { explainer: options.explainer } : {}),
+      clock: { now },
+      statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
+    });
+    await reco.init();
+    for (const n of notes) logger.info({}, n);
+    return {
+      config,
+      logger,
+      store,
+      catalog,
+      reco,
+      notes,
+      statusLines,
+      async close() {
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    if (e instanceof RecoError) throw e;
+    throw new RecoError('INTERNAL', `start-up failed: ${(e as Error).message}`, { cause: e });
+  }
+}

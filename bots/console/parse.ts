@@ -1,0 +1,134 @@
+/**
+ * Parses one console line. Returns a value (never throws): a command, a reaction, free text, or an
+ * error identifier the adapter turns into a localised message.
+ */
+import type { Category } from '../../core/domain.js';
+import { parseCategory } from '../../core/messages.js';
+
+export type ConsoleInput =
+  | { kind: 'empty' }
+  | { kind: 'text'; text: string }
+  | { kind: 'react'; emoji: string; position: number; action: 'add' | 'remove' }
+  | { kind: 'recommend'; topic?: string; count?: number; category?: Category; source?: string }
+  | { kind: 'persona'; remove?: string }
+  | { kind: 'forget'; confirmed: boolean }
+  | { kind: 'explore'; level?: number }
+  | { kind: 'link'; code?: string }
+  | { kind: 'status' }
+  | { kind: 'help' }
+  | { kind: 'quit' }
+  | { kind: 'error'; error: 'unknown-command' | 'bad-arg'; command?: string; arg?: string; reason?: string };
+
+/** An emoji-ish token: pictographs, hearts, stars (with optional variation selector / skin tone). */
+const EMOJI = /^(?:\p{Extended_Pictographic}|\p{Emoji_Presentation})(?:\uFE0F|\p{Emoji_Modifier})*(?:\u200D(?:\p{Extended_Pictographic})\uFE0F?)*$/u;
+
+export function isEmoji(token: string): boolean {
+  return EMOJI.test(token);
+}
+
+function parseReaction(line: string): ConsoleInput | undefined {
+  // "👍 2", "-👍 2", "2 👍", "/react 2 👍", "/unreact 2 👍"
+  let s = line.trim();
+  let action: 'add' | 'remove' = 'add';
+  const cmd = /^\/(react|unreact)\s+/i.exec(s);
+  if (cmd) {
+    action = cmd[1]!.toLowerCase() === 'unreact' ? 'remove' : 'add';
+    s = s.slice(cmd[0].length);
+  } else if (s.startsWith('-')) {
+    action = 'remove';
+    s = s.slice(1).trim();
+  }
+  const parts = s.split(/\s+/);
+  if (parts.length !== 2) return undefined;
+  const [a, b] = parts as [string, string];
+  const [emoji, num] = isEmoji(a) ? [a, b] : isEmoji(b) ? [b, a] : [undefined, undefined];
+  if (!emoji || !num || !/^\d{1,3}$/.test(num)) return cmd ? { kind: 'error', error: 'bad-arg', arg: 'reaction', reason: '/react <n> <emoji>' } : undefined;
+  return { kind: 'react', emoji, position: Number(num), action };
+}
+
+export function parseConsoleLine(raw: string): ConsoleInput {
+  const line = raw.trim();
+  if (!line) return { kind: 'empty' };
+  const reaction = parseReaction(line);
+  if (reaction) return reaction;
+  if (!line.startsWith('/')) return { kind: 'text', text: line };
+
+  const [head = '', ...rest] = line.split(/\s+/);
+  const name = head.slice(1).toLowerCase();
+  switch (name) {
+    case 'recommend':
+    case 'reco':
+    case 'r':
+    case '추천':
+      return parseRecommend(rest);
+    case 'persona':
+      if (rest[0]?.toLowerCase() === 'remove' || rest[0] === '삭제') {
+        const term = rest.slice(1).join(' ').trim();
+        return term ? { kind: 'persona', remove: term } : { kind: 'error', error: 'bad-arg', arg: 'term', reason: '/persona remove <term>' };
+      }
+      return { kind: 'persona' };
+    case 'forget':
+      return { kind: 'forget', confirmed: ['--yes', 'yes', 'y', '네', '예'].includes((rest[0] ?? '').toLowerCase()) };
+    case 'explore': {
+      if (rest.length === 0) return { kind: 'explore' };
+      const n = Number(rest[0]);
+      return Number.isInteger(n) && n >= 0 && n <= 3 ? { kind: 'explore', level: n } : { kind: 'error', error: 'bad-arg', arg: 'level', reason: '0-3' };
+    }
+    case 'link':
+      return rest[0] ? { kind: 'link', code: rest[0] } : { kind: 'link' };
+    case 'status':
+      return { kind: 'status' };
+    case 'help':
+    case 'start':
+      return { kind: 'help' };
+    case 'quit':
+    case 'exit':
+      return { kind: 'quit' };
+    default:
+      return { kind: 'error', error: 'unknown-command', command: head.slice(0, 40) };
+  }
+}
+
+/**
+ * `/recommend [topic] [count] [category]`: trailing count and category are read from the end
+ * (`/recommend 축구 3 sports`), a lone category is a category (`/recommend games`), and
+ * `count=`, `category=`, `source=` work anywhere.
+ */
+function parseRecommend(args: string[]): ConsoleInput {
+  const out: { kind: 'recommend'; topic?: string; count?: number; category?: Category; source?: string } = { kind: 'recommend' };
+  const rest: string[] = [];
+  for (const a of args) {
+    const kv = /^(count|category|source|topic)=(.+)$/i.exec(a);
+    if (!kv) {
+      rest.push(a);
+      continue;
+    }
+    const key = kv[1]!.toLowerCase();
+    const value = kv[2]!;
+    if (key === 'count') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1 || n > 50) return { kind: 'error', error: 'bad-arg', arg: 'count', reason: '1-50' };
+      out.count = n;
+    } else if (key === 'category') {
+      const c = parseCategory(value);
+      if (!c) return { kind: 'error', error: 'bad-arg', arg: 'category', reason: value.slice(0, 30) };
+      out.category = c;
+    } else if (key === 'source') out.source = value.slice(0, 60);
+    else rest.push(value);
+  }
+  while (rest.length > 0) {
+    const last = rest[rest.length - 1]!;
+    const c = parseCategory(last);
+    if (c && out.category === undefined) {
+      out.category = c;
+      rest.pop();
+    } else if (/^\d+$/.test(last) && out.count === undefined) {
+      const n = Number(last);
+      if (n < 1 || n > 50) return { kind: 'error', error: 'bad-arg', arg: 'count', reason: '1-50' };
+      out.count = n;
+      rest.pop();
+    } else break;
+  }
+  if (rest.length) out.topic = rest.join(' ').slice(0, 200);
+  return out;
+}
