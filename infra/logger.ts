@@ -1,8 +1,11 @@
 /**
  * Structured logs with pino: JSON in production or when piped, pretty in a terminal.
- * Secrets are redacted by path and by value (every configured secret string is masked wherever it appears).
+ * Secrets are redacted by field name and by value: every configured secret string is masked wherever
+ * it appears (a token inside a URL in an error message included).
  */
+import { Writable } from 'node:stream';
 import pino from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { Config } from '../core/config.js';
 import { SECRET_KEYS } from '../core/config.js';
 import type { Logger } from '../core/ports.js';
@@ -16,35 +19,44 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
+/** The configured secret values (long enough to be worth masking). */
 export function secretValues(config: Config): string[] {
-  return SECRET_KEYS.map((k) => config[k]).filter((v): v is string => typeof v === 'string' && v.length >= 4);
+  const out: string[] = [];
+  for (const k of SECRET_KEYS) {
+    const v = config[k];
+    if (typeof v !== 'string' || v.length < 4) continue;
+    out.push(v);
+    // A Redis URL's password alone too.
+    const pw = /^rediss?:\/\/[^:@/]*:([^@]+)@/.exec(v)?.[1];
+    if (pw && pw.length >= 4) out.push(pw);
+  }
+  return out;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = [...new Set(options.secrets ?? [])].sort((a, b) => b.length - a.length);
-  const mask = (s: string) => secrets.reduce((acc, sec) => acc.split(sec).join('[redacted]'), s);
+  const mask = (s: string) => (secrets.length ? secrets.reduce((acc, sec) => acc.split(sec).join('[redacted]'), s) : s);
   const dest = options.destination ?? process.stderr;
-  const pretty = options.format === 'pretty' || (options.format !== 'json' && (dest as { isTTY?: boolean }).isTTY === true);
-  const stream = {
-    write(line: string) {
-      dest.write(secrets.length ? mask(line) : line);
+  const masked = new Writable({
+    write(chunk, _enc, cb) {
+      dest.write(mask(String(chunk)));
+      cb();
     },
-  };
+  });
+  const pretty = options.format === 'pretty' || (options.format !== 'json' && (dest as { isTTY?: boolean }).isTTY === true);
+  const stream = pretty
+    ? pinoPretty({ colorize: (dest as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: masked, sync: true })
+    : masked;
   const base = pino(
     {
       level: options.level ?? 'info',
-      redact: { paths: ['token', 'apiKey', 'password', '*.token', '*.apiKey', '*.password', 'headers.authorization', '*.headers.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['token', 'apiKey', 'password', 'authorization', '*.token', '*.apiKey', '*.password', 'headers.authorization', '*.headers.authorization'],
+        censor: '[redacted]',
+      },
       serializers: { err: pino.stdSerializers.err },
     },
-    pretty
-      ? // pino-pretty as a stream (synchronous, no worker thread), masking secrets after formatting.
-        (await_pretty(stream) as unknown as pino.DestinationStream)
-      : (stream as unknown as pino.DestinationStream),
+    stream,
   );
   return base as unknown as Logger;
-}
-
-import pinoPretty from 'pino-pretty';
-function await_pretty(stream: { write(line: string): void }) {
-  return pinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: { write: (s: string) => stream.write(s) } as unknown as NodeJS.WritableStream, sync: true });
 }
