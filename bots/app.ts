@@ -11,6 +11,10 @@ import { LexicalEncoder, type LexicalModel } from '../core/lexical.js';
 import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/ports.js';
 import { DeepReco, type ListExplainer, type RecoSettings } from '../core/service.js';
 import { openStore } from '../infra/store/index.js';
+import { createEncoders } from '../models/encoders.js';
+import { EmbedQueue } from '../models/embed-queue.js';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 
 export interface App {
   config: Config;
@@ -92,6 +96,30 @@ async function lexicalEncoder(store: KeyValueStore, corpus: () => Promise<string
   return enc;
 }
 
+function prioritizedText(queue: EmbedQueue, enc: TextEncoder): TextEncoder {
+  return {
+    id: enc.id,
+    dim: enc.dim,
+    label: enc.label,
+    encode: (texts) => (texts.length <= 4 ? queue.encodeInteractive(enc, texts) : queue.ingestTexts(enc, texts)),
+  };
+}
+
+function prioritizedImage(queue: EmbedQueue, enc: ImageEncoder): ImageEncoder {
+  const out: ImageEncoder = { id: enc.id, dim: enc.dim, label: enc.label, encode: (images) => queue.ingestImages(enc, images) };
+  if (enc.encodeText) out.encodeText = (texts) => queue.encodeInteractiveImageText(enc, texts);
+  return out;
+}
+
+/** Thumbnail bytes: built-in thumbnails are files in the repository; scraped ones are in the thumbnail cache. */
+async function loadThumbnail(config: Config, item: ContentItem): Promise<Uint8Array | undefined> {
+  const t = item.thumbnail;
+  if (!t) return undefined;
+  if (/^https?:/i.test(t)) return undefined; // not downloaded (the scrapers cache thumbnails as local files)
+  const path = isAbsolute(t) ? t : resolve(t.startsWith('thumbs/') ? resolve(config.DATA_DIR) : process.cwd(), t);
+  return readFile(path).then((b) => new Uint8Array(b), () => undefined);
+}
+
 export async function createApp(options: CreateAppOptions): Promise<App> {
   const { config, logger } = options;
   const store =
@@ -104,10 +132,31 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     await seedCatalog(store, seed, logger);
 
     const probe = new CatalogService({ store, text: new LexicalEncoder({ dim: 8 }), logger });
-    const text = options.textEncoder ?? (await lexicalEncoder(store, async () => (await probe.loadItems()).map(itemText)));
-    if (!options.textEncoder) notes.push(`text encoder: ${text.label} — run \`npm run models:pull -- ${config.TEXT_MODEL}\` for SBERT`);
-    const catalog = new CatalogService({ store, text, ...(options.imageEncoder ? { image: options.imageEncoder } : {}), logger: logger.child({ module: 'catalog' }) });
-    const statusLines: App['statusLines'] = [];
+    let text: TextEncoder;
+    let image: ImageEncoder | undefined = options.imageEncoder;
+    let release: (() => Promise<void>) | undefined;
+    if (options.textEncoder) text = options.textEncoder;
+    else {
+      const lexical = await lexicalEncoder(store, async () => (await probe.loadItems()).map(itemText));
+      const enc = await createEncoders({ config, logger, fallbackText: lexical });
+      notes.push(...enc.notes);
+      text = enc.text;
+      image ??= enc.image;
+      if (enc.runtime) release = () => enc.runtime!.release();
+    }
+    // Embedding runs through one priority queue: chat-path encodes (a topic, a message) go ahead of
+    // catalog ingest batches, so a large ingest never delays a reply.
+    const queue = new EmbedQueue({ batchSize: config.EMBED_BATCH_SIZE, logger });
+    const textQ = prioritizedText(queue, text);
+    const imageQ = image ? prioritizedImage(queue, image) : undefined;
+    const catalog = new CatalogService({
+      store,
+      text: textQ,
+      ...(imageQ ? { image: imageQ, loadImage: (item: ContentItem) => loadThumbnail(config, item) } : {}),
+      logger: logger.child({ module: 'catalog' }),
+    });
+    // The encoder notes (which is active, and the exact command that fetches missing model files) go to /status too.
+    const statusLines: App['statusLines'] = [() => notes.filter((n) => /fallback|missing|off —|device/.test(n)).map((n) => `• ${n}`)];
     const reco = new DeepReco({
       store,
       catalog,
@@ -118,7 +167,6 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
     });
     await reco.init();
-    for (const n of notes) logger.info({}, n);
     return {
       config,
       logger,
@@ -128,6 +176,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       notes,
       statusLines,
       async close() {
+        await queue.onIdle().catch(() => undefined);
+        await release?.().catch(() => undefined);
         await store.close();
       },
     };

@@ -40,7 +40,7 @@ export interface Popularity {
 }
 
 export interface ContentItem {
-  /** Stable id: derived from the canonical URL (see `itemIdFor`). */
+  /** Stable id: scraped items derive it from the canonical URL; built-in items are `builtin-<source>-NNNN`. */
   id: string;
   url: string;
   /** URL with tracking parameters stripped, used for deduplication. */

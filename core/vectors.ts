@@ -43,8 +43,22 @@ export function dot(a: Float32Array, b: Float32Array, aOff = 0, bOff = 0, dim = 
 export function matVec(m: Float32Array, dim: number, v: Float32Array, out?: Float32Array, accumulate = false): Float32Array {
   const rows = dim === 0 ? 0 : m.length / dim;
   const res = out ?? new Float32Array(rows);
-  for (let r = 0, off = 0; r < rows; r++, off += dim) {
-    const d = dot(m, v, off, 0, dim);
+  // One tight loop, four accumulators, no call per row: this is the hot path of scoring.
+  for (let r = 0, off = 0; r < rows; r++) {
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      i = 0;
+    for (; i + 3 < dim; i += 4) {
+      s0 += m[off + i]! * v[i]!;
+      s1 += m[off + i + 1]! * v[i + 1]!;
+      s2 += m[off + i + 2]! * v[i + 2]!;
+      s3 += m[off + i + 3]! * v[i + 3]!;
+    }
+    for (; i < dim; i++) s0 += m[off + i]! * v[i]!;
+    off += dim;
+    const d = s0 + s1 + s2 + s3;
     res[r] = accumulate ? res[r]! + d : d;
   }
   return res;
@@ -77,18 +91,15 @@ export function topK(scores: Float32Array, k: number): number[] {
   const heapIdx = new Int32Array(k);
   const heapVal = new Float64Array(k);
   let size = 0;
-  const siftDown = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1,
-        r = l + 1;
-      let m = i;
-      if (l < size && heapVal[l]! < heapVal[m]!) m = l;
-      if (r < size && heapVal[r]! < heapVal[m]!) m = r;
-      if (m === i) return;
-      [heapVal[i], heapVal[m]] = [heapVal[m]!, heapVal[i]!];
-      [heapIdx[i], heapIdx[m]] = [heapIdx[m]!, heapIdx[i]!];
-      i = m;
-    }
+  // Min-heap order; on equal scores the later index counts as smaller, so earlier items win ties.
+  const less = (a: number, b: number) => heapVal[a]! < heapVal[b]! || (heapVal[a] === heapVal[b] && heapIdx[a]! > heapIdx[b]!);
+  const swap = (a: number, b: number) => {
+    const v = heapVal[a]!;
+    heapVal[a] = heapVal[b]!;
+    heapVal[b] = v;
+    const i = heapIdx[a]!;
+    heapIdx[a] = heapIdx[b]!;
+    heapIdx[b] = i;
   };
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i]!;
@@ -99,19 +110,27 @@ export function topK(scores: Float32Array, k: number): number[] {
       heapIdx[j] = i;
       while (j > 0) {
         const p = (j - 1) >> 1;
-        if (heapVal[p]! <= heapVal[j]!) break;
-        [heapVal[p], heapVal[j]] = [heapVal[j]!, heapVal[p]!];
-        [heapIdx[p], heapIdx[j]] = [heapIdx[j]!, heapIdx[p]!];
+        if (!less(j, p)) break;
+        swap(j, p);
         j = p;
       }
     } else if (s > heapVal[0]!) {
       heapVal[0] = s;
       heapIdx[0] = i;
-      siftDown(0);
+      for (let j = 0; ; ) {
+        const l = 2 * j + 1,
+          r = l + 1;
+        let m = j;
+        if (l < size && less(l, m)) m = l;
+        if (r < size && less(r, m)) m = r;
+        if (m === j) break;
+        swap(j, m);
+        j = m;
+      }
     }
   }
-  const out = Array.from({ length: size }, (_, i) => i).sort((a, b) => heapVal[b]! - heapVal[a]! || heapIdx[a]! - heapIdx[b]!);
-  return out.map((i) => heapIdx[i]!);
+  const order = Array.from({ length: size }, (_, i) => i).sort((a, b) => heapVal[b]! - heapVal[a]! || heapIdx[a]! - heapIdx[b]!);
+  return order.map((i) => heapIdx[i]!);
 }
 
 /** Float32 vector ↔ bytes, for compact storage. */

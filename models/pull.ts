@@ -16,9 +16,9 @@
  * - Writes `.pull-manifest.json` with every file's SHA-256 and size, and prints hashes the registry does not pin yet.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
@@ -27,7 +27,14 @@ import { loadConfig } from '../core/config.js';
 import { RecoError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
-import { MODEL_REGISTRY, filesForVariant, findModel, type ModelEntry, type ModelFile, type ModelVariant } from './registry.js';
+import {
+  MODEL_REGISTRY,
+  filesForVariant,
+  findModel,
+  type ModelEntry,
+  type ModelFile,
+  type ModelVariant,
+} from './registry.js';
 
 export const DEFAULT_HF_ENDPOINT = 'https://huggingface.co';
 export const MANIFEST_FILE = '.pull-manifest.json';
@@ -48,6 +55,8 @@ export interface PullOptions {
   progress?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
+  /** Called after every chunk written to disk: bytes of this file fetched in this run so far. */
+  onProgress?: (file: string, downloadedBytes: number) => void;
 }
 
 export interface PulledFile {
@@ -151,7 +160,14 @@ async function pullFile(entry: ModelEntry, file: ModelFile, ctx: FileContext): P
     const okSize = file.size === null || file.size === size;
     if (okSha && okSize) {
       ctx.logger.info({ file: file.path }, 'model file already present');
-      return { path: file.path, sha256, size, verifiedBy: file.sha256 !== null ? 'registry-sha256' : file.size !== null ? 'size' : 'none', skipped: true, downloaded: 0 };
+      return {
+        path: file.path,
+        sha256,
+        size,
+        verifiedBy: file.sha256 !== null ? 'registry-sha256' : file.size !== null ? 'size' : 'none',
+        skipped: true,
+        downloaded: 0,
+      };
     }
     ctx.logger.warn({ file: file.path }, 'model file present but does not match the registry; downloading it again');
     rmSync(dest);
@@ -161,8 +177,10 @@ async function pullFile(entry: ModelEntry, file: ModelFile, ctx: FileContext): P
   let meta: RemoteMeta = {};
   await pRetry(
     async () => {
-      const r = await downloadToPart(url, part, file.path, ctx);
-      downloaded += r.bytes;
+      const r = await downloadToPart(url, part, file.path, ctx, (n) => {
+        downloaded += n;
+        ctx.options.onProgress?.(file.path, downloaded);
+      });
       meta = { ...meta, ...r.meta };
     },
     {
@@ -171,7 +189,10 @@ async function pullFile(entry: ModelEntry, file: ModelFile, ctx: FileContext): P
       factor: 2,
       ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
       onFailedAttempt: (e) => {
-        ctx.logger.warn({ file: file.path, attempt: e.attemptNumber, retriesLeft: e.retriesLeft, err: e.message }, 'download attempt failed; will resume');
+        ctx.logger.warn(
+          { file: file.path, attempt: e.attemptNumber, retriesLeft: e.retriesLeft, err: e.message },
+          'download attempt failed; will resume',
+        );
       },
     },
   );
@@ -182,23 +203,44 @@ async function pullFile(entry: ModelEntry, file: ModelFile, ctx: FileContext): P
   const expectedSize = file.size ?? meta.totalSize ?? null;
   const fail = (what: string) => {
     rmSync(part, { force: true });
-    return new RecoError('MODEL_FILE_INVALID', `${entry.name}/${file.path}: ${what}; the partial download was deleted — run the pull again`, {
-      details: { file: dest, url },
-    });
+    return new RecoError(
+      'MODEL_FILE_INVALID',
+      `${entry.name}/${file.path}: ${what}; the partial download was deleted — run the pull again`,
+      {
+        details: { file: dest, url },
+      },
+    );
   };
-  if (expectedSha !== null && expectedSha !== sha256) throw fail(`sha256 mismatch (expected ${expectedSha}, got ${sha256})`);
-  if (expectedSize !== null && expectedSize !== size) throw fail(`size mismatch (expected ${expectedSize} bytes, got ${size})`);
+  if (expectedSha !== null && expectedSha !== sha256)
+    throw fail(`sha256 mismatch (expected ${expectedSha}, got ${sha256})`);
+  if (expectedSize !== null && expectedSize !== size)
+    throw fail(`size mismatch (expected ${expectedSize} bytes, got ${size})`);
   renameSync(part, dest);
   const verifiedBy: PulledFile['verifiedBy'] =
-    file.sha256 !== null ? 'registry-sha256' : meta.hubSha256 !== undefined ? 'hub-sha256' : expectedSize !== null ? 'size' : 'none';
+    file.sha256 !== null
+      ? 'registry-sha256'
+      : meta.hubSha256 !== undefined
+        ? 'hub-sha256'
+        : expectedSize !== null
+          ? 'size'
+          : 'none';
   if (file.sha256 === null) {
-    ctx.logger.info({ file: file.path, sha256, size, verifiedBy }, 'sha256 not pinned in models/registry.ts; computed it (recorded in .pull-manifest.json)');
+    ctx.logger.info(
+      { file: file.path, sha256, size, verifiedBy },
+      'sha256 not pinned in models/registry.ts; computed it (recorded in .pull-manifest.json)',
+    );
   }
   return { path: file.path, sha256, size, verifiedBy, skipped: false, downloaded };
 }
 
 /** One attempt: resumes `part` from its current length. Throws AbortError for failures a retry cannot fix. */
-async function downloadToPart(url: string, part: string, label: string, ctx: FileContext): Promise<{ bytes: number; meta: RemoteMeta }> {
+async function downloadToPart(
+  url: string,
+  part: string,
+  label: string,
+  ctx: FileContext,
+  onBytes: (n: number) => void,
+): Promise<{ bytes: number; meta: RemoteMeta }> {
   const have = existsSync(part) ? statSync(part).size : 0;
   const headers: Record<string, string> = { 'user-agent': 'deep-reco-models-pull/1' };
   if (have > 0) headers.range = `bytes=${have}-`;
@@ -214,7 +256,11 @@ async function downloadToPart(url: string, part: string, label: string, ctx: Fil
     const err = new Error(`GET ${url} → HTTP ${response.status}`);
     if (response.status >= 500 || response.status === 429 || response.status === 408) throw err;
     throw new AbortError(
-      new RecoError('MODEL_FILE_INVALID', `${label}: HTTP ${response.status} from ${url}${response.status === 401 || response.status === 403 ? ' (gated model? set HF_TOKEN)' : ''}`, { cause: err }),
+      new RecoError(
+        'MODEL_FILE_INVALID',
+        `${label}: HTTP ${response.status} from ${url}${response.status === 401 || response.status === 403 ? ' (gated model? set HF_TOKEN)' : ''}`,
+        { cause: err },
+      ),
     );
   }
   if (!response.body) throw new Error(`GET ${url}: empty body`);
@@ -237,14 +283,18 @@ async function downloadToPart(url: string, part: string, label: string, ctx: Fil
 
   const bar = ctx.bars?.create(meta.totalSize ?? 0, append ? have : 0, { file: label });
   let bytes = 0;
-  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  body.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-    bar?.increment(chunk.length);
-  });
+  // Chunks are written one by one with a file handle (not a buffered stream), so whatever arrived before a dropped
+  // connection is on disk and the retry resumes after it.
+  const fh = await open(part, append ? 'a' : 'w');
   try {
-    await pipeline(body, createWriteStream(part, { flags: append ? 'a' : 'w' }));
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      await fh.write(chunk);
+      bytes += chunk.length;
+      onBytes(chunk.length);
+      bar?.increment(chunk.length);
+    }
   } finally {
+    await fh.close();
     bar?.stop();
   }
   return { bytes, meta };
@@ -254,7 +304,11 @@ async function downloadToPart(url: string, part: string, label: string, ctx: Fil
  * fetch with manual redirects, so the Hub's headers on the first (302) response — X-Linked-ETag, X-Linked-Size — are
  * kept, and the bearer token is only sent to the endpoint's own host.
  */
-async function fetchFollowingRedirects(url: string, headers: Record<string, string>, ctx: FileContext): Promise<{ response: Response; meta: RemoteMeta }> {
+async function fetchFollowingRedirects(
+  url: string,
+  headers: Record<string, string>,
+  ctx: FileContext,
+): Promise<{ response: Response; meta: RemoteMeta }> {
   const meta: RemoteMeta = {};
   const endpointHost = new URL(ctx.endpoint).host;
   let current = url;
@@ -288,7 +342,9 @@ export async function sha256File(path: string): Promise<string> {
 // ---------------------------------------------------------------- CLI
 
 function usage(): string {
-  const names = MODEL_REGISTRY.map((m) => `  ${m.name.padEnd(48)} ${m.kind.padEnd(5)} ${String(m.dim).padStart(4)}-d  ${m.repo}`).join('\n');
+  const names = MODEL_REGISTRY.map(
+    (m) => `  ${m.name.padEnd(48)} ${m.kind.padEnd(5)} ${String(m.dim).padStart(4)}-d  ${m.repo}`,
+  ).join('\n');
   return `usage: npm run models:pull -- <name> [--quantized] [--dir <MODELS_DIR>]\n\nmodels:\n${names}\n\nHF_ENDPOINT overrides https://huggingface.co (mirrors); HF_TOKEN is sent for gated models.`;
 }
 
@@ -319,7 +375,9 @@ async function main(argv: string[]): Promise<number> {
     try {
       const result = await pullModel(entry, { modelsDir, variant, logger: consoleLogger });
       for (const f of result.files) {
-        console.log(`${f.skipped ? 'present   ' : 'downloaded'} ${f.path}  ${f.size} bytes  sha256 ${f.sha256}  (verified: ${f.verifiedBy})`);
+        console.log(
+          `${f.skipped ? 'present   ' : 'downloaded'} ${f.path}  ${f.size} bytes  sha256 ${f.sha256}  (verified: ${f.verifiedBy})`,
+        );
       }
       console.log(`done: ${result.dir}`);
     } catch (e) {

@@ -64,7 +64,12 @@ export interface ModelEntry {
 const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
 
-const unpinned = (path: string, extra: Partial<ModelFile> = {}): ModelFile => ({ path, sha256: null, size: null, ...extra });
+const unpinned = (path: string, extra: Partial<ModelFile> = {}): ModelFile => ({
+  path,
+  sha256: null,
+  size: null,
+  ...extra,
+});
 
 const textFiles = (): ModelFile[] => [
   unpinned('config.json'),
@@ -89,7 +94,8 @@ export const MODEL_REGISTRY: readonly ModelEntry[] = [
   {
     name: 'paraphrase-multilingual-MiniLM-L12-v2',
     kind: 'text',
-    description: 'Multilingual (50+ languages incl. Korean) sentence embeddings, 12-layer MiniLM distilled from paraphrase-mpnet. Default text encoder.',
+    description:
+      'Multilingual (50+ languages incl. Korean) sentence embeddings, 12-layer MiniLM distilled from paraphrase-mpnet. Default text encoder.',
     repo: 'Xenova/paraphrase-multilingual-MiniLM-L12-v2',
     revision: 'main',
     files: textFiles(),
@@ -103,7 +109,8 @@ export const MODEL_REGISTRY: readonly ModelEntry[] = [
   {
     name: 'xlm-r-100langs-bert-base-nli-stsb-mean-tokens',
     kind: 'text',
-    description: "XLM-R base distilled from bert-base-nli-stsb-mean-tokens for 100 languages (the seed system's text encoder).",
+    description:
+      "XLM-R base distilled from bert-base-nli-stsb-mean-tokens for 100 languages (the seed system's text encoder).",
     repo: 'Xenova/xlm-r-100langs-bert-base-nli-stsb-mean-tokens',
     revision: 'main',
     files: textFiles(),
@@ -117,7 +124,8 @@ export const MODEL_REGISTRY: readonly ModelEntry[] = [
   {
     name: 'clip-vit-b32',
     kind: 'clip',
-    description: 'OpenAI CLIP ViT-B/32: image and (English) text towers projected into one 512-d space. Default image encoder.',
+    description:
+      'OpenAI CLIP ViT-B/32: image and (English) text towers projected into one 512-d space. Default image encoder.',
     repo: 'Xenova/clip-vit-base-patch32',
     revision: 'main',
     files: clipFiles(),

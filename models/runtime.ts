@@ -51,10 +51,18 @@ export const systemDeviceProbe: DeviceProbe = {
   },
   gpuVisible() {
     const visible = process.env.CUDA_VISIBLE_DEVICES;
-    if (visible !== undefined && (visible.trim() === '' || visible.trim() === '-1' || visible.trim().toLowerCase() === 'none')) return false;
+    if (
+      visible !== undefined &&
+      (visible.trim() === '' || visible.trim() === '-1' || visible.trim().toLowerCase() === 'none')
+    )
+      return false;
     if (process.platform === 'linux' && !existsSync('/dev/nvidiactl') && !existsSync('/dev/nvidia0')) return false;
     try {
-      const out = execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync('nvidia-smi', ['-L'], {
+        encoding: 'utf8',
+        timeout: 5000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       return /GPU \d+/.test(out);
     } catch {
       // No nvidia-smi (e.g. a slim container) but device nodes exist: assume visible; session creation decides.
@@ -75,18 +83,27 @@ export function chooseDevice(setting: OrtDeviceSetting, probe: DeviceProbe = sys
   const gpu = lib !== undefined && probe.gpuVisible();
   if (setting === 'cuda') {
     if (lib === undefined) {
-      throw new RecoError('ENCODER_FAILED', `ORT_DEVICE=cuda but onnxruntime-node's CUDA provider is not installed: ${CUDA_INSTALL_HINT}; or set ORT_DEVICE=auto or cpu`, {
-        details: { device: 'cuda' },
-      });
+      throw new RecoError(
+        'ENCODER_FAILED',
+        `ORT_DEVICE=cuda but onnxruntime-node's CUDA provider is not installed: ${CUDA_INSTALL_HINT}; or set ORT_DEVICE=auto or cpu`,
+        {
+          details: { device: 'cuda' },
+        },
+      );
     }
     if (!gpu) {
-      throw new RecoError('ENCODER_FAILED', 'ORT_DEVICE=cuda but no NVIDIA GPU is visible to this process (check nvidia-smi, CUDA_VISIBLE_DEVICES, --gpus for containers); or set ORT_DEVICE=auto or cpu', {
-        details: { device: 'cuda' },
-      });
+      throw new RecoError(
+        'ENCODER_FAILED',
+        'ORT_DEVICE=cuda but no NVIDIA GPU is visible to this process (check nvidia-smi, CUDA_VISIBLE_DEVICES, --gpus for containers); or set ORT_DEVICE=auto or cpu',
+        {
+          details: { device: 'cuda' },
+        },
+      );
     }
     return { device: 'cuda', reason: 'ORT_DEVICE=cuda' };
   }
-  if (lib === undefined) return { device: 'cpu', reason: "ORT_DEVICE=auto: onnxruntime-node's CUDA provider is not installed" };
+  if (lib === undefined)
+    return { device: 'cpu', reason: "ORT_DEVICE=auto: onnxruntime-node's CUDA provider is not installed" };
   if (!gpu) return { device: 'cpu', reason: 'ORT_DEVICE=auto: CUDA provider installed but no GPU visible' };
   return { device: 'cuda', reason: 'ORT_DEVICE=auto: CUDA provider installed and a GPU is visible' };
 }
@@ -113,11 +130,27 @@ export class OrtRuntime {
     this.choice = chooseDevice(options.device ?? 'auto', options.probe ?? systemDeviceProbe);
     this.intraOpThreads = options.intraOpThreads ?? 0;
     this.graphOptimization = options.graphOptimization ?? 'all';
-    this.logger.info({ device: this.choice.device, reason: this.choice.reason, intraOpThreads: this.intraOpThreads, graphOptimization: this.graphOptimization }, `onnxruntime device: ${this.choice.device}`);
+    this.logger.info(
+      {
+        device: this.choice.device,
+        reason: this.choice.reason,
+        intraOpThreads: this.intraOpThreads,
+        graphOptimization: this.graphOptimization,
+      },
+      `onnxruntime device: ${this.choice.device}`,
+    );
   }
 
-  static fromConfig(config: Pick<Config, 'ORT_DEVICE' | 'ORT_INTRA_OP_THREADS' | 'ORT_GRAPH_OPTIMIZATION'>, logger?: Logger, probe?: DeviceProbe): OrtRuntime {
-    const options: OrtRuntimeOptions = { device: config.ORT_DEVICE, intraOpThreads: config.ORT_INTRA_OP_THREADS, graphOptimization: config.ORT_GRAPH_OPTIMIZATION };
+  static fromConfig(
+    config: Pick<Config, 'ORT_DEVICE' | 'ORT_INTRA_OP_THREADS' | 'ORT_GRAPH_OPTIMIZATION'>,
+    logger?: Logger,
+    probe?: DeviceProbe,
+  ): OrtRuntime {
+    const options: OrtRuntimeOptions = {
+      device: config.ORT_DEVICE,
+      intraOpThreads: config.ORT_INTRA_OP_THREADS,
+      graphOptimization: config.ORT_GRAPH_OPTIMIZATION,
+    };
     if (logger) options.logger = logger;
     if (probe) options.probe = probe;
     return new OrtRuntime(options);
@@ -165,10 +198,17 @@ export class OrtRuntime {
         return await ort.InferenceSession.create(modelPath, this.sessionOptions('cuda'));
       } catch (e) {
         if (this.choice.reason === 'ORT_DEVICE=cuda') {
-          throw new RecoError('ENCODER_FAILED', `could not create a CUDA session for ${modelPath}: ${errorMessage(e)}`, { cause: e, details: { file: modelPath } });
+          throw new RecoError(
+            'ENCODER_FAILED',
+            `could not create a CUDA session for ${modelPath}: ${errorMessage(e)}`,
+            { cause: e, details: { file: modelPath } },
+          );
         }
         this.logger.warn({ file: modelPath, err: errorMessage(e) }, 'CUDA session failed; falling back to CPU');
-        this.choice = { device: 'cpu', reason: `ORT_DEVICE=auto: CUDA session failed (${errorMessage(e).slice(0, 200)})` };
+        this.choice = {
+          device: 'cpu',
+          reason: `ORT_DEVICE=auto: CUDA session failed (${errorMessage(e).slice(0, 200)})`,
+        };
       }
     }
     try {
@@ -185,12 +225,17 @@ export function assertModelFile(modelPath: string): void {
     throw new RecoError('MODEL_FILE_INVALID', `model file ${modelPath} is missing`, { details: { file: modelPath } });
   }
   const size = statSync(modelPath).size;
-  if (size === 0) throw new RecoError('MODEL_FILE_INVALID', `model file ${modelPath} is empty`, { details: { file: modelPath } });
+  if (size === 0)
+    throw new RecoError('MODEL_FILE_INVALID', `model file ${modelPath} is empty`, { details: { file: modelPath } });
   const expected = manifestSize(modelPath);
   if (expected !== undefined && expected !== size) {
-    throw new RecoError('MODEL_FILE_INVALID', `model file ${modelPath} is truncated or corrupt: ${size} bytes, but ${expected} were downloaded (.pull-manifest.json)`, {
-      details: { file: modelPath, size, expected },
-    });
+    throw new RecoError(
+      'MODEL_FILE_INVALID',
+      `model file ${modelPath} is truncated or corrupt: ${size} bytes, but ${expected} were downloaded (.pull-manifest.json)`,
+      {
+        details: { file: modelPath, size, expected },
+      },
+    );
   }
 }
 
@@ -202,7 +247,10 @@ function manifestSize(modelPath: string): number | undefined {
     if (!existsSync(manifest)) continue;
     try {
       const m = JSON.parse(readFileSync(manifest, 'utf8')) as { files?: { path: string; size: number }[] };
-      const rel = modelPath.slice(dir.length + 1).split('\\').join('/');
+      const rel = modelPath
+        .slice(dir.length + 1)
+        .split('\\')
+        .join('/');
       return m.files?.find((f) => f.path === rel)?.size;
     } catch {
       return undefined;

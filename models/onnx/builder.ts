@@ -102,7 +102,9 @@ export class OnnxGraphBuilder {
   initializer(name: string, data: Float32Array | BigInt64Array | Int32Array, dims: number[]): this {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) {
-      throw new Error(`initializer ${name}: ${data.length} values for dims [${dims.join(', ')}] (expected ${expected})`);
+      throw new Error(
+        `initializer ${name}: ${data.length} values for dims [${dims.join(', ')}] (expected ${expected})`,
+      );
     }
     this.define(name);
     const dataType =
@@ -131,7 +133,9 @@ export class OnnxGraphBuilder {
   ): this {
     for (const i of inputs) {
       if (i !== '' && !this.defined.has(i)) {
-        throw new Error(`node ${opType}: input "${i}" is not defined yet (add inputs, initializers and nodes in order)`);
+        throw new Error(
+          `node ${opType}: input "${i}" is not defined yet (add inputs, initializers and nodes in order)`,
+        );
       }
     }
     for (const o of outputs) this.define(o);
@@ -197,7 +201,8 @@ function toAttribute(name: string, value: OnnxAttrValue): P.IAttributeProto {
   if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (value instanceof Float32Array) return { name, type: T.FLOATS, floats: Array.from(value) };
   if (Array.isArray(value)) {
-    if (!value.every(Number.isInteger)) throw new Error(`attribute ${name}: number[] must hold integers (use Float32Array for floats)`);
+    if (!value.every(Number.isInteger))
+      throw new Error(`attribute ${name}: number[] must hold integers (use Float32Array for floats)`);
     return { name, type: T.INTS, ints: value };
   }
   if (typeof value === 'object') return { name, type: T.FLOAT, f: value.value };

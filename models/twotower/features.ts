@@ -1,0 +1,220 @@
+/**
+ * Feature encoding for the two towers: vocabularies and hashing fixed at training time (stored in the model's
+ * config.json) and the same code for training, evaluation and serving, so the towers see identical inputs.
+ *
+ * User tower inputs (n users):      item tower inputs (n items):
+ *   lang      int [n]  → embedding    source    int [n]  → embedding
+ *   platform  int [n]  → embedding    lang      int [n]  → embedding
+ *   attrs     f32 [n, attrBuckets]    categories f32 [n, |categories|] (mean-pooled multi-hot)
+ *   interests f32 [n, interestBuckets] dense   f32 [n, textDim + imageDim + 2]
+ *   categories f32 [n, |categories|]           (text ‖ image ‖ freshness ‖ popularity)
+ *   dense     f32 [n, userDense]  (persona ‖ has-persona ‖ liked text mean ‖ liked category mean ‖ log-count ‖
+ *                                  disliked text mean ‖ disliked category mean ‖ log-count)
+ * Bags are weights summing to 1 (mean pooling of the embeddings, an EmbeddingBag), or all zero when empty.
+ */
+import { fnv1a } from '../../core/eval/random.js';
+
+export const UNKNOWN = '<unk>';
+
+export interface FeatureSpec {
+  version: 1;
+  textDim: number;
+  imageDim: number;
+  /** Index 0 of each vocabulary is `<unk>`. */
+  langs: string[];
+  platforms: string[];
+  categories: string[];
+  sources: string[];
+  attrBuckets: number;
+  interestBuckets: number;
+  /** popularity feature = min(1, log1p(pop) / log1p(popScale)). */
+  popScale: number;
+}
+
+export interface UserInput {
+  lang?: string | undefined;
+  platform?: string | undefined;
+  attributes?: Record<string, string> | undefined;
+  interests?: readonly string[] | undefined;
+  categories?: readonly string[] | undefined;
+  /** Persona text vector (`textDim` floats) or undefined. */
+  persona?: ArrayLike<number> | undefined;
+}
+
+export interface ItemInput {
+  categories: readonly string[];
+  source?: string | undefined;
+  lang?: string | undefined;
+  freshness?: number | undefined;
+  popularity?: number | undefined;
+}
+
+export interface UserBatch {
+  n: number;
+  lang: Int32Array;
+  platform: Int32Array;
+  attrs: Float32Array;
+  interests: Float32Array;
+  categories: Float32Array;
+  dense: Float32Array;
+}
+
+export interface ItemBatch {
+  n: number;
+  source: Int32Array;
+  lang: Int32Array;
+  categories: Float32Array;
+  dense: Float32Array;
+}
+
+export const userDenseDim = (s: FeatureSpec): number => 3 * s.textDim + 2 * s.categories.length + 3;
+export const itemDenseDim = (s: FeatureSpec): number => s.textDim + s.imageDim + 2;
+
+export function buildSpec(init: {
+  textDim: number;
+  imageDim: number;
+  langs: Iterable<string | undefined>;
+  platforms: Iterable<string | undefined>;
+  categories: Iterable<string | undefined>;
+  sources: Iterable<string | undefined>;
+  popScale: number;
+  attrBuckets?: number;
+  interestBuckets?: number;
+}): FeatureSpec {
+  const vocab = (xs: Iterable<string | undefined>) => [UNKNOWN, ...[...new Set([...xs].filter((x): x is string => !!x))].sort()];
+  return {
+    version: 1,
+    textDim: init.textDim,
+    imageDim: init.imageDim,
+    langs: vocab(init.langs),
+    platforms: vocab(init.platforms),
+    categories: vocab(init.categories),
+    sources: vocab(init.sources),
+    attrBuckets: init.attrBuckets ?? 64,
+    interestBuckets: init.interestBuckets ?? 128,
+    popScale: Math.max(1, init.popScale),
+  };
+}
+
+/** Lookup tables for a spec (cached per spec object). */
+const lookups = new WeakMap<FeatureSpec, { lang: Map<string, number>; platform: Map<string, number>; category: Map<string, number>; source: Map<string, number> }>();
+function lookup(spec: FeatureSpec) {
+  let l = lookups.get(spec);
+  if (!l) {
+    const m = (v: string[]) => new Map(v.map((x, i) => [x, i]));
+    l = { lang: m(spec.langs), platform: m(spec.platforms), category: m(spec.categories), source: m(spec.sources) };
+    lookups.set(spec, l);
+  }
+  return l;
+}
+
+/** Adds a mean-pooled bag of bucket indices into `out[base ..]`. */
+function bag(out: Float32Array, base: number, indices: readonly number[]): void {
+  if (!indices.length) return;
+  const w = 1 / indices.length;
+  for (const i of indices) out[base + i]! += w;
+}
+
+export function categoryIndices(spec: FeatureSpec, categories: readonly string[] | undefined): number[] {
+  const l = lookup(spec).category;
+  return (categories ?? []).map((c) => l.get(c) ?? 0);
+}
+
+/** The pooled-history part of a user (mean text vector, mean category bag, count) — see {@link encodeUsers}. */
+export interface History {
+  /** Sum of the items' text vectors (`textDim`). */
+  textSum: Float32Array;
+  /** Sum of the items' category bags (`|categories|`). */
+  catSum: Float32Array;
+  count: number;
+}
+
+export const emptyHistory = (spec: FeatureSpec): History => ({ textSum: new Float32Array(spec.textDim), catSum: new Float32Array(spec.categories.length), count: 0 });
+
+/** Pools items (rows of `itemText`, category bags of `itemCats`) into a history. */
+export function poolHistory(spec: FeatureSpec, items: ArrayLike<number>, itemText: Float32Array, itemCats: Float32Array): History {
+  const h = emptyHistory(spec);
+  const d = spec.textDim;
+  const c = spec.categories.length;
+  for (let k = 0; k < items.length; k++) {
+    const i = items[k]!;
+    for (let j = 0; j < d; j++) h.textSum[j]! += itemText[i * d + j]!;
+    for (let j = 0; j < c; j++) h.catSum[j]! += itemCats[i * c + j]!;
+  }
+  h.count = items.length;
+  return h;
+}
+
+function writeHistory(out: Float32Array, base: number, spec: FeatureSpec, h: History | undefined): number {
+  const d = spec.textDim;
+  const c = spec.categories.length;
+  if (h && h.count > 0) {
+    const w = 1 / h.count;
+    for (let j = 0; j < d; j++) out[base + j] = h.textSum[j]! * w;
+    for (let j = 0; j < c; j++) out[base + d + j] = h.catSum[j]! * w;
+    out[base + d + c] = Math.log1p(h.count) / 4;
+  }
+  return base + d + c + 1;
+}
+
+/** Encodes users with their liked / disliked histories (undefined = none: the cold-start input). */
+export function encodeUsers(spec: FeatureSpec, users: readonly UserInput[], liked: readonly (History | undefined)[], disliked: readonly (History | undefined)[]): UserBatch {
+  const n = users.length;
+  const l = lookup(spec);
+  const nc = spec.categories.length;
+  const dd = userDenseDim(spec);
+  const b: UserBatch = {
+    n,
+    lang: new Int32Array(n),
+    platform: new Int32Array(n),
+    attrs: new Float32Array(n * spec.attrBuckets),
+    interests: new Float32Array(n * spec.interestBuckets),
+    categories: new Float32Array(n * nc),
+    dense: new Float32Array(n * dd),
+  };
+  users.forEach((u, r) => {
+    b.lang[r] = l.lang.get(u.lang ?? '') ?? 0;
+    b.platform[r] = l.platform.get(u.platform ?? '') ?? 0;
+    bag(b.attrs, r * spec.attrBuckets, Object.entries(u.attributes ?? {}).map(([k, v]) => fnv1a(`${k.toLowerCase()}=${v.toLowerCase()}`) % spec.attrBuckets));
+    bag(b.interests, r * spec.interestBuckets, (u.interests ?? []).map((t) => fnv1a(t.toLowerCase()) % spec.interestBuckets));
+    bag(b.categories, r * nc, categoryIndices(spec, u.categories));
+    let o = r * dd;
+    const p = u.persona;
+    if (p && p.length === spec.textDim) {
+      for (let j = 0; j < spec.textDim; j++) b.dense[o + j] = p[j]!;
+      b.dense[o + spec.textDim] = 1;
+    }
+    o += spec.textDim + 1;
+    o = writeHistory(b.dense, o, spec, liked[r]);
+    writeHistory(b.dense, o, spec, disliked[r]);
+  });
+  return b;
+}
+
+/** Category bags of items (`n × |categories|`), the pooled-history building block. */
+export function itemCategoryBags(spec: FeatureSpec, items: readonly ItemInput[]): Float32Array {
+  const nc = spec.categories.length;
+  const out = new Float32Array(items.length * nc);
+  items.forEach((it, r) => bag(out, r * nc, categoryIndices(spec, it.categories)));
+  return out;
+}
+
+/** Encodes items; `text`/`image` are `n × textDim` / `n × imageDim` matrices in the same order (image optional). */
+export function encodeItems(spec: FeatureSpec, items: readonly ItemInput[], text: Float32Array, image?: Float32Array): ItemBatch {
+  const n = items.length;
+  const l = lookup(spec);
+  const dd = itemDenseDim(spec);
+  const { textDim, imageDim } = spec;
+  const b: ItemBatch = { n, source: new Int32Array(n), lang: new Int32Array(n), categories: itemCategoryBags(spec, items), dense: new Float32Array(n * dd) };
+  const logScale = Math.log1p(spec.popScale);
+  items.forEach((it, r) => {
+    b.source[r] = l.source.get(it.source ?? '') ?? 0;
+    b.lang[r] = l.lang.get(it.lang ?? '') ?? 0;
+    const o = r * dd;
+    b.dense.set(text.subarray(r * textDim, (r + 1) * textDim), o);
+    if (image && imageDim) b.dense.set(image.subarray(r * imageDim, (r + 1) * imageDim), o + textDim);
+    b.dense[o + textDim + imageDim] = Math.min(1, Math.max(0, it.freshness ?? 0));
+    b.dense[o + textDim + imageDim + 1] = Math.min(1, Math.log1p(Math.max(0, it.popularity ?? 0)) / logScale);
+  });
+  return b;
+}

@@ -1,0 +1,203 @@
+/**
+ * The two towers as plain parameters plus a TensorFlow.js forward pass (training / evaluation).
+ * Each tower: embeddings (looked up by one-hot × table in tfjs — the wasm backend has no Gather gradient — and by
+ * Gather in the ONNX export; bags are weighted sums, i.e. mean-pooled EmbeddingBags) concatenated with the dense
+ * features → [Dense → LayerNorm → ReLU → Dropout] × hidden → Dense → L2 normalise.
+ */
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { Rng } from '../../core/eval/random.js';
+import { itemDenseDim, userDenseDim, type FeatureSpec, type ItemBatch, type UserBatch } from './features.js';
+import type { Tf } from './backend.js';
+
+export interface TowerSizes {
+  /** Width of each categorical embedding. Default 16. */
+  embeddingDim: number;
+  /** Hidden layer widths. Default [128]. */
+  hidden: number[];
+  /** The shared space. Default 64. */
+  outputDim: number;
+  /** Dropout after each hidden layer (training only). Default 0.1. */
+  dropout: number;
+  layerNormEpsilon: number;
+}
+
+export const DEFAULT_SIZES: TowerSizes = { embeddingDim: 16, hidden: [128], outputDim: 64, dropout: 0.1, layerNormEpsilon: 1e-5 };
+
+export interface Param {
+  shape: number[];
+  data: Float32Array;
+}
+export type ParamMap = Record<string, Param>;
+export type TowerName = 'user' | 'item';
+
+/** Embedding tables of a tower, in concatenation order: [param name, vocabulary size, input key]. */
+export function embeddingTables(spec: FeatureSpec, tower: TowerName): [string, number, string][] {
+  return tower === 'user'
+    ? [
+        ['user.emb.lang', spec.langs.length, 'lang'],
+        ['user.emb.platform', spec.platforms.length, 'platform'],
+        ['user.emb.attrs', spec.attrBuckets, 'attrs'],
+        ['user.emb.interests', spec.interestBuckets, 'interests'],
+        ['user.emb.categories', spec.categories.length, 'categories'],
+      ]
+    : [
+        ['item.emb.source', spec.sources.length, 'source'],
+        ['item.emb.lang', spec.langs.length, 'lang'],
+        ['item.emb.categories', spec.categories.length, 'categories'],
+      ];
+}
+
+function oneHot(idx: Int32Array, depth: number): Float32Array {
+  const out = new Float32Array(idx.length * depth);
+  idx.forEach((i, r) => {
+    if (i >= 0 && i < depth) out[r * depth + i] = 1;
+  });
+  return out;
+}
+
+/** Inputs that are indices (one per row) rather than bags. */
+export const INDEX_INPUTS = new Set(['lang', 'platform', 'source']);
+
+export function towerInputDim(spec: FeatureSpec, sizes: TowerSizes, tower: TowerName): number {
+  return embeddingTables(spec, tower).length * sizes.embeddingDim + (tower === 'user' ? userDenseDim(spec) : itemDenseDim(spec));
+}
+
+/** Seeded initial parameters: embeddings U(±0.05), dense weights Glorot-uniform, biases 0, LayerNorm γ=1 β=0. */
+export function initParams(spec: FeatureSpec, sizes: TowerSizes, rng: Rng): ParamMap {
+  const p: ParamMap = {};
+  const uniform = (shape: number[], limit: number): Param => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = (rng.next() * 2 - 1) * limit;
+    return { shape, data };
+  };
+  const fill = (n: number, v: number): Param => ({ shape: [n], data: new Float32Array(n).fill(v) });
+  for (const tower of ['user', 'item'] as const) {
+    for (const [name, vocab] of embeddingTables(spec, tower)) p[name] = uniform([vocab, sizes.embeddingDim], 0.05);
+    let width = towerInputDim(spec, sizes, tower);
+    sizes.hidden.forEach((h, k) => {
+      p[`${tower}.dense${k}.W`] = uniform([width, h], Math.sqrt(6 / (width + h)));
+      p[`${tower}.dense${k}.b`] = fill(h, 0);
+      p[`${tower}.ln${k}.gamma`] = fill(h, 1);
+      p[`${tower}.ln${k}.beta`] = fill(h, 0);
+      width = h;
+    });
+    p[`${tower}.out.W`] = uniform([width, sizes.outputDim], Math.sqrt(6 / (width + sizes.outputDim)));
+    p[`${tower}.out.b`] = fill(sizes.outputDim, 0);
+  }
+  return p;
+}
+
+/**
+ * `a · b` whose gradient uses explicit transposes: the wasm backend's BatchMatMul is ~10× slower with its transpose
+ * flags set (what tfjs-core's MatMul gradient uses) than a Transpose followed by a plain product.
+ */
+export function fastMatMul(tf: Tf): (a: tfc.Tensor2D, b: tfc.Tensor2D) => tfc.Tensor2D {
+  const f = tf.customGrad((...args: (tfc.Tensor | tfc.GradSaveFunc)[]) => {
+    const [a, b, save] = args as [tfc.Tensor, tfc.Tensor, tfc.GradSaveFunc];
+    save([a, b]);
+    return {
+      value: tf.matMul(a as tfc.Tensor2D, b as tfc.Tensor2D),
+      gradFunc: (dy: tfc.Tensor, saved: tfc.Tensor[]) => [
+        tf.matMul(dy as tfc.Tensor2D, tf.transpose(saved[1] as tfc.Tensor2D)),
+        tf.matMul(tf.transpose(saved[0] as tfc.Tensor2D), dy as tfc.Tensor2D),
+      ],
+    };
+  });
+  return (a, b) => f(a, b) as tfc.Tensor2D;
+}
+
+/** The parameters as tfjs variables, with the tower forward passes. */
+export class TfTowers {
+  readonly vars: Record<string, tfc.Variable>;
+  readonly matMul: (a: tfc.Tensor2D, b: tfc.Tensor2D) => tfc.Tensor2D;
+  constructor(
+    private readonly tf: Tf,
+    readonly spec: FeatureSpec,
+    readonly sizes: TowerSizes,
+    params: ParamMap,
+  ) {
+    this.matMul = fastMatMul(tf);
+    this.vars = {};
+    for (const [name, p] of Object.entries(params)) this.vars[name] = tf.variable(tf.tensor(p.data, p.shape, 'float32'), true);
+  }
+
+  /** Copies the current values out (for early-stopping snapshots, saving, export). */
+  snapshot(): ParamMap {
+    const out: ParamMap = {};
+    for (const [name, v] of Object.entries(this.vars)) out[name] = { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
+    return out;
+  }
+
+  load(params: ParamMap): void {
+    for (const [name, p] of Object.entries(params)) this.vars[name]!.assign(this.tf.tensor(p.data, p.shape, 'float32'));
+  }
+
+  dispose(): void {
+    for (const v of Object.values(this.vars)) v.dispose();
+  }
+
+  /**
+   * One tower's forward pass. `inputs` holds the batch arrays by key; `dropoutMasks` (one `n × hidden[k]` mask per
+   * hidden layer, values 0 or 1/(1−p)) switches training mode on — masks come from the seeded RNG, so runs repeat.
+   */
+  forward(tower: TowerName, inputs: Record<string, Int32Array | Float32Array>, n: number, dropoutMasks?: Float32Array[]): tfc.Tensor2D {
+    const tf = this.tf;
+    const v = this.vars;
+    const parts: tfc.Tensor2D[] = [];
+    for (const [name, vocab, key] of embeddingTables(this.spec, tower)) {
+      const x = inputs[key]!;
+      // one-hot rows built here: tf.oneHot(…, 'float32') returns zeros on the wasm backend (tfjs 4.22)
+      const weights = tf.tensor2d(INDEX_INPUTS.has(key) ? oneHot(x as Int32Array, vocab) : (x as Float32Array), [n, vocab]);
+      parts.push(this.matMul(weights as tfc.Tensor2D, v[name] as unknown as tfc.Tensor2D));
+    }
+    const denseDim = tower === 'user' ? userDenseDim(this.spec) : itemDenseDim(this.spec);
+    parts.push(tf.tensor2d(inputs.dense as Float32Array, [n, denseDim]));
+    let h: tfc.Tensor2D = tf.concat2d(parts, 1);
+    this.sizes.hidden.forEach((width, k) => {
+      h = tf.add(this.matMul(h, v[`${tower}.dense${k}.W`] as unknown as tfc.Tensor2D), v[`${tower}.dense${k}.b`]!);
+      const mean = tf.mean(h, 1, true);
+      const centred = tf.sub(h, mean);
+      const variance = tf.mean(tf.square(centred), 1, true);
+      h = tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, this.sizes.layerNormEpsilon))), v[`${tower}.ln${k}.gamma`]!), v[`${tower}.ln${k}.beta`]!);
+      h = tf.relu(h);
+      const mask = dropoutMasks?.[k];
+      if (mask) h = tf.mul(h, tf.tensor2d(mask, [n, width]));
+    });
+    const out = tf.add(this.matMul(h, v[`${tower}.out.W`] as unknown as tfc.Tensor2D), v[`${tower}.out.b`]!) as tfc.Tensor2D;
+    return tf.mul(out, tf.rsqrt(tf.maximum(tf.sum(tf.square(out), 1, true), 1e-12))) as tfc.Tensor2D;
+  }
+
+  /** Inference: L2-normalised vectors, `n × outputDim`, in batches. */
+  userVectors(b: UserBatch, batch = 1024): Float32Array {
+    return this.run('user', b.n, batch, (s, e) => ({
+      lang: b.lang.subarray(s, e),
+      platform: b.platform.subarray(s, e),
+      attrs: b.attrs.subarray(s * this.spec.attrBuckets, e * this.spec.attrBuckets),
+      interests: b.interests.subarray(s * this.spec.interestBuckets, e * this.spec.interestBuckets),
+      categories: b.categories.subarray(s * this.spec.categories.length, e * this.spec.categories.length),
+      dense: b.dense.subarray(s * userDenseDim(this.spec), e * userDenseDim(this.spec)),
+    }));
+  }
+
+  itemVectors(b: ItemBatch, batch = 1024): Float32Array {
+    return this.run('item', b.n, batch, (s, e) => ({
+      source: b.source.subarray(s, e),
+      lang: b.lang.subarray(s, e),
+      categories: b.categories.subarray(s * this.spec.categories.length, e * this.spec.categories.length),
+      dense: b.dense.subarray(s * itemDenseDim(this.spec), e * itemDenseDim(this.spec)),
+    }));
+  }
+
+  private run(tower: TowerName, n: number, batch: number, slice: (s: number, e: number) => Record<string, Int32Array | Float32Array>): Float32Array {
+    const d = this.sizes.outputDim;
+    const out = new Float32Array(n * d);
+    for (let s = 0; s < n; s += batch) {
+      const e = Math.min(n, s + batch);
+      const y = this.tf.tidy(() => this.forward(tower, slice(s, e), e - s));
+      out.set(y.dataSync() as Float32Array, s * d);
+      y.dispose();
+    }
+    return out;
+  }
+}

@@ -1,0 +1,57 @@
+/** Instagram: food, travel, fashion, lifestyle, entertainment, music. `q` is the hashtag (no `#`). */
+import type { Row } from './topics.js';
+
+// prettier-ignore
+export const INSTAGRAM: readonly Row[] = [
+  // food
+  ['ramen', 'en', 'Midnight ramen bowl: spicy miso broth with a jammy soy-marinated egg', 'A late-night bowl with chilli miso broth, corn, nori and a perfect marinated egg. The caption lists a quick broth shortcut using pantry staples.', 'ramen|midnight snack|homecooking', 'misoramen'],
+  ['ramen', 'ko', '비 오는 날 생각나는 라면, 대파 듬뿍 넣은 얼큰한 해장라면 레시피', '대파와 고춧가루를 기름에 먼저 볶아 국물 맛을 살린 라면 레시피다. 달걀을 풀지 않고 반숙으로 올리는 팁과 함께 곁들이면 좋은 김치 조합을 사진으로 소개한다.', '라면|라면레시피|집밥', '라면레시피'],
+  ['kimchi', 'en', 'Kimchi fried rice with crispy edges: the five-minute fridge clean-out', 'Old, sour kimchi makes the best fried rice, topped with a runny egg and sesame. The post shows how to get the crispy bottom layer in a regular pan.', 'kimchi|fried rice|Korean food', 'kimchifriedrice', '#c1440e'],
+  ['kimchi', 'ko', '엄마표 깍두기 담그기, 아삭한 식감 살리는 무 절이는 시간 공개', '가을무로 담근 깍두기 사진과 함께 아삭함을 살리는 절임 시간과 양념 비율을 공유한다. 설탕 대신 배를 갈아 넣어 은은한 단맛을 내는 것이 포인트다.', '김치|깍두기|엄마레시피', '깍두기'],
+  ['baking', 'en', 'Sourdough crumb shot: open holes after a 48-hour cold fermentation', 'A close-up of an airy sourdough loaf with a blistered crust. The caption shares the hydration, flour mix and cold-fermentation schedule used.', 'sourdough|baking|bread', 'sourdoughbread'],
+  ['baking', 'en', 'Strawberry shortcake for a birthday: light sponge and fresh cream layers', 'A Japanese-style strawberry shortcake decorated with whole berries and piped cream. Tips on keeping the sponge soft and slicing clean layers.', 'baking|cake|strawberry', 'strawberryshortcake', '#e63946'],
+  ['baking', 'ko', '홈베이킹으로 버터 쿠키 굽기, 바삭한 식감 만드는 반죽 온도 비교', '버터 쿠키를 구우면서 반죽 온도와 휴지 시간을 바꿔가며 비교해 봤다. 가장 바삭하게 나온 조합과 오븐 온도, 예쁘게 완성한 선물용 포장 사진을 함께 올렸다.', '홈베이킹|쿠키|베이킹', '홈베이킹'],
+  ['coffee', 'en', 'Latte art progress: from milky blobs to a clean rosetta in 30 days', 'A month of daily practice with milk steaming and pouring, shown as a photo series. The post lists the three habits that made the biggest difference.', 'coffee|latte art|barista', 'latteart'],
+  ['coffee', 'ko', '성수동 카페 투어, 분위기 말고 커피 맛으로 고른 로스터리 세 곳', '분위기보다 커피 맛에 집중해 고른 성수동 로스터리 카페 세 곳을 소개한다. 원두 산지와 추천 메뉴, 좌석 수와 붐비지 않는 시간대 정보도 함께 적었다.', '카페투어|성수동|커피', '성수카페'],
+  ['streetfood', 'en', 'Tteokbokki at a Seoul street stall: chewy rice cakes with sweet heat', 'A snapshot of bubbling red tteokbokki at a market stall with fish cakes and boiled eggs. The caption explains old-school versus cream-sauce versions.', 'street food|tteokbokki|Seoul', 'tteokbokki', '#d62828'],
+  // travel
+  ['jeju', 'en', 'Sunrise from Seongsan Ilchulbong: Jeju’s volcanic crater at dawn', 'A dawn photo from the rim of Jeju’s tuff cone as the sun rises over the sea. The caption covers opening times, parking and the 30-minute climb.', 'Jeju|sunrise|volcano', 'seongsanilchulbong'],
+  ['jeju', 'ko', '제주 감귤 따기 체험, 겨울 제주에서 꼭 해봐야 할 일 1순위', '서귀포 감귤 농장에서 직접 귤을 따는 체험을 했다. 체험 가격과 예약 방법, 맛있는 귤 고르는 법과 근처 감귤 카페 정보를 사진과 함께 정리했다.', '제주여행|감귤따기|겨울제주', '감귤따기', '#f4a261'],
+  ['jeju', 'en', 'Jeju coastal road by bike: turquoise water and black lava rocks', 'A cycling trip along Jeju’s coastal path, with stops at Hyeopjae beach and seaside cafés. Bike rental prices and the easiest section for beginners.', 'Jeju|cycling|beach', 'jejuisland'],
+  ['tokyo', 'en', 'Tokyo neon nights: the side streets of Shinjuku just after the rain', 'Reflections of neon signs on wet alleyways in Shinjuku’s Omoide Yokocho. Photography tips for shooting night streets with just a phone.', 'Tokyo|night photography|Shinjuku', 'tokyonight'],
+  ['tokyo', 'ko', '도쿄 카페 골목 산책, 기요스미시라카와에서 보낸 느리고 조용한 하루', '도쿄 동쪽의 조용한 동네 기요스미시라카와의 로스터리 카페와 정원을 걸었다. 유명 관광지 대신 현지 일상을 느끼고 싶은 여행자에게 추천하는 코스다.', '도쿄여행|카페|산책', '도쿄여행'],
+  ['hiking', 'en', 'Hallasan summit hike: nine hours, a snowy trail and a crater lake view', 'A winter hike to the top of Korea’s highest mountain via the Gwaneumsa trail. Gear list, cut-off times and why you must reserve the trail in advance.', 'hiking|Hallasan|winter hiking', 'hallasan'],
+  ['hiking', 'ko', '북한산 백운대 등산 코스, 초보도 가능한 최단 경로 다녀온 후기', '서울 근교 북한산 백운대까지 가장 짧은 코스로 올라간 후기를 사진과 함께 올렸다. 구간별 소요 시간과 주의해야 할 암릉 구간, 하산 후 맛집까지 정리했다.', '등산|북한산|백운대', '북한산등산'],
+  ['busan', 'en', 'Busan’s Gamcheon Culture Village: pastel houses stacked on a hill', 'Colourful houses, murals and narrow stairways in Busan’s hillside village. The best viewpoints and how to visit without disturbing residents.', 'Busan|Gamcheon|travel', 'gamcheonculturevillage'],
+  ['busan', 'ko', '부산 광안리 드론쇼 보러 간 날, 명당 자리와 주차 꿀팁 정리', '광안리 해변에서 열리는 드론 라이트쇼를 보고 왔다. 일찍 가야 하는 이유와 사진이 잘 나오는 위치, 근처 주차장과 지하철 이용 정보를 공유한다.', '부산여행|광안리|드론쇼', '광안리드론쇼'],
+  ['camping', 'en', 'Lakeside camping weekend: simple tent setup, campfire and starry skies', 'A two-night camping trip by a quiet lake with a simple tent setup and cast-iron cooking. Gear list and a reminder to leave no trace.', 'camping|outdoors|stargazing', 'lakesidecamping'],
+  // fashion
+  ['sneakers', 'en', 'Red high-tops for spring: one bold pair of sneakers, five easy outfits', 'A carousel of outfits built around bright red high-top sneakers, from wide-leg denim to a neutral trench. Colour-matching tips in the caption.', 'red sneakers|sneakers|outfit ideas', 'redsneakers', '#d62828'],
+  ['sneakers', 'en', 'Sneaker rotation check: the five pairs I actually wear every week', 'A flat-lay of everyday sneakers, from retro runners to white leather court shoes. Notes on comfort, sizing and which pairs go with everything.', 'sneakers|sneaker rotation|street style', 'sneakerrotation'],
+  ['sneakers', 'ko', '빨간 운동화 코디, 포인트 컬러 하나로 밋밋한 데일리룩 살리기', '무채색 옷에 빨간 운동화 하나만 더해도 분위기가 달라진다. 데님, 슬랙스, 원피스에 어울리는 빨간 스니커즈 코디와 양말 색 고르는 요령을 모았다.', '빨간운동화|운동화코디|데일리룩', '빨간운동화', '#d62828'],
+  ['sneakers', 'en', 'Sneaker cleaning before and after: restoring scuffed suede runners', 'Side-by-side photos of scuffed suede runners brought back with a brush, an eraser and steam. Product list and what never to do with suede.', 'sneakers|cleaning|suede', 'sneakercleaning', '#8d6e63'],
+  ['streetwear', 'en', 'Oversized hoodie layering: streetwear fits for cold spring mornings', 'Outfits that layer oversized hoodies under coats and over long tees, finished with chunky sneakers. Proportion tips so the look stays clean.', 'streetwear|hoodie|layering', 'streetwearfits'],
+  ['streetwear', 'ko', '홍대 스트릿 패션 스냅, 요즘 유행하는 와이드 카고 팬츠 코디 모음', '주말 홍대 거리에서 만난 사람들의 스트릿 패션을 담았다. 와이드 카고 팬츠와 볼캡, 크로스백 조합이 가장 많이 보였고 운동화는 청키한 디자인이 대세였다.', '스트릿패션|홍대|와이드팬츠', '스트릿패션'],
+  ['streetwear', 'en', 'Techwear essentials: black layers, utility straps and waterproof shells', 'A monochrome techwear outfit breakdown with functional pieces for rainy city commutes. Budget alternatives are suggested for each item.', 'streetwear|techwear|outfit', 'techwear', '#222222'],
+  ['vintage', 'en', 'Thrift flip: turning a vintage denim jacket into a cropped statement', 'Before-and-after photos of a second-hand denim jacket cut, distressed and patched. A sustainable fashion project anyone with scissors can try.', 'vintage|thrift flip|denim', 'thriftflip', '#3a5a8c'],
+  ['ootd', 'en', 'Minimal capsule wardrobe: 30 autumn outfits from just 15 pieces', 'A neutral-toned capsule wardrobe shown as a grid of outfit combinations. The list of 15 pieces and where to spend versus where to save.', 'capsule wardrobe|minimal style|ootd', 'capsulewardrobe'],
+  ['ootd', 'ko', '출근룩 일주일 코디, 흰 셔츠 한 장으로 다섯 가지 스타일링 완성', '기본 흰 셔츠 한 장으로 일주일 출근룩을 다르게 연출했다. 니트 레이어드와 재킷 매치, 액세서리 활용 등 누구나 따라 하기 쉬운 조합을 정리했다.', '출근룩|데일리룩|오오티디', '출근룩'],
+  // lifestyle
+  ['home', 'en', 'Cozy reading nook in a small bedroom: warm lamps and floor cushions', 'A corner transformed into a reading spot with a wall shelf, a dimmable lamp and layered textiles. Product sources are listed, mostly second-hand.', 'home decor|reading nook|cozy', 'readingnook'],
+  ['home', 'ko', '신혼집 거실 인테리어, 화이트와 원목 톤으로 완성한 따뜻한 공간', '20평대 아파트 거실을 화이트와 원목 톤으로 꾸몄다. 소파와 러그, 조명 제품 정보와 함께 가구 배치를 두고 고민했던 점, 예산 배분 방법을 적었다.', '인테리어|신혼집|거실', '신혼집인테리어'],
+  ['fitness', 'en', 'Pilates reformer progress: six months of posture changes, side by side', 'Side-by-side posture photos after six months of reformer classes twice a week. The caption covers costs, class types and what changed besides posture.', 'pilates|fitness|posture', 'pilatesreformer'],
+  ['pets', 'en', 'Golden retriever’s first beach day: zoomies, sand and a very tired pup', 'A photo series of a young golden retriever meeting the sea for the first time. Tips on water safety and rinsing salt from a dog’s coat.', 'dogs|golden retriever|beach', 'goldenretrieverpuppy', '#e0a458'],
+  ['pets', 'ko', '고양이 캣타워 DIY, 원목 선반과 해먹으로 만든 벽면 놀이터', '벽에 원목 선반과 해먹을 달아 고양이 놀이터를 만들었다. 재료비와 설치 방법, 하중 확인 요령과 함께 고양이가 제일 좋아한 구간을 사진으로 보여준다.', '고양이|캣타워|DIY', '고양이스타그램'],
+  ['plants', 'en', 'Monstera care after two years: from three leaves to a jungle corner', 'Growth photos of a monstera deliciosa from a small cutting to a lush plant. Light, watering and repotting notes that helped it thrive.', 'houseplants|monstera|plant care', 'monstera', '#2d6a4f'],
+  // entertainment
+  ['drama', 'en', 'K-drama filming locations you can actually visit in Seoul this weekend', 'A photo guide to cafés, rooftops and streets featured in popular Korean dramas. Addresses, the best times to go and etiquette for busy spots.', 'K-drama|filming locations|Seoul', 'kdramalocations'],
+  ['movie', 'ko', '독립영화관 나들이, 작은 극장에서 만나는 예술영화의 특별한 매력', '서울의 독립영화관 몇 곳을 돌며 상영작과 공간 분위기를 기록했다. 멀티플렉스와는 다른 상영작 큐레이션과 관객과의 대화 프로그램도 함께 소개한다.', '독립영화|영화관|예술영화', '독립영화'],
+  ['webtoon', 'en', 'Webtoon fan art of the week: soft pastel redraws of favourite panels', 'A collection of fan illustrations redrawing famous webtoon scenes in a pastel style. The brushes and apps the artist used are listed in the caption.', 'webtoon|fan art|illustration', 'webtoonfanart'],
+  // music
+  ['kpop', 'en', 'Concert diary: a K-pop world tour night in Seoul with glowing lightsticks', 'Photos from a packed stadium concert with a sea of synchronised lightsticks. Notes on the setlist, fan chants and getting there by subway.', 'K-pop|concert|lightstick', 'kpopconcert', '#b388eb'],
+  ['kpop', 'ko', 'K팝 앨범 언박싱, 버전별 포토카드 구성과 한정판 특전 비교해 봤다', '새로 나온 아이돌 앨범을 버전별로 언박싱했다. 포토카드 종류와 포스터, 한정판 특전 차이를 사진으로 비교하고 포토카드 보관 방법도 함께 정리했다.', 'K팝|앨범언박싱|포토카드', '앨범깡'],
+  ['jazz', 'en', 'Vinyl Sunday: blue-toned jazz records and a slow cup of pour-over', 'A stack of classic jazz LPs next to a turntable and coffee. The caption recommends five records for anyone starting a jazz collection.', 'jazz|vinyl|records', 'jazzvinyl', '#1d3557'],
+  ['jazz', 'en', 'Jazz club night in Seoul: a live trio at a basement bar in Itaewon', 'Moody photos from a small live jazz venue, with a piano trio playing standards. Cover charge, set times and seating tips.', 'jazz|live music|Seoul nightlife', 'seouljazz'],
+  ['acoustic', 'en', 'Busking by the river: an acoustic set at sunset with a small crowd', 'A singer with an acoustic guitar performs covers by the river as the sun goes down. Behind-the-scenes notes on permits and gear for street performance.', 'busking|acoustic|live music', 'busking'],
+  ['jazz', 'ko', '서촌 재즈바 라이브 공연, 평일 밤 조용히 음악 듣기 좋은 작은 공간', '서촌 골목의 작은 재즈바에서 피아노 트리오 라이브를 들었다. 공연 시작 시간과 입장료, 좌석 예약 방법과 함께 잘 어울리는 위스키 메뉴를 사진으로 소개한다.', '재즈|재즈바|라이브공연', '재즈바'],
+];
