@@ -1,0 +1,45 @@
+/**
+ * What every Discord command and listener receives besides the discord.js objects: the app, a
+ * logger, the live client, the Message Content intent state, the reaction idempotency keys and an
+ * event bus that reports what each handler did (used by tests and by anyone who wants metrics).
+ */
+import type { EventEmitter } from 'node:events';
+import type { Client } from 'discord.js';
+import type { LinkService } from '../../core/link.js';
+import type { Logger } from '../../core/ports.js';
+import type { ReactStatus } from '../../core/service.js';
+import type { App } from '../app.js';
+import type { ReactionKeys } from './reactions.js';
+
+/** `on`: requested and granted; `off`: not requested (DISCORD_MESSAGE_CONTENT=false); `denied`: requested, refused by Discord (4014), running without. */
+export type ContentIntentState = 'on' | 'off' | 'denied';
+
+export interface ReactionReport {
+  action: 'add' | 'remove';
+  userId: string;
+  channelId: string;
+  messageId: string;
+  emoji: string;
+  idempotencyKey: string;
+  /** Core status, or why the adapter ignored the event before reaching the core. */
+  status: ReactStatus | 'own' | 'bot';
+}
+
+export interface CommandReport {
+  name: string;
+  userId: string;
+  ok: boolean;
+  /** Error code when it failed (Discord API code or RecoError code). */
+  error?: string | number;
+}
+
+/** Events on `BotContext.events`: `reaction` (ReactionReport), `command` (CommandReport), `message` ({ userId, replied }). */
+export interface BotContext {
+  app: App;
+  log: Logger;
+  client: Client;
+  contentIntent: ContentIntentState;
+  links: LinkService;
+  reactionKeys: ReactionKeys;
+  events: EventEmitter;
+}

@@ -1,0 +1,65 @@
+/** Routes slash commands, autocomplete and buttons to the command files; each behind the interaction error boundary. */
+import type { Interaction } from 'discord.js';
+import { COMMANDS } from '../commands/index.js';
+import type { BotContext } from '../context.js';
+import { describeError, handleInteractionError, interactionActor } from '../util.js';
+import type { Listener } from './index.js';
+import { t } from '../../../core/messages.js';
+
+const byName = new Map(COMMANDS.map((c) => [c.data.name, c]));
+
+export const interactionCreate: Listener = {
+  event: 'interactionCreate',
+  async run(ctx: BotContext, interaction: Interaction) {
+    const { app } = ctx;
+    if (interaction.isChatInputCommand()) {
+      const cmd = byName.get(interaction.commandName);
+      const report = { name: interaction.commandName, userId: interaction.user.id };
+      try {
+        if (!cmd) {
+          const lang = await app.reco.langOf(interactionActor(interaction));
+          await interaction.reply({
+            content: t(lang, 'cmd.unknown', { command: `/${interaction.commandName}` }),
+            flags: 64,
+          });
+          ctx.log.warn(
+            { command: interaction.commandName },
+            'an unknown slash command was used: a stale registration; restart the bot to re-register commands',
+          );
+        } else await cmd.execute(interaction, app, ctx);
+        ctx.events.emit('command', { ...report, ok: true });
+      } catch (e) {
+        const error = await handleInteractionError(ctx, interaction, e, `/${interaction.commandName}`);
+        ctx.events.emit('command', { ...report, ok: false, error });
+      }
+      return;
+    }
+    if (interaction.isAutocomplete()) {
+      const cmd = byName.get(interaction.commandName);
+      try {
+        if (cmd?.autocomplete) await cmd.autocomplete(interaction, app, ctx);
+        else await interaction.respond([]);
+      } catch (e) {
+        ctx.log.warn(
+          { err: describeError(e), command: interaction.commandName },
+          'autocomplete failed (the user sees no suggestions)',
+        );
+        if (!interaction.responded) await interaction.respond([]).catch(() => undefined);
+      }
+      return;
+    }
+    if (interaction.isButton()) {
+      const prefix = interaction.customId.split(':')[0];
+      const cmd = COMMANDS.find((c) => c.buttons?.prefix === prefix);
+      const report = { name: `button:${prefix}`, userId: interaction.user.id };
+      try {
+        if (cmd?.buttons) await cmd.buttons.handle(interaction, app, ctx);
+        else ctx.log.debug({ customId: interaction.customId }, 'a button this bot does not know: ignored');
+        ctx.events.emit('command', { ...report, ok: true });
+      } catch (e) {
+        const error = await handleInteractionError(ctx, interaction, e, `button ${prefix}`);
+        ctx.events.emit('command', { ...report, ok: false, error });
+      }
+    }
+  },
+};

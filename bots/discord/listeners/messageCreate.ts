@@ -1,0 +1,56 @@
+/**
+ * Conversation: DMs and messages that mention the bot update the sender's persona (core `message`),
+ * and the bot answers briefly. Discord delivers the text of DMs and of messages that mention the bot
+ * even without the privileged Message Content intent; when it still arrives empty, the bot says so.
+ */
+import { PermissionFlagsBits, type Message } from 'discord.js';
+import { t } from '../../../core/messages.js';
+import type { BotContext } from '../context.js';
+import { actorOf, apiCode, API, describeError } from '../util.js';
+import type { Listener } from './index.js';
+
+export const messageCreate: Listener = {
+  event: 'messageCreate',
+  async run(ctx: BotContext, message: Message) {
+    const me = ctx.client.user;
+    if (!me || message.author.bot || message.author.id === me.id || message.system || message.webhookId) return;
+    const isDM = !message.inGuild();
+    const mentioned = message.mentions.users.has(me.id);
+    if (!isDM && !mentioned) return;
+    if (message.inGuild()) {
+      const perms = message.channel.permissionsFor(me);
+      if (perms && !perms.has([PermissionFlagsBits.SendMessages, PermissionFlagsBits.ReadMessageHistory])) {
+        ctx.log.warn(
+          { channel: message.channelId, guild: message.guildId },
+          'mentioned in a channel where the bot lacks Send Messages / Read Message History: the message is learned from but not answered. Grant them to the bot role.',
+        );
+      }
+    }
+    const actor = actorOf(message.author);
+    const text = message.content.replace(new RegExp(`<@!?${me.id}>`, 'g'), ' ').trim();
+    let reply: string;
+    if (!message.content) {
+      const lang = await ctx.app.reco.langOf(actor);
+      reply = t(lang, 'discord.noContent');
+      if (ctx.contentIntent !== 'on')
+        ctx.log.debug({}, 'a message reached the bot without content (Message Content intent off)');
+    } else {
+      const r = await ctx.app.reco.message(actor, text);
+      reply = r.reply;
+    }
+    let replied = false;
+    try {
+      await message.reply({ content: reply, allowedMentions: { parse: [], repliedUser: false } });
+      replied = true;
+    } catch (e) {
+      const code = apiCode(e);
+      if (code === API.MissingPermissions || code === API.MissingAccess) {
+        ctx.log.warn(
+          { channel: message.channelId, guild: message.guildId },
+          'could not answer a mention: the bot lacks Send Messages / Read Message History in this channel. Grant them to the bot role.',
+        );
+      } else ctx.log.warn({ err: describeError(e) }, 'could not answer a message');
+    }
+    ctx.events.emit('message', { userId: message.author.id, channelId: message.channelId, replied });
+  },
+};

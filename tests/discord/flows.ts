@@ -1,0 +1,87 @@
+/** Test-side actions: run a slash command and wait until the bot finished it; react and wait for the outcome. */
+import type { ReactionReport, CommandReport } from '../../bots/discord/index.js';
+import type { FakeChannel, FakeUser, RecordedRequest } from '../helpers/fake-discord.js';
+import { nextEvent, type Bot } from './harness.js';
+
+export interface CommandRun {
+  id: string;
+  token: string;
+  report: CommandReport;
+  /** REST requests made for this interaction (callback + webhooks). */
+  requests: RecordedRequest[];
+}
+
+export async function runCommand(
+  bot: Bot,
+  o: {
+    name: string;
+    user: FakeUser;
+    channel?: FakeChannel;
+    options?: { name: string; type: number; value: string | number }[];
+    locale?: string;
+    appPermissions?: bigint;
+  },
+): Promise<CommandRun & { from: number }> {
+  const from = bot.fake.mark();
+  const done = nextEvent<CommandReport>(
+    bot.discord.events,
+    'command',
+    (c) => c.name === o.name && c.userId === o.user.id,
+  );
+  const i = bot.fake.slashCommand(o);
+  const report = await done;
+  const requests = bot.fake.requests.slice(from).filter((r) => r.path.includes(i.token));
+  return { id: i.id, token: i.token, report, requests, from };
+}
+
+/** `/recommend` → the item message ids, in order, and the item id each carries (from the store mapping). */
+export async function recommend(
+  bot: Bot,
+  o: { user: FakeUser; channel?: FakeChannel; count?: number; topic?: string; locale?: string },
+): Promise<
+  CommandRun & { messageIds: string[]; itemIds: string[]; channelId: string; reactionPuts: RecordedRequest[] }
+> {
+  const channel = o.channel ?? bot.fake.textChannel;
+  const options = [
+    ...(o.count ? [{ name: 'count', type: 4, value: o.count }] : []),
+    ...(o.topic ? [{ name: 'topic', type: 3, value: o.topic }] : []),
+  ];
+  const run = await runCommand(bot, {
+    name: 'recommend',
+    user: o.user,
+    channel,
+    options,
+    ...(o.locale ? { locale: o.locale } : {}),
+  });
+  const reactionPuts = bot.fake.requests
+    .slice(run.from)
+    .filter(
+      (r) =>
+        r.method === 'PUT' && r.path.startsWith(`/channels/${channel.id}/messages/`) && r.path.includes('/reactions/'),
+    );
+  const messageIds = [...new Set(reactionPuts.map((r) => r.path.split('/')[4]!))];
+  const itemIds: string[] = [];
+  for (const m of messageIds) {
+    const ref = await bot.app.reco.users.getMessageRef('discord', channel.id, m);
+    itemIds.push(ref?.itemIds[0] ?? '?');
+  }
+  return { ...run, messageIds, itemIds, channelId: channel.id, reactionPuts };
+}
+
+export async function react(
+  bot: Bot,
+  o: { user: FakeUser; channelId: string; messageId: string; emoji: string; remove?: boolean },
+): Promise<ReactionReport & { seq: number; payload: unknown }> {
+  const done = nextEvent<ReactionReport>(
+    bot.discord.events,
+    'reaction',
+    (r) => r.userId === o.user.id && r.messageId === o.messageId && r.action === (o.remove ? 'remove' : 'add'),
+  );
+  const { seq, payload } = bot.fake.react({
+    user: o.user,
+    message: { id: o.messageId, channel_id: o.channelId },
+    emoji: o.emoji,
+    ...(o.remove ? { remove: true } : {}),
+  });
+  return { ...(await done), seq, payload };
+}
