@@ -9,7 +9,10 @@ const NAMESPACE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 export function checkNamespace(namespace: string): void {
   if (!NAMESPACE_RE.test(namespace)) {
-    throw new RecoError('INTERNAL', `Invalid store namespace ${JSON.stringify(namespace)}: use [A-Za-z0-9_.-], at most 64 characters`);
+    throw new RecoError(
+      'INTERNAL',
+      `Invalid store namespace ${JSON.stringify(namespace)}: use [A-Za-z0-9_.-], at most 64 characters`,
+    );
   }
 }
 
@@ -36,8 +39,10 @@ export function checkTtl(ttlMs: number | undefined): number | undefined {
 }
 
 export function checkLockArgs(name: string, owner: string, ttlMs?: number): void {
-  if (typeof name !== 'string' || name.length === 0) throw new RecoError('INTERNAL', 'Lock names must be non-empty strings');
-  if (typeof owner !== 'string' || owner.length === 0) throw new RecoError('INTERNAL', 'Lock owners must be non-empty strings');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new RecoError('INTERNAL', 'Lock names must be non-empty strings');
+  if (typeof owner !== 'string' || owner.length === 0)
+    throw new RecoError('INTERNAL', 'Lock owners must be non-empty strings');
   if (ttlMs !== undefined && (!Number.isFinite(ttlMs) || ttlMs <= 0)) {
     throw new RecoError('INTERNAL', `Lock TTL must be a positive number of milliseconds, got ${ttlMs}`);
   }
@@ -109,7 +114,7 @@ export function scrubError(e: unknown, secrets: readonly string[]): unknown {
 }
 
 export function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return (e instanceof Error ? e.message : String(e)).replace(/[.\s]+$/, '');
 }
 
 /** Maps a backend failure to `STORE_UNAVAILABLE` (RecoErrors pass through unchanged). */

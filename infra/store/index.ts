@@ -53,10 +53,14 @@ export async function openStore(
         : setting === 'DATA_DIR'
           ? `Fix DATA_DIR (now ${JSON.stringify(config.DATA_DIR)}): it must be a writable directory.`
           : '';
-    throw new RecoError('STORE_OPEN_FAILED', `The store ${where} failed its write/read check: ${messageOf(e)}. ${fix}`.trim(), {
-      cause: e,
-      details: { setting },
-    });
+    throw new RecoError(
+      'STORE_OPEN_FAILED',
+      `The store ${where} failed its write/read check: ${messageOf(e)}. ${fix}`.trim(),
+      {
+        cause: e,
+        details: { setting },
+      },
+    );
   }
   logger.info({ store: store.description }, 'store opened');
   return store;
@@ -68,7 +72,12 @@ async function probe(store: KeyValueStore): Promise<void> {
   await store.set(PROBE_NAMESPACE, key, value, 60_000);
   const back = await store.get<typeof value>(PROBE_NAMESPACE, key);
   await store.delete(PROBE_NAMESPACE, key);
-  if (back?.at !== value.at || !(back.bytes instanceof Uint8Array) || back.bytes.length !== 4 || back.bytes[2] !== 254) {
+  if (
+    back?.at !== value.at ||
+    !(back.bytes instanceof Uint8Array) ||
+    back.bytes.length !== 4 ||
+    back.bytes[2] !== 254
+  ) {
     throw new Error('the probe value did not read back intact');
   }
 }

@@ -68,7 +68,9 @@ export abstract class KeyvBackedStore implements KeyValueStore {
     try {
       serialize({ value });
     } catch (e) {
-      throw new RecoError('INTERNAL', `Value for ${namespace}:${key} cannot be stored: ${(e as Error).message}`, { cause: e });
+      throw new RecoError('INTERNAL', `Value for ${namespace}:${key} cannot be stored: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     await this.run('set', async () => {
       const ok = await this.keyv.set(k, value, ttl);

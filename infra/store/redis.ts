@@ -14,7 +14,16 @@ import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { RecoError } from '../../core/errors.js';
 import type { Logger } from '../../core/ports.js';
-import { checkLockArgs, checkNamespace, messageOf, redactUrl, scrub, scrubError, unavailable, withTimeout } from './common.js';
+import {
+  checkLockArgs,
+  checkNamespace,
+  messageOf,
+  redactUrl,
+  scrub,
+  scrubError,
+  unavailable,
+  withTimeout,
+} from './common.js';
 import { KEYV_OPTIONS, KeyvBackedStore } from './keyv-store.js';
 
 export interface RedisStoreOptions {
@@ -83,7 +92,10 @@ export class RedisStore extends KeyvBackedStore {
     this.client.on('error', (e: unknown) => {
       if (this.healthy && !this.closed && this.everReady) {
         this.healthy = false;
-        this.logger.warn({ store: this.description, err: scrub(messageOf(e), this.secrets) }, 'redis connection lost; reconnecting');
+        this.logger.warn(
+          { store: this.description, err: scrub(messageOf(e), this.secrets) },
+          'redis connection lost; reconnecting',
+        );
       }
     });
     this.client.on('ready', () => {
@@ -108,7 +120,11 @@ export class RedisStore extends KeyvBackedStore {
   static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     const store = new RedisStore(url, options);
     try {
-      await withTimeout(store.client.connect(), (options.connectTimeoutMs ?? 3000) + 1000, () => new Error('connect timed out'));
+      await withTimeout(
+        store.client.connect(),
+        (options.connectTimeoutMs ?? 3000) + 1000,
+        () => new Error('connect timed out'),
+      );
       await store.client.ping();
     } catch (e) {
       await store.close().catch(() => undefined);
@@ -123,7 +139,9 @@ export class RedisStore extends KeyvBackedStore {
 
   protected override async run<T>(op: string, fn: () => Promise<T>): Promise<T> {
     return super.run(op, () =>
-      withTimeout(fn(), this.opTimeoutMs, () => unavailable(this.description, op, new Error(`timed out after ${this.opTimeoutMs} ms`))),
+      withTimeout(fn(), this.opTimeoutMs, () =>
+        unavailable(this.description, op, new Error(`timed out after ${this.opTimeoutMs} ms`)),
+      ),
     );
   }
 
@@ -179,7 +197,9 @@ export class RedisStore extends KeyvBackedStore {
     if (!this.client.isOpen) return;
     if (this.client.isReady) {
       // QUIT waits for replies to commands in flight; bounded in case Redis stops answering.
-      await withTimeout(this.client.close(), 2000, () => new Error('close timed out')).catch(() => this.client.destroy());
+      await withTimeout(this.client.close(), 2000, () => new Error('close timed out')).catch(() =>
+        this.client.destroy(),
+      );
     } else {
       this.client.destroy();
     }

@@ -12,7 +12,7 @@
  *   processes that share the file.
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import { RecoError } from '../../core/errors.js';
@@ -46,7 +46,11 @@ export class SqliteStore extends KeyvBackedStore {
     super(options.logger);
     this.path = path;
     this.description = `sqlite:${path}`;
-    this.adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: TABLE, busyTimeout: options.busyTimeoutMs ?? 5000 });
+    this.adapter = new KeyvSqlite({
+      uri: `sqlite://${path}`,
+      table: TABLE,
+      busyTimeout: options.busyTimeoutMs ?? 5000,
+    });
     // The adapter's `query` is sqlite3's `Database#all`, promisified: rows out, no `changes`.
     this.query = this.adapter.query.bind(this.adapter) as Query;
     this.keyv = new Keyv(this.adapter, KEYV_OPTIONS);
@@ -60,7 +64,7 @@ export class SqliteStore extends KeyvBackedStore {
   static async open(dataDir: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const dir = resolve(dataDir);
     try {
-      mkdirSync(dir, { recursive: true });
+      mkdirp(dir);
       if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
     } catch (e) {
       throw openFailed(dataDir, `cannot create directory ${dir}: ${messageOf(e)}`, e);
@@ -75,7 +79,9 @@ export class SqliteStore extends KeyvBackedStore {
     const interval = options.purgeIntervalMs ?? 10 * 60_000;
     if (interval > 0) {
       store.purgeTimer = setInterval(() => {
-        store.purgeExpired().catch((e: unknown) => store.logger.warn({ err: messageOf(e) }, 'sqlite purge of expired keys failed'));
+        store
+          .purgeExpired()
+          .catch((e: unknown) => store.logger.warn({ err: messageOf(e) }, 'sqlite purge of expired keys failed'));
       }, interval);
       store.purgeTimer.unref();
     }
@@ -158,6 +164,23 @@ export class SqliteStore extends KeyvBackedStore {
     this.closed = true;
     if (this.purgeTimer !== undefined) clearInterval(this.purgeTimer);
     await this.adapter.disconnect();
+  }
+}
+
+/**
+ * `mkdir -p` one level at a time. Node's `mkdirSync(dir, { recursive: true })` loops forever on
+ * paths under /proc (mkdir there fails with ENOENT although the parent exists).
+ */
+function mkdirp(dir: string): void {
+  const parts = dir.split(sep).filter(Boolean);
+  let current = dir.startsWith(sep) ? sep : '';
+  for (const part of parts) {
+    current = join(current, part);
+    try {
+      mkdirSync(current);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
 

@@ -10,7 +10,7 @@
  * });
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { hasBinary, requireService } from './services.js';
@@ -37,7 +37,10 @@ export interface RedisServer {
   port: number;
   dir: string;
   process: ChildProcess;
-  /** SIGTERM (Redis flushes the AOF) and wait for exit. Idempotent. */
+  /**
+   * SIGTERM (Redis flushes the AOF) and wait for exit. Idempotent. Removes `dir` when the helper
+   * created it and the server is not persistent (a persistent dir is kept for a restart: the test removes it).
+   */
   stop(): Promise<void>;
   /** SIGKILL, as in a crash; waits for exit. */
   kill(): Promise<void>;
@@ -90,13 +93,16 @@ function waitExit(child: ChildProcess, ms: number): Promise<void> {
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   mkdirSync('tests/.tmp', { recursive: true });
+  const ownDir = options.dir === undefined;
   const dir = resolve(options.dir ?? mkdtempSync(join('tests/.tmp', 'redis-')));
   mkdirSync(dir, { recursive: true });
   // A free port can be taken between freePort() and redis binding it: retry a few times.
   for (let attempt = 0; ; attempt++) {
     const port = options.port ?? (await freePort());
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no', '--save', '', '--dir', dir];
-    args.push(...(options.persistent === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+    args.push(
+      ...(options.persistent === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+    );
     if (options.password !== undefined) args.push('--requirepass', options.password);
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -117,6 +123,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
         stopped ??= (async () => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           await waitExit(child, 10_000);
+          if (ownDir && options.persistent !== true) rmSync(dir, { recursive: true, force: true });
         })();
         return stopped;
       };

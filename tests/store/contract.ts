@@ -34,7 +34,13 @@ async function collect(it: AsyncIterable<string>): Promise<string[]> {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return (
+    a.byteLength === b.byteLength &&
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ) === 0
+  );
 }
 
 export function defineStoreContract(name: string, makeTarget: () => Promise<ContractTarget>, run = true): void {
@@ -115,7 +121,22 @@ export function defineStoreContract(name: string, makeTarget: () => Promise<Cont
     it('lists keys by exact prefix, with glob/LIKE characters taken literally', async () => {
       const s = ns();
       const other = `${s}x`; // a namespace whose name extends this one
-      const keys = ['a', 'a:1', 'a:2', 'a:2:deep', 'ab:1', 'b:a:1', 'x*1', 'x?2', 'x%3', 'x_4', 'xa5', 'x[6]', 'x\\7', 'A:upper'];
+      const keys = [
+        'a',
+        'a:1',
+        'a:2',
+        'a:2:deep',
+        'ab:1',
+        'b:a:1',
+        'x*1',
+        'x?2',
+        'x%3',
+        'x_4',
+        'xa5',
+        'x[6]',
+        'x\\7',
+        'A:upper',
+      ];
       await Promise.all(keys.map((k) => store.set(s, k, k)));
       await store.set(other, 'a:9', 'elsewhere');
       expect(await collect(store.keys(s, 'a:'))).toEqual(['a:1', 'a:2', 'a:2:deep']);
@@ -282,7 +303,11 @@ export function defineStoreContract(name: string, makeTarget: () => Promise<Cont
     it('handles 100 parallel writes and reads them all back intact', async () => {
       const s = ns();
       const ids = Array.from({ length: 100 }, (_, i) => `item:${i}`);
-      await Promise.all(ids.map((id, i) => store.set(s, id, { i, payload: `p-${i}-${'x'.repeat(i)}`, bytes: new Uint8Array([i, 255 - i]) })));
+      await Promise.all(
+        ids.map((id, i) =>
+          store.set(s, id, { i, payload: `p-${i}-${'x'.repeat(i)}`, bytes: new Uint8Array([i, 255 - i]) }),
+        ),
+      );
       const back = await store.getMany<{ i: number; payload: string; bytes: Uint8Array }>(s, ids);
       back.forEach((v, i) => {
         expect(v?.i).toBe(i);
