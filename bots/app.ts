@@ -10,8 +10,11 @@ import { loadBuiltinCatalog } from '../core/catalog/builtin.js';
 import { LexicalEncoder, type LexicalModel } from '../core/lexical.js';
 import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/ports.js';
 import { DeepReco, type ListExplainer, type RecoSettings } from '../core/service.js';
+import { LinkService } from '../core/link.js';
 import { openStore } from '../infra/store/index.js';
 import { createEncoders } from '../models/encoders.js';
+import { createChatModel, describeLlm } from '../infra/llm/openai.js';
+import { ExtractionScheduler, createLlmServices, mergeExtraction, type LlmServices } from '../core/llm/index.js';
 import { EmbedQueue } from '../models/embed-queue.js';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
@@ -24,6 +27,10 @@ export interface App {
   reco: DeepReco;
   /** Notes for `/status` and the start-up log (active encoders, fallbacks, …). */
   notes: string[];
+  /** The LLM layer (explanations, digest intros, persona extraction); `enabled` is false without LLM settings. */
+  llm: LlmServices;
+  /** One-time codes that merge a person's identities across platforms (`/link`), shared by every adapter. */
+  links: LinkService;
   /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
   statusLines: (() => string[] | Promise<string[]>)[];
   close(): Promise<void>;
@@ -157,25 +164,52 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     });
     // The encoder notes (which is active, and the exact command that fetches missing model files) go to /status too.
     const statusLines: App['statusLines'] = [() => notes.filter((n) => /fallback|missing|off —|device/.test(n)).map((n) => `• ${n}`)];
+    // The LLM layer: off (templates, keyword personas) unless LLM_BASE_URL / LLM_API_KEY are set.
+    const clock = { now };
+    const llm = createLlmServices({ model: createChatModel(config, logger), store, config, logger, clock });
+    statusLines.push(() => [describeLlm(config)]);
+    const holder: { reco?: DeepReco } = {};
+    const extraction = llm.enabled
+      ? new ExtractionScheduler({
+          logger,
+          run: async (userId) => {
+            const doc = await holder.reco!.users.get(userId);
+            if (!doc || doc.persona.recentTexts.length === 0) return;
+            const r = await llm.extractor.extract(userId, doc.user.lang, doc.persona.recentTexts.map((t) => t.text));
+            if (!r.ok) return; // already logged; the keyword persona stands
+            await holder.reco!.users.update(userId, (d) => {
+              d.persona = mergeExtraction(d.persona, r.value, now());
+            });
+          },
+        })
+      : undefined;
+    const explainer = options.explainer ?? (llm.enabled ? llm.explainer : undefined);
     const reco = new DeepReco({
       store,
       catalog,
       settings: settingsFrom(config),
       logger,
-      ...(options.explainer ? { explainer: options.explainer } : {}),
-      clock: { now },
+      ...(explainer ? { explainer } : {}),
+      ...(extraction ? { onMessage: (userId: string) => extraction.noteMessage(userId) } : {}),
+      clock,
       statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
     });
+    holder.reco = reco;
     await reco.init();
+    const links = new LinkService({ reco, store, clock, logger });
     return {
+      links,
       config,
       logger,
       store,
       catalog,
       reco,
+      llm,
       notes,
       statusLines,
       async close() {
+        extraction?.close();
+        await llm.explainer.idle().catch(() => undefined);
         await queue.onIdle().catch(() => undefined);
         await release?.().catch(() => undefined);
         await store.close();

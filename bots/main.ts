@@ -35,7 +35,7 @@ async function startAdapters(app: App, which: Set<string>, log: Logger): Promise
   }
   if (which.has('telegram')) {
     const { startTelegram } = await import('./telegram/index.js');
-    const tg = await startTelegram(app);
+    const tg = await startTelegram(app, { links: app.links });
     running.push({ name: 'telegram', stop: tg.stop });
     log.info({}, 'Telegram adapter started');
   }
@@ -95,7 +95,12 @@ export async function main(): Promise<number> {
 
   if (which.has('console')) {
     const { runConsole } = await import('./console/index.js');
-    await runConsole(app);
+    await runConsole(app, {
+      link: {
+        create: async (actor) => (await app.links.createCode(actor)).message,
+        redeem: async (actor, code) => (await app.links.redeem(actor, code)).message,
+      },
+    });
     await shutdown();
     return 0;
   }

@@ -24,7 +24,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ContentItem, Evidence, FeedbackState, Impression, Interest, Lang, Persona, Platform } from './domain.js';
 import { RecoError } from './errors.js';
-import { LIKED_SIMILARITY_MIN } from './explain.js';
 import { categoryName, t } from './messages.js';
 import type { Clock, KeyValueStore, Logger } from './ports.js';
 import { silentLogger, systemClock } from './ports.js';
@@ -64,7 +63,8 @@ export type DigestPart =
   | { kind: 'intro'; text: string }
   | { kind: 'item'; itemId: string; position: number; explanation: string; header?: string };
 
-export type PartResult = { status: 'sent'; messageId: string } | { status: 'unknown' } | { status: 'failed'; error: string };
+export type PartResult =
+  { status: 'sent'; messageId: string } | { status: 'unknown' } | { status: 'failed'; error: string };
 
 export interface DigestRun {
   chatKey: string;
@@ -100,10 +100,15 @@ export class DeliveryError extends Error {
 export interface DigestSender {
   readonly platform: Platform;
   /** Sends one part; resolves with the platform message id once it is sent. Throws `DeliveryError`. */
-  send(schedule: DigestSchedule, part: DigestPart, ctx: { item?: ContentItem; lang: Lang }): Promise<{ messageId: string }>;
+  send(
+    schedule: DigestSchedule,
+    part: DigestPart,
+    ctx: { item?: ContentItem; lang: Lang },
+  ): Promise<{ messageId: string }>;
 }
 
-export type ChatOutcome = 'delivered' | 'already-done' | 'not-due' | 'locked' | 'lost-lock' | 'retry-later' | 'blocked' | 'disabled' | 'empty';
+export type ChatOutcome =
+  'delivered' | 'already-done' | 'not-due' | 'locked' | 'lost-lock' | 'retry-later' | 'blocked' | 'disabled' | 'empty';
 
 export interface TickReport {
   at: string;
@@ -147,7 +152,15 @@ export function isTimeZone(tz: string): boolean {
 export function localParts(now: Date, tz: string): { date: string; minutes: number } {
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: tz,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     formatters.set(tz, f);
   }
   const p: Record<string, string> = {};
@@ -179,11 +192,34 @@ export function addDays(date: string, days: number): string {
  * excluded as for one user). "Shown" and the exploration level are the group's own (what was shown in
  * that chat). With no such members, the group's own (empty) persona is used: fresh and popular items.
  */
-export function blendSubject(group: UserDoc, members: readonly UserDoc[], platform: Platform, lang: Lang, encoderId: string): Subject {
-  const base: Subject = { userId: group.user.id, lang, platform, persona: group.persona, feedback: group.feedback, shown: group.shown, explore: group.user.explore };
+export function blendSubject(
+  group: UserDoc,
+  members: readonly UserDoc[],
+  platform: Platform,
+  lang: Lang,
+  encoderId: string,
+): Subject {
+  const base: Subject = {
+    userId: group.user.id,
+    lang,
+    platform,
+    persona: group.persona,
+    feedback: group.feedback,
+    shown: group.shown,
+    explore: group.user.explore,
+  };
   if (members.length === 0) return base;
   const n = members.length;
-  const persona: Persona = { userId: group.user.id, interests: [], dislikes: [], categories: {}, attributes: {}, recentTexts: [], messageCount: 0, updatedAt: group.persona.updatedAt };
+  const persona: Persona = {
+    userId: group.user.id,
+    interests: [],
+    dislikes: [],
+    categories: {},
+    attributes: {},
+    recentTexts: [],
+    messageCount: 0,
+    updatedAt: group.persona.updatedAt,
+  };
   const vecs = members.map((m) => m.persona).filter((p) => p.vector && p.encoderId === encoderId);
   const dim = vecs[0]?.vector?.length ?? 0;
   if (dim > 0) {
@@ -238,8 +274,10 @@ export class DigestService {
     this.log = (options.logger ?? silentLogger).child({ module: 'digest' });
     this.lockTtlMs = options.lockTtlMs ?? 60_000;
     this.owner = options.owner ?? `digest-${randomUUID()}`;
-    if (parseTime(options.defaultTime) === undefined) throw new RecoError('CONFIG_INVALID', `DIGEST_DEFAULT_TIME must be HH:MM, got ${options.defaultTime}`);
-    if (!isTimeZone(options.defaultTz)) throw new RecoError('CONFIG_INVALID', `DIGEST_DEFAULT_TZ is not an IANA time zone: ${options.defaultTz}`);
+    if (parseTime(options.defaultTime) === undefined)
+      throw new RecoError('CONFIG_INVALID', `DIGEST_DEFAULT_TIME must be HH:MM, got ${options.defaultTime}`);
+    if (!isTimeZone(options.defaultTz))
+      throw new RecoError('CONFIG_INVALID', `DIGEST_DEFAULT_TZ is not an IANA time zone: ${options.defaultTz}`);
     options.reco.onForget((userId, doc) => this.forgetUser(doc));
   }
 
@@ -263,16 +301,30 @@ export class DigestService {
    * Turns a chat's digest on or off or moves its slot. A schedule switched on (or moved) after today's
    * slot has passed starts tomorrow; one whose slot is still ahead today starts today.
    */
-  async setSchedule(chat: DigestChat, change: { enabled?: boolean; time?: string; tz?: string }, actor: Actor, lang: Lang): Promise<{ schedule: DigestSchedule; next?: string }> {
-    if (change.time !== undefined && parseTime(change.time) === undefined) throw new RecoError('INPUT_INVALID', `bad time ${change.time}`, { details: { arg: 'time' } });
-    if (change.tz !== undefined && !isTimeZone(change.tz)) throw new RecoError('INPUT_INVALID', `bad time zone ${change.tz}`, { details: { arg: 'tz' } });
+  async setSchedule(
+    chat: DigestChat,
+    change: { enabled?: boolean; time?: string; tz?: string },
+    actor: Actor,
+    lang: Lang,
+  ): Promise<{ schedule: DigestSchedule; next?: string }> {
+    if (change.time !== undefined && parseTime(change.time) === undefined)
+      throw new RecoError('INPUT_INVALID', `bad time ${change.time}`, { details: { arg: 'time' } });
+    if (change.tz !== undefined && !isTimeZone(change.tz))
+      throw new RecoError('INPUT_INVALID', `bad time zone ${change.tz}`, { details: { arg: 'tz' } });
     const now = this.clock.now();
     const key = `sched-edit:${chatKeyOf(chat)}`;
     const lockOwner = randomUUID();
     await this.acquireWithWait(key, lockOwner);
     try {
       const prev = await this.getSchedule(chat);
-      const s: DigestSchedule = prev ?? { ...chat, enabled: false, time: this.o.defaultTime, tz: this.o.defaultTz, lang, updatedAt: now.toISOString() };
+      const s: DigestSchedule = prev ?? {
+        ...chat,
+        enabled: false,
+        time: this.o.defaultTime,
+        tz: this.o.defaultTz,
+        lang,
+        updatedAt: now.toISOString(),
+      };
       const wasOn = s.enabled;
       if (change.enabled !== undefined) s.enabled = change.enabled;
       if (change.time !== undefined) s.time = formatTime(parseTime(change.time)!);
@@ -285,7 +337,8 @@ export class DigestService {
       if (s.enabled && (!wasOn || change.time !== undefined || change.tz !== undefined)) {
         const local = localParts(now, s.tz);
         const slot = parseTime(s.time)!;
-        if (s.pending !== local.date && local.minutes >= slot && (!s.lastDate || s.lastDate < local.date)) s.lastDate = local.date;
+        if (s.pending !== local.date && local.minutes >= slot && (!s.lastDate || s.lastDate < local.date))
+          s.lastDate = local.date;
       }
       await this.saveSchedule(s);
       const doc = await this.o.reco.resolve(actor);
@@ -317,7 +370,9 @@ export class DigestService {
     const members = (await this.wrap(() => this.store.get<Record<string, string>>(NS_DIGEST, key))) ?? {};
     const known = idn in members;
     members[idn] = this.clock.now().toISOString();
-    const entries = Object.entries(members).sort((a, b) => b[1].localeCompare(a[1])).slice(0, MAX_MEMBERS);
+    const entries = Object.entries(members)
+      .sort((a, b) => b[1].localeCompare(a[1]))
+      .slice(0, MAX_MEMBERS);
     await this.wrap(() => this.store.set(NS_DIGEST, key, Object.fromEntries(entries)));
     if (!known) {
       const doc = await this.o.reco.resolve(actor);
@@ -436,14 +491,28 @@ export class DigestService {
     const lang = subject.lang;
     const sections = reco.catalog.size > 0 ? await this.pick(subject) : [];
     const picked = sections.flatMap((sec) => sec.items);
-    const lines = picked.length ? await reco.explain(subject.userId, lang, picked.map((r) => r.evidence)) : [];
+    const lines = picked.length
+      ? await reco.explain(
+          subject.userId,
+          lang,
+          picked.map((r) => r.evidence),
+        )
+      : [];
     const parts: DigestPart[] = [];
     if (picked.length > 0) {
-      parts.push({ kind: 'intro', text: t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', { date, count: picked.length }) });
+      parts.push({
+        kind: 'intro',
+        text: t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', { date, count: picked.length }),
+      });
       let k = 0;
       for (const sec of sections) {
         sec.items.forEach((r, j) => {
-          const part: DigestPart = { kind: 'item', itemId: r.evidence.itemId, position: k + 1, explanation: lines[k] ?? '' };
+          const part: DigestPart = {
+            kind: 'item',
+            itemId: r.evidence.itemId,
+            position: k + 1,
+            explanation: lines[k] ?? '',
+          };
           if (j === 0) part.header = sec.header;
           parts.push(part);
           k++;
@@ -496,25 +565,39 @@ export class DigestService {
 
     if (nLiked > 0) {
       const { ranked } = await reco.rankFor(subject, { count: Math.min(reco.settings.maxCount, nLiked * 3), exclude });
-      const items = take(ranked, nLiked, (r) => (r.evidence.likedSimilar[0]?.similarity ?? 0) >= LIKED_SIMILARITY_MIN);
+      // The scorer lists liked items in the evidence only where the resemblance is real (see rankItems).
+      const items = take(ranked, nLiked, (r) => r.evidence.likedSimilar.length > 0);
       if (items.length > 0) {
         const counts = new Map<string, number>();
-        for (const r of items) counts.set(r.evidence.likedSimilar[0]!.title, (counts.get(r.evidence.likedSimilar[0]!.title) ?? 0) + 1);
+        for (const r of items)
+          counts.set(r.evidence.likedSimilar[0]!.title, (counts.get(r.evidence.likedSimilar[0]!.title) ?? 0) + 1);
         const title = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
         sections.push({ key: 'liked', header: t(lang, 'digest.section.liked', { title: shorten(title) }), items });
       }
     }
 
     const nCat = size - nDiff - chosen.length;
-    const cats = (Object.entries(subject.persona.categories) as [Evidence['category'], number][]).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([c]) => c);
+    const cats = (Object.entries(subject.persona.categories) as [Evidence['category'], number][])
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([c]) => c);
     if (nCat > 0) {
       const pool: Ranked[] = [];
       for (const c of cats) pool.push(...(await reco.rankFor(subject, { count: nCat, category: c, exclude })).ranked);
       pool.sort((a, b) => b.score - a.score);
       const items = take(pool, nCat);
-      if (items.length < nCat) items.push(...take((await reco.rankFor(subject, { count: Math.min(reco.settings.maxCount, nCat * 2), exclude })).ranked, nCat - items.length));
+      if (items.length < nCat)
+        items.push(
+          ...take(
+            (await reco.rankFor(subject, { count: Math.min(reco.settings.maxCount, nCat * 2), exclude })).ranked,
+            nCat - items.length,
+          ),
+        );
       if (items.length > 0) {
-        const header = cats.length ? t(lang, 'digest.section.categories', { list: cats.map((c) => categoryName(c, lang)).join(', ') }) : t(lang, 'digest.section.new');
+        const header = cats.length
+          ? t(lang, 'digest.section.categories', { list: cats.map((c) => categoryName(c, lang)).join(', ') })
+          : t(lang, 'digest.section.new');
         sections.push({ key: 'categories', header, items });
       }
     }
@@ -542,7 +625,16 @@ export class DigestService {
       const exists = await this.wrap(() => this.store.get<Impression>(NS_IMPRESSIONS, run.impressionId));
       if (!exists) {
         const itemIds = run.parts.flatMap((p) => (p.kind === 'item' ? [p.itemId] : []));
-        await reco.recordImpression(run.subjectUserId, { id: run.impressionId, userId: run.subjectUserId, platform: s.platform, chatId: s.chatId, messageIds: [], itemIds, kind: 'digest', at: run.plannedAt });
+        await reco.recordImpression(run.subjectUserId, {
+          id: run.impressionId,
+          userId: run.subjectUserId,
+          platform: s.platform,
+          chatId: s.chatId,
+          messageIds: [],
+          itemIds,
+          kind: 'digest',
+          at: run.plannedAt,
+        });
       }
       run.impressionRecorded = true;
       await this.saveRun(run);
@@ -555,7 +647,10 @@ export class DigestService {
         run.results[i] = { status: 'unknown' };
         delete run.inflight;
         await this.saveRun(run);
-        this.log.warn({ chat: run.chatKey, date: run.date, part: i }, 'digest part state unknown after a crash; not sent again');
+        this.log.warn(
+          { chat: run.chatKey, date: run.date, part: i },
+          'digest part state unknown after a crash; not sent again',
+        );
         continue;
       }
       // Fencing: renew the lock; if another process took it over (ours expired), stop here.
@@ -606,11 +701,16 @@ export class DigestService {
           return 'retry-later';
         }
         // ambiguous: leave `inflight` as written, so the part is never sent twice.
-        this.log.warn({ err: e, chat: run.chatKey, part: i }, 'digest part may or may not have arrived; it will not be repeated');
+        this.log.warn(
+          { err: e, chat: run.chatKey, part: i },
+          'digest part may or may not have arrived; it will not be repeated',
+        );
         return 'retry-later';
       }
       if (part.kind === 'item') {
-        await reco.attachMessages(run.impressionId, where, [{ messageId, itemIds: [part.itemId] }]).catch((e: unknown) => this.log.warn({ err: e }, 'could not map a digest message to its item'));
+        await reco
+          .attachMessages(run.impressionId, where, [{ messageId, itemIds: [part.itemId] }])
+          .catch((e: unknown) => this.log.warn({ err: e }, 'could not map a digest message to its item'));
       }
       run.results[i] = { status: 'sent', messageId };
       delete run.inflight;
@@ -629,7 +729,10 @@ export class DigestService {
     if (fresh.pending === run.date) delete fresh.pending;
     if (!fresh.lastDate || fresh.lastDate < run.date) fresh.lastDate = run.date;
     await this.saveSchedule(fresh);
-    this.log.info({ chat: run.chatKey, date: run.date, sent: run.results.filter((r) => r?.status === 'sent').length }, 'digest delivered');
+    this.log.info(
+      { chat: run.chatKey, date: run.date, sent: run.results.filter((r) => r?.status === 'sent').length },
+      'digest delivered',
+    );
   }
 
   /** `/forget`: drops the person's private schedules, their runs, and their group memberships. */

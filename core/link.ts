@@ -96,7 +96,9 @@ export class LinkService {
   }
 
   /** A fresh one-time code for the actor's user (a newer code replaces an older pending one). */
-  async createCode(actor: Actor): Promise<{ code: string; display: string; expiresAt: Date; lang: Lang; message: string }> {
+  async createCode(
+    actor: Actor,
+  ): Promise<{ code: string; display: string; expiresAt: Date; lang: Lang; message: string }> {
     const doc = await this.reco.resolve(actor);
     const lang = doc.user.lang;
     let code = '';
@@ -108,11 +110,24 @@ export class LinkService {
     const expiresAt = new Date(now.getTime() + this.ttlMs);
     const previous = await this.store.get<string>(NS_LINK, `user:${doc.user.id}`);
     if (previous) await this.store.delete(NS_LINK, `code:${previous}`);
-    const stored: StoredCode = { code, userId: doc.user.id, platform: actor.platform, externalId: actor.externalId, createdAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
+    const stored: StoredCode = {
+      code,
+      userId: doc.user.id,
+      platform: actor.platform,
+      externalId: actor.externalId,
+      createdAt: now.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+    };
     await this.wrap(() => this.store.set(NS_LINK, `code:${code}`, stored, this.ttlMs));
     await this.wrap(() => this.store.set(NS_LINK, `user:${doc.user.id}`, code, this.ttlMs));
     const minutes = Math.max(1, Math.round(this.ttlMs / 60_000));
-    return { code, display: formatCode(code), expiresAt, lang, message: t(lang, 'link.code', { code: formatCode(code), minutes }) };
+    return {
+      code,
+      display: formatCode(code),
+      expiresAt,
+      lang,
+      message: t(lang, 'link.code', { code: formatCode(code), minutes }),
+    };
   }
 
   /** Redeems a code typed by `actor`: merges the actor's user into the code creator's user. */
@@ -122,7 +137,8 @@ export class LinkService {
     if (!code) return { status: 'invalid', lang, message: t(lang, 'link.invalid') };
     const lockName = `link:${code}`;
     const owner = randomUUID();
-    if (!(await this.wrap(() => this.store.acquireLock(lockName, owner, 30_000)))) return { status: 'busy', lang, message: t(lang, 'link.invalid') };
+    if (!(await this.wrap(() => this.store.acquireLock(lockName, owner, 30_000))))
+      return { status: 'busy', lang, message: t(lang, 'link.invalid') };
     let stored: StoredCode | undefined;
     try {
       stored = await this.wrap(() => this.store.get<StoredCode>(NS_LINK, `code:${code}`));
@@ -133,16 +149,25 @@ export class LinkService {
     } finally {
       await this.store.releaseLock(lockName, owner).catch(() => undefined);
     }
-    if (Date.parse(stored.expiresAt) <= this.clock.now().getTime()) return { status: 'expired', lang, message: t(lang, 'link.expired') };
+    if (Date.parse(stored.expiresAt) <= this.clock.now().getTime())
+      return { status: 'expired', lang, message: t(lang, 'link.expired') };
     const survivor = await this.reco.users.get(stored.userId);
     if (!survivor) return { status: 'invalid', lang, message: t(lang, 'link.invalid') };
     const mine = await this.reco.resolve(actor);
-    if (mine.user.id === survivor.user.id) return { status: 'already-linked', lang, userId: survivor.user.id, message: t(lang, 'link.already') };
+    if (mine.user.id === survivor.user.id)
+      return { status: 'already-linked', lang, userId: survivor.user.id, message: t(lang, 'link.already') };
     await this.merge(survivor.user.id, mine.user.id);
     const outLang = survivor.user.lang;
-    const platforms = [...new Set([...survivor.user.identities, ...mine.user.identities].map((i) => i.platform))].join(', ');
+    const platforms = [...new Set([...survivor.user.identities, ...mine.user.identities].map((i) => i.platform))].join(
+      ', ',
+    );
     this.log.info({ survivor: survivor.user.id, absorbed: mine.user.id }, 'identities linked');
-    return { status: 'linked', lang: outLang, userId: survivor.user.id, message: t(outLang, 'link.done', { platforms }) };
+    return {
+      status: 'linked',
+      lang: outLang,
+      userId: survivor.user.id,
+      message: t(outLang, 'link.done', { platforms }),
+    };
   }
 
   /**
@@ -166,7 +191,8 @@ export class LinkService {
     }
     for (const impId of absorbed.impressionIds) {
       const imp = await this.wrap(() => this.store.get<Impression>(NS_IMPRESSIONS, impId));
-      if (imp && imp.userId === absorbedId) await this.wrap(() => this.store.set(NS_IMPRESSIONS, impId, { ...imp, userId: survivorId }));
+      if (imp && imp.userId === absorbedId)
+        await this.wrap(() => this.store.set(NS_IMPRESSIONS, impId, { ...imp, userId: survivorId }));
     }
     await this.wrap(() => this.store.delete(NS_USERS, absorbedId));
   }
@@ -185,10 +211,16 @@ function cap<T>(list: T[], n: number): T[] {
 }
 
 /** Merges `b` into `a` (mutates `a`). Exported for unit tests. */
-export function mergeDocs(a: UserDoc, b: UserDoc, encoderId: string, categoryOf: (itemId: string) => Category | undefined): void {
+export function mergeDocs(
+  a: UserDoc,
+  b: UserDoc,
+  encoderId: string,
+  categoryOf: (itemId: string) => Category | undefined,
+): void {
   // user
   const ids = new Map(a.user.identities.map((i) => [identityKey(i.platform, i.externalId), i]));
-  for (const i of b.user.identities) if (!ids.has(identityKey(i.platform, i.externalId))) ids.set(identityKey(i.platform, i.externalId), i);
+  for (const i of b.user.identities)
+    if (!ids.has(identityKey(i.platform, i.externalId))) ids.set(identityKey(i.platform, i.externalId), i);
   a.user.identities = [...ids.values()];
   if (b.user.createdAt < a.user.createdAt) a.user.createdAt = b.user.createdAt;
 
@@ -211,8 +243,14 @@ export function mergeDocs(a: UserDoc, b: UserDoc, encoderId: string, categoryOf:
     shownIds.sort((x, y) => a.shown[x]!.lastAt.localeCompare(a.shown[y]!.lastAt));
     for (const id of shownIds.slice(0, shownIds.length - LIMITS.shown)) delete a.shown[id];
   }
-  a.impressionIds = cap([...a.impressionIds, ...b.impressionIds.filter((i) => !a.impressionIds.includes(i))], LIMITS.impressions);
-  a.messageKeys = cap([...a.messageKeys, ...b.messageKeys.filter((k) => !a.messageKeys.includes(k))], LIMITS.messageRefs);
+  a.impressionIds = cap(
+    [...a.impressionIds, ...b.impressionIds.filter((i) => !a.impressionIds.includes(i))],
+    LIMITS.impressions,
+  );
+  a.messageKeys = cap(
+    [...a.messageKeys, ...b.messageKeys.filter((k) => !a.messageKeys.includes(k))],
+    LIMITS.messageRefs,
+  );
   for (const [k, v] of Object.entries(b.lastLists)) if (!a.lastLists[k]) a.lastLists[k] = v;
   for (const [k, v] of Object.entries(b.ext)) {
     const mine = a.ext[k];
@@ -246,7 +284,13 @@ function mergePersona(a: Persona, b: Persona, encoderId: string): void {
   const put = (m: Map<string, Interest>, i: Interest) => {
     const prev = m.get(i.term);
     if (!prev) m.set(i.term, { ...i });
-    else m.set(i.term, { ...prev, weight: Math.max(prev.weight, i.weight), updatedAt: maxIso(prev.updatedAt, i.updatedAt), source: prev.source === 'user' || i.source === 'user' ? 'user' : prev.source });
+    else
+      m.set(i.term, {
+        ...prev,
+        weight: Math.max(prev.weight, i.weight),
+        updatedAt: maxIso(prev.updatedAt, i.updatedAt),
+        source: prev.source === 'user' || i.source === 'user' ? 'user' : prev.source,
+      });
   };
   for (const i of [...a.interests, ...b.interests]) put(interests, i);
   for (const i of [...a.dislikes, ...b.dislikes]) put(dislikes, i);
@@ -273,10 +317,14 @@ function mergePersona(a: Persona, b: Persona, encoderId: string): void {
   }
 
   a.attributes = aNewer ? { ...b.attributes, ...a.attributes } : { ...a.attributes, ...b.attributes };
-  a.recentTexts = cap([...a.recentTexts, ...b.recentTexts].sort((x, y) => x.at.localeCompare(y.at)), LIMITS.recentTexts);
+  a.recentTexts = cap(
+    [...a.recentTexts, ...b.recentTexts].sort((x, y) => x.at.localeCompare(y.at)),
+    LIMITS.recentTexts,
+  );
   a.messageCount += b.messageCount;
   a.updatedAt = maxIso(a.updatedAt, b.updatedAt);
   if (b.removedTerms?.length) a.removedTerms = [...new Set([...(a.removedTerms ?? []), ...b.removedTerms])].slice(-200);
-  if (b.lockedAttributes?.length) a.lockedAttributes = [...new Set([...(a.lockedAttributes ?? []), ...b.lockedAttributes])];
+  if (b.lockedAttributes?.length)
+    a.lockedAttributes = [...new Set([...(a.lockedAttributes ?? []), ...b.lockedAttributes])];
   if (!a.preferences && b.preferences) a.preferences = b.preferences;
 }

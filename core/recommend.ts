@@ -119,7 +119,12 @@ export function popularityPrior(index: CatalogIndex, stats: ItemStats | undefine
   const out = new Float32Array(n);
   let likes = 0,
     votes = 0;
-  if (stats) for (let i = 0; i < n; i++) (likes += stats.likes[i]!), (votes += stats.likes[i]! + stats.dislikes[i]!);
+  if (stats) {
+    for (let i = 0; i < n; i++) {
+      likes += stats.likes[i]!;
+      votes += stats.likes[i]! + stats.dislikes[i]!;
+    }
+  }
   const C = votes > 0 ? likes / votes : 0.5;
   const m = 5;
   for (let i = 0; i < n; i++) {
@@ -334,7 +339,10 @@ export function mmr(
       if (used[p]) continue;
       const penalty = chosen.length === 0 ? 0 : maxSim[p]!;
       const v = lambda * rel(pool[p]!) - (1 - lambda) * penalty;
-      if (v > bestVal) (bestVal = v), (best = p);
+      if (v > bestVal) {
+        bestVal = v;
+        best = p;
+      }
     }
     if (best < 0) break;
     used[best] = 1;

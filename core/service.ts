@@ -55,6 +55,8 @@ export interface DeepRecoOptions {
   logger: Logger;
   /** Extra `/status` lines (scraper health, LLM, platform notes). */
   statusLines?: () => Promise<string[]> | string[];
+  /** Called after a message updated a persona (the LLM persona extraction schedules itself from here). */
+  onMessage?: (userId: string) => void;
 }
 
 export interface RecommendRequest {
@@ -218,6 +220,11 @@ export class DeepReco {
       return { analysis, lang: d.user.lang };
     });
     const { analysis, lang } = result;
+    try {
+      this.o.onMessage?.(doc.user.id);
+    } catch (e) {
+      this.log.warn({ err: e }, 'a message hook failed; the persona update itself is saved');
+    }
     let reply = t(lang, 'message.noted');
     if (analysis.dislikes.length > 0) reply = t(lang, 'message.notedDislikes', { list: analysis.dislikes.slice(0, 5).join(', ') });
     else if (analysis.likes.length > 0 || analysis.terms.length > 0) reply = t(lang, 'message.notedTerms', { list: (analysis.likes.length ? analysis.likes : analysis.terms).slice(0, 5).join(', ') });
@@ -620,7 +627,9 @@ export class DeepReco {
     const dislikes = new Float32Array(index.items.length);
     for (const [id, s] of this.stats) {
       const r = index.rowOf.get(id);
-      if (r !== undefined) (likes[r] = s.likes), (dislikes[r] = s.dislikes);
+      if (r === undefined) continue;
+      likes[r] = s.likes;
+      dislikes[r] = s.dislikes;
     }
     return { likes, dislikes };
   }

@@ -13,7 +13,6 @@
 import { EventEmitter } from 'node:events';
 import { Client, Events, GatewayIntentBits, Options, Partials, type ClientOptions } from 'discord.js';
 import { RecoError } from '../../core/errors.js';
-import { LinkService } from '../../core/link.js';
 import type { App } from '../app.js';
 import { COMMANDS } from './commands/index.js';
 import { discordStatusLine } from './commands/status.js';
@@ -80,8 +79,7 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
     throw new RecoError('CONFIG_INVALID', 'DISCORD_TOKEN is not set', { details: { variables: ['DISCORD_TOKEN'] } });
 
   const events = new EventEmitter();
-  const links =
-    (app as App & { links?: LinkService }).links ?? new LinkService({ reco: app.reco, store: app.store, logger: log });
+  const links = app.links;
   const reactionKeys = new ReactionKeys();
   let commandsRegistered = false;
 

@@ -142,7 +142,8 @@ export class ContentRecommender implements Recommender {
     const profiles = new Float32Array(users.length * d);
     users.forEach((u, r) => {
       const base = r * d;
-      for (const j of itemsOf(this.likes!, u)) for (let k = 0; k < d; k++) profiles[base + k]! += ds.itemText[j * d + k]!;
+      for (const j of itemsOf(this.likes!, u))
+        for (let k = 0; k < d; k++) profiles[base + k]! += ds.itemText[j * d + k]!;
       if (ds.userPersona) for (let k = 0; k < d; k++) profiles[base + k]! += ds.userPersona[u * d + k]!;
       normalizeRow(profiles, base, d);
     });

@@ -131,8 +131,25 @@ export function selectRows(all: Interactions, idx: ArrayLike<number>): Interacti
 // ---------------------------------------------------------------- MovieLens-100K
 
 export const MOVIELENS_GENRES = [
-  'unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy',
-  'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
+  'unknown',
+  'Action',
+  'Adventure',
+  'Animation',
+  "Children's",
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Fantasy',
+  'Film-Noir',
+  'Horror',
+  'Musical',
+  'Mystery',
+  'Romance',
+  'Sci-Fi',
+  'Thriller',
+  'War',
+  'Western',
 ] as const;
 
 export interface MovieLensOptions {
@@ -166,14 +183,18 @@ async function readLines(file: string, encoding: BufferEncoding): Promise<string
   try {
     text = await readFile(file, { encoding });
   } catch (e) {
-    throw new RecoError('DATASET_INVALID', `Cannot read ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
+    throw new RecoError('DATASET_INVALID', `Cannot read ${file}: ${(e as Error).message}`, {
+      cause: e,
+      details: { file },
+    });
   }
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   return lines;
 }
 
-const intField = (s: string | undefined): number => (s !== undefined && /^\s*-?\d+\s*$/.test(s) ? Number(s) : Number.NaN);
+const intField = (s: string | undefined): number =>
+  s !== undefined && /^\s*-?\d+\s*$/.test(s) ? Number(s) : Number.NaN;
 
 /**
  * Reads the GroupLens MovieLens-100K files from `dir` (`u.data`, `u.item` in latin1, `u.user`).
@@ -193,7 +214,11 @@ export async function loadMovieLens100k(dir: string, options: MovieLensOptions =
     const f = line.split('|');
     const age = intField(f[1]);
     if (f.length !== 5 || !f[0] || Number.isNaN(age) || !f[2] || !f[3]) {
-      throw corrupt('u.user', i + 1, `expected "id|age|gender|occupation|zip", got ${JSON.stringify(line.slice(0, 80))}`);
+      throw corrupt(
+        'u.user',
+        i + 1,
+        `expected "id|age|gender|occupation|zip", got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     userIndex.set(f[0], users.length);
     users.push({ id: `ml-u${f[0]}`, attributes: { age: ageBand(age), gender: f[2], occupation: f[3] }, lang: 'en' });
@@ -230,7 +255,11 @@ export async function loadMovieLens100k(dir: string, options: MovieLensOptions =
     const u = userIndex.get(f[0] ?? '');
     const it = itemIndex.get(f[1] ?? '');
     if (f.length !== 4 || Number.isNaN(rating) || Number.isNaN(ts) || rating < 1 || rating > 5) {
-      throw corrupt('u.data', i + 1, `expected "user<TAB>item<TAB>rating 1-5<TAB>timestamp", got ${JSON.stringify(line.slice(0, 80))}`);
+      throw corrupt(
+        'u.data',
+        i + 1,
+        `expected "user<TAB>item<TAB>rating 1-5<TAB>timestamp", got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     if (u === undefined) throw corrupt('u.data', i + 1, `unknown user id ${f[0]}`);
     if (it === undefined) throw corrupt('u.data', i + 1, `unknown item id ${f[1]}`);
@@ -307,7 +336,9 @@ export function generateSynthetic(options: SyntheticOptions = {}): InteractionDa
       pref.set(`${key}=${v}`, p);
     }
   }
-  const vocab = cats.map((c) => Array.from({ length: 15 }, (_, j) => `${c}${String.fromCharCode(97 + j)}${'xyz'[j % 3]}`));
+  const vocab = cats.map((c) =>
+    Array.from({ length: 15 }, (_, j) => `${c}${String.fromCharCode(97 + j)}${'xyz'[j % 3]}`),
+  );
   const noise = Array.from({ length: 60 }, (_, j) => `w${j}`);
 
   const items: DatasetItem[] = [];
@@ -366,8 +397,14 @@ export function generateSynthetic(options: SyntheticOptions = {}): InteractionDa
       if (seen.has(i)) continue;
       seen.add(i);
       const affinity = taste[itemCat[i]!]! + 0.5 * rng.normal();
-      const signal: SignalValue = affinity > 1 ? 1 : affinity < 0 ? -1 : 0;
-      rows.push({ user: u, item: i, time: t0 + (u * 7919 + k * 3_600_000) , signal, ...(signal === 1 ? { rating: 5 } : {}) });
+      const signal: SignalValue = affinity > 2 ? 1 : affinity < 0.5 ? -1 : 0;
+      rows.push({
+        user: u,
+        item: i,
+        time: t0 + (u * 7919 + k * 3_600_000),
+        signal,
+        ...(signal === 1 ? { rating: 5 } : {}),
+      });
     }
   }
   return {
@@ -381,7 +418,16 @@ export function generateSynthetic(options: SyntheticOptions = {}): InteractionDa
     ),
     textDim,
     imageDim: 0,
-    meta: { generator: 'planted-attributes-v1', users: nUsers, items: nItems, perUser, attributeStrength: strength, popularitySkew: skew, seed, textVectors: `hashed-bow:${textDim}` },
+    meta: {
+      generator: 'planted-attributes-v1',
+      users: nUsers,
+      items: nItems,
+      perUser,
+      attributeStrength: strength,
+      popularitySkew: skew,
+      seed,
+      textVectors: `hashed-bow:${textDim}`,
+    },
   };
 }
 
@@ -420,7 +466,8 @@ export async function readFeedbackLog(
   options: FeedbackLogOptions = {},
 ): Promise<InteractionDataset> {
   const textDim = options.textDim ?? (options.itemText ? options.itemText.length / Math.max(1, items.length) : 128);
-  if (!Number.isInteger(textDim)) throw new RecoError('DATASET_INVALID', 'itemText length is not a multiple of items.length');
+  if (!Number.isInteger(textDim))
+    throw new RecoError('DATASET_INVALID', 'itemText length is not a multiple of items.length');
   const itemIndex = new Map(items.map((it, i) => [it.id, i]));
   const users: DatasetUser[] = [];
   const rows: RawInteraction[] = [];
@@ -436,9 +483,7 @@ export async function readFeedbackLog(
     }
     const u = users.length;
     const state = new Map<number, { signal: SignalValue; time: number }>();
-    const events = doc.feedback
-      .map((f, k) => ({ f, k, t: Date.parse(f.at) }))
-      .sort((a, b) => a.t - b.t || a.k - b.k);
+    const events = doc.feedback.map((f, k) => ({ f, k, t: Date.parse(f.at) })).sort((a, b) => a.t - b.t || a.k - b.k);
     for (const { f, t } of events) {
       const it = itemIndex.get(f.itemId);
       if (it === undefined) {
@@ -476,7 +521,9 @@ export async function readFeedbackLog(
         textDim,
       ),
     textDim,
-    ...(options.itemImage && options.imageDim ? { itemImage: options.itemImage, imageDim: options.imageDim } : { imageDim: 0 }),
+    ...(options.itemImage && options.imageDim
+      ? { itemImage: options.itemImage, imageDim: options.imageDim }
+      : { imageDim: 0 }),
     ...(userPersona ? { userPersona } : {}),
     meta: { source: 'feedback-log', skippedUnknownItems: skipped },
   };

@@ -55,7 +55,8 @@ export async function evaluateRecommender(
   for (let start = 0; start < users.length; start += batch) {
     const ids = Int32Array.from(users.slice(start, start + batch));
     const scores = await model.scoreUsers(ids);
-    if (scores.length !== ids.length * nItems) throw new Error(`${model.name}.scoreUsers returned ${scores.length} scores for ${ids.length}×${nItems}`);
+    if (scores.length !== ids.length * nItems)
+      throw new Error(`${model.name}.scoreUsers returned ${scores.length} scores for ${ids.length}×${nItems}`);
     maskKnown(scores, ids, nItems, ...masks);
     lists.set(topKRows(scores, ids.length, nItems, width), start * width);
     if (pop && popLists) {
@@ -105,8 +106,22 @@ export interface ModelResult {
 
 export interface HarnessResult {
   config: {
-    dataset: { name: string; users: number; items: number; interactions: number; likes: number; meta: Record<string, unknown> };
-    split: { kind: SplitKind; options: Record<string, unknown>; train: number; valid: number; test: number; coldUsers: number };
+    dataset: {
+      name: string;
+      users: number;
+      items: number;
+      interactions: number;
+      likes: number;
+      meta: Record<string, unknown>;
+    };
+    split: {
+      kind: SplitKind;
+      options: Record<string, unknown>;
+      train: number;
+      valid: number;
+      test: number;
+      coldUsers: number;
+    };
     ks: number[];
     seed: number;
     models: string[];
@@ -128,21 +143,50 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
   const log = options.log ?? (() => {});
   const results: ModelResult[] = [];
   for (const model of options.models) {
-    const ctx: FitContext = { dataset: ds, train: split.train, valid: split.valid, coldUsers: split.coldUsers, seed, k: ks[ks.length - 1]!, log };
+    const ctx: FitContext = {
+      dataset: ds,
+      train: split.train,
+      valid: split.valid,
+      coldUsers: split.coldUsers,
+      seed,
+      k: ks[ks.length - 1]!,
+      log,
+    };
     const t0 = performance.now();
     log(`fitting ${model.name}`);
     await model.fit(ctx);
     const fitSeconds = (performance.now() - t0) / 1000;
     const r = await evaluateRecommender(model, ds, split, { ks });
     log(`${model.name}: ndcg@${ks[0]}=${(r.metrics[`ndcg@${ks[0]}`] ?? 0).toFixed(4)} (${r.users} users)`);
-    results.push({ model: model.name, settings: model.describe?.() ?? {}, metrics: r.metrics, fitSeconds, evalSeconds: r.seconds, users: r.users });
+    results.push({
+      model: model.name,
+      settings: model.describe?.() ?? {},
+      metrics: r.metrics,
+      fitSeconds,
+      evalSeconds: r.seconds,
+      users: r.users,
+    });
   }
   let likes = 0;
   for (const s of ds.interactions.signal) if (s === 1) likes++;
   return {
     config: {
-      dataset: { name: ds.name, users: ds.users.length, items: ds.items.length, interactions: ds.interactions.length, likes, meta: ds.meta },
-      split: { kind: split.kind, options: split.options, train: split.train.length, valid: split.valid.length, test: split.test.length, coldUsers: split.coldUsers.length },
+      dataset: {
+        name: ds.name,
+        users: ds.users.length,
+        items: ds.items.length,
+        interactions: ds.interactions.length,
+        likes,
+        meta: ds.meta,
+      },
+      split: {
+        kind: split.kind,
+        options: split.options,
+        train: split.train.length,
+        valid: split.valid.length,
+        test: split.test.length,
+        coldUsers: split.coldUsers.length,
+      },
       ks,
       seed,
       models: options.models.map((m) => m.name),
@@ -164,11 +208,18 @@ export function formatTable(results: readonly ModelResult[], ks: readonly number
       const key = `${name}@${k}`;
       const vals = results.map((r) => r.metrics[key]);
       if (vals.every((v) => v === undefined)) continue;
-      const best = (ACCURACY_METRICS as readonly string[]).includes(name) || name === 'serendipity' ? Math.max(...vals.map((v) => v ?? -Infinity)) : undefined;
-      rows.push([key, ...vals.map((v) => (v === undefined ? '-' : `${v.toFixed(4)}${best !== undefined && v === best ? '*' : ' '}`))]);
+      const best =
+        (ACCURACY_METRICS as readonly string[]).includes(name) || name === 'serendipity'
+          ? Math.max(...vals.map((v) => v ?? -Infinity))
+          : undefined;
+      rows.push([
+        key,
+        ...vals.map((v) => (v === undefined ? '-' : `${v.toFixed(4)}${best !== undefined && v === best ? '*' : ' '}`)),
+      ]);
     }
   rows.push(['fit s', ...results.map((r) => `${r.fitSeconds.toFixed(1)} `)]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

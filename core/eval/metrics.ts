@@ -155,7 +155,12 @@ export function intraListDiversity(list: ArrayLike<number>, k: number, vectors: 
  * has (no popularity) are counted as if one user had them: −log2(1 / |U_train|), the maximum — otherwise a single
  * unseen item makes the mean infinite. Empty list → NaN (skipped by the mean).
  */
-export function novelty(list: ArrayLike<number>, k: number, itemUserCounts: ArrayLike<number>, nTrainUsers: number): number {
+export function novelty(
+  list: ArrayLike<number>,
+  k: number,
+  itemUserCounts: ArrayLike<number>,
+  nTrainUsers: number,
+): number {
   let sum = 0;
   let n = 0;
   for (let i = 0; i < Math.min(k, list.length); i++) {
@@ -174,7 +179,12 @@ export function novelty(list: ArrayLike<number>, k: number, itemUserCounts: Arra
  * `serendipity` uses a graded unexpectedness 1 − mean cosine(i, user history) times relevance instead of a
  * baseline list; Kaminskas & Bridge (2016) survey both.
  */
-export function serendipity(list: ArrayLike<number>, rel: ReadonlySet<number>, expected: ReadonlySet<number>, k: number): number {
+export function serendipity(
+  list: ArrayLike<number>,
+  rel: ReadonlySet<number>,
+  expected: ReadonlySet<number>,
+  k: number,
+): number {
   if (k <= 0) return 0;
   let n = 0;
   for (let i = 0; i < Math.min(k, list.length); i++) {
@@ -229,7 +239,8 @@ export function computeMetrics(input: MetricInputs): Record<string, number> {
         }
       };
       if (input.itemVectors && input.dim) add('ild', intraListDiversity(list, k, input.itemVectors, input.dim));
-      if (input.itemUserCounts && input.nTrainUsers) add('novelty', novelty(list, k, input.itemUserCounts, input.nTrainUsers));
+      if (input.itemUserCounts && input.nTrainUsers)
+        add('novelty', novelty(list, k, input.itemUserCounts, input.nTrainUsers));
       if (input.popularLists) {
         const pop = new Set(input.popularLists.subarray(r * input.width, r * input.width + Math.min(k, input.width)));
         add('serendipity', serendipity(list, rel, pop, k));

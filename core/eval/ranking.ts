@@ -30,7 +30,14 @@ export function itemsOf(index: UserItemIndex, u: number): Int32Array {
 }
 
 /** `out (m×n) = A (m×d) · Bᵀ` with B given as `n×d` rows (both row-major). */
-export function matmulABt(a: Float32Array, m: number, b: Float32Array, n: number, d: number, out = new Float32Array(m * n)): Float32Array {
+export function matmulABt(
+  a: Float32Array,
+  m: number,
+  b: Float32Array,
+  n: number,
+  d: number,
+  out = new Float32Array(m * n),
+): Float32Array {
   for (let i = 0; i < m; i++) {
     const ai = i * d;
     const oi = i * n;
@@ -45,12 +52,18 @@ export function matmulABt(a: Float32Array, m: number, b: Float32Array, n: number
 }
 
 /** Sets `scores[row, item] = −∞` for every item of `index` of the user in each row. */
-export function maskKnown(scores: Float32Array, users: ArrayLike<number>, nItems: number, ...indexes: UserItemIndex[]): void {
+export function maskKnown(
+  scores: Float32Array,
+  users: ArrayLike<number>,
+  nItems: number,
+  ...indexes: UserItemIndex[]
+): void {
   for (let row = 0; row < users.length; row++) {
     const base = row * nItems;
     for (const index of indexes) {
       const u = users[row]!;
-      for (let p = index.offsets[u]!; p < index.offsets[u + 1]!; p++) scores[base + index.items[p]!] = Number.NEGATIVE_INFINITY;
+      for (let p = index.offsets[u]!; p < index.offsets[u + 1]!; p++)
+        scores[base + index.items[p]!] = Number.NEGATIVE_INFINITY;
     }
   }
 }

@@ -52,7 +52,13 @@ export function splitCounts(n: number, ratios: readonly number[]): number[] {
   return cnt;
 }
 
-function finish(ds: InteractionDataset, kind: SplitKind, options: Record<string, unknown>, parts: [number[], number[], number[]], cold: number[] = []): Split {
+function finish(
+  ds: InteractionDataset,
+  kind: SplitKind,
+  options: Record<string, unknown>,
+  parts: [number[], number[], number[]],
+  cold: number[] = [],
+): Split {
   const sort = (a: number[]) => Int32Array.from(a).sort();
   return {
     kind,
@@ -119,7 +125,13 @@ export function coldStartSplit(ds: InteractionDataset, options: SplitOptions = {
   const parts: [number[], number[], number[]] = [[], [], []];
   const { user } = ds.interactions;
   for (let r = 0; r < user.length; r++) parts[role[user[r]!]! as 0 | 1 | 2].push(r);
-  return finish(ds, 'cold', { seed, coldTestShare: testShare, coldValidShare: validShare }, parts, order.slice(0, nTest + nValid));
+  return finish(
+    ds,
+    'cold',
+    { seed, coldTestShare: testShare, coldValidShare: validShare },
+    parts,
+    order.slice(0, nTest + nValid),
+  );
 }
 
 export function makeSplit(ds: InteractionDataset, kind: SplitKind, options: SplitOptions = {}): Split {

@@ -13,6 +13,7 @@
  * The checker is deliberately strict: a false rejection costs only a plainer sentence.
  */
 import type { Evidence, Lang } from '../domain.js';
+import { categoryName } from '../messages.js';
 
 export interface GroundingOptions {
   /** Maximum characters (code points) per sentence. Default: 200 for English, 140 for Korean. */
@@ -61,7 +62,11 @@ const INSTRUCTION_PATTERNS: RegExp[] = [
   /(?:클릭|방문하|구독|팔로우|다운로드|설치하|가입하|공유하)/,
 ];
 
-const CLAIMS: { name: keyof Pick<GroundingFacts, 'popular' | 'fresh' | 'liked' | 'interests'>; en: RegExp; ko: RegExp }[] = [
+const CLAIMS: {
+  name: keyof Pick<GroundingFacts, 'popular' | 'fresh' | 'liked' | 'interests'>;
+  en: RegExp;
+  ko: RegExp;
+}[] = [
   {
     name: 'popular',
     en: /\b(?:popular|trending|viral|hot right now|most[- ](?:viewed|watched|read|liked)|everyone is|blowing up)\b/i,
@@ -117,7 +122,8 @@ export function quotedStrings(s: string): { text: string; index: number; length:
     /〈([^〉\n]{1,300}?)〉/g,
   ];
   const out: { text: string; index: number; length: number }[] = [];
-  for (const p of patterns) for (const m of s.matchAll(p)) out.push({ text: m[1] ?? '', index: m.index, length: m[0].length });
+  for (const p of patterns)
+    for (const m of s.matchAll(p)) out.push({ text: m[1] ?? '', index: m.index, length: m[0].length });
   return out;
 }
 
@@ -131,7 +137,16 @@ export function factsOf(evidence: Evidence | readonly Evidence[], templates: rea
   let liked = false;
   let interests = false;
   for (const e of list) {
-    strings.push(e.title, e.category, e.source, ...e.interests, ...e.topicTerms, ...e.likedSimilar.map((l) => l.title));
+    strings.push(
+      e.title,
+      e.category,
+      categoryName(e.category, 'en'),
+      categoryName(e.category, 'ko'),
+      e.source,
+      ...e.interests,
+      ...e.topicTerms,
+      ...e.likedSimilar.map((l) => l.title),
+    );
     const h = Math.max(0, e.ageHours);
     for (const n of [h, h / 24, h * 60]) for (const f of [Math.round, Math.floor, Math.ceil]) numbers.add(String(f(n)));
     for (const l of e.likedSimilar) numbers.add(String(Math.round(l.similarity * 100)));
@@ -161,7 +176,8 @@ function escapeRegExp(s: string): string {
 /** The sentence without quoted segments and without occurrences of evidence strings (for claim and script checks). */
 function residualOf(text: string, facts: GroundingFacts): string {
   let r = text;
-  for (const q of quotedStrings(text).sort((a, b) => b.index - a.index)) r = r.slice(0, q.index) + ' ' + r.slice(q.index + q.length);
+  for (const q of quotedStrings(text).sort((a, b) => b.index - a.index))
+    r = r.slice(0, q.index) + ' ' + r.slice(q.index + q.length);
   const sorted = [...facts.strings].sort((a, b) => b.length - a.length);
   for (const s of sorted) {
     if (s.trim().length < 2) continue;
@@ -175,22 +191,33 @@ function residualOf(text: string, facts: GroundingFacts): string {
  * @example
  * checkSentence("Because you liked 'Zelda'", factsOf(evidence), 'en'); // { ok: true, text: … } when Zelda is a liked title
  */
-export function checkSentence(candidate: unknown, facts: GroundingFacts, lang: Lang, options: GroundingOptions = {}): GroundingResult {
+export function checkSentence(
+  candidate: unknown,
+  facts: GroundingFacts,
+  lang: Lang,
+  options: GroundingOptions = {},
+): GroundingResult {
   if (typeof candidate !== 'string') return { ok: false, reason: 'not a string' };
-  const text = candidate.normalize('NFC').replace(/[ \t]+/g, ' ').trim();
+  const text = candidate
+    .normalize('NFC')
+    .replace(/[ \t]+/g, ' ')
+    .trim();
   const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS[lang];
   const minChars = options.minChars ?? 6;
   const length = Array.from(text).length;
   if (length < minChars) return { ok: false, reason: 'too short' };
   if (length > maxChars) return { ok: false, reason: `too long (${length} > ${maxChars})` };
-  if (/[\u0000-\u0008\u000B-\u001F\u007F\u202A-\u202E\u2066-\u2069]/.test(text)) return { ok: false, reason: 'control characters' };
+  if (/[\u0000-\u0008\u000B-\u001F\u007F\u202A-\u202E\u2066-\u2069]/.test(text))
+    return { ok: false, reason: 'control characters' };
   if (URLISH.test(text)) return { ok: false, reason: 'contains a link or domain' };
   if (MARKUP.test(text)) return { ok: false, reason: 'contains markup, a mention or a line break' };
-  for (const p of INSTRUCTION_PATTERNS) if (p.test(text)) return { ok: false, reason: 'instruction-like or call-to-action content' };
+  for (const p of INSTRUCTION_PATTERNS)
+    if (p.test(text)) return { ok: false, reason: 'instruction-like or call-to-action content' };
 
   const normalizedAllowed = facts.strings.map(normalizeForMatch).filter((s) => s.length > 0);
   for (const q of quotedStrings(text)) {
-    if (!isAllowedString(q.text, normalizedAllowed)) return { ok: false, reason: `quotes something not in the evidence: "${q.text.slice(0, 60)}"` };
+    if (!isAllowedString(q.text, normalizedAllowed))
+      return { ok: false, reason: `quotes something not in the evidence: "${q.text.slice(0, 60)}"` };
   }
   // Unbalanced double quotes or brackets hint at a mangled or truncated title.
   if ((text.match(/"/g)?.length ?? 0) % 2 === 1) return { ok: false, reason: 'unbalanced quotes' };
@@ -201,17 +228,21 @@ export function checkSentence(candidate: unknown, facts: GroundingFacts, lang: L
 
   const residual = residualOf(text, facts);
   // Unquoted multi-word proper names (English Title Case) must come from the evidence.
-  for (const m of residual.matchAll(/(?<![\p{L}\d'’&-])[A-Z][\p{L}\d'’&-]*(?:\s+(?:of|the|and|vs\.?|[A-Z0-9][\p{L}\d'’&-]*))*/gu)) {
+  for (const m of residual.matchAll(
+    /(?<![\p{L}\d'’&-])[A-Z][\p{L}\d'’&-]*(?:\s+(?:of|the|and|vs\.?|[A-Z0-9][\p{L}\d'’&-]*))*/gu,
+  )) {
     const span = m[0].replace(/\s+(?:of|the|and|vs\.?)$/, '');
     const atStart = m.index === 0 || /[.!?:;]\s*$/.test(residual.slice(0, m.index));
     const words = span.split(/\s+/);
     const rest = atStart ? words.slice(1) : words;
     if (rest.filter((w) => /^[A-Z0-9]/.test(w)).length < 2) continue;
-    if (!isAllowedString(rest.join(' '), normalizedAllowed)) return { ok: false, reason: `names something not in the evidence: "${rest.join(' ').slice(0, 60)}"` };
+    if (!isAllowedString(rest.join(' '), normalizedAllowed))
+      return { ok: false, reason: `names something not in the evidence: "${rest.join(' ').slice(0, 60)}"` };
   }
 
   for (const c of CLAIMS) {
-    if (!facts[c.name] && (c.en.test(residual) || c.ko.test(residual))) return { ok: false, reason: `claims "${c.name}" without evidence` };
+    if (!facts[c.name] && (c.en.test(residual) || c.ko.test(residual)))
+      return { ok: false, reason: `claims "${c.name}" without evidence` };
   }
 
   const hangul = residual.match(HANGUL)?.length ?? 0;

@@ -78,7 +78,8 @@ export function parsePrompt(text: string, file = '<inline>'): PromptTemplate {
   const id = meta.id;
   if (!id || !/^[a-z0-9][a-z0-9-]*$/.test(id)) throw promptError(file, 'front matter needs an id (lower-case, dashes)');
   const version = Number(meta.version);
-  if (!Number.isInteger(version) || version < 1) throw promptError(file, 'front matter needs version: <positive integer>');
+  if (!Number.isInteger(version) || version < 1)
+    throw promptError(file, 'front matter needs version: <positive integer>');
   if (meta.variables === undefined) throw promptError(file, 'front matter needs variables: [..]');
   const variables = parseList(meta.variables, file, 'variables');
   const data = meta.data === undefined ? [] : parseList(meta.data, file, 'data');
@@ -91,7 +92,8 @@ export function parsePrompt(text: string, file = '<inline>'): PromptTemplate {
   const user = (sections[2] ?? '').trim();
   const used = new Set<string>();
   for (const part of [system, user]) for (const m of part.matchAll(PLACEHOLDER)) used.add(m[1]!);
-  for (const u of used) if (!variables.includes(u)) throw promptError(file, `placeholder {{${u}}} is not declared in variables`);
+  for (const u of used)
+    if (!variables.includes(u)) throw promptError(file, `placeholder {{${u}}} is not declared in variables`);
   for (const v of variables) if (!used.has(v)) throw promptError(file, `variable "${v}" is declared but never used`);
   for (const d of data) {
     if (new RegExp(`\\{\\{\\s*${d}\\s*\\}\\}`).test(system)) {
@@ -140,7 +142,10 @@ export function escapeDataJson(value: unknown): string {
   const json = JSON.stringify(value, null, 1) ?? 'null';
   // Escape only inside string literals (structural braces must stay).
   return json.replace(/"(?:[^"\\]|\\.)*"/g, (lit) =>
-    lit.replace(/[`<>{}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200E\u200F]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    lit.replace(
+      /[`<>{}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200E\u200F]/g,
+      (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    ),
   );
 }
 
@@ -172,19 +177,25 @@ export type PromptValues = Record<string, unknown>;
  */
 export function renderPrompt(prompt: PromptTemplate, values: PromptValues): ChatMessage[] {
   for (const key of Object.keys(values)) {
-    if (!prompt.variables.includes(key)) throw promptError(prompt.file, `undeclared variable "${key}" (prompt ${prompt.id} v${prompt.version})`);
+    if (!prompt.variables.includes(key))
+      throw promptError(prompt.file, `undeclared variable "${key}" (prompt ${prompt.id} v${prompt.version})`);
   }
   const rendered: Record<string, string> = {};
   for (const v of prompt.variables) {
-    if (!(v in values) || values[v] === undefined) throw promptError(prompt.file, `missing variable "${v}" (prompt ${prompt.id} v${prompt.version})`);
+    if (!(v in values) || values[v] === undefined)
+      throw promptError(prompt.file, `missing variable "${v}" (prompt ${prompt.id} v${prompt.version})`);
     const value = values[v];
     if (prompt.data.includes(v)) {
       rendered[v] = dataBlock(v, value);
     } else {
-      if (typeof value !== 'string' && typeof value !== 'number') throw promptError(prompt.file, `variable "${v}" must be a string or number`);
+      if (typeof value !== 'string' && typeof value !== 'number')
+        throw promptError(prompt.file, `variable "${v}" must be a string or number`);
       const s = String(value);
       if (/[\n\r`{}]/.test(s) || s.length > 200) {
-        throw promptError(prompt.file, `plain variable "${v}" has an unsafe value; declare it under data: if it is untrusted`);
+        throw promptError(
+          prompt.file,
+          `plain variable "${v}" has an unsafe value; declare it under data: if it is untrusted`,
+        );
       }
       rendered[v] = s;
     }

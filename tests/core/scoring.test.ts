@@ -106,7 +106,12 @@ describe('rankItems', () => {
       const rows = rankItems(input(index, { persona, explore: level, count: 5, random: () => 0.3 })).map((x) => x.row);
       let s = 0,
         n = 0;
-      for (let i = 0; i < rows.length; i++) for (let j = i + 1; j < rows.length; j++) (s += 1 - dot(index.text, index.text, rows[i]! * index.textDim, rows[j]! * index.textDim, index.textDim)), n++;
+      for (let i = 0; i < rows.length; i++) {
+        for (let j = i + 1; j < rows.length; j++) {
+          s += 1 - dot(index.text, index.text, rows[i]! * index.textDim, rows[j]! * index.textDim, index.textDim);
+          n++;
+        }
+      }
       return { d: s / n, cats: new Set(rows.map((r) => index.items[r]!.category)).size };
     };
     const focused = ild(0);

@@ -1,0 +1,12 @@
+/** `/help` and `/start`. */
+import { Composer, type Context } from 'grammy';
+import { t } from '../../../core/messages.js';
+import { langOf, type TgDeps } from '../shared.js';
+
+export function helpComposer(deps: TgDeps): Composer<Context> {
+  const c = new Composer<Context>();
+  c.command(['help', 'start'], async (ctx) => {
+    await ctx.reply(t(await langOf(deps, ctx), 'tg.help'));
+  });
+  return c;
+}

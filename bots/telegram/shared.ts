@@ -1,0 +1,189 @@
+/**
+ * What every Telegram composer shares: the dependencies, the actor/chat mapping, callback-data signing
+ * and the item message renderer.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { GrammyError, InlineKeyboard, InputFile, type Api, type Context } from 'grammy';
+import type { Message } from 'grammy/types';
+import type { App } from '../app.js';
+import type { DigestChat, DigestService } from '../../core/digest.js';
+import type { ContentItem, Lang } from '../../core/domain.js';
+import type { LinkService } from '../../core/link.js';
+import { categoryName } from '../../core/messages.js';
+import type { Clock, Logger } from '../../core/ports.js';
+import type { Actor } from '../../core/users.js';
+
+export interface TgDeps {
+  app: App;
+  digest: DigestService;
+  links: LinkService;
+  signer: CallbackSigner;
+  clock: Clock;
+  logger: Logger;
+  /** Filled after `getMe`. */
+  botId: number;
+  botUsername: string;
+}
+
+/** The person behind an update (callback presser, reactor, sender): always `ctx.from`, set by Telegram. */
+export function actorOf(ctx: Context): Actor | undefined {
+  const from = ctx.from;
+  if (!from || from.is_bot) return undefined;
+  const name = from.username ?? from.first_name;
+  return {
+    platform: 'telegram',
+    externalId: String(from.id),
+    ...(name ? { displayName: name } : {}),
+    ...(from.language_code ? { locale: from.language_code } : {}),
+  };
+}
+
+export function chatOf(ctx: Context): DigestChat | undefined {
+  const chat = ctx.chat;
+  if (!chat || chat.type === 'channel') return undefined;
+  return { platform: 'telegram', chatId: String(chat.id), kind: chat.type === 'private' ? 'private' : 'group' };
+}
+
+export async function langOf(deps: TgDeps, ctx: Context): Promise<Lang> {
+  const actor = actorOf(ctx);
+  if (!actor) return deps.app.config.DEFAULT_LANG;
+  return deps.app.reco.langOf(actor);
+}
+
+// ------------------------------------------------------------------ callback data
+
+const b64u = (buf: Buffer) => buf.toString('base64url');
+
+/** A short, stable reference to an item inside callback data (64-byte limit). */
+export function itemRef(itemId: string): string {
+  return b64u(createHash('sha256').update(itemId).digest()).slice(0, 10);
+}
+
+/**
+ * Signs callback data with an HMAC key derived from the bot token, bound to the chat. Telegram puts
+ * whatever bytes a client sends into `callback_query.data`, so data is never trusted on its own: the
+ * acting user is always `callback_query.from`, the item must be one mapped to `callback_query.message`,
+ * and the signature proves the button was made by this bot for this chat (no replay across chats,
+ * no hand-made data).
+ */
+export class CallbackSigner {
+  private readonly key: Buffer;
+  constructor(token: string) {
+    this.key = createHmac('sha256', 'deep-reco telegram callback v1').update(token).digest();
+  }
+  private mac(parts: string[]): string {
+    return b64u(createHmac('sha256', this.key).update(parts.join('|')).digest()).slice(0, 16);
+  }
+  private check(sig: string, parts: string[]): boolean {
+    const want = Buffer.from(this.mac(parts));
+    const got = Buffer.from(sig);
+    return want.length === got.length && timingSafeEqual(want, got);
+  }
+  feedback(chatId: string, action: 'l' | 'd', itemId: string): string {
+    const ref = itemRef(itemId);
+    return `fb:${action}:${ref}:${this.mac(['fb', chatId, action, ref])}`;
+  }
+  parseFeedback(data: string, chatId: string): { action: 'l' | 'd'; ref: string } | undefined {
+    const m = /^fb:([ld]):([A-Za-z0-9_-]{10}):([A-Za-z0-9_-]{16})$/.exec(data);
+    if (!m) return undefined;
+    const action = m[1] as 'l' | 'd';
+    return this.check(m[3]!, ['fb', chatId, action, m[2]!]) ? { action, ref: m[2]! } : undefined;
+  }
+  forget(chatId: string, answer: 'y' | 'n', userId: string): string {
+    return `fg:${answer}:${userId}:${this.mac(['fg', chatId, answer, userId])}`;
+  }
+  parseForget(data: string, chatId: string): { answer: 'y' | 'n'; userId: string } | undefined {
+    const m = /^fg:([yn]):(\d{1,20}):([A-Za-z0-9_-]{16})$/.exec(data);
+    if (!m) return undefined;
+    return this.check(m[3]!, ['fg', chatId, m[1]!, m[2]!]) ? { answer: m[1] as 'y' | 'n', userId: m[2]! } : undefined;
+  }
+}
+
+export function feedbackKeyboard(deps: TgDeps, chatId: string, itemId: string): InlineKeyboard {
+  const { like, dislike } = deps.app.reco.emojis.defaults;
+  return new InlineKeyboard()
+    .text(like, deps.signer.feedback(chatId, 'l', itemId))
+    .text(dislike, deps.signer.feedback(chatId, 'd', itemId));
+}
+
+// ------------------------------------------------------------------ rendering
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function clip(s: string, max: number): string {
+  const chars = Array.from(s);
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** The caption/text of one item: header (digest section), title, explanation line, source, link. */
+export function itemCaption(
+  item: ContentItem,
+  explanation: string,
+  lang: Lang,
+  opts: { position?: number; header?: string; withSummary?: boolean } = {},
+): string {
+  const lines: string[] = [];
+  if (opts.header) lines.push(`<b>📌 ${escapeHtml(clip(opts.header, 100))}</b>`, '');
+  lines.push(`<b>${opts.position ? `${opts.position}. ` : ''}${escapeHtml(clip(item.title, 200))}</b>`);
+  if (explanation) lines.push(`<i>${escapeHtml(clip(explanation, 300))}</i>`);
+  if (opts.withSummary && item.summary) lines.push(escapeHtml(clip(item.summary, 400)));
+  let host = item.source;
+  try {
+    host = new URL(item.url).hostname;
+  } catch {
+    /* keep the source id */
+  }
+  lines.push(
+    `${escapeHtml(item.source)} · ${escapeHtml(categoryName(item.category, lang))} · <a href="${escapeHtml(item.url)}">${escapeHtml(host)}</a>`,
+  );
+  return lines.join('\n');
+}
+
+/** A local thumbnail file (relative paths are resolved against the working directory), when it exists. */
+function localThumb(thumb: string | undefined): string | undefined {
+  if (!thumb || /^[a-z]+:\/\//i.test(thumb)) return undefined;
+  const p = isAbsolute(thumb) ? thumb : resolve(thumb);
+  return existsSync(p) ? p : undefined;
+}
+
+/**
+ * Sends one item: a photo with caption when the thumbnail is an https URL or a local file, else a text
+ * message with a link preview. A photo Telegram refuses (400: bad URL, too big) falls back to text.
+ */
+export async function sendItem(
+  api: Api,
+  chatId: string,
+  item: ContentItem,
+  explanation: string,
+  lang: Lang,
+  keyboard: InlineKeyboard,
+  opts: { position?: number; header?: string; replyTo?: number } = {},
+): Promise<Message> {
+  const reply = opts.replyTo
+    ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } }
+    : {};
+  const file = localThumb(item.thumbnail);
+  const url = item.thumbnail?.startsWith('https://') ? item.thumbnail : undefined;
+  if (file || url) {
+    try {
+      return await api.sendPhoto(chatId, file ? new InputFile(file) : url!, {
+        caption: itemCaption(item, explanation, lang, opts),
+        parse_mode: 'HTML',
+        reply_markup: keyboard,
+        ...reply,
+      });
+    } catch (e) {
+      if (!(e instanceof GrammyError) || e.error_code !== 400) throw e;
+    }
+  }
+  return api.sendMessage(chatId, itemCaption(item, explanation, lang, { ...opts, withSummary: true }), {
+    parse_mode: 'HTML',
+    reply_markup: keyboard,
+    link_preview_options: { url: item.url, prefer_large_media: true },
+    ...reply,
+  });
+}

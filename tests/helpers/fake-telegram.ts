@@ -1,0 +1,478 @@
+/**
+ * A fake Telegram Bot API on 127.0.0.1 (port 0) for end-to-end tests with the real grammY client.
+ *
+ * - `POST /bot<token>/<method>` with JSON, urlencoded or multipart bodies (sendPhoto with a file).
+ * - `getUpdates` long-polls: answers at once when updates are queued (or `timeout` is 0 — grammY's last
+ *   call on stop), else waits up to `timeout` seconds; honours `offset`; remembers `allowed_updates` from
+ *   the last call that sent it and, like Telegram, never delivers `message_reaction` unless asked for.
+ * - Records every call; `waitForCall(method, n)` resolves on the n-th call (no sleeps).
+ * - `script(method, fn)` injects failures: 403 blocked, 429 with `retry_after`, 500, 400, or `drop`
+ *   (the call is recorded as delivered, then the connection is destroyed: an ambiguous network error).
+ *
+ * @example
+ * const tg = await startFakeTelegram();
+ * tg.pushMessage({ from: alice, chat: privateChat(alice), text: '/recommend' });
+ * await tg.waitForCall('sendMessage', 2);
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const BOT_TOKEN = '123456:TEST-fake-token';
+export const BOT_USER = {
+  id: 123456,
+  is_bot: true,
+  first_name: 'DeepReco',
+  username: 'deep_reco_bot',
+  can_join_groups: true,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+};
+
+export interface TgUser {
+  id: number;
+  is_bot: false;
+  first_name: string;
+  username?: string;
+  language_code?: string;
+}
+
+export interface TgChat {
+  id: number;
+  type: 'private' | 'group' | 'supergroup';
+  title?: string;
+  first_name?: string;
+}
+
+export interface RecordedCall {
+  n: number;
+  method: string;
+  payload: Record<string, unknown>;
+  at: number;
+  /** What the server answered: ok with a result, or an error. */
+  ok: boolean;
+  result?: unknown;
+  error?: { error_code: number; description: string };
+  /** True when the message was recorded as delivered even though the connection was dropped. */
+  dropped?: boolean;
+}
+
+export type Failure = { code: 400 | 403 | 429 | 500; description?: string; retryAfter?: number } | 'drop';
+/** Return a failure to inject for this call (n = 1-based count of this method's calls), or undefined. */
+export type Script = (payload: Record<string, unknown>, n: number) => Failure | undefined;
+
+interface Waiter {
+  offset: number;
+  res: ServerResponse;
+  timer: NodeJS.Timeout;
+  allowed: string[] | undefined;
+}
+
+const DEFAULT_EXCLUDED = new Set(['chat_member', 'message_reaction', 'message_reaction_count']);
+const SEND_METHODS = new Set(['sendMessage', 'sendPhoto']);
+
+export interface FakeTelegram {
+  apiRoot: string;
+  token: string;
+  calls: RecordedCall[];
+  /** Currently remembered `allowed_updates`. */
+  allowedUpdates(): string[] | undefined;
+  /** Queues a raw update (update_id is assigned). */
+  push(update: Record<string, unknown>): number;
+  pushMessage(m: { from: TgUser; chat: TgChat; text: string; replyTo?: { message_id: number; from: unknown } }): number;
+  pushCallback(c: { from: TgUser; message: { message_id: number; chat: TgChat }; data: string }): {
+    updateId: number;
+    callbackId: string;
+  };
+  pushReaction(r: { user: TgUser; chat: TgChat; messageId: number; old: string[]; new: string[] }): number;
+  script(method: string, fn: Script | undefined): void;
+  /** Resolves with the n-th (1-based) call of `method` (already made or future). */
+  waitForCall(method: string, n: number, timeoutMs?: number): Promise<RecordedCall>;
+  /** Resolves when `pred` holds over the calls (checked on every call). */
+  waitFor(pred: (calls: RecordedCall[]) => boolean, timeoutMs?: number, what?: string): Promise<void>;
+  /** Successful sendMessage/sendPhoto calls to a chat (delivered messages), including dropped-but-delivered ones. */
+  delivered(chatId?: number | string): RecordedCall[];
+  /** The status getChatMember reports for a user (default 'member'). */
+  setMemberStatus(userId: number, status: 'creator' | 'administrator' | 'member'): void;
+  /** POSTs an update to a webhook URL the bot registered (webhook mode). */
+  webhook(): { url: string; secret: string | undefined } | undefined;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function maybeJson(v: string): unknown {
+  if (!/^[[{]/.test(v)) return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+async function parsePayload(req: IncomingMessage, body: Buffer): Promise<Record<string, unknown>> {
+  const ct = req.headers['content-type'] ?? '';
+  if (body.length === 0) return {};
+  if (ct.includes('application/json')) return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  if (ct.includes('application/x-www-form-urlencoded')) {
+    return Object.fromEntries([...new URLSearchParams(body.toString('utf8'))].map(([k, v]) => [k, maybeJson(v)]));
+  }
+  if (ct.includes('multipart/form-data')) {
+    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(ct);
+    const b = boundary?.[1] ?? boundary?.[2];
+    if (!b) return {};
+    const out: Record<string, unknown> = {};
+    const delim = Buffer.from(`--${b}`);
+    let pos = body.indexOf(delim);
+    while (pos !== -1) {
+      const start = pos + delim.length;
+      if (body.subarray(start, start + 2).toString() === '--') break;
+      const next = body.indexOf(delim, start);
+      if (next === -1) break;
+      const part = body.subarray(start + 2, next - 2); // skip CRLF after the delimiter and before the next
+      const sep = part.indexOf('\r\n\r\n');
+      const head = part.subarray(0, sep).toString('utf8');
+      const content = part.subarray(sep + 4);
+      const name = /name="([^"]*)"/i.exec(head)?.[1];
+      const filename = /filename="?([^";\r\n]*)"?/i.exec(head)?.[1];
+      if (name !== undefined)
+        out[name] =
+          filename !== undefined
+            ? { file: true, name: filename, size: content.length }
+            : maybeJson(content.toString('utf8'));
+      pos = next;
+    }
+    // grammY sends a file as `attach://<id>` in the field and the bytes in a separate part.
+    for (const [k, v] of Object.entries(out)) {
+      if (typeof v === 'string' && v.startsWith('attach://')) out[k] = out[v.slice('attach://'.length)] ?? v;
+    }
+    return out;
+  }
+  return {};
+}
+
+export async function startFakeTelegram(token = BOT_TOKEN): Promise<FakeTelegram> {
+  const events = new EventEmitter();
+  events.setMaxListeners(100);
+  const calls: RecordedCall[] = [];
+  const counts = new Map<string, number>();
+  const scripts = new Map<string, Script>();
+  const queue: Record<string, unknown>[] = [];
+  const waiters = new Set<Waiter>();
+  const members = new Map<number, string>();
+  let allowed: string[] | undefined;
+  let nextUpdateId = 1000;
+  let nextMessageId = 1;
+  let cbCounter = 0;
+  let webhook: { url: string; secret: string | undefined } | undefined;
+  const sockets = new Set<import('node:net').Socket>();
+
+  const typeOf = (u: Record<string, unknown>) => Object.keys(u).find((k) => k !== 'update_id')!;
+  const deliverable = (u: Record<string, unknown>, list: string[] | undefined) => {
+    const type = typeOf(u);
+    return list && list.length > 0 ? list.includes(type) : !DEFAULT_EXCLUDED.has(type);
+  };
+  const pending = (offset: number, list: string[] | undefined) => {
+    // Telegram discards updates the bot did not ask for.
+    for (let i = queue.length - 1; i >= 0; i--) if (!deliverable(queue[i]!, list)) queue.splice(i, 1);
+    return queue.filter((u) => (u.update_id as number) >= offset);
+  };
+  const answer = (res: ServerResponse, status: number, body: unknown) => {
+    if (res.writableEnded) return;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  const flushWaiters = () => {
+    for (const w of [...waiters]) {
+      const ups = pending(w.offset, w.allowed);
+      if (ups.length > 0) {
+        clearTimeout(w.timer);
+        waiters.delete(w);
+        answer(w.res, 200, { ok: true, result: ups });
+      }
+    }
+  };
+
+  const record = (c: Omit<RecordedCall, 'n' | 'at'>): RecordedCall => {
+    const rec = { ...c, n: calls.length + 1, at: Date.now() };
+    calls.push(rec);
+    events.emit('call', rec);
+    return rec;
+  };
+
+  const messageFor = (p: Record<string, unknown>, extra: Record<string, unknown>) => {
+    const chatId = Number(p.chat_id);
+    return {
+      message_id: nextMessageId++,
+      date: Math.floor(Date.now() / 1000),
+      chat:
+        chatId < 0
+          ? { id: chatId, type: 'supergroup', title: 'group' }
+          : { id: chatId, type: 'private', first_name: 'user' },
+      from: BOT_USER,
+      ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
+      ...extra,
+    };
+  };
+
+  const handle = async (
+    method: string,
+    p: Record<string, unknown>,
+    res: ServerResponse,
+    req: IncomingMessage,
+  ): Promise<void> => {
+    const n = (counts.get(method) ?? 0) + 1;
+    counts.set(method, n);
+    const failure = scripts.get(method)?.(p, n);
+    if (failure === 'drop') {
+      const result = SEND_METHODS.has(method)
+        ? messageFor(
+            p,
+            method === 'sendPhoto'
+              ? { photo: [{ file_id: 'f', file_unique_id: 'u', width: 1, height: 1 }], caption: p.caption }
+              : { text: p.text },
+          )
+        : true;
+      record({ method, payload: p, ok: true, result, dropped: true });
+      req.socket.destroy();
+      return;
+    }
+    if (failure) {
+      const description =
+        failure.description ??
+        (failure.code === 403
+          ? 'Forbidden: bot was blocked by the user'
+          : failure.code === 429
+            ? `Too Many Requests: retry after ${failure.retryAfter ?? 1}`
+            : failure.code === 500
+              ? 'Internal Server Error'
+              : 'Bad Request: scripted failure');
+      const error = { error_code: failure.code, description };
+      record({ method, payload: p, ok: false, error });
+      answer(res, failure.code, {
+        ok: false,
+        ...error,
+        ...(failure.code === 429 ? { parameters: { retry_after: failure.retryAfter ?? 1 } } : {}),
+      });
+      return;
+    }
+    let result: unknown = true;
+    switch (method) {
+      case 'getMe':
+        result = BOT_USER;
+        break;
+      case 'getUpdates': {
+        if (Array.isArray(p.allowed_updates)) allowed = p.allowed_updates as string[];
+        const offset = Number(p.offset ?? 0);
+        // Confirming an offset forgets everything before it.
+        for (let i = queue.length - 1; i >= 0; i--) if ((queue[i]!.update_id as number) < offset) queue.splice(i, 1);
+        const ups = pending(offset, allowed);
+        const timeout = Number(p.timeout ?? 0);
+        if (ups.length > 0 || timeout <= 0) {
+          record({ method, payload: p, ok: true, result: ups });
+          answer(res, 200, { ok: true, result: ups });
+          return;
+        }
+        record({ method, payload: p, ok: true, result: 'long-poll' });
+        const w: Waiter = {
+          offset,
+          res,
+          allowed,
+          timer: setTimeout(() => {
+            waiters.delete(w);
+            answer(res, 200, { ok: true, result: [] });
+          }, timeout * 1000),
+        };
+        waiters.add(w);
+        res.on('close', () => {
+          clearTimeout(w.timer);
+          waiters.delete(w);
+        });
+        return;
+      }
+      case 'sendMessage':
+        result = messageFor(p, {
+          text: p.text,
+          ...(p.link_preview_options ? { link_preview_options: p.link_preview_options } : {}),
+        });
+        break;
+      case 'sendPhoto':
+        result = messageFor(p, {
+          photo: [{ file_id: 'f', file_unique_id: 'u', width: 1, height: 1 }],
+          caption: p.caption,
+        });
+        break;
+      case 'editMessageText':
+      case 'editMessageCaption':
+        result = messageFor(p, { message_id: Number(p.message_id), text: p.text ?? p.caption });
+        break;
+      case 'getChatMember':
+        result = {
+          status: members.get(Number(p.user_id)) ?? 'member',
+          user: { id: Number(p.user_id), is_bot: false, first_name: 'member' },
+        };
+        break;
+      case 'setWebhook':
+        webhook = { url: String(p.url), secret: p.secret_token === undefined ? undefined : String(p.secret_token) };
+        if (Array.isArray(p.allowed_updates)) allowed = p.allowed_updates as string[];
+        break;
+      case 'deleteWebhook':
+        webhook = undefined;
+        break;
+      default:
+        result = true; // answerCallbackQuery, setMyCommands, setMessageReaction, sendChatAction, …
+    }
+    record({ method, payload: p, ok: true, result });
+    answer(res, 200, { ok: true, result });
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const m = /^\/bot([^/]+)\/(\w+)$/.exec((req.url ?? '').split('?')[0] ?? '');
+      if (!m || req.method !== 'POST')
+        return answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+      if (m[1] !== token) return answer(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+      const body = await readBody(req);
+      const payload = await parsePayload(req, body);
+      await handle(m[2]!, payload, res, req);
+    })().catch((e: unknown) => answer(res, 500, { ok: false, error_code: 500, description: String(e) }));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+
+  const push = (update: Record<string, unknown>): number => {
+    const id = nextUpdateId++;
+    queue.push({ update_id: id, ...update });
+    flushWaiters();
+    return id;
+  };
+
+  const fake: FakeTelegram = {
+    apiRoot: `http://127.0.0.1:${port}`,
+    token,
+    calls,
+    allowedUpdates: () => allowed,
+    push,
+    pushMessage({ from, chat, text, replyTo }) {
+      const entities: unknown[] = [];
+      const cmd = /^\/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?/.exec(text);
+      if (cmd) entities.push({ type: 'bot_command', offset: 0, length: cmd[0].length });
+      return push({
+        message: {
+          message_id: nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          from,
+          chat,
+          text,
+          ...(entities.length ? { entities } : {}),
+          ...(replyTo ? { reply_to_message: { ...replyTo, chat, date: Math.floor(Date.now() / 1000) } } : {}),
+        },
+      });
+    },
+    pushCallback({ from, message, data }) {
+      const callbackId = `cb${++cbCounter}`;
+      const updateId = push({
+        callback_query: {
+          id: callbackId,
+          from,
+          chat_instance: `ci${message.chat.id}`,
+          data,
+          message: {
+            message_id: message.message_id,
+            date: Math.floor(Date.now() / 1000),
+            chat: message.chat,
+            from: BOT_USER,
+            text: 'item',
+          },
+        },
+      });
+      return { updateId, callbackId };
+    },
+    pushReaction({ user, chat, messageId, old, new: now }) {
+      const r = (list: string[]) => list.map((emoji) => ({ type: 'emoji', emoji }));
+      return push({
+        message_reaction: {
+          chat,
+          message_id: messageId,
+          user,
+          date: Math.floor(Date.now() / 1000),
+          old_reaction: r(old),
+          new_reaction: r(now),
+        },
+      });
+    },
+    script(method, fn) {
+      if (fn) scripts.set(method, fn);
+      else scripts.delete(method);
+    },
+    waitForCall(method, n, timeoutMs = 20_000) {
+      let rec: RecordedCall | undefined;
+      return fake
+        .waitFor(
+          (cs) => {
+            rec = cs.filter((c) => c.method === method)[n - 1];
+            return rec !== undefined;
+          },
+          timeoutMs,
+          `call #${n} of ${method}`,
+        )
+        .then(() => rec!);
+    },
+    waitFor(pred, timeoutMs = 20_000, what = 'condition') {
+      if (pred(calls)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const onCall = () => {
+          if (pred(calls)) {
+            clearTimeout(timer);
+            events.off('call', onCall);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          events.off('call', onCall);
+          reject(new Error(`timed out waiting for ${what}; calls: ${calls.map((c) => c.method).join(', ')}`));
+        }, timeoutMs);
+        events.on('call', onCall);
+      });
+    },
+    delivered(chatId) {
+      return calls.filter(
+        (c) =>
+          SEND_METHODS.has(c.method) && c.ok && (chatId === undefined || String(c.payload.chat_id) === String(chatId)),
+      );
+    },
+    setMemberStatus(userId, status) {
+      members.set(userId, status);
+    },
+    webhook: () => webhook,
+    async close() {
+      for (const w of waiters) {
+        clearTimeout(w.timer);
+        answer(w.res, 200, { ok: true, result: [] });
+      }
+      waiters.clear();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  return fake;
+}
+
+export function user(id: number, name: string, lang = 'en'): TgUser {
+  return { id, is_bot: false, first_name: name, username: name.toLowerCase(), language_code: lang };
+}
+
+export function privateChat(u: TgUser): TgChat {
+  return { id: u.id, type: 'private', first_name: u.first_name };
+}
+
+export function groupChat(id: number, title = 'Test group'): TgChat {
+  return { id, type: 'supergroup', title };
+}

@@ -1,0 +1,191 @@
+/**
+ * A small `App` for Telegram tests: a given store (memory or a shared SQLite file), a fixed catalog,
+ * the lexical encoder and a controllable clock. Built by hand (not `createApp`) so tests do not depend on
+ * the built-in catalog.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { App } from '../../bots/app.js';
+import { CatalogService, itemText } from '../../core/catalog/catalog.js';
+import { defaultConfig, type ConfigKey } from '../../core/config.js';
+import { CATEGORIES, type Category, type ContentItem } from '../../core/domain.js';
+import { LexicalEncoder } from '../../core/lexical.js';
+import type { Clock, KeyValueStore, Logger } from '../../core/ports.js';
+import { silentLogger } from '../../core/ports.js';
+import { DeepReco, type RecoSettings } from '../../core/service.js';
+import type { Config } from '../../core/config.js';
+import { LinkService } from '../../core/link.js';
+import { createLlmServices } from '../../core/llm/index.js';
+
+/** Same mapping as bots/app.ts `settingsFrom` (not imported: app.ts pulls in the built-in catalog). */
+function settingsFrom(config: Config): RecoSettings {
+  return {
+    defaultLang: config.DEFAULT_LANG,
+    defaultCount: config.RECO_DEFAULT_COUNT,
+    maxCount: config.RECO_MAX_COUNT,
+    defaultExplore: config.RECO_DEFAULT_EXPLORE,
+    maxMessageChars: config.MAX_MESSAGE_CHARS,
+    likeEmojis: config.FEEDBACK_LIKE_EMOJIS,
+    dislikeEmojis: config.FEEDBACK_DISLIKE_EMOJIS,
+    weights: {
+      persona: config.RECO_W_PERSONA,
+      feedback: config.RECO_W_FEEDBACK,
+      topic: config.RECO_W_TOPIC,
+      freshness: config.RECO_W_FRESHNESS,
+      popularity: config.RECO_W_POPULARITY,
+      learned: config.RECO_W_LEARNED,
+      image: config.RECO_W_IMAGE,
+      shownPenalty: config.RECO_SHOWN_PENALTY,
+      halfLifeHours: config.RECO_FRESHNESS_HALF_LIFE_HOURS,
+    },
+  };
+}
+
+export class TestClock implements Clock {
+  constructor(public t: Date) {}
+  now(): Date {
+    return new Date(this.t.getTime());
+  }
+  set(iso: string): void {
+    this.t = new Date(iso);
+  }
+  advance(ms: number): void {
+    this.t = new Date(this.t.getTime() + ms);
+  }
+}
+
+const TOPICS: Record<Category, [string, string][]> = {
+  news: [
+    ['Election results announced', 'Votes counted in the national election'],
+    ['City council budget', 'New budget for public transport'],
+  ],
+  tech: [
+    ['New TypeScript release', 'TypeScript compiler adds faster type checking'],
+    ['Rust in the Linux kernel', 'Kernel drivers written in Rust'],
+    ['GPU prices fall', 'Graphics cards get cheaper for gamers and AI'],
+  ],
+  games: [
+    ['Zelda speedrun record', 'A new world record speedrun of Zelda'],
+    ['Indie game of the year', 'Small studio wins game award'],
+    ['Starcraft league finals', 'Esports finals in Seoul'],
+  ],
+  sports: [
+    ['Football derby ends in draw', 'Premier league football match report'],
+    ['Football transfer window', 'Premier league football transfer news'],
+    ['Baseball playoffs begin', 'KBO baseball playoffs schedule'],
+    ['Marathon world record', 'Running marathon record in Berlin'],
+  ],
+  entertainment: [
+    ['Drama series finale', 'K-drama finale breaks ratings'],
+    ['Film festival winners', 'Busan film festival awards'],
+  ],
+  music: [
+    ['K-pop comeback', 'Idol group releases new album'],
+    ['Jazz night in Seoul', 'Live jazz club concert review'],
+  ],
+  food: [
+    ['Best ramen in town', '라면 맛집 ramen noodle guide'],
+    ['Kimchi recipe', 'Homemade kimchi fermentation recipe'],
+  ],
+  travel: [
+    ['Jeju island guide', 'Travel tips for Jeju island'],
+    ['Cheap flights to Tokyo', 'Budget travel to Japan'],
+  ],
+  fashion: [['Winter coat trends', 'Fashion trends for winter coats']],
+  science: [
+    ['Mars rover finds water', 'Space science news from Mars'],
+    ['Quantum computer milestone', 'Physics breakthrough in quantum computing'],
+  ],
+  finance: [
+    ['Stock market rally', 'KOSPI index rises'],
+    ['Interest rates unchanged', 'Central bank keeps rates'],
+  ],
+  lifestyle: [
+    ['Minimalist apartment tour', 'Home interior minimalism'],
+    ['Morning routine tips', 'Healthy morning habits'],
+  ],
+};
+
+/** A fixed catalog: ~28 items over every category; some with https thumbnails, one with a local file. */
+export function fixtureItems(now: Date, thumbFile?: string): ContentItem[] {
+  const out: ContentItem[] = [];
+  let k = 0;
+  for (const c of CATEGORIES) {
+    for (const [title, summary] of TOPICS[c]) {
+      k++;
+      const id = `it_${String(k).padStart(3, '0')}`;
+      const url = `https://example.com/${c}/${k}`;
+      out.push({
+        id,
+        url,
+        canonicalUrl: url,
+        title,
+        summary,
+        category: c,
+        source: k % 3 === 0 ? 'youtube' : 'rss:test',
+        lang: 'en',
+        ...(k % 4 === 0
+          ? { thumbnail: `https://img.example.com/${k}.jpg` }
+          : k === 2 && thumbFile
+            ? { thumbnail: thumbFile }
+            : {}),
+        publishedAt: new Date(now.getTime() - (k % 7) * 3_600_000).toISOString(),
+        fetchedAt: now.toISOString(),
+        popularity: { views: 1000 * ((k * 7) % 13) },
+        tags: [c],
+      });
+    }
+  }
+  return out;
+}
+
+/** Writes a tiny PNG under tests/.tmp and returns its path (relative to the project root). */
+export function writeThumb(): string {
+  mkdirSync('tests/.tmp', { recursive: true });
+  const p = join('tests/.tmp', 'tg-thumb.png');
+  // 1×1 transparent PNG
+  writeFileSync(
+    p,
+    Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+      'base64',
+    ),
+  );
+  return p;
+}
+
+export const debugLogger: Logger = {
+  debug: () => {},
+  info: (o, m) => console.log('INFO', m, o),
+  warn: (o, m) => console.log('WARN', m, o),
+  error: (o, m) => console.log('ERROR', m, o),
+  child: () => debugLogger,
+};
+
+export async function makeApp(opts: {
+  store: KeyValueStore;
+  clock: TestClock;
+  env?: Partial<Record<ConfigKey, string>>;
+  items?: ContentItem[];
+}): Promise<App> {
+  const config = defaultConfig(opts.env ?? {});
+  const logger = process.env.DEBUG_TG === '1' ? debugLogger : silentLogger;
+  const items = opts.items ?? fixtureItems(opts.clock.now(), writeThumb());
+  for (const it of items) if (!(await opts.store.get('items', it.id))) await opts.store.set('items', it.id, it);
+  const text = new LexicalEncoder({ dim: 256 });
+  text.fit(items.map(itemText));
+  const catalog = new CatalogService({ store: opts.store, text, logger });
+  const statusLines: App['statusLines'] = [];
+  const reco = new DeepReco({
+    store: opts.store,
+    catalog,
+    settings: settingsFrom(config),
+    logger,
+    clock: opts.clock,
+    statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
+  });
+  await reco.init();
+  const llm = createLlmServices({ model: undefined, store: opts.store, config, logger, clock: opts.clock });
+  const links = new LinkService({ reco, store: opts.store, clock: opts.clock, logger });
+  return { config, logger, store: opts.store, catalog, reco, llm, links, notes: [], statusLines, close: () => opts.store.close() };
+}

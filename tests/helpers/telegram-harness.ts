@@ -1,0 +1,86 @@
+/**
+ * Starts the real grammY bot (`startTelegram`) against the fake Bot API, with an update-handled signal
+ * so tests can wait for an update to be processed (reactions produce no API call).
+ */
+import { EventEmitter } from 'node:events';
+import type { App } from '../../bots/app.js';
+import { startTelegram, type StartTelegramOptions, type TelegramHandle } from '../../bots/telegram/index.js';
+import type { ConfigKey } from '../../core/config.js';
+import type { KeyValueStore } from '../../core/ports.js';
+import type { FakeTelegram } from './fake-telegram.js';
+import { makeApp, type TestClock } from './telegram-app.js';
+
+/** No throttling delays in tests (the limits themselves are grammY's plugin, configured in index.ts). */
+export const FAST_THROTTLE: NonNullable<StartTelegramOptions['throttle']> = {
+  global: { reservoir: 1000, reservoirRefreshAmount: 1000, reservoirRefreshInterval: 1000 },
+  group: { maxConcurrent: 1, minTime: 0 },
+  out: { maxConcurrent: 1, minTime: 0 },
+};
+
+export interface RunningBot {
+  app: App;
+  tg: TelegramHandle;
+  /** Resolves once update `id` has been handled. */
+  handled(id: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBot(
+  fake: FakeTelegram,
+  store: KeyValueStore,
+  clock: TestClock,
+  opts: StartTelegramOptions & { env?: Partial<Record<ConfigKey, string>> } = {},
+): Promise<RunningBot> {
+  const { env, ...rest } = opts;
+  const app = await makeApp({
+    store,
+    clock,
+    env: { TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, DIGEST_SIZE: '4', ...env },
+  });
+  const done = new Set<number>();
+  const events = new EventEmitter();
+  const tg = await startTelegram(app, {
+    clock,
+    digestIntervalMs: 0,
+    throttle: FAST_THROTTLE,
+    pollTimeoutSeconds: 10,
+    digestLockTtlMs: 5000,
+    ...rest,
+    onUpdateHandled: (id) => {
+      done.add(id);
+      events.emit('handled', id);
+    },
+  });
+  return {
+    app,
+    tg,
+    handled(id, timeoutMs = 20_000) {
+      if (done.has(id)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          events.off('handled', on);
+          reject(new Error(`update ${id} was not handled in time`));
+        }, timeoutMs);
+        const on = (x: number) => {
+          if (x !== id) return;
+          clearTimeout(timer);
+          events.off('handled', on);
+          resolve();
+        };
+        events.on('handled', on);
+      });
+    },
+    stop: () => tg.stop(),
+  };
+}
+
+/** The inline keyboard of a recorded send call. */
+export function buttonsOf(payload: Record<string, unknown>): { text: string; callback_data: string }[] {
+  const markup = payload.reply_markup as { inline_keyboard?: { text: string; callback_data: string }[][] } | undefined;
+  return markup?.inline_keyboard?.flat() ?? [];
+}
+
+/** The text or caption a recorded send call carried. */
+export function textOf(payload: Record<string, unknown>): string {
+  return String(payload.text ?? payload.caption ?? '');
+}
