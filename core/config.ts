@@ -61,6 +61,8 @@ export const DEFAULTS = {
   ORT_INTRA_OP_THREADS: '0',
   ORT_GRAPH_OPTIMIZATION: 'all',
   EMBED_BATCH_SIZE: '32',
+  HF_ENDPOINT: 'https://huggingface.co',
+  HF_TOKEN: '',
   // two-tower
   TWO_TOWER_DIR: './data/two-tower',
   RETRAIN_INTERVAL_HOURS: '24',
@@ -80,6 +82,7 @@ export const DEFAULTS = {
   DISCORD_GUILD_ID: '',
   DISCORD_API_BASE: '',
   DISCORD_MESSAGE_CONTENT: 'true',
+  DISCORD_SHARDS: 'auto',
   // Telegram
   TELEGRAM_TOKEN: '',
   TELEGRAM_API_ROOT: '',
@@ -105,7 +108,7 @@ export const DEFAULTS = {
 
 export type ConfigKey = keyof typeof DEFAULTS;
 /** Keys whose values are secrets: never logged, never shown. */
-export const SECRET_KEYS = ['DISCORD_TOKEN', 'TELEGRAM_TOKEN', 'LLM_API_KEY', 'TELEGRAM_WEBHOOK_SECRET', 'REDIS_URL'] as const satisfies readonly ConfigKey[];
+export const SECRET_KEYS = ['DISCORD_TOKEN', 'TELEGRAM_TOKEN', 'LLM_API_KEY', 'TELEGRAM_WEBHOOK_SECRET', 'REDIS_URL', 'HF_TOKEN'] as const satisfies readonly ConfigKey[];
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']),
@@ -140,6 +143,8 @@ const schema = z.object({
   ORT_INTRA_OP_THREADS: int(0, 256),
   ORT_GRAPH_OPTIMIZATION: z.enum(['disabled', 'basic', 'extended', 'all']),
   EMBED_BATCH_SIZE: int(1, 1024),
+  HF_ENDPOINT: z.url(),
+  HF_TOKEN: optionalString,
   TWO_TOWER_DIR: z.string().min(1),
   RETRAIN_INTERVAL_HOURS: num(0, 24 * 30),
   RETRAIN_MIN_NEW_FEEDBACK: int(0, 1_000_000),
@@ -156,6 +161,7 @@ const schema = z.object({
   DISCORD_GUILD_ID: optionalString,
   DISCORD_API_BASE: optionalString.pipe(z.url().optional()),
   DISCORD_MESSAGE_CONTENT: bool,
+  DISCORD_SHARDS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(100_000)]),
   TELEGRAM_TOKEN: optionalString,
   TELEGRAM_API_ROOT: optionalString.pipe(z.url().optional()).transform((v) => v?.replace(/\/+$/, '')),
   TELEGRAM_WEBHOOK_URL: optionalString.pipe(z.url().optional()),

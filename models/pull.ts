@@ -42,9 +42,9 @@ export const MANIFEST_FILE = '.pull-manifest.json';
 export interface PullOptions {
   /** The models directory (MODELS_DIR); files go to `<modelsDir>/<entry.name>/`. */
   modelsDir: string;
-  /** Default: `process.env.HF_ENDPOINT` or https://huggingface.co. */
+  /** Default: https://huggingface.co (the CLI passes HF_ENDPOINT from core/config.ts). */
   endpoint?: string;
-  /** Default: `process.env.HF_TOKEN`. */
+  /** A Hugging Face token for gated models (the CLI passes HF_TOKEN from core/config.ts). */
   token?: string;
   variant?: ModelVariant;
   /** Retries per file after the first attempt. Default 4. */
@@ -93,8 +93,8 @@ export function fileUrl(endpoint: string, entry: Pick<ModelEntry, 'repo' | 'revi
 /** Downloads (or verifies) every file of `entry` for the chosen variant. */
 export async function pullModel(entry: ModelEntry, options: PullOptions): Promise<PullResult> {
   const logger = options.logger ?? silentLogger;
-  const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_HF_ENDPOINT;
-  const token = options.token ?? process.env.HF_TOKEN;
+  const endpoint = options.endpoint ?? DEFAULT_HF_ENDPOINT;
+  const token = options.token;
   const variant = options.variant ?? 'fp32';
   const dir = resolve(options.modelsDir, entry.name);
   mkdirSync(dir, { recursive: true });
@@ -355,7 +355,8 @@ async function main(argv: string[]): Promise<number> {
     return args.length === 0 && !argv.includes('--list') && !argv.includes('--help') ? 1 : 0;
   }
   const dirIdx = argv.indexOf('--dir');
-  const modelsDir = dirIdx >= 0 && argv[dirIdx + 1] ? argv[dirIdx + 1]! : loadConfig().MODELS_DIR;
+  const config = loadConfig();
+  const modelsDir = dirIdx >= 0 && argv[dirIdx + 1] ? argv[dirIdx + 1]! : config.MODELS_DIR;
   const names = args.filter((a) => a !== argv[dirIdx + 1]);
   const consoleLogger: Logger = {
     debug() {},
@@ -373,7 +374,13 @@ async function main(argv: string[]): Promise<number> {
     const variant: ModelVariant = argv.includes('--quantized') ? 'quantized' : 'fp32';
     console.error(`pulling ${entry.name} (${variant}) from ${entry.repo} into ${resolve(modelsDir, entry.name)}`);
     try {
-      const result = await pullModel(entry, { modelsDir, variant, logger: consoleLogger });
+      const result = await pullModel(entry, {
+        modelsDir,
+        variant,
+        logger: consoleLogger,
+        endpoint: config.HF_ENDPOINT,
+        ...(config.HF_TOKEN ? { token: config.HF_TOKEN } : {}),
+      });
       for (const f of result.files) {
         console.log(
           `${f.skipped ? 'present   ' : 'downloaded'} ${f.path}  ${f.size} bytes  sha256 ${f.sha256}  (verified: ${f.verifiedBy})`,

@@ -21,10 +21,7 @@ export async function startShards(): Promise<ShardingManager> {
     { module: 'discord-shards' },
   );
   if (!config.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set');
-  const raw = process.env.DISCORD_SHARDS ?? 'auto';
-  const totalShards = raw === 'auto' ? 'auto' : Number.parseInt(raw, 10);
-  if (totalShards !== 'auto' && (!Number.isInteger(totalShards) || totalShards < 1))
-    throw new Error(`DISCORD_SHARDS must be "auto" or a positive integer, got ${raw}`);
+  const totalShards = config.DISCORD_SHARDS; // validated in core/config.ts: 'auto' or a positive integer
   const manager = new ShardingManager(fileURLToPath(new URL('../main.ts', import.meta.url)), {
     token: config.DISCORD_TOKEN,
     totalShards,
