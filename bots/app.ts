@@ -17,6 +17,7 @@ import { createChatModel, describeLlm } from '../infra/llm/openai.js';
 import { ExtractionScheduler, createLlmServices, mergeExtraction, type LlmServices } from '../core/llm/index.js';
 import { EmbedQueue } from '../models/embed-queue.js';
 import { readFile } from 'node:fs/promises';
+import { ThumbnailCache } from '../scrapers/thumbnails.js';
 import { isAbsolute, resolve } from 'node:path';
 
 export interface App {
@@ -118,13 +119,16 @@ function prioritizedImage(queue: EmbedQueue, enc: ImageEncoder): ImageEncoder {
   return out;
 }
 
-/** Thumbnail bytes: built-in thumbnails are files in the repository; scraped ones are in the thumbnail cache. */
-async function loadThumbnail(config: Config, item: ContentItem): Promise<Uint8Array | undefined> {
+/** Thumbnail bytes: built-in thumbnails are files in the repository; scraped ones come from the thumbnail cache. */
+async function loadThumbnail(thumbs: ThumbnailCache, item: ContentItem): Promise<Uint8Array | undefined> {
   const t = item.thumbnail;
   if (!t) return undefined;
-  if (/^https?:/i.test(t)) return undefined; // not downloaded (the scrapers cache thumbnails as local files)
-  const path = isAbsolute(t) ? t : resolve(t.startsWith('thumbs/') ? resolve(config.DATA_DIR) : process.cwd(), t);
-  return readFile(path).then((b) => new Uint8Array(b), () => undefined);
+  if (/^https?:/i.test(t)) return thumbs.loadImage(item).catch(() => undefined);
+  const path = isAbsolute(t) ? t : resolve(process.cwd(), t);
+  return readFile(path).then(
+    (b) => new Uint8Array(b),
+    () => undefined,
+  );
 }
 
 export async function createApp(options: CreateAppOptions): Promise<App> {
@@ -153,13 +157,15 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     }
     // Embedding runs through one priority queue: chat-path encodes (a topic, a message) go ahead of
     // catalog ingest batches, so a large ingest never delays a reply.
+    // Read-only use of the scrapers' thumbnail cache (downloads happen in the scrape pipeline).
+    const thumbs = new ThumbnailCache({ dataDir: config.DATA_DIR, maxBytes: config.THUMB_MAX_BYTES, maxPixels: config.THUMB_MAX_PIXELS, timeoutMs: config.SCRAPE_TIMEOUT_MS, store, logger });
     const queue = new EmbedQueue({ batchSize: config.EMBED_BATCH_SIZE, logger });
     const textQ = prioritizedText(queue, text);
     const imageQ = image ? prioritizedImage(queue, image) : undefined;
     const catalog = new CatalogService({
       store,
       text: textQ,
-      ...(imageQ ? { image: imageQ, loadImage: (item: ContentItem) => loadThumbnail(config, item) } : {}),
+      ...(imageQ ? { image: imageQ, loadImage: (item: ContentItem) => loadThumbnail(thumbs, item) } : {}),
       logger: logger.child({ module: 'catalog' }),
     });
     // The encoder notes (which is active, and the exact command that fetches missing model files) go to /status too.

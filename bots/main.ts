@@ -8,6 +8,7 @@ import { isRecoError, toRecoError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { createLogger, secretValues } from '../infra/logger.js';
 import { createApp, type App } from './app.js';
+import { CatalogIngestSink } from './catalog-sink.js';
 
 interface Running {
   name: string;
@@ -81,6 +82,22 @@ export async function main(): Promise<number> {
     await Promise.allSettled(running.map((r) => r.stop()));
     await app.close();
     return 1;
+  }
+
+  // Scheduled scraping in the background (never on the chat path). The offline console demo only scrapes
+  // when sources are configured explicitly.
+  if (config.SCRAPE_INTERVAL_MINUTES > 0 && (!which.has('console') || which.size > 1 || config.SCRAPE_SOURCES.trim() !== '')) {
+    const { createScraping, formatHealth } = await import('../scrapers/index.js');
+    const scraping = createScraping(config, {
+      store: app.store,
+      logger,
+      sink: new CatalogIngestSink(app.catalog, app.store, logger),
+      textEncoder: app.catalog.textEncoder,
+      ...(app.catalog.imageEncoder ? { imageEncoder: app.catalog.imageEncoder } : {}),
+    });
+    app.statusLines.push(async () => formatHealth(await scraping.health.all()));
+    scraping.scheduler.start();
+    running.push({ name: 'scrapers', stop: () => scraping.close() });
   }
 
   let stopping: Promise<void> | undefined;

@@ -73,7 +73,10 @@ export function canonicalUrl(raw: string, extraParams: readonly string[] = []): 
     .filter(([k]) => !drop.has(k) && !k.toLowerCase().startsWith('utm_'))
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   const search = new URLSearchParams(kept).toString();
-  const port = u.port && !((u.protocol === 'http:' && u.port === '80') || (u.protocol === 'https:' && u.port === '443')) ? `:${u.port}` : '';
+  const port =
+    u.port && !((u.protocol === 'http:' && u.port === '80') || (u.protocol === 'https:' && u.port === '443'))
+      ? `:${u.port}`
+      : '';
   return `${u.protocol}//${host}${port}${u.pathname}${search ? `?${search}` : ''}`;
 }
 
@@ -281,7 +284,7 @@ export function toContentItem(
 ): { item: ContentItem } | { problem: string } {
   const problems = candidateProblems(c);
   if (problems.length) return { problem: problems.join(', ') };
-  const url = absoluteUrl(c.url, pageUrl);
+  const url = absoluteUrl(c.url, plugin.linkBaseUrl ?? pageUrl);
   if (!url || !/^https?:/i.test(url)) return { problem: `bad url ${JSON.stringify(c.url)}` };
   const canonical = canonicalUrl(url, plugin.trackingParams);
   const title = collapse(c.title).slice(0, 300);
@@ -291,7 +294,8 @@ export function toContentItem(
   if (c.publishedAt) {
     const ms = Date.parse(c.publishedAt);
     // a source clock a little ahead is tolerated; far-future dates are not believed
-    if (Number.isFinite(ms) && ms <= fetchedAt.getTime() + 36e5) published = new Date(Math.min(ms, fetchedAt.getTime())).toISOString();
+    if (Number.isFinite(ms) && ms <= fetchedAt.getTime() + 36e5)
+      published = new Date(Math.min(ms, fetchedAt.getTime())).toISOString();
   }
   const item: ContentItem = {
     id: itemIdFor(canonical),

@@ -17,7 +17,7 @@ export function parseCount(text: string | undefined | null): number | undefined 
   if (!m) return undefined;
   const n = Number(m[1]!.replace(/,/g, ''));
   if (!Number.isFinite(n)) return undefined;
-  const unit = m[2] ? UNITS[m[2].toLowerCase()] ?? 1 : 1;
+  const unit = m[2] ? (UNITS[m[2].toLowerCase()] ?? 1) : 1;
   return Math.round(n * unit);
 }
 
@@ -74,7 +74,9 @@ export function parseKstTime(text: string | undefined | null, now: Date): string
     d = Number(short[2]);
     matched = true;
   }
-  const time = /(오전|오후|AM|PM)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?/iu.exec(full ? t.slice(full.index + full[0].length) : t);
+  const time = /(오전|오후|AM|PM)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?/iu.exec(
+    full ? t.slice(full.index + full[0].length) : t,
+  );
   if (time) {
     h = Number(time[2]);
     mi = Number(time[3]);
@@ -167,7 +169,14 @@ export function ytText(x: unknown): string | undefined {
   const o = x as { simpleText?: unknown; runs?: unknown; content?: unknown };
   if (typeof o.simpleText === 'string') return o.simpleText;
   if (typeof o.content === 'string') return o.content;
-  if (Array.isArray(o.runs)) return o.runs.map((r) => (r && typeof r === 'object' && typeof (r as { text?: unknown }).text === 'string' ? (r as { text: string }).text : '')).join('');
+  if (Array.isArray(o.runs))
+    return o.runs
+      .map((r) =>
+        r && typeof r === 'object' && typeof (r as { text?: unknown }).text === 'string'
+          ? (r as { text: string }).text
+          : '',
+      )
+      .join('');
   return undefined;
 }
 

@@ -83,6 +83,11 @@ export interface SourcePlugin {
   readonly defaultLang: Lang;
   /** The base URL every page URL is built from (overridable for tests and mirrors). */
   readonly baseUrl: string;
+  /**
+   * The public site that relative item links resolve against (default: the fetched page's URL).
+   * Built-in plugins set their real origin, so items read from a mirror still link to the site.
+   */
+  readonly linkBaseUrl?: string;
   readonly politeness?: Politeness;
   /** Browser mode: a CSS selector that appears once the list has rendered. */
   readonly waitFor?: string;

@@ -40,7 +40,9 @@ export interface GoogleNewsOptions extends PluginOptions {
 
 export function googleNews(options: GoogleNewsOptions = {}): SourcePlugin {
   const baseUrl = baseUrlOf(options, 'https://news.google.com');
-  const topics = options.topics?.length ? options.topics.map((t) => t.toUpperCase()) : ['TECHNOLOGY', 'BUSINESS', 'ENTERTAINMENT', 'SPORTS', 'SCIENCE'];
+  const topics = options.topics?.length
+    ? options.topics.map((t) => t.toUpperCase())
+    : ['TECHNOLOGY', 'BUSINESS', 'ENTERTAINMENT', 'SPORTS', 'SCIENCE'];
   const locales = options.locales?.length ? options.locales : ['ko-KR', 'en-US'];
   return {
     id: 'google-news',
@@ -50,13 +52,18 @@ export function googleNews(options: GoogleNewsOptions = {}): SourcePlugin {
     categoryMap: GOOGLE_NEWS_TOPICS,
     defaultLang: 'en',
     baseUrl,
+    linkBaseUrl: 'https://news.google.com',
     politeness: { delayMs: 1000, perDomain: 1, ...options.politeness },
     ...(options.intervalMinutes !== undefined && { intervalMinutes: options.intervalMinutes }),
     listPages: () =>
       locales.flatMap((loc) => {
         const l = GOOGLE_NEWS_LOCALES[loc] ?? GOOGLE_NEWS_LOCALES['en-US']!;
         const q = `hl=${encodeURIComponent(l.hl)}&gl=${l.gl}&ceid=${encodeURIComponent(l.ceid)}`;
-        return topics.map((t) => ({ url: `${baseUrl}/rss/headlines/section/topic/${t}?${q}`, section: t, lang: l.lang }));
+        return topics.map((t) => ({
+          url: `${baseUrl}/rss/headlines/section/topic/${t}?${q}`,
+          section: t,
+          lang: l.lang,
+        }));
       }),
     parse(page, ctx) {
       const { entries } = parseFeed(page.body, ctx.fetchedAt);
@@ -66,7 +73,12 @@ export function googleNews(options: GoogleNewsOptions = {}): SourcePlugin {
           const pub = publisher ?? /\s[-–]\s([^-–]{1,40})$/u.exec(title)?.[1];
           if (pub && title.endsWith(` - ${pub}`)) title = title.slice(0, -(pub.length + 3));
           // Google News descriptions repeat the title and publisher as HTML links: no value as a summary.
-          return { ...e, title, summary: '', tags: [...(e.tags ?? []), ...(pub ? [pub] : []), ctx.page.section ?? ''].filter(Boolean) };
+          return {
+            ...e,
+            title,
+            summary: '',
+            tags: [...(e.tags ?? []), ...(pub ? [pub] : []), ctx.page.section ?? ''].filter(Boolean),
+          };
         }),
       };
     },

@@ -34,6 +34,7 @@ export function naverNews(options: NaverNewsOptions = {}): SourcePlugin {
     categoryMap,
     defaultLang: 'ko',
     baseUrl,
+    linkBaseUrl: 'https://news.naver.com',
     politeness: { delayMs: 1500, perDomain: 1, ...options.politeness },
     ...(options.intervalMinutes !== undefined && { intervalMinutes: options.intervalMinutes }),
     trackingParams: ['sid'],

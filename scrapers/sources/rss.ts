@@ -63,7 +63,10 @@ export function parseFeed(xml: string, now: Date): { title: string; entries: Fee
     const channel = (rss?.channel ?? rdf?.channel ?? {}) as Node;
     const items = asArray(rss ? channel.item : rdf?.item) as Node[];
     items.forEach((it, i) => {
-      const link = text(asArray(it.link)[0]) || (attr(it.guid, 'isPermaLink') !== 'false' ? text(it.guid) : '') || (attr(it, 'rdf:about') ?? '');
+      const link =
+        text(asArray(it.link)[0]) ||
+        (attr(it.guid, 'isPermaLink') !== 'false' ? text(it.guid) : '') ||
+        (attr(it, 'rdf:about') ?? '');
       const description = text(it.description) || text(it['content:encoded']);
       const e: FeedEntry = {
         url: link,
@@ -76,8 +79,16 @@ export function parseFeed(xml: string, now: Date): { title: string; entries: Fee
       if (published) e.publishedAt = published;
       const thumb =
         attr(asArray(it['media:thumbnail'])[0], 'url') ??
-        (asArray(it['media:content']) as Node[]).map((m) => (attr(m, 'medium') === 'image' || /^image\//.test(attr(m, 'type') ?? '') || !attr(m, 'type') ? attr(m, 'url') : undefined)).find(Boolean) ??
-        (asArray(it.enclosure) as Node[]).map((m) => (/^image\//.test(attr(m, 'type') ?? '') ? attr(m, 'url') : undefined)).find(Boolean) ??
+        (asArray(it['media:content']) as Node[])
+          .map((m) =>
+            attr(m, 'medium') === 'image' || /^image\//.test(attr(m, 'type') ?? '') || !attr(m, 'type')
+              ? attr(m, 'url')
+              : undefined,
+          )
+          .find(Boolean) ??
+        (asArray(it.enclosure) as Node[])
+          .map((m) => (/^image\//.test(attr(m, 'type') ?? '') ? attr(m, 'url') : undefined))
+          .find(Boolean) ??
         firstImageInHtml(description);
       if (thumb) e.thumbnail = thumb;
       const publisher = text(it.source);
@@ -100,10 +111,14 @@ export function parseFeed(xml: string, now: Date): { title: string; entries: Fee
         tags: (asArray(it.category) as Node[]).map((c) => attr(c, 'term') ?? text(c)).filter(Boolean),
       };
       const views = attr(at(group, 'media:community', 'media:statistics'), 'views');
-      if (views !== undefined && Number.isFinite(Number(views))) e.popularity = { ...e.popularity, views: Number(views) };
+      if (views !== undefined && Number.isFinite(Number(views)))
+        e.popularity = { ...e.popularity, views: Number(views) };
       const published = parseAnyTime(text(it.published) || text(it.updated), now);
       if (published) e.publishedAt = published;
-      const thumb = attr(asArray(group['media:thumbnail'])[0], 'url') ?? attr(asArray(it['media:thumbnail'])[0], 'url') ?? firstImageInHtml(text(it.content));
+      const thumb =
+        attr(asArray(group['media:thumbnail'])[0], 'url') ??
+        attr(asArray(it['media:thumbnail'])[0], 'url') ??
+        firstImageInHtml(text(it.content));
       if (thumb) e.thumbnail = thumb;
       entries.push(e);
     });
@@ -120,7 +135,9 @@ function at(x: unknown, ...path: string[]): unknown {
 
 export function feedResult(body: string, now: Date): ParseResult {
   const { entries } = parseFeed(body, now);
-  return { items: entries.map(({ publisher, ...e }) => (publisher ? { ...e, tags: [...(e.tags ?? []), publisher] } : e)) };
+  return {
+    items: entries.map(({ publisher, ...e }) => (publisher ? { ...e, tags: [...(e.tags ?? []), publisher] } : e)),
+  };
 }
 
 export interface RssOptions extends PluginOptions {
