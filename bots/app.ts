@@ -83,7 +83,10 @@ export function settingsFrom(config: Config): RecoSettings {
 async function seedCatalog(store: KeyValueStore, items: ContentItem[], logger: Logger): Promise<void> {
   const marker = await store.get<{ count: number }>(NS_META, BUILTIN_SEED_KEY);
   if (marker && marker.count === items.length) return;
-  const existing = await store.getMany<ContentItem>('items', items.map((i) => i.id));
+  const existing = await store.getMany<ContentItem>(
+    'items',
+    items.map((i) => i.id),
+  );
   let added = 0;
   for (let i = 0; i < items.length; i++) {
     if (existing[i]) continue; // keep first-load times: re-seeding never resets freshness
@@ -114,7 +117,12 @@ function prioritizedText(queue: EmbedQueue, enc: TextEncoder): TextEncoder {
 }
 
 function prioritizedImage(queue: EmbedQueue, enc: ImageEncoder): ImageEncoder {
-  const out: ImageEncoder = { id: enc.id, dim: enc.dim, label: enc.label, encode: (images) => queue.ingestImages(enc, images) };
+  const out: ImageEncoder = {
+    id: enc.id,
+    dim: enc.dim,
+    label: enc.label,
+    encode: (images) => queue.ingestImages(enc, images),
+  };
   if (enc.encodeText) out.encodeText = (texts) => queue.encodeInteractiveImageText(enc, texts);
   return out;
 }
@@ -135,11 +143,16 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   const { config, logger } = options;
   const store =
     options.store ??
-    (await openStore(config, { ...(options.memory ? { memory: true } : {}), logger: logger.child({ module: 'store' }) }));
+    (await openStore(config, {
+      ...(options.memory ? { memory: true } : {}),
+      logger: logger.child({ module: 'store' }),
+    }));
   const notes: string[] = [];
   try {
     const now = options.now ?? (() => new Date());
-    const seed = options.seedItems ?? loadBuiltinCatalog({ now: now(), ...(config.CATALOG_PATH ? { path: config.CATALOG_PATH } : {}) });
+    const seed =
+      options.seedItems ??
+      loadBuiltinCatalog({ now: now(), ...(config.CATALOG_PATH ? { path: config.CATALOG_PATH } : {}) });
     await seedCatalog(store, seed, logger);
 
     const probe = new CatalogService({ store, text: new LexicalEncoder({ dim: 8 }), logger });
@@ -158,7 +171,14 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     // Embedding runs through one priority queue: chat-path encodes (a topic, a message) go ahead of
     // catalog ingest batches, so a large ingest never delays a reply.
     // Read-only use of the scrapers' thumbnail cache (downloads happen in the scrape pipeline).
-    const thumbs = new ThumbnailCache({ dataDir: config.DATA_DIR, maxBytes: config.THUMB_MAX_BYTES, maxPixels: config.THUMB_MAX_PIXELS, timeoutMs: config.SCRAPE_TIMEOUT_MS, store, logger });
+    const thumbs = new ThumbnailCache({
+      dataDir: config.DATA_DIR,
+      maxBytes: config.THUMB_MAX_BYTES,
+      maxPixels: config.THUMB_MAX_PIXELS,
+      timeoutMs: config.SCRAPE_TIMEOUT_MS,
+      store,
+      logger,
+    });
     const queue = new EmbedQueue({ batchSize: config.EMBED_BATCH_SIZE, logger });
     const textQ = prioritizedText(queue, text);
     const imageQ = image ? prioritizedImage(queue, image) : undefined;
@@ -169,7 +189,9 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       logger: logger.child({ module: 'catalog' }),
     });
     // The encoder notes (which is active, and the exact command that fetches missing model files) go to /status too.
-    const statusLines: App['statusLines'] = [() => notes.filter((n) => /fallback|missing|off —|device/.test(n)).map((n) => `• ${n}`)];
+    const statusLines: App['statusLines'] = [
+      () => notes.filter((n) => /fallback|missing|off —|device/.test(n)).map((n) => `• ${n}`),
+    ];
     // The LLM layer: off (templates, keyword personas) unless LLM_BASE_URL / LLM_API_KEY are set.
     const clock = { now };
     const llm = createLlmServices({ model: createChatModel(config, logger), store, config, logger, clock });
@@ -181,7 +203,11 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
           run: async (userId) => {
             const doc = await holder.reco!.users.get(userId);
             if (!doc || doc.persona.recentTexts.length === 0) return;
-            const r = await llm.extractor.extract(userId, doc.user.lang, doc.persona.recentTexts.map((t) => t.text));
+            const r = await llm.extractor.extract(
+              userId,
+              doc.user.lang,
+              doc.persona.recentTexts.map((t) => t.text),
+            );
             if (!r.ok) return; // already logged; the keyword persona stands
             await holder.reco!.users.update(userId, (d) => {
               d.persona = mergeExtraction(d.persona, r.value, now());

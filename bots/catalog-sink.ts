@@ -34,11 +34,18 @@ export class CatalogIngestSink implements IngestSink {
     if (t && t.encoderId === this.catalog.textEncoder.id && t.dim === this.catalog.textEncoder.dim) {
       const ns = vectorNamespace(t.encoderId);
       for (let i = 0; i < items.length; i++) {
-        await this.store.set(ns, contentHash(itemText(items[i]!)), vectorToBytes(t.data.subarray(i * t.dim, (i + 1) * t.dim)));
+        await this.store.set(
+          ns,
+          contentHash(itemText(items[i]!)),
+          vectorToBytes(t.data.subarray(i * t.dim, (i + 1) * t.dim)),
+        );
       }
     }
     const fresh = await this.catalog.upsert(items);
-    this.logger.info({ stored: items.length, new: fresh, catalog: this.catalog.size }, 'scraped items added to the catalog');
+    this.logger.info(
+      { stored: items.length, new: fresh, catalog: this.catalog.size },
+      'scraped items added to the catalog',
+    );
     await this.retireBuiltin();
   }
 
@@ -65,7 +72,10 @@ export class CatalogIngestSink implements IngestSink {
     const builtin = all.filter(isBuiltin).map((i) => i.id);
     if (builtin.length > 0 && all.length - builtin.length >= builtin.length) {
       await this.catalog.remove(builtin);
-      this.logger.info({ retired: builtin.length }, 'scraped content now outnumbers the built-in catalog; built-in items retired');
+      this.logger.info(
+        { retired: builtin.length },
+        'scraped content now outnumbers the built-in catalog; built-in items retired',
+      );
     }
   }
 }

@@ -86,7 +86,10 @@ export async function main(): Promise<number> {
 
   // Scheduled scraping in the background (never on the chat path). The offline console demo only scrapes
   // when sources are configured explicitly.
-  if (config.SCRAPE_INTERVAL_MINUTES > 0 && (!which.has('console') || which.size > 1 || config.SCRAPE_SOURCES.trim() !== '')) {
+  if (
+    config.SCRAPE_INTERVAL_MINUTES > 0 &&
+    (!which.has('console') || which.size > 1 || config.SCRAPE_SOURCES.trim() !== '')
+  ) {
     const { createScraping, formatHealth } = await import('../scrapers/index.js');
     const scraping = createScraping(config, {
       store: app.store,

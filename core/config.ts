@@ -108,7 +108,14 @@ export const DEFAULTS = {
 
 export type ConfigKey = keyof typeof DEFAULTS;
 /** Keys whose values are secrets: never logged, never shown. */
-export const SECRET_KEYS = ['DISCORD_TOKEN', 'TELEGRAM_TOKEN', 'LLM_API_KEY', 'TELEGRAM_WEBHOOK_SECRET', 'REDIS_URL', 'HF_TOKEN'] as const satisfies readonly ConfigKey[];
+export const SECRET_KEYS = [
+  'DISCORD_TOKEN',
+  'TELEGRAM_TOKEN',
+  'LLM_API_KEY',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'REDIS_URL',
+  'HF_TOKEN',
+] as const satisfies readonly ConfigKey[];
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']),

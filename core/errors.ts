@@ -5,17 +5,19 @@
  */
 export const ERROR_CODES = {
   STORE_UNAVAILABLE: 'The store cannot be reached. Check DATA_DIR permissions or REDIS_URL, and that Redis is running.',
-  STORE_OPEN_FAILED: 'The store could not be opened at start. Fix DATA_DIR (must be a writable directory) or REDIS_URL.',
+  STORE_OPEN_FAILED:
+    'The store could not be opened at start. Fix DATA_DIR (must be a writable directory) or REDIS_URL.',
   CATALOG_CORRUPT: 'The catalog file is not valid. Restore it from git or point CATALOG_PATH to a valid file.',
   CATALOG_EMPTY: 'The catalog has no items. Run `npm run scrape` or restore the built-in catalog.',
   ENCODER_FAILED: 'An encoder failed. Check the model files (npm run models:pull) or use the lexical encoder.',
   MODEL_FILE_INVALID: 'A model file is missing, truncated or corrupt. Re-download it with `npm run models:pull`.',
-  DATASET_INVALID: 'A training/evaluation dataset file has a corrupt row (file and row are in the message). Fix or re-download it (`npm run data:pull`).',
+  DATASET_INVALID: 'A dataset file has a corrupt row (file and row in the message). Fix it or run `npm run data:pull`.',
   INPUT_INVALID: 'A user sent input that could not be parsed (nothing to do).',
   NOT_FOUND: 'A referenced object does not exist (nothing to do).',
   LLM_FAILED: 'The LLM call failed; templates were used. Check LLM_BASE_URL, LLM_API_KEY and LLM_MODEL.',
   PLATFORM_FAILED: 'A chat platform call failed. See the cause; check the token and the bot permissions.',
-  MISSING_PERMISSION: 'The bot lacks a permission in a channel. Re-invite it with the permissions listed in the README.',
+  MISSING_PERMISSION:
+    'The bot lacks a permission in a channel. Re-invite it with the permissions listed in the README.',
   CONFIG_INVALID: 'The configuration is invalid. Fix the environment variables named in the message.',
   SCRAPE_FAILED: 'A source could not be scraped. See the cause; the other sources go on.',
   INTERNAL: 'A bug. Please report it with this log line.',

@@ -16,7 +16,6 @@ export type Reason =
   | { kind: 'explore' }
   | { kind: 'default'; category: Evidence['category'] };
 
-
 /** The (at most two) strongest reasons, from the evidence only. */
 export function reasonsFor(e: Evidence): Reason[] {
   const out: Reason[] = [];

@@ -50,7 +50,9 @@ export function applyFeedback(doc: UserDoc, event: FeedbackEvent, table: EmojiTa
 
   if (event.origin === 'reaction' && event.emoji) {
     const emoji = normalizeEmoji(event.emoji);
-    const active = (previous?.origin === 'reaction' ? previous.emojis ?? [] : previous ? [] : []).filter((e) => e !== emoji);
+    const active = (previous?.origin === 'reaction' ? (previous.emojis ?? []) : previous ? [] : []).filter(
+      (e) => e !== emoji,
+    );
     if (event.signal === 'none') {
       if (!previous || !(previous.emojis ?? []).includes(emoji)) {
         doc.seenKeys.push(event.idempotencyKey);
@@ -59,7 +61,8 @@ export function applyFeedback(doc: UserDoc, event: FeedbackEvent, table: EmojiTa
       }
       const last = active.at(-1);
       const lastSignal = last ? table.signalOf(last) : undefined;
-      next = last && lastSignal ? { ...previous, signal: lastSignal, emoji: last, emojis: active, at: event.at } : undefined;
+      next =
+        last && lastSignal ? { ...previous, signal: lastSignal, emoji: last, emojis: active, at: event.at } : undefined;
     } else {
       if (!table.signalOf(emoji) && event.signal !== 'like' && event.signal !== 'dislike') {
         return { kind: 'ignored', reason: 'unknown-emoji' };
@@ -70,7 +73,13 @@ export function applyFeedback(doc: UserDoc, event: FeedbackEvent, table: EmojiTa
   } else if (event.signal === 'none') {
     next = undefined;
   } else {
-    next = { itemId: event.itemId, signal: event.signal, origin: event.origin, at: event.at, ...(event.emoji ? { emoji: event.emoji } : {}) };
+    next = {
+      itemId: event.itemId,
+      signal: event.signal,
+      origin: event.origin,
+      at: event.at,
+      ...(event.emoji ? { emoji: event.emoji } : {}),
+    };
   }
 
   if (next) doc.feedback[event.itemId] = next;

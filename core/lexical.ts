@@ -101,7 +101,9 @@ export class LexicalEncoder implements TextEncoder {
   }
 
   private computeId(): string {
-    const sig = fnv1a(`${this.model.docs}:${this.model.df.join(',')}`).toString(16).padStart(8, '0');
+    const sig = fnv1a(`${this.model.docs}:${this.model.df.join(',')}`)
+      .toString(16)
+      .padStart(8, '0');
     return `lexical-v1:${this.dim}:${sig}`;
   }
 }

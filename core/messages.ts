@@ -7,7 +7,8 @@ import type { ErrorCode } from './errors.js';
 
 const en = {
   'error.generic': 'Sorry, something went wrong on my side. Please try again in a moment.',
-  'error.STORE_UNAVAILABLE': "Sorry, I can't reach my memory right now, so nothing was changed. Please try again shortly.",
+  'error.STORE_UNAVAILABLE':
+    "Sorry, I can't reach my memory right now, so nothing was changed. Please try again shortly.",
   'error.STORE_OPEN_FAILED': "Sorry, I can't reach my memory right now. Please try again later.",
   'error.CATALOG_EMPTY': 'I have nothing to recommend yet — the catalog is empty.',
   'error.CATALOG_CORRUPT': 'My catalog is damaged; an operator has been told.',
@@ -65,16 +66,20 @@ const en = {
   'age.minutes': '{n} min ago',
   'age.hours': '{n} h ago',
   'age.days': '{n} days ago',
-  'link.code': 'Your link code: {code}\nEnter /link {code} on the other platform (Telegram, Discord or the console) within {minutes} minutes. It works once.',
-  'link.invalid': 'That link code is not valid (or was already used). Use /link on the other platform to get a new one.',
+  'link.code':
+    'Your link code: {code}\nEnter /link {code} on the other platform (Telegram, Discord or the console) within {minutes} minutes. It works once.',
+  'link.invalid':
+    'That link code is not valid (or was already used). Use /link on the other platform to get a new one.',
   'link.expired': 'That link code has expired. Use /link on the other platform to get a new one.',
   'link.already': 'These accounts are already linked.',
   'link.privateOnly': 'For your safety, use /link in a private chat with me (@{bot}).',
   'link.done': 'Linked! You now have one persona and one history across {platforms}.',
   'digest.on': 'Daily digest is on: every day at {time} ({tz}). Next one: {next}.',
   'digest.off': 'Daily digest is off.',
-  'digest.statusOn': 'Daily digest: on, every day at {time} ({tz}). Next one: {next}.\nChange it with /digest off or /digest HH:MM [time zone].',
-  'digest.statusOff': 'Daily digest: off. Turn it on with /digest on or /digest HH:MM [time zone] (default {time}, {tz}).',
+  'digest.statusOn':
+    'Daily digest: on, every day at {time} ({tz}). Next one: {next}.\nChange it with /digest off or /digest HH:MM [time zone].',
+  'digest.statusOff':
+    'Daily digest: off. Turn it on with /digest on or /digest HH:MM [time zone] (default {time}, {tz}).',
   'digest.usage': 'Use /digest on, /digest off or /digest HH:MM [time zone], for example /digest 07:30 Asia/Seoul.',
   'digest.badZone': '"{tz}" is not a time zone I know. Use an IANA name such as Asia/Seoul or Europe/London.',
   'digest.adminOnly': 'Only group admins can change the group digest.',
@@ -108,9 +113,12 @@ const en = {
   'discord.forget.expired': 'This confirmation has expired. Run /forget again.',
   'discord.notYourButton': 'Only the person who ran this command can use these buttons.',
   'discord.status.contentOn': 'Discord: Message Content intent on — conversation in DMs and @mentions.',
-  'discord.status.contentOff': 'Discord: Message Content intent off (DISCORD_MESSAGE_CONTENT=false) — commands, reactions, DMs and @mentions still work.',
-  'discord.status.contentDenied': 'Discord: Message Content intent requested but not enabled in the Developer Portal — running without it; commands, reactions, DMs and @mentions still work.',
-  'discord.noContent': "I couldn't read that message (Discord gave me no text). Use /recommend topic:… or send me a DM.",
+  'discord.status.contentOff':
+    'Discord: Message Content intent off (DISCORD_MESSAGE_CONTENT=false) — commands, reactions, DMs and @mentions still work.',
+  'discord.status.contentDenied':
+    'Discord: Message Content intent requested but not enabled in the Developer Portal — running without it; commands, reactions, DMs and @mentions still work.',
+  'discord.noContent':
+    "I couldn't read that message (Discord gave me no text). Use /recommend topic:… or send me a DM.",
   'discord.perm.ViewChannel': 'View Channel',
   'discord.perm.SendMessages': 'Send Messages',
   'discord.perm.EmbedLinks': 'Embed Links',
@@ -137,7 +145,8 @@ type Key = keyof typeof en;
 
 const ko: Record<Key, string> = {
   'error.generic': '죄송해요, 제 쪽에서 문제가 생겼어요. 잠시 후 다시 시도해 주세요.',
-  'error.STORE_UNAVAILABLE': '죄송해요, 지금 저장소에 연결할 수 없어 아무것도 바뀌지 않았어요. 잠시 후 다시 시도해 주세요.',
+  'error.STORE_UNAVAILABLE':
+    '죄송해요, 지금 저장소에 연결할 수 없어 아무것도 바뀌지 않았어요. 잠시 후 다시 시도해 주세요.',
   'error.STORE_OPEN_FAILED': '죄송해요, 지금 저장소에 연결할 수 없어요. 나중에 다시 시도해 주세요.',
   'error.CATALOG_EMPTY': '아직 추천할 콘텐츠가 없어요. 카탈로그가 비어 있어요.',
   'error.CATALOG_CORRUPT': '카탈로그가 손상되었어요. 운영자에게 알렸어요.',
@@ -195,7 +204,8 @@ const ko: Record<Key, string> = {
   'age.minutes': '{n}분 전',
   'age.hours': '{n}시간 전',
   'age.days': '{n}일 전',
-  'link.code': '연결 코드: {code}\n{minutes}분 안에 다른 플랫폼(텔레그램, 디스코드, 콘솔)에서 /link {code} 를 입력하세요. 한 번만 쓸 수 있어요.',
+  'link.code':
+    '연결 코드: {code}\n{minutes}분 안에 다른 플랫폼(텔레그램, 디스코드, 콘솔)에서 /link {code} 를 입력하세요. 한 번만 쓸 수 있어요.',
   'link.invalid': '유효하지 않거나 이미 사용된 연결 코드예요. 다른 플랫폼에서 /link 로 새 코드를 받으세요.',
   'link.expired': '연결 코드가 만료됐어요. 다른 플랫폼에서 /link 로 새 코드를 받으세요.',
   'link.already': '이미 연결된 계정이에요.',
@@ -203,9 +213,11 @@ const ko: Record<Key, string> = {
   'link.done': '연결됐어요! 이제 {platforms}에서 하나의 페르소나와 기록을 써요.',
   'digest.on': '매일 {time}({tz})에 다이제스트를 보내드려요. 다음: {next}',
   'digest.off': '다이제스트를 껐어요.',
-  'digest.statusOn': '다이제스트: 켜짐, 매일 {time}({tz}). 다음: {next}\n/digest off 또는 /digest HH:MM [시간대] 로 바꿀 수 있어요.',
+  'digest.statusOn':
+    '다이제스트: 켜짐, 매일 {time}({tz}). 다음: {next}\n/digest off 또는 /digest HH:MM [시간대] 로 바꿀 수 있어요.',
   'digest.statusOff': '다이제스트: 꺼짐. /digest on 또는 /digest HH:MM [시간대] 로 켜세요 (기본 {time}, {tz}).',
-  'digest.usage': '/digest on, /digest off 또는 /digest HH:MM [시간대] 형식으로 입력하세요. 예: /digest 07:30 Asia/Seoul',
+  'digest.usage':
+    '/digest on, /digest off 또는 /digest HH:MM [시간대] 형식으로 입력하세요. 예: /digest 07:30 Asia/Seoul',
   'digest.badZone': '"{tz}"은(는) 알 수 없는 시간대예요. Asia/Seoul 같은 IANA 이름을 쓰세요.',
   'digest.adminOnly': '그룹 다이제스트는 그룹 관리자만 바꿀 수 있어요.',
   'digest.intro': '좋은 아침이에요! {date} 다이제스트: 당신을 위한 새 콘텐츠 {count}개예요.',
@@ -238,9 +250,12 @@ const ko: Record<Key, string> = {
   'discord.forget.expired': '확인 시간이 지났어요. /forget 을 다시 실행해 주세요.',
   'discord.notYourButton': '이 명령어를 실행한 사람만 이 버튼을 누를 수 있어요.',
   'discord.status.contentOn': '디스코드: 메시지 콘텐츠 인텐트 켜짐 — DM 과 @멘션으로 대화할 수 있어요.',
-  'discord.status.contentOff': '디스코드: 메시지 콘텐츠 인텐트 꺼짐 (DISCORD_MESSAGE_CONTENT=false) — 명령어, 반응, DM, @멘션은 그대로 작동해요.',
-  'discord.status.contentDenied': '디스코드: 메시지 콘텐츠 인텐트를 요청했지만 개발자 포털에서 켜지지 않았어요 — 인텐트 없이 실행 중이며 명령어, 반응, DM, @멘션은 작동해요.',
-  'discord.noContent': '메시지 내용을 읽을 수 없었어요 (디스코드가 내용을 주지 않았어요). /recommend topic:… 을 쓰거나 DM 을 보내 주세요.',
+  'discord.status.contentOff':
+    '디스코드: 메시지 콘텐츠 인텐트 꺼짐 (DISCORD_MESSAGE_CONTENT=false) — 명령어, 반응, DM, @멘션은 그대로 작동해요.',
+  'discord.status.contentDenied':
+    '디스코드: 메시지 콘텐츠 인텐트를 요청했지만 개발자 포털에서 켜지지 않았어요 — 인텐트 없이 실행 중이며 명령어, 반응, DM, @멘션은 작동해요.',
+  'discord.noContent':
+    '메시지 내용을 읽을 수 없었어요 (디스코드가 내용을 주지 않았어요). /recommend topic:… 을 쓰거나 DM 을 보내 주세요.',
   'discord.perm.ViewChannel': '채널 보기',
   'discord.perm.SendMessages': '메시지 보내기',
   'discord.perm.EmbedLinks': '링크 첨부',

@@ -95,7 +95,10 @@ export function updatePersona(
     if (persona.dislikes.some((d) => d.term === t) || removed.has(t)) continue;
     upsertInterest(persona.interests, t, 1, 'message', now);
   }
-  persona.interests = persona.interests.filter((i) => i.weight >= 0.05).sort((x, y) => y.weight - x.weight).slice(0, MAX_INTERESTS);
+  persona.interests = persona.interests
+    .filter((i) => i.weight >= 0.05)
+    .sort((x, y) => y.weight - x.weight)
+    .slice(0, MAX_INTERESTS);
   persona.dislikes = persona.dislikes.sort((x, y) => y.weight - x.weight).slice(0, MAX_DISLIKES);
 
   if (messageVector && a.terms.length > 0) {
@@ -134,5 +137,8 @@ export function rebuildPersonaVector(persona: Persona, vectors: Float32Array, di
 
 /** Top interest terms, strongest first. */
 export function topInterests(persona: Persona, n = 8): string[] {
-  return [...persona.interests].sort((a, b) => b.weight - a.weight).slice(0, n).map((i) => i.term);
+  return [...persona.interests]
+    .sort((a, b) => b.weight - a.weight)
+    .slice(0, n)
+    .map((i) => i.term);
 }

@@ -100,7 +100,8 @@ export function rowsMatching(index: CatalogIndex, term: string): Int32Array[] {
 
 function termScores(index: CatalogIndex, list: readonly { term: string; weight: number }[]): Float32Array {
   const s = new Float32Array(index.items.length);
-  for (const { term, weight } of list) for (const rows of rowsMatching(index, term)) for (const r of rows) s[r] = Math.max(s[r]!, weight);
+  for (const { term, weight } of list)
+    for (const rows of rowsMatching(index, term)) for (const r of rows) s[r] = Math.max(s[r]!, weight);
   return s;
 }
 
@@ -146,10 +147,19 @@ export function rankItems(input: RankInput): Ranked[] {
   const nowMs = now.getTime();
 
   // 1. The combined query vector and one mat-vec over the catalog (text), and over images when present.
-  const liked = Object.values(feedback).filter((f) => f.signal === 'like').map((f) => index.rowOf.get(f.itemId)).filter((r): r is number => r !== undefined);
-  const disliked = Object.values(feedback).filter((f) => f.signal === 'dislike').map((f) => index.rowOf.get(f.itemId)).filter((r): r is number => r !== undefined);
+  const liked = Object.values(feedback)
+    .filter((f) => f.signal === 'like')
+    .map((f) => index.rowOf.get(f.itemId))
+    .filter((r): r is number => r !== undefined);
+  const disliked = Object.values(feedback)
+    .filter((f) => f.signal === 'dislike')
+    .map((f) => index.rowOf.get(f.itemId))
+    .filter((r): r is number => r !== undefined);
   const q = new Float32Array(dim);
-  const personaVec = persona.vector && persona.encoderId === index.textEncoderId && persona.vector.length === dim ? Float32Array.from(persona.vector) : undefined;
+  const personaVec =
+    persona.vector && persona.encoderId === index.textEncoderId && persona.vector.length === dim
+      ? Float32Array.from(persona.vector)
+      : undefined;
   if (personaVec) axpy(q, personaVec, w.persona);
   const likedC = centroid(index.text, dim, liked.slice(-200));
   const dislikedC = centroid(index.text, dim, disliked.slice(-200));
@@ -220,15 +230,21 @@ export function rankItems(input: RankInput): Ranked[] {
     const r = index.rowOf.get(id);
     if (r !== undefined) score[r] = -Infinity;
   }
-  if (input.exclude) for (const id of input.exclude) {
-    const r = index.rowOf.get(id);
-    if (r !== undefined) score[r] = -Infinity;
-  }
+  if (input.exclude)
+    for (const id of input.exclude) {
+      const r = index.rowOf.get(id);
+      if (r !== undefined) score[r] = -Infinity;
+    }
   const after = input.publishedAfter?.getTime();
   if (input.category || input.source || after !== undefined) {
     for (let i = 0; i < n; i++) {
       const it = index.items[i]!;
-      if ((input.category && it.category !== input.category) || (input.source && it.source !== input.source) || (after !== undefined && index.publishedMs[i]! < after)) score[i] = -Infinity;
+      if (
+        (input.category && it.category !== input.category) ||
+        (input.source && it.source !== input.source) ||
+        (after !== undefined && index.publishedMs[i]! < after)
+      )
+        score[i] = -Infinity;
     }
   }
 
@@ -241,7 +257,8 @@ export function rankItems(input: RankInput): Ranked[] {
   const lo = score[pool[pool.length - 1]!]!,
     hi = score[pool[0]!]!;
   const rel = (r: number) => (hi > lo ? (score[r]! - lo) / (hi - lo) : 1);
-  const exploreSlots = explore >= 3 ? Math.max(1, Math.ceil(input.count / 3)) : explore === 2 && input.count >= 4 ? 1 : 0;
+  const exploreSlots =
+    explore >= 3 ? Math.max(1, Math.ceil(input.count / 3)) : explore === 2 && input.count >= 4 ? 1 : 0;
   const mmrCount = Math.min(pool.length, input.count - Math.min(exploreSlots, Math.max(0, input.count - 1)));
   // Similarities rescaled to the pool's own range, so λ means the same under any encoder.
   let simMax = 1e-9;
@@ -252,14 +269,19 @@ export function rankItems(input: RankInput): Ranked[] {
     if (v === undefined) simCache.set(key, (v = dot(index.text, index.text, a * dim, b * dim, dim)));
     return v;
   };
-  for (let i = 0; i < pool.length; i++) for (let j = i + 1; j < pool.length; j++) simMax = Math.max(simMax, rawSim(pool[i]!, pool[j]!));
+  for (let i = 0; i < pool.length; i++)
+    for (let j = i + 1; j < pool.length; j++) simMax = Math.max(simMax, rawSim(pool[i]!, pool[j]!));
   const chosen = mmr(pool, mmrCount, lambda, rel, (a, b) => Math.max(0, rawSim(a, b)) / simMax);
   const exploration = new Set<number>();
   const rankOf = new Map(pool.map((r, k) => [r, k]));
   for (const r of chosen) if ((rankOf.get(r) ?? 0) >= input.count * 2) exploration.add(r);
   if (chosen.length < input.count) {
     const random = input.random ?? Math.random;
-    const likedCats = new Set(Object.entries(persona.categories).filter(([, v]) => (v ?? 0) > 0).map(([c]) => c));
+    const likedCats = new Set(
+      Object.entries(persona.categories)
+        .filter(([, v]) => (v ?? 0) > 0)
+        .map(([c]) => c),
+    );
     const shownCats = new Set(chosen.map((r) => index.items[r]!.category));
     const others: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -267,7 +289,12 @@ export function rankItems(input: RankInput): Ranked[] {
       const c = index.items[i]!.category;
       if (!likedCats.has(c) && !shownCats.has(c)) others.push(i);
     }
-    others.sort((a, b) => pop[b]! + 0.5 * Math.pow(2, -(nowMs - index.publishedMs[b]!) / halfLifeMs) - (pop[a]! + 0.5 * Math.pow(2, -(nowMs - index.publishedMs[a]!) / halfLifeMs)));
+    others.sort(
+      (a, b) =>
+        pop[b]! +
+        0.5 * Math.pow(2, -(nowMs - index.publishedMs[b]!) / halfLifeMs) -
+        (pop[a]! + 0.5 * Math.pow(2, -(nowMs - index.publishedMs[a]!) / halfLifeMs)),
+    );
     const top = others.slice(0, 20);
     while (chosen.length < input.count && top.length > 0) {
       const pick = top.splice(Math.floor(random() * top.length), 1)[0]!;
@@ -285,7 +312,11 @@ export function rankItems(input: RankInput): Ranked[] {
     const it = index.items[row]!;
     const likedSimilar = (likedZ && likedZ[row]! >= 1 ? liked : [])
       .slice(-200)
-      .map((lr) => ({ itemId: index.items[lr]!.id, title: index.items[lr]!.title, similarity: dot(index.text, index.text, row * dim, lr * dim, dim) }))
+      .map((lr) => ({
+        itemId: index.items[lr]!.id,
+        title: index.items[lr]!.title,
+        similarity: dot(index.text, index.text, row * dim, lr * dim, dim),
+      }))
       .filter((l) => l.similarity > 0.05)
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, 2);

@@ -10,7 +10,19 @@
  * const list = await reco.recommend(actor, { count: 5 }, { chatId: 'console' });
  */
 import { randomUUID } from 'node:crypto';
-import type { Category, Evidence, FeedbackEvent, FeedbackOrigin, ContentItem, Impression, Lang, Persona, Platform, Signal, FeedbackState } from './domain.js';
+import type {
+  Category,
+  Evidence,
+  FeedbackEvent,
+  FeedbackOrigin,
+  ContentItem,
+  Impression,
+  Lang,
+  Persona,
+  Platform,
+  Signal,
+  FeedbackState,
+} from './domain.js';
 import { CatalogService, type CatalogIndex } from './catalog/catalog.js';
 import { RecoError, toRecoError } from './errors.js';
 import { EmojiTable, applyFeedback, categoryPreferences, dislikedIds, likedIds } from './feedback.js';
@@ -21,7 +33,18 @@ import type { Clock, KeyValueStore, LearnedScorer, Logger, UserFeatures } from '
 import { systemClock } from './ports.js';
 import { rankItems, type ItemStats, type Ranked, type ScoringWeights } from './recommend.js';
 import { guessLang, sanitizeText } from './text.js';
-import { LIMITS, NS_IDENTITIES, NS_IMPRESSIONS, NS_MESSAGES, UserRepository, identityKey, pushCapped, type Actor, type ShownState, type UserDoc } from './users.js';
+import {
+  LIMITS,
+  NS_IDENTITIES,
+  NS_IMPRESSIONS,
+  NS_MESSAGES,
+  UserRepository,
+  identityKey,
+  pushCapped,
+  type Actor,
+  type ShownState,
+  type UserDoc,
+} from './users.js';
 
 export type { Actor } from './users.js';
 
@@ -90,7 +113,8 @@ export interface RecommendResult {
   empty?: string;
 }
 
-export type ReactStatus = 'applied' | 'duplicate' | 'ignored' | 'unknown-message' | 'unknown-item' | 'unknown-emoji' | 'not-shown';
+export type ReactStatus =
+  'applied' | 'duplicate' | 'ignored' | 'unknown-message' | 'unknown-item' | 'unknown-emoji' | 'not-shown';
 
 export interface ReactResult {
   status: ReactStatus;
@@ -167,7 +191,10 @@ export class DeepReco {
       this.userCount++;
       for (const f of Object.values(doc.feedback)) this.bump(f.itemId, f.signal, 1);
     }
-    this.log.info({ items: this.catalog.size, users: this.userCount, encoder: this.catalog.textEncoder.label }, 'recommender ready');
+    this.log.info(
+      { items: this.catalog.size, users: this.userCount, encoder: this.catalog.textEncoder.label },
+      'recommender ready',
+    );
   }
 
   /** Plugs in (or swaps) the learned scorer at run time. */
@@ -197,13 +224,20 @@ export class DeepReco {
     } catch {
       /* the store may be down: fall back to the locale */
     }
-    return actor.locale?.toLowerCase().startsWith('ko') ? 'ko' : actor.locale?.toLowerCase().startsWith('en') ? 'en' : this.o.settings.defaultLang;
+    return actor.locale?.toLowerCase().startsWith('ko')
+      ? 'ko'
+      : actor.locale?.toLowerCase().startsWith('en')
+        ? 'en'
+        : this.o.settings.defaultLang;
   }
 
   // ------------------------------------------------------------------ conversation
 
   /** A free-text message: updates the sender's persona. Returns a short acknowledgement. */
-  async message(actor: Actor, raw: string): Promise<{ lang: Lang; reply: string; terms: string[]; dislikes: string[] }> {
+  async message(
+    actor: Actor,
+    raw: string,
+  ): Promise<{ lang: Lang; reply: string; terms: string[]; dislikes: string[] }> {
     const text = sanitizeText(raw, this.o.settings.maxMessageChars);
     const doc = await this.resolve(actor);
     if (!text) return { lang: doc.user.lang, reply: t(doc.user.lang, 'message.noted'), terms: [], dislikes: [] };
@@ -226,8 +260,12 @@ export class DeepReco {
       this.log.warn({ err: e }, 'a message hook failed; the persona update itself is saved');
     }
     let reply = t(lang, 'message.noted');
-    if (analysis.dislikes.length > 0) reply = t(lang, 'message.notedDislikes', { list: analysis.dislikes.slice(0, 5).join(', ') });
-    else if (analysis.likes.length > 0 || analysis.terms.length > 0) reply = t(lang, 'message.notedTerms', { list: (analysis.likes.length ? analysis.likes : analysis.terms).slice(0, 5).join(', ') });
+    if (analysis.dislikes.length > 0)
+      reply = t(lang, 'message.notedDislikes', { list: analysis.dislikes.slice(0, 5).join(', ') });
+    else if (analysis.likes.length > 0 || analysis.terms.length > 0)
+      reply = t(lang, 'message.notedTerms', {
+        list: (analysis.likes.length ? analysis.likes : analysis.terms).slice(0, 5).join(', '),
+      });
     return { lang, reply, terms: analysis.terms, dislikes: analysis.dislikes };
   }
 
@@ -235,11 +273,22 @@ export class DeepReco {
 
   /** The subject for scoring one user. */
   subjectOf(doc: UserDoc, platform: Platform): Subject {
-    return { userId: doc.user.id, lang: doc.user.lang, platform, persona: doc.persona, feedback: doc.feedback, shown: doc.shown, explore: doc.user.explore };
+    return {
+      userId: doc.user.id,
+      lang: doc.user.lang,
+      platform,
+      persona: doc.persona,
+      feedback: doc.feedback,
+      shown: doc.shown,
+      explore: doc.user.explore,
+    };
   }
 
   /** Ranks the catalog for a subject (one user or a blend). No state is written. */
-  async rankFor(subject: Subject, req: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date }): Promise<{ index: CatalogIndex; ranked: Ranked[] }> {
+  async rankFor(
+    subject: Subject,
+    req: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
+  ): Promise<{ index: CatalogIndex; ranked: Ranked[] }> {
     const index = this.catalog.index;
     const s = this.o.settings;
     const count = Math.max(1, Math.min(s.maxCount, req.count ?? s.defaultCount));
@@ -290,12 +339,20 @@ export class DeepReco {
   }
 
   /** Explanations for a ranked list: templates, reworded by the LLM when one is configured. */
-  async explain(userId: string, lang: Lang, evidence: Evidence[], onImproved?: (lines: string[]) => void): Promise<string[]> {
+  async explain(
+    userId: string,
+    lang: Lang,
+    evidence: Evidence[],
+    onImproved?: (lines: string[]) => void,
+  ): Promise<string[]> {
     const templates = evidence.map((e) => explainTemplate(e, lang));
     const ex = this.o.explainer;
     if (!ex || evidence.length === 0) return templates;
     try {
-      const lines = await ex.explain({ userId, lang, items: evidence.map((e, i) => ({ evidence: e, template: templates[i]! })) }, onImproved ? { onImproved } : {});
+      const lines = await ex.explain(
+        { userId, lang, items: evidence.map((e, i) => ({ evidence: e, template: templates[i]! })) },
+        onImproved ? { onImproved } : {},
+      );
       return lines.length === templates.length ? lines : templates;
     } catch (e) {
       this.log.warn({ err: e, code: 'LLM_FAILED' }, 'LLM explanations failed; templates used');
@@ -311,12 +368,15 @@ export class DeepReco {
     let doc = await this.resolve(actor);
     doc = await this.ensurePersonaVector(doc);
     const lang = doc.user.lang;
-    const header = req.topic ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) }) : t(lang, 'reco.header');
+    const header = req.topic
+      ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
+      : t(lang, 'reco.header');
     if (this.catalog.size === 0) {
       return { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: t(lang, 'error.CATALOG_EMPTY') };
     }
     const { index, ranked } = await this.rankFor(this.subjectOf(doc, actor.platform), req);
-    if (ranked.length === 0) return { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: t(lang, 'reco.none') };
+    if (ranked.length === 0)
+      return { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: t(lang, 'reco.none') };
     const evidence = ranked.map((r) => r.evidence);
     const lines = await this.explain(doc.user.id, lang, evidence, where.onImproved);
     const now = this.clock.now().toISOString();
@@ -338,7 +398,12 @@ export class DeepReco {
       lang,
       impressionId: impression.id,
       header,
-      items: ranked.map((r, i) => ({ position: i + 1, item: index.items[r.row]!, evidence: r.evidence, explanation: lines[i]! })),
+      items: ranked.map((r, i) => ({
+        position: i + 1,
+        item: index.items[r.row]!,
+        evidence: r.evidence,
+        explanation: lines[i]!,
+      })),
     };
   }
 
@@ -356,18 +421,34 @@ export class DeepReco {
         ids.sort((a, b) => d.shown[a]!.lastAt.localeCompare(d.shown[b]!.lastAt));
         for (const id of ids.slice(0, ids.length - LIMITS.shown)) delete d.shown[id];
       }
-      d.lastLists[`${impression.platform}:${impression.chatId}`] = { impressionId: impression.id, itemIds: impression.itemIds };
+      d.lastLists[`${impression.platform}:${impression.chatId}`] = {
+        impressionId: impression.id,
+        itemIds: impression.itemIds,
+      };
     });
   }
 
   /** Maps the platform messages that carry an impression's items back to those items. */
-  async attachMessages(impressionId: string, where: { platform: Platform; chatId: string }, messages: { messageId: string; itemIds: string[] }[]): Promise<void> {
+  async attachMessages(
+    impressionId: string,
+    where: { platform: Platform; chatId: string },
+    messages: { messageId: string; itemIds: string[] }[],
+  ): Promise<void> {
     const impression = await this.users.wrapStore(() => this.o.store.get<Impression>(NS_IMPRESSIONS, impressionId));
     if (!impression) throw new RecoError('NOT_FOUND', `impression ${impressionId} does not exist`);
     const now = this.clock.now().toISOString();
     const keys: string[] = [];
     for (const m of messages) {
-      keys.push(await this.users.saveMessageRef({ platform: where.platform, chatId: where.chatId, messageId: m.messageId, itemIds: m.itemIds, impressionId, at: now }));
+      keys.push(
+        await this.users.saveMessageRef({
+          platform: where.platform,
+          chatId: where.chatId,
+          messageId: m.messageId,
+          itemIds: m.itemIds,
+          impressionId,
+          at: now,
+        }),
+      );
     }
     impression.messageIds.push(...messages.map((m) => m.messageId));
     await this.users.wrapStore(() => this.o.store.set(NS_IMPRESSIONS, impressionId, impression));
@@ -393,14 +474,29 @@ export class DeepReco {
     const mref = await this.users.getMessageRef(ref.platform, ref.chatId, ref.messageId);
     if (!mref) return { status: 'unknown-message', lang, message: t(lang, 'error.NOT_FOUND') };
     const itemId = ref.itemId ?? (mref.itemIds.length === 1 ? mref.itemIds[0] : undefined);
-    if (!itemId || !mref.itemIds.includes(itemId)) return { status: 'not-shown', lang, message: t(lang, 'react.notShown') };
+    if (!itemId || !mref.itemIds.includes(itemId))
+      return { status: 'not-shown', lang, message: t(lang, 'react.notShown') };
     const signal = this.emojis.signalOf(emoji);
     if (!signal) return { status: 'unknown-emoji', lang, message: this.unknownEmoji(lang) };
-    return this.feedback(actor, itemId, action === 'add' ? signal : 'none', opts.origin ?? 'reaction', opts.idempotencyKey, { emoji });
+    return this.feedback(
+      actor,
+      itemId,
+      action === 'add' ? signal : 'none',
+      opts.origin ?? 'reaction',
+      opts.idempotencyKey,
+      { emoji },
+    );
   }
 
   /** A reaction to item `position` (1-based) of the last list shown in this chat (console, text commands). */
-  async reactToListItem(actor: Actor, chatId: string, position: number, emoji: string, action: 'add' | 'remove', idempotencyKey: string): Promise<ReactResult> {
+  async reactToListItem(
+    actor: Actor,
+    chatId: string,
+    position: number,
+    emoji: string,
+    action: 'add' | 'remove',
+    idempotencyKey: string,
+  ): Promise<ReactResult> {
     const doc = await this.resolve(actor);
     const lang = doc.user.lang;
     const list = doc.lastLists[`${actor.platform}:${chatId}`];
@@ -415,14 +511,22 @@ export class DeepReco {
    * Records feedback on an item. Durable (written to the store) before it resolves — only then may
    * an adapter tell the user it counted. The same idempotency key counts once.
    */
-  async feedback(actor: Actor, itemId: string, signal: Signal | 'none', origin: FeedbackOrigin, idempotencyKey: string, opts: { emoji?: string; requireShown?: boolean } = {}): Promise<ReactResult> {
+  async feedback(
+    actor: Actor,
+    itemId: string,
+    signal: Signal | 'none',
+    origin: FeedbackOrigin,
+    idempotencyKey: string,
+    opts: { emoji?: string; requireShown?: boolean } = {},
+  ): Promise<ReactResult> {
     const doc = await this.resolve(actor);
     const lang = doc.user.lang;
     const index = this.catalog.index;
     const row = index.rowOf.get(itemId);
     const item = row === undefined ? undefined : index.items[row];
     if (!item) return { status: 'unknown-item', lang, message: t(lang, 'error.NOT_FOUND') };
-    if (opts.requireShown && !doc.shown[itemId]) return { status: 'not-shown', lang, message: t(lang, 'react.notShown') };
+    if (opts.requireShown && !doc.shown[itemId])
+      return { status: 'not-shown', lang, message: t(lang, 'react.notShown') };
     const event: FeedbackEvent = {
       userId: doc.user.id,
       itemId,
@@ -439,11 +543,23 @@ export class DeepReco {
       return out;
     });
     if (outcome.kind === 'duplicate') return { status: 'duplicate', lang, message: t(lang, 'react.duplicate'), item };
-    if (outcome.kind === 'ignored') return { status: 'ignored', lang, message: t(lang, 'react.removed', { title: item.title }), item, signal: 'none' };
+    if (outcome.kind === 'ignored')
+      return {
+        status: 'ignored',
+        lang,
+        message: t(lang, 'react.removed', { title: item.title }),
+        item,
+        signal: 'none',
+      };
     if (outcome.previous) this.bump(itemId, outcome.previous.signal, -1);
     if (outcome.state) this.bump(itemId, outcome.state.signal, 1);
     const now = outcome.state?.signal ?? 'none';
-    const message = now === 'like' ? t(lang, 'react.liked', { title: item.title }) : now === 'dislike' ? t(lang, 'react.disliked', { title: item.title }) : t(lang, 'react.removed', { title: item.title });
+    const message =
+      now === 'like'
+        ? t(lang, 'react.liked', { title: item.title })
+        : now === 'dislike'
+          ? t(lang, 'react.disliked', { title: item.title })
+          : t(lang, 'react.removed', { title: item.title });
     return { status: 'applied', lang, message, item, signal: now };
   }
 
@@ -461,18 +577,38 @@ export class DeepReco {
     const interests = topInterests(p, 10);
     const likes = likedIds(doc).length;
     const dislikes = dislikedIds(doc).length;
-    if (interests.length === 0 && p.dislikes.length === 0 && likes + dislikes === 0 && Object.keys(p.attributes).length === 0) {
+    if (
+      interests.length === 0 &&
+      p.dislikes.length === 0 &&
+      likes + dislikes === 0 &&
+      Object.keys(p.attributes).length === 0
+    ) {
       lines.push(t(lang, 'persona.empty'));
     } else {
       if (interests.length) lines.push(t(lang, 'persona.interests', { list: interests.join(', ') }));
-      if (p.dislikes.length) lines.push(t(lang, 'persona.dislikes', { list: p.dislikes.slice(0, 10).map((d) => d.term).join(', ') }));
+      if (p.dislikes.length)
+        lines.push(
+          t(lang, 'persona.dislikes', {
+            list: p.dislikes
+              .slice(0, 10)
+              .map((d) => d.term)
+              .join(', '),
+          }),
+        );
       const cats = Object.entries(p.categories) as [Category, number][];
-      const liked = cats.filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([c]) => categoryName(c, lang));
-      const avoided = cats.filter(([, v]) => v < 0).sort((a, b) => a[1] - b[1]).map(([c]) => categoryName(c, lang));
+      const liked = cats
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([c]) => categoryName(c, lang));
+      const avoided = cats
+        .filter(([, v]) => v < 0)
+        .sort((a, b) => a[1] - b[1])
+        .map(([c]) => categoryName(c, lang));
       if (liked.length) lines.push(t(lang, 'persona.categories', { list: liked.join(', ') }));
       if (avoided.length) lines.push(t(lang, 'persona.avoidCategories', { list: avoided.join(', ') }));
       const attrs = Object.entries(p.attributes);
-      if (attrs.length) lines.push(t(lang, 'persona.attributes', { list: attrs.map(([k, v]) => `${k}: ${v}`).join(', ') }));
+      if (attrs.length)
+        lines.push(t(lang, 'persona.attributes', { list: attrs.map(([k, v]) => `${k}: ${v}`).join(', ') }));
       lines.push(t(lang, 'persona.feedback', { likes, dislikes }));
     }
     lines.push(t(lang, 'persona.explore', { level: doc.user.explore, name: exploreName(doc.user.explore, lang) }));
@@ -499,8 +635,14 @@ export class DeepReco {
   async explore(actor: Actor, level?: number): Promise<{ lang: Lang; level: number; message: string }> {
     const doc = await this.resolve(actor);
     const lang = doc.user.lang;
-    if (level === undefined) return { lang, level: doc.user.explore, message: t(lang, 'explore.current', { level: doc.user.explore, name: exploreName(doc.user.explore, lang) }) };
-    if (!Number.isInteger(level) || level < 0 || level > 3) throw new RecoError('INPUT_INVALID', `explore level must be 0-3, got ${level}`);
+    if (level === undefined)
+      return {
+        lang,
+        level: doc.user.explore,
+        message: t(lang, 'explore.current', { level: doc.user.explore, name: exploreName(doc.user.explore, lang) }),
+      };
+    if (!Number.isInteger(level) || level < 0 || level > 3)
+      throw new RecoError('INPUT_INVALID', `explore level must be 0-3, got ${level}`);
     await this.users.update(doc.user.id, (d) => {
       d.user.explore = level;
     });
@@ -521,7 +663,8 @@ export class DeepReco {
       for (const hook of this.forgetHooks) await hook(userId, doc);
       for (const k of doc.messageKeys) await this.users.wrapStore(() => store.delete(NS_MESSAGES, k));
       for (const id of doc.impressionIds) await this.users.wrapStore(() => store.delete(NS_IMPRESSIONS, id));
-      for (const idn of doc.user.identities) await this.users.wrapStore(() => store.delete(NS_IDENTITIES, identityKey(idn.platform, idn.externalId)));
+      for (const idn of doc.user.identities)
+        await this.users.wrapStore(() => store.delete(NS_IDENTITIES, identityKey(idn.platform, idn.externalId)));
       for (const f of Object.values(doc.feedback)) this.bump(f.itemId, f.signal, -1);
     }
     await this.users.wrapStore(() => store.delete(NS_IDENTITIES, identityKey(actor.platform, actor.externalId)));
@@ -574,7 +717,21 @@ export class DeepReco {
   userMessage(e: unknown, lang: Lang): string {
     const err = toRecoError(e);
     const key = `error.${err.code}`;
-    return t(lang, (['error.STORE_UNAVAILABLE', 'error.STORE_OPEN_FAILED', 'error.CATALOG_EMPTY', 'error.CATALOG_CORRUPT', 'error.INPUT_INVALID', 'error.NOT_FOUND', 'error.MISSING_PERMISSION'].includes(key) ? key : 'error.generic') as Parameters<typeof t>[1], err.details as Record<string, string>);
+    return t(
+      lang,
+      ([
+        'error.STORE_UNAVAILABLE',
+        'error.STORE_OPEN_FAILED',
+        'error.CATALOG_EMPTY',
+        'error.CATALOG_CORRUPT',
+        'error.INPUT_INVALID',
+        'error.NOT_FOUND',
+        'error.MISSING_PERMISSION',
+      ].includes(key)
+        ? key
+        : 'error.generic') as Parameters<typeof t>[1],
+      err.details as Record<string, string>,
+    );
   }
 
   // ------------------------------------------------------------------ internals
@@ -587,11 +744,20 @@ export class DeepReco {
       platform: subject.platform,
       attributes: subject.persona.attributes,
       interests: topInterests(subject.persona, 20),
-      categories: Object.entries(subject.persona.categories).filter(([, v]) => (v ?? 0) > 0).map(([c]) => c),
-      likedItemIds: Object.values(subject.feedback).filter((x) => x.signal === 'like').map((x) => x.itemId).filter((id) => index.rowOf.has(id)),
-      dislikedItemIds: Object.values(subject.feedback).filter((x) => x.signal === 'dislike').map((x) => x.itemId).filter((id) => index.rowOf.has(id)),
+      categories: Object.entries(subject.persona.categories)
+        .filter(([, v]) => (v ?? 0) > 0)
+        .map(([c]) => c),
+      likedItemIds: Object.values(subject.feedback)
+        .filter((x) => x.signal === 'like')
+        .map((x) => x.itemId)
+        .filter((id) => index.rowOf.has(id)),
+      dislikedItemIds: Object.values(subject.feedback)
+        .filter((x) => x.signal === 'dislike')
+        .map((x) => x.itemId)
+        .filter((id) => index.rowOf.has(id)),
     };
-    if (subject.persona.vector && subject.persona.encoderId === index.textEncoderId) f.personaVector = Float32Array.from(subject.persona.vector);
+    if (subject.persona.vector && subject.persona.encoderId === index.textEncoderId)
+      f.personaVector = Float32Array.from(subject.persona.vector);
     return f;
   }
 

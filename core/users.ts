@@ -13,7 +13,14 @@ export const NS_MESSAGES = 'messages';
 export const NS_IMPRESSIONS = 'impressions';
 
 /** Caps that keep a user document bounded however long someone uses the bot. */
-export const LIMITS = { seenKeys: 2000, history: 5000, shown: 3000, impressions: 500, messageRefs: 1500, recentTexts: 20 };
+export const LIMITS = {
+  seenKeys: 2000,
+  history: 5000,
+  shown: 3000,
+  impressions: 500,
+  messageRefs: 1500,
+  recentTexts: 20,
+};
 
 export interface ShownState {
   count: number;
@@ -132,9 +139,19 @@ export class UserRepository {
       }
       const now = this.clock.now().toISOString();
       const id = `u_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-      const identity = { platform: actor.platform, externalId: actor.externalId, ...(actor.displayName ? { displayName: actor.displayName } : {}) };
+      const identity = {
+        platform: actor.platform,
+        externalId: actor.externalId,
+        ...(actor.displayName ? { displayName: actor.displayName } : {}),
+      };
       const doc: UserDoc = {
-        user: { id, createdAt: now, lang: langFromLocale(actor.locale, this.defaults.lang), identities: [identity], explore: this.defaults.explore },
+        user: {
+          id,
+          createdAt: now,
+          lang: langFromLocale(actor.locale, this.defaults.lang),
+          identities: [identity],
+          explore: this.defaults.explore,
+        },
         persona: emptyPersona(id, now),
         feedback: {},
         seenKeys: [],

@@ -40,7 +40,13 @@ export function dot(a: Float32Array, b: Float32Array, aOff = 0, bOff = 0, dim = 
  * `out[r] = M[r,:] · v` for every row — the whole-catalog similarity in one pass.
  * With `accumulate`, adds into `out` instead of overwriting.
  */
-export function matVec(m: Float32Array, dim: number, v: Float32Array, out?: Float32Array, accumulate = false): Float32Array {
+export function matVec(
+  m: Float32Array,
+  dim: number,
+  v: Float32Array,
+  out?: Float32Array,
+  accumulate = false,
+): Float32Array {
   const rows = dim === 0 ? 0 : m.length / dim;
   const res = out ?? new Float32Array(rows);
   // One tight loop, four accumulators, no call per row: this is the hot path of scoring.
@@ -65,7 +71,12 @@ export function matVec(m: Float32Array, dim: number, v: Float32Array, out?: Floa
 }
 
 /** Mean of the given rows, normalised; undefined when `rows` is empty. */
-export function centroid(m: Float32Array, dim: number, rows: readonly number[], weights?: readonly number[]): Float32Array | undefined {
+export function centroid(
+  m: Float32Array,
+  dim: number,
+  rows: readonly number[],
+  weights?: readonly number[],
+): Float32Array | undefined {
   if (rows.length === 0) return undefined;
   const c = new Float32Array(dim);
   rows.forEach((r, k) => {
@@ -92,7 +103,8 @@ export function topK(scores: Float32Array, k: number): number[] {
   const heapVal = new Float64Array(k);
   let size = 0;
   // Min-heap order; on equal scores the later index counts as smaller, so earlier items win ties.
-  const less = (a: number, b: number) => heapVal[a]! < heapVal[b]! || (heapVal[a] === heapVal[b] && heapIdx[a]! > heapIdx[b]!);
+  const less = (a: number, b: number) =>
+    heapVal[a]! < heapVal[b]! || (heapVal[a] === heapVal[b] && heapIdx[a]! > heapIdx[b]!);
   const swap = (a: number, b: number) => {
     const v = heapVal[a]!;
     heapVal[a] = heapVal[b]!;
@@ -117,7 +129,7 @@ export function topK(scores: Float32Array, k: number): number[] {
     } else if (s > heapVal[0]!) {
       heapVal[0] = s;
       heapIdx[0] = i;
-      for (let j = 0; ; ) {
+      for (let j = 0; ;) {
         const l = 2 * j + 1,
           r = l + 1;
         let m = j;
@@ -129,7 +141,9 @@ export function topK(scores: Float32Array, k: number): number[] {
       }
     }
   }
-  const order = Array.from({ length: size }, (_, i) => i).sort((a, b) => heapVal[b]! - heapVal[a]! || heapIdx[a]! - heapIdx[b]!);
+  const order = Array.from({ length: size }, (_, i) => i).sort(
+    (a, b) => heapVal[b]! - heapVal[a]! || heapIdx[a]! - heapIdx[b]!,
+  );
   return order.map((i) => heapIdx[i]!);
 }
 

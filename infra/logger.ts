@@ -43,15 +43,32 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       cb();
     },
   });
-  const pretty = options.format === 'pretty' || (options.format !== 'json' && (dest as { isTTY?: boolean }).isTTY === true);
+  const pretty =
+    options.format === 'pretty' || (options.format !== 'json' && (dest as { isTTY?: boolean }).isTTY === true);
   const stream = pretty
-    ? pinoPretty({ colorize: (dest as { isTTY?: boolean }).isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: masked, sync: true })
+    ? pinoPretty({
+        colorize: (dest as { isTTY?: boolean }).isTTY === true,
+        translateTime: 'SYS:HH:MM:ss',
+        ignore: 'pid,hostname',
+        destination: masked,
+        sync: true,
+      })
     : masked;
   const base = pino(
     {
       level: options.level ?? 'info',
       redact: {
-        paths: ['token', 'apiKey', 'password', 'authorization', '*.token', '*.apiKey', '*.password', 'headers.authorization', '*.headers.authorization'],
+        paths: [
+          'token',
+          'apiKey',
+          'password',
+          'authorization',
+          '*.token',
+          '*.apiKey',
+          '*.password',
+          'headers.authorization',
+          '*.headers.authorization',
+        ],
         censor: '[redacted]',
       },
       serializers: { err: pino.stdSerializers.err },

@@ -19,7 +19,10 @@ describe('config', () => {
   it('GIVEN bad values THEN one error names every bad variable, without echoing secrets', () => {
     let message = '';
     try {
-      loadConfig({ env: { RECO_MAX_COUNT: '0', REDIS_URL: 'http://nope', LLM_API_KEY: 'sk-secret-value' }, dotenvPath: false });
+      loadConfig({
+        env: { RECO_MAX_COUNT: '0', REDIS_URL: 'http://nope', LLM_API_KEY: 'sk-secret-value' },
+        dotenvPath: false,
+      });
     } catch (e) {
       message = (e as Error).message;
       expect((e as { code?: string }).code).toBe('CONFIG_INVALID');

@@ -29,7 +29,13 @@ export interface ConsoleOptions {
 
 const CHAT_ID = 'console';
 
-export function formatList(result: RecommendResult, lang: Lang, like: string, dislike: string, now = new Date()): string {
+export function formatList(
+  result: RecommendResult,
+  lang: Lang,
+  like: string,
+  dislike: string,
+  now = new Date(),
+): string {
   if (result.empty) return result.empty;
   const lines = [`── ${result.header} ──`];
   for (const r of result.items) {
@@ -94,7 +100,14 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         return;
       }
       case 'react': {
-        const res = await app.reco.reactToListItem(actor, CHAT_ID, input.position, input.emoji, input.action, `console:${randomUUID()}`);
+        const res = await app.reco.reactToListItem(
+          actor,
+          CHAT_ID,
+          input.position,
+          input.emoji,
+          input.action,
+          `console:${randomUUID()}`,
+        );
         write(res.message);
         return;
       }

@@ -20,7 +20,8 @@ export type ConsoleInput =
   | { kind: 'error'; error: 'unknown-command' | 'bad-arg'; command?: string; arg?: string; reason?: string };
 
 /** An emoji-ish token: pictographs, hearts, stars (with optional variation selector / skin tone). */
-const EMOJI = /^(?:\p{Extended_Pictographic}|\p{Emoji_Presentation})(?:\uFE0F|\p{Emoji_Modifier})*(?:\u200D(?:\p{Extended_Pictographic})\uFE0F?)*$/u;
+const EMOJI =
+  /^(?:\p{Extended_Pictographic}|\p{Emoji_Presentation})(?:\uFE0F|\p{Emoji_Modifier})*(?:\u200D(?:\p{Extended_Pictographic})\uFE0F?)*$/u;
 
 export function isEmoji(token: string): boolean {
   return EMOJI.test(token);
@@ -42,7 +43,8 @@ function parseReaction(line: string): ConsoleInput | undefined {
   if (parts.length !== 2) return undefined;
   const [a, b] = parts as [string, string];
   const [emoji, num] = isEmoji(a) ? [a, b] : isEmoji(b) ? [b, a] : [undefined, undefined];
-  if (!emoji || !num || !/^\d{1,3}$/.test(num)) return cmd ? { kind: 'error', error: 'bad-arg', arg: 'reaction', reason: '/react <n> <emoji>' } : undefined;
+  if (!emoji || !num || !/^\d{1,3}$/.test(num))
+    return cmd ? { kind: 'error', error: 'bad-arg', arg: 'reaction', reason: '/react <n> <emoji>' } : undefined;
   return { kind: 'react', emoji, position: Number(num), action };
 }
 
@@ -64,7 +66,9 @@ export function parseConsoleLine(raw: string): ConsoleInput {
     case 'persona':
       if (rest[0]?.toLowerCase() === 'remove' || rest[0] === '삭제') {
         const term = rest.slice(1).join(' ').trim();
-        return term ? { kind: 'persona', remove: term } : { kind: 'error', error: 'bad-arg', arg: 'term', reason: '/persona remove <term>' };
+        return term
+          ? { kind: 'persona', remove: term }
+          : { kind: 'error', error: 'bad-arg', arg: 'term', reason: '/persona remove <term>' };
       }
       return { kind: 'persona' };
     case 'forget':
@@ -72,7 +76,9 @@ export function parseConsoleLine(raw: string): ConsoleInput {
     case 'explore': {
       if (rest.length === 0) return { kind: 'explore' };
       const n = Number(rest[0]);
-      return Number.isInteger(n) && n >= 0 && n <= 3 ? { kind: 'explore', level: n } : { kind: 'error', error: 'bad-arg', arg: 'level', reason: '0-3' };
+      return Number.isInteger(n) && n >= 0 && n <= 3
+        ? { kind: 'explore', level: n }
+        : { kind: 'error', error: 'bad-arg', arg: 'level', reason: '0-3' };
     }
     case 'link':
       return rest[0] ? { kind: 'link', code: rest[0] } : { kind: 'link' };
@@ -95,7 +101,9 @@ export function parseConsoleLine(raw: string): ConsoleInput {
  * `count=`, `category=`, `source=` work anywhere.
  */
 function parseRecommend(args: string[]): ConsoleInput {
-  const out: { kind: 'recommend'; topic?: string; count?: number; category?: Category; source?: string } = { kind: 'recommend' };
+  const out: { kind: 'recommend'; topic?: string; count?: number; category?: Category; source?: string } = {
+    kind: 'recommend',
+  };
   const rest: string[] = [];
   for (const a of args) {
     const kv = /^(count|category|source|topic)=(.+)$/i.exec(a);
@@ -107,7 +115,8 @@ function parseRecommend(args: string[]): ConsoleInput {
     const value = kv[2]!;
     if (key === 'count') {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 1 || n > 50) return { kind: 'error', error: 'bad-arg', arg: 'count', reason: '1-50' };
+      if (!Number.isInteger(n) || n < 1 || n > 50)
+        return { kind: 'error', error: 'bad-arg', arg: 'count', reason: '1-50' };
       out.count = n;
     } else if (key === 'category') {
       const c = parseCategory(value);

@@ -67,7 +67,7 @@ function percentiles(items: readonly ContentItem[]): Float32Array {
   for (const rows of bySource.values()) {
     // Mid-rank percentiles: tied items get the same value.
     const sorted = [...rows].sort((a, b) => raw(items[a]!) - raw(items[b]!));
-    for (let k = 0; k < sorted.length; ) {
+    for (let k = 0; k < sorted.length;) {
       let j = k;
       while (j + 1 < sorted.length && raw(items[sorted[j + 1]!]!) === raw(items[sorted[k]!]!)) j++;
       const p = rows.length === 1 ? 0.5 : (k + j) / 2 / (rows.length - 1);
@@ -106,7 +106,9 @@ export function buildIndex(input: BuildIndexInput): CatalogIndex {
   });
   const termRows = new Map<string, Int32Array>();
   for (const [t, rows] of termLists) termRows.set(t, Int32Array.from(rows));
-  const version = contentHash(`${input.textEncoderId}|${input.imageEncoderId ?? ''}|${items.map((i) => i.id).join(',')}`);
+  const version = contentHash(
+    `${input.textEncoderId}|${input.imageEncoderId ?? ''}|${items.map((i) => i.id).join(',')}`,
+  );
   const base = {
     version,
     items,
@@ -180,7 +182,10 @@ export class CatalogService {
   /** Stores items (by id, replacing) and rebuilds the index. Returns how many were new. */
   async upsert(items: readonly ContentItem[]): Promise<number> {
     let fresh = 0;
-    const existing = await this.o.store.getMany<ContentItem>(NS_ITEMS, items.map((i) => i.id));
+    const existing = await this.o.store.getMany<ContentItem>(
+      NS_ITEMS,
+      items.map((i) => i.id),
+    );
     for (let i = 0; i < items.length; i++) {
       if (!existing[i]) fresh++;
       await this.o.store.set(NS_ITEMS, items[i]!.id, items[i]);
@@ -219,7 +224,10 @@ export class CatalogService {
       imageMatrix = new Float32Array(items.length * image.dim);
       const ns = vectorNamespace(image.id);
       const keys = items.map((it) => (it.thumbnail ? contentHash(it.thumbnail) : ''));
-      const cached = await this.o.store.getMany<Uint8Array>(ns, keys.map((k) => k || '-'));
+      const cached = await this.o.store.getMany<Uint8Array>(
+        ns,
+        keys.map((k) => k || '-'),
+      );
       const missing: number[] = [];
       cached.forEach((bytes, row) => {
         if (!keys[row]) return;
@@ -245,7 +253,10 @@ export class CatalogService {
             await this.o.store.set(ns, keys[loaded[k]!.row]!, vectorToBytes(v));
           }
         } catch (e) {
-          this.o.logger.warn({ err: e, rows: loaded.length }, 'image embedding failed for a batch; those items use text only');
+          this.o.logger.warn(
+            { err: e, rows: loaded.length },
+            'image embedding failed for a batch; those items use text only',
+          );
         }
       }
     }

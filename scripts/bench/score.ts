@@ -13,7 +13,7 @@ import { cpus, totalmem } from 'node:os';
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function catalog(n: number, dim: number) {
@@ -23,9 +23,18 @@ function catalog(n: number, dim: number) {
   for (let i = 0; i < n; i++) {
     const w = words[i % words.length]!;
     items.push({
-      id: `i${i}`, url: `https://e.x/${i}`, canonicalUrl: `https://e.x/${i}`, title: `${w} story ${i}`, summary: `${w} ${words[(i * 7) % words.length]}`,
-      category: CATEGORIES[i % CATEGORIES.length] as Category, source: `s${i % 8}`, lang: i % 2 ? 'ko' : 'en',
-      publishedAt: new Date(Date.now() - r() * 30 * 86_400_000).toISOString(), fetchedAt: new Date().toISOString(), popularity: { views: Math.floor(r() * 1e6) }, tags: [w],
+      id: `i${i}`,
+      url: `https://e.x/${i}`,
+      canonicalUrl: `https://e.x/${i}`,
+      title: `${w} story ${i}`,
+      summary: `${w} ${words[(i * 7) % words.length]}`,
+      category: CATEGORIES[i % CATEGORIES.length] as Category,
+      source: `s${i % 8}`,
+      lang: i % 2 ? 'ko' : 'en',
+      publishedAt: new Date(Date.now() - r() * 30 * 86_400_000).toISOString(),
+      fetchedAt: new Date().toISOString(),
+      popularity: { views: Math.floor(r() * 1e6) },
+      tags: [w],
     });
   }
   const text = new Float32Array(n * dim);
@@ -42,7 +51,9 @@ function time(fn: () => void, reps: number): number {
 }
 
 const dim = Number(process.argv[2] ?? 384);
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; D=${dim}`);
+console.log(
+  `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; D=${dim}`,
+);
 console.log('N\tstream (ms)\tGB/s\trankItems p50 (ms)\tvs stream');
 for (const n of [10_000, 100_000]) {
   const index = catalog(n, dim);
@@ -51,7 +62,9 @@ for (const n of [10_000, 100_000]) {
   persona.vector = Array.from(q);
   persona.encoderId = 'bench';
   persona.interests = [{ term: 'ramen', weight: 2, source: 'message', updatedAt: '' }];
-  const feedback = Object.fromEntries([1, 2, 3].map((k) => [`i${k}`, { itemId: `i${k}`, signal: 'like' as const, origin: 'reaction' as const, at: '' }]));
+  const feedback = Object.fromEntries(
+    [1, 2, 3].map((k) => [`i${k}`, { itemId: `i${k}`, signal: 'like' as const, origin: 'reaction' as const, at: '' }]),
+  );
   let sink = 0;
   const stream = time(() => {
     let s = 0;
@@ -61,14 +74,35 @@ for (const n of [10_000, 100_000]) {
   }, 5);
   const runs: number[] = [];
   for (let k = 0; k < 7; k++) {
-    runs.push(time(() => {
-      const r = rankItems({ index, persona, feedback, shown: {}, explore: 1, count: 10, now: new Date(), weights: { persona: 0.35, feedback: 0.45, topic: 0.9, freshness: 0.08, popularity: 0.07, learned: 0.4, image: 0.3, shownPenalty: 0.1, halfLifeHours: 72 } });
-      sink += r.length;
-    }, 1));
+    runs.push(
+      time(() => {
+        const r = rankItems({
+          index,
+          persona,
+          feedback,
+          shown: {},
+          explore: 1,
+          count: 10,
+          now: new Date(),
+          weights: {
+            persona: 0.35,
+            feedback: 0.45,
+            topic: 0.9,
+            freshness: 0.08,
+            popularity: 0.07,
+            learned: 0.4,
+            image: 0.3,
+            shownPenalty: 0.1,
+            halfLifeHours: 72,
+          },
+        });
+        sink += r.length;
+      }, 1),
+    );
   }
   runs.sort((a, b) => a - b);
   const p50 = runs[3]!;
-  const gbs = (index.text.byteLength / 1e9) / (stream / 1e3);
+  const gbs = index.text.byteLength / 1e9 / (stream / 1e3);
   console.log(`${n}\t${stream.toFixed(1)}\t${gbs.toFixed(1)}\t${p50.toFixed(1)}\t${(p50 / stream).toFixed(1)}×`);
   if (sink === 42) console.log('');
 }

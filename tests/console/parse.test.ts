@@ -4,10 +4,24 @@ import { parseConsoleLine } from '../../bots/console/parse.js';
 describe('console line parsing', () => {
   it('GIVEN /recommend forms THEN topic, count and category are read', () => {
     expect(parseConsoleLine('/recommend')).toEqual({ kind: 'recommend' });
-    expect(parseConsoleLine('/recommend 축구 3 sports')).toEqual({ kind: 'recommend', topic: '축구', count: 3, category: 'sports' });
-    expect(parseConsoleLine('/recommend red sneakers 2')).toEqual({ kind: 'recommend', topic: 'red sneakers', count: 2 });
+    expect(parseConsoleLine('/recommend 축구 3 sports')).toEqual({
+      kind: 'recommend',
+      topic: '축구',
+      count: 3,
+      category: 'sports',
+    });
+    expect(parseConsoleLine('/recommend red sneakers 2')).toEqual({
+      kind: 'recommend',
+      topic: 'red sneakers',
+      count: 2,
+    });
     expect(parseConsoleLine('/recommend 게임')).toEqual({ kind: 'recommend', category: 'games' });
-    expect(parseConsoleLine('/recommend jazz source=youtube count=4')).toEqual({ kind: 'recommend', topic: 'jazz', source: 'youtube', count: 4 });
+    expect(parseConsoleLine('/recommend jazz source=youtube count=4')).toEqual({
+      kind: 'recommend',
+      topic: 'jazz',
+      source: 'youtube',
+      count: 4,
+    });
     expect(parseConsoleLine('/recommend 0')).toMatchObject({ kind: 'error', arg: 'count' });
     expect(parseConsoleLine('/recommend category=bogus')).toMatchObject({ kind: 'error', arg: 'category' });
   });

@@ -23,7 +23,16 @@ function doc(): UserDoc {
 let seq = 0;
 function ev(itemId: string, emoji: string, action: 'add' | 'remove', key = `k${++seq}`): FeedbackEvent {
   const signal = action === 'remove' ? 'none' : table.signalOf(emoji)!;
-  return { userId: 'u1', itemId, signal, origin: 'reaction', emoji, platform: 'discord', at: new Date(2026, 0, 1, 0, seq).toISOString(), idempotencyKey: key };
+  return {
+    userId: 'u1',
+    itemId,
+    signal,
+    origin: 'reaction',
+    emoji,
+    platform: 'discord',
+    at: new Date(2026, 0, 1, 0, seq).toISOString(),
+    idempotencyKey: key,
+  };
 }
 
 describe('emoji table', () => {
@@ -75,9 +84,33 @@ describe('applyFeedback', () => {
   it('GIVEN a button press after a reaction THEN the button decides; "none" clears', () => {
     const d = doc();
     applyFeedback(d, ev('a', '👍', 'add'), table);
-    applyFeedback(d, { userId: 'u1', itemId: 'a', signal: 'dislike', origin: 'button', platform: 'telegram', at: '2026-01-02T00:00:00Z', idempotencyKey: 'b1' }, table);
+    applyFeedback(
+      d,
+      {
+        userId: 'u1',
+        itemId: 'a',
+        signal: 'dislike',
+        origin: 'button',
+        platform: 'telegram',
+        at: '2026-01-02T00:00:00Z',
+        idempotencyKey: 'b1',
+      },
+      table,
+    );
     expect(d.feedback.a).toMatchObject({ signal: 'dislike', origin: 'button' });
-    applyFeedback(d, { userId: 'u1', itemId: 'a', signal: 'none', origin: 'button', platform: 'telegram', at: '2026-01-02T00:01:00Z', idempotencyKey: 'b2' }, table);
+    applyFeedback(
+      d,
+      {
+        userId: 'u1',
+        itemId: 'a',
+        signal: 'none',
+        origin: 'button',
+        platform: 'telegram',
+        at: '2026-01-02T00:01:00Z',
+        idempotencyKey: 'b2',
+      },
+      table,
+    );
     expect(d.feedback.a).toBeUndefined();
   });
 

@@ -5,7 +5,8 @@ import { emptyPersona } from '../../core/users.js';
 import { dot } from '../../core/vectors.js';
 
 const enc = new LexicalEncoder();
-const upd = (p: ReturnType<typeof emptyPersona>, text: string) => updatePersona(p, text, enc.encodeSync([text]), enc.id, '2026-11-26T00:00:00Z');
+const upd = (p: ReturnType<typeof emptyPersona>, text: string) =>
+  updatePersona(p, text, enc.encodeSync([text]), enc.id, '2026-11-26T00:00:00Z');
 
 describe('persona from conversation', () => {
   it('GIVEN explicit dislikes in English and Korean THEN they become negative interests', () => {

@@ -10,28 +10,65 @@ import { dot } from '../../core/vectors.js';
 import { item, topicCatalog } from '../helpers/items.js';
 
 const NOW = new Date('2026-11-26T00:00:00Z');
-const W: ScoringWeights = { persona: 0.35, feedback: 0.45, topic: 0.9, freshness: 0.08, popularity: 0.07, learned: 0.4, image: 0.3, shownPenalty: 0.25, halfLifeHours: 72 };
+const W: ScoringWeights = {
+  persona: 0.35,
+  feedback: 0.45,
+  topic: 0.9,
+  freshness: 0.08,
+  popularity: 0.07,
+  learned: 0.4,
+  image: 0.3,
+  shownPenalty: 0.25,
+  halfLifeHours: 72,
+};
 
 function setup(items: ContentItem[] = topicCatalog(NOW)) {
   const enc = new LexicalEncoder();
   enc.fit(items.map(itemText));
-  const index = buildIndex({ items, textEncoderId: enc.id, textDim: enc.dim, text: enc.encodeSync(items.map(itemText)) });
+  const index = buildIndex({
+    items,
+    textEncoderId: enc.id,
+    textDim: enc.dim,
+    text: enc.encodeSync(items.map(itemText)),
+  });
   return { enc, index };
 }
 
 function input(index: ReturnType<typeof setup>['index'], over: Partial<RankInput> = {}): RankInput {
-  return { index, persona: emptyPersona('u', NOW.toISOString()), feedback: {}, shown: {}, explore: 0, count: 5, now: NOW, weights: W, ...over };
+  return {
+    index,
+    persona: emptyPersona('u', NOW.toISOString()),
+    feedback: {},
+    shown: {},
+    explore: 0,
+    count: 5,
+    now: NOW,
+    weights: W,
+    ...over,
+  };
 }
 
-const fb = (itemId: string, signal: 'like' | 'dislike', at = '2026-11-25T00:00:00Z'): FeedbackState => ({ itemId, signal, origin: 'reaction', at });
-const ids = (r: ReturnType<typeof rankItems>, index: ReturnType<typeof setup>['index']) => r.map((x) => index.items[x.row]!.id);
+const fb = (itemId: string, signal: 'like' | 'dislike', at = '2026-11-25T00:00:00Z'): FeedbackState => ({
+  itemId,
+  signal,
+  origin: 'reaction',
+  at,
+});
+const ids = (r: ReturnType<typeof rankItems>, index: ReturnType<typeof setup>['index']) =>
+  r.map((x) => index.items[x.row]!.id);
 
 describe('rankItems', () => {
   it('GIVEN a topic THEN the items about it come first, in both languages', () => {
     const { enc, index } = setup();
-    const top = ids(rankItems(input(index, { topic: { text: 'ramen', vector: enc.encodeSync(['ramen']) }, count: 4 })), index);
+    const top = ids(
+      rankItems(input(index, { topic: { text: 'ramen', vector: enc.encodeSync(['ramen']) }, count: 4 })),
+      index,
+    );
     expect(top.filter((id) => ['r1', 'r2', 'r4', 't3'].includes(id)).length).toBeGreaterThanOrEqual(3);
-    const ko = ids(rankItems(input(index, { topic: { text: '축구', vector: enc.encodeSync(['축구']) }, count: 2 })), index);
+    const ko = ids(
+      rankItems(input(index, { topic: { text: '축구', vector: enc.encodeSync(['축구']) }, count: 2 })),
+      index,
+    );
     expect(ko.sort()).toEqual(['f4', 'f5']);
   });
 
@@ -52,13 +89,21 @@ describe('rankItems', () => {
     expect(after).not.toContain('g1');
     expect(after.indexOf('g4')).toBeGreaterThan(before.indexOf('g4'));
     // Even when asked for exactly that topic.
-    const topical = ids(rankItems(input(index, { feedback: { g1: fb('g1', 'dislike') }, topic: { text: 'League of Legends' }, count: 24 })), index);
+    const topical = ids(
+      rankItems(
+        input(index, { feedback: { g1: fb('g1', 'dislike') }, topic: { text: 'League of Legends' }, count: 24 }),
+      ),
+      index,
+    );
     expect(topical).not.toContain('g1');
   });
 
   it('GIVEN the seed rule THEN liked-minus-disliked decides between two otherwise equal items', () => {
     const { index } = setup();
-    const r = ids(rankItems(input(index, { feedback: { r1: fb('r1', 'like'), f1: fb('f1', 'dislike') }, count: 22 })), index);
+    const r = ids(
+      rankItems(input(index, { feedback: { r1: fb('r1', 'like'), f1: fb('f1', 'dislike') }, count: 22 })),
+      index,
+    );
     expect(r.indexOf('r2')).toBeLessThan(r.indexOf('f2'));
   });
 
@@ -71,19 +116,30 @@ describe('rankItems', () => {
   });
 
   it('GIVEN two identical items THEN the fresher one and the better-liked one win', () => {
-    const items = [item('old', 'Same story about chess', 'news', { ageHours: 200 }), item('new', 'Same story about chess', 'news', { ageHours: 1 })];
+    const items = [
+      item('old', 'Same story about chess', 'news', { ageHours: 200 }),
+      item('new', 'Same story about chess', 'news', { ageHours: 1 }),
+    ];
     const { index } = setup(items);
     expect(ids(rankItems(input(index, { count: 1 })), index)).toEqual(['new']);
     const stats = { likes: Float32Array.from([40, 0]), dislikes: Float32Array.from([0, 30]) };
     const pop = popularityPrior(index, stats);
     expect(pop[0]!).toBeGreaterThan(pop[1]!);
-    expect(ids(rankItems(input(index, { count: 1, stats, weights: { ...W, freshness: 0.01 } })), index)).toEqual(['old']);
+    expect(ids(rankItems(input(index, { count: 1, stats, weights: { ...W, freshness: 0.01 } })), index)).toEqual([
+      'old',
+    ]);
   });
 
   it('GIVEN a stated dislike THEN items matching it sink below the rest', () => {
     const { enc, index } = setup();
     const persona: Persona = emptyPersona('u', NOW.toISOString());
-    updatePersona(persona, "I don't like football", enc.encodeSync(["I don't like football"]), enc.id, NOW.toISOString());
+    updatePersona(
+      persona,
+      "I don't like football",
+      enc.encodeSync(["I don't like football"]),
+      enc.id,
+      NOW.toISOString(),
+    );
     expect(persona.dislikes.map((d) => d.term)).toContain('football');
     const r = ids(rankItems(input(index, { persona, count: 25 })), index);
     for (const f of ['f1', 'f2', 'f3']) expect(r.indexOf(f)).toBeGreaterThan(18);
@@ -95,7 +151,11 @@ describe('rankItems', () => {
     const r = rankItems(input(index, { category: 'food', count: 10 }));
     expect(r.length).toBe(5);
     expect(r.every((x) => index.items[x.row]!.category === 'food')).toBe(true);
-    expect(rankItems(input(index, { source: 'naver-news', count: 50 })).every((x) => index.items[x.row]!.source === 'naver-news')).toBe(true);
+    expect(
+      rankItems(input(index, { source: 'naver-news', count: 50 })).every(
+        (x) => index.items[x.row]!.source === 'naver-news',
+      ),
+    ).toBe(true);
   });
 
   it('GIVEN a higher exploration level THEN the list is more diverse', () => {

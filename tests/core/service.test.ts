@@ -24,9 +24,33 @@ describe('DeepReco service', () => {
     expect(first.items.filter((i) => i.item.category === 'food').length).toBeGreaterThanOrEqual(2);
     const liked = first.items.find((i) => i.item.category === 'food')!.item;
     const disliked = first.items.find((i) => i.item.category !== liked.category)!.item;
-    await app.reco.attachMessages(first.impressionId, { platform: 'discord', chatId: 'c1' }, first.items.map((i) => ({ messageId: `m-${i.item.id}`, itemIds: [i.item.id] })));
-    expect((await app.reco.reactToMessage(alice, { platform: 'discord', chatId: 'c1', messageId: `m-${liked.id}` }, '👍', 'add', { idempotencyKey: 'r1' })).status).toBe('applied');
-    expect((await app.reco.reactToMessage(alice, { platform: 'discord', chatId: 'c1', messageId: `m-${disliked.id}` }, '💩', 'add', { idempotencyKey: 'r2' })).status).toBe('applied');
+    await app.reco.attachMessages(
+      first.impressionId,
+      { platform: 'discord', chatId: 'c1' },
+      first.items.map((i) => ({ messageId: `m-${i.item.id}`, itemIds: [i.item.id] })),
+    );
+    expect(
+      (
+        await app.reco.reactToMessage(
+          alice,
+          { platform: 'discord', chatId: 'c1', messageId: `m-${liked.id}` },
+          '👍',
+          'add',
+          { idempotencyKey: 'r1' },
+        )
+      ).status,
+    ).toBe('applied');
+    expect(
+      (
+        await app.reco.reactToMessage(
+          alice,
+          { platform: 'discord', chatId: 'c1', messageId: `m-${disliked.id}` },
+          '💩',
+          'add',
+          { idempotencyKey: 'r2' },
+        )
+      ).status,
+    ).toBe('applied');
     const second = await app.reco.recommend(alice, { count: 10 }, { chatId: 'c1' });
     const ids = second.items.map((i) => i.item.id);
     expect(ids).not.toContain(disliked.id);
@@ -38,8 +62,12 @@ describe('DeepReco service', () => {
     app = await testApp();
     const list = await app.reco.recommend(alice, { count: 3 }, { chatId: 'g' });
     const target = list.items[0]!.item;
-    await app.reco.attachMessages(list.impressionId, { platform: 'discord', chatId: 'g' }, [{ messageId: 'm1', itemIds: [target.id] }]);
-    const r = await app.reco.reactToMessage(bob, { platform: 'discord', chatId: 'g', messageId: 'm1' }, '👎', 'add', { idempotencyKey: 'x' });
+    await app.reco.attachMessages(list.impressionId, { platform: 'discord', chatId: 'g' }, [
+      { messageId: 'm1', itemIds: [target.id] },
+    ]);
+    const r = await app.reco.reactToMessage(bob, { platform: 'discord', chatId: 'g', messageId: 'm1' }, '👎', 'add', {
+      idempotencyKey: 'x',
+    });
     expect(r.status).toBe('applied');
     expect(r.lang).toBe('ko');
     const bobs = await app.reco.recommend(bob, { count: 30 }, { chatId: 'g' });
@@ -51,14 +79,26 @@ describe('DeepReco service', () => {
 
   it('GIVEN unknown messages, unknown emojis and redelivered events THEN nothing is double counted', async () => {
     app = await testApp();
-    expect((await app.reco.reactToMessage(alice, { platform: 'discord', chatId: 'c', messageId: 'nope' }, '👍', 'add', { idempotencyKey: 'a' })).status).toBe('unknown-message');
+    expect(
+      (
+        await app.reco.reactToMessage(alice, { platform: 'discord', chatId: 'c', messageId: 'nope' }, '👍', 'add', {
+          idempotencyKey: 'a',
+        })
+      ).status,
+    ).toBe('unknown-message');
     const list = await app.reco.recommend(alice, { count: 2 }, { chatId: 'c' });
-    await app.reco.attachMessages(list.impressionId, { platform: 'discord', chatId: 'c' }, [{ messageId: 'm', itemIds: list.items.map((i) => i.item.id) }]);
+    await app.reco.attachMessages(list.impressionId, { platform: 'discord', chatId: 'c' }, [
+      { messageId: 'm', itemIds: list.items.map((i) => i.item.id) },
+    ]);
     const ref = { platform: 'discord' as const, chatId: 'c', messageId: 'm' };
     expect((await app.reco.reactToMessage(alice, ref, '👍', 'add', { idempotencyKey: 'a' })).status).toBe('not-shown'); // two items, none picked
     const one = { ...ref, itemId: list.items[0]!.item.id };
-    expect((await app.reco.reactToMessage(alice, { ...ref, itemId: 'forged' }, '👍', 'add', { idempotencyKey: 'f' })).status).toBe('not-shown');
-    expect((await app.reco.reactToMessage(alice, one, '😀', 'add', { idempotencyKey: 'b' })).status).toBe('unknown-emoji');
+    expect(
+      (await app.reco.reactToMessage(alice, { ...ref, itemId: 'forged' }, '👍', 'add', { idempotencyKey: 'f' })).status,
+    ).toBe('not-shown');
+    expect((await app.reco.reactToMessage(alice, one, '😀', 'add', { idempotencyKey: 'b' })).status).toBe(
+      'unknown-emoji',
+    );
     expect((await app.reco.reactToMessage(alice, one, '👍', 'add', { idempotencyKey: 'c' })).status).toBe('applied');
     expect((await app.reco.reactToMessage(alice, one, '👍', 'add', { idempotencyKey: 'c' })).status).toBe('duplicate');
     expect((await app.reco.persona(alice)).text).toContain('1 items with a like');
@@ -68,7 +108,8 @@ describe('DeepReco service', () => {
     app = await testApp();
     await app.reco.message(alice, 'I follow ramen, football and AI news');
     const first = await app.reco.recommend(alice, { count: 6 }, { chatId: 'c' });
-    for (const [k, it] of first.items.slice(0, 3).entries()) await app.reco.feedback(alice, it.item.id, k === 2 ? 'dislike' : 'like', 'command', `k${k}`);
+    for (const [k, it] of first.items.slice(0, 3).entries())
+      await app.reco.feedback(alice, it.item.id, k === 2 ? 'dislike' : 'like', 'command', `k${k}`);
     const titles = topicCatalog().map((i) => i.title);
     for (const lang of ['en', 'ko'] as const) {
       const res = await app.reco.recommend(alice, { count: 8, topic: 'ramen' }, { chatId: 'c' });
@@ -76,11 +117,18 @@ describe('DeepReco service', () => {
         const text = explainTemplate(r.evidence, lang);
         const quoted = [...text.matchAll(/'([^']+)'/g)].map((m) => m[1]!.replace(/…$/, ''));
         for (const q of quoted) {
-          const allowed = [...r.evidence.likedSimilar.map((l) => l.title), ...r.evidence.topicTerms.join(', ').split('\n')];
+          const allowed = [
+            ...r.evidence.likedSimilar.map((l) => l.title),
+            ...r.evidence.topicTerms.join(', ').split('\n'),
+          ];
           expect(allowed.some((a) => a.startsWith(q))).toBe(true);
         }
-        for (const other of titles) if (!r.evidence.likedSimilar.some((l) => l.title === other)) expect(text).not.toContain(other.slice(0, 30));
-        for (const term of r.evidence.interests) expect(r.item.title.toLowerCase() + ' ' + r.item.summary.toLowerCase() + ' ' + (r.item.tags ?? []).join(' ')).toContain(term);
+        for (const other of titles)
+          if (!r.evidence.likedSimilar.some((l) => l.title === other)) expect(text).not.toContain(other.slice(0, 30));
+        for (const term of r.evidence.interests)
+          expect(
+            r.item.title.toLowerCase() + ' ' + r.item.summary.toLowerCase() + ' ' + (r.item.tags ?? []).join(' '),
+          ).toContain(term);
       }
     }
   });
@@ -92,7 +140,11 @@ describe('DeepReco service', () => {
     await app.reco.message(bob, '축구 좋아해');
     for (const who of [alice, bob]) {
       const list = await app.reco.recommend(who, { count: 3 }, { chatId: 'room' });
-      await app.reco.attachMessages(list.impressionId, { platform: 'discord', chatId: 'room' }, list.items.map((i) => ({ messageId: `${who.externalId}-${i.item.id}`, itemIds: [i.item.id] })));
+      await app.reco.attachMessages(
+        list.impressionId,
+        { platform: 'discord', chatId: 'room' },
+        list.items.map((i) => ({ messageId: `${who.externalId}-${i.item.id}`, itemIds: [i.item.id] })),
+      );
       await app.reco.feedback(who, list.items[0]!.item.id, 'like', 'command', `${who.externalId}-k`);
     }
     const aliceId = (await app.reco.resolve(alice)).user.id;
@@ -134,9 +186,13 @@ describe('DeepReco service', () => {
     store.set = async () => {
       throw new Error('connection refused');
     };
-    await expect(app.reco.feedback(alice, list.items[0]!.item.id, 'like', 'command', 'z')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(app.reco.feedback(alice, list.items[0]!.item.id, 'like', 'command', 'z')).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
     store.set = realSet;
     expect((await app.reco.persona(alice)).text).toContain("I don't know much about you yet");
-    expect(app.reco.userMessage(new (await import('../../core/errors.js')).RecoError('STORE_UNAVAILABLE', 'x'), 'ko')).toContain('저장소');
+    expect(
+      app.reco.userMessage(new (await import('../../core/errors.js')).RecoError('STORE_UNAVAILABLE', 'x'), 'ko'),
+    ).toContain('저장소');
   });
 });

@@ -18,7 +18,9 @@ describe('text', () => {
   it('GIVEN Korean words with particles THEN particles are stripped', () => {
     expect(stripParticle('축구는')).toBe('축구');
     expect(stripParticle('라면을')).toBe('라면');
-    expect(terms('나는 축구를 좋아하고 football matches')).toEqual(expect.arrayContaining(['축구', 'football', 'matches']));
+    expect(terms('나는 축구를 좋아하고 football matches')).toEqual(
+      expect.arrayContaining(['축구', 'football', 'matches']),
+    );
   });
   it('GIVEN mixed text THEN the language guess follows the letters', () => {
     expect(guessLang('오늘 축구 경기 봤어')).toBe('ko');

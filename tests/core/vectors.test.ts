@@ -3,7 +3,7 @@ import { bytesToVector, centroid, matVec, normalizeRows, topK, vectorToBytes } f
 
 function rand(n: number, seed = 1) {
   let s = seed;
-  return Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5);
+  return Float32Array.from({ length: n }, () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5);
 }
 
 describe('vectors', () => {
@@ -28,7 +28,9 @@ describe('vectors', () => {
     expect(topK(s, 10)).toEqual([2, 6, 0, 3, 5]);
     expect(topK(s, 0)).toEqual([]);
     const big = rand(10_000, 3);
-    const expected = Array.from(big.keys()).sort((a, b) => big[b]! - big[a]!).slice(0, 25);
+    const expected = Array.from(big.keys())
+      .sort((a, b) => big[b]! - big[a]!)
+      .slice(0, 25);
     expect(topK(big, 25)).toEqual(expected);
   });
 

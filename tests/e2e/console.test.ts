@@ -10,7 +10,15 @@ import { SqliteStore } from '../../infra/store/sqlite.js';
 import { ConsoleSession, parseList } from '../helpers/console-session.js';
 
 const dataDir = mkdtempSync(join(process.cwd(), 'tests/.tmp/e2e-console-'));
-const env = { DATA_DIR: dataDir, CONSOLE_USER: 'e2e-tester', DEFAULT_LANG: 'en', DISCORD_TOKEN: '', TELEGRAM_TOKEN: '', REDIS_URL: '', BOT_MODE: 'auto' };
+const env = {
+  DATA_DIR: dataDir,
+  CONSOLE_USER: 'e2e-tester',
+  DEFAULT_LANG: 'en',
+  DISCORD_TOKEN: '',
+  TELEGRAM_TOKEN: '',
+  REDIS_URL: '',
+  BOT_MODE: 'auto',
+};
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

@@ -9,7 +9,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function start(env: Record<string, string>, input = '/status\n') {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bots/main.ts'], {
-    env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', DISCORD_TOKEN: '', TELEGRAM_TOKEN: '', REDIS_URL: '', DATA_DIR: join(tmp, 'data'), ...env },
+    env: {
+      ...process.env,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      DISCORD_TOKEN: '',
+      TELEGRAM_TOKEN: '',
+      REDIS_URL: '',
+      DATA_DIR: join(tmp, 'data'),
+      ...env,
+    },
     input,
     encoding: 'utf8',
     timeout: 60_000,
@@ -50,7 +59,11 @@ describe('start-up faults', () => {
   });
 
   it('GIVEN a token in the environment THEN it never appears in the logs', () => {
-    const r = start({ LLM_API_KEY: 'sk-test-not-a-real-key-000000', LOG_LEVEL: 'debug', DATA_DIR: join(tmp, 'data-secret') });
+    const r = start({
+      LLM_API_KEY: 'sk-test-not-a-real-key-000000',
+      LOG_LEVEL: 'debug',
+      DATA_DIR: join(tmp, 'data-secret'),
+    });
     expect(r.code).toBe(0);
     expect(r.out).toContain('Catalog');
     expect(r.err + r.out).not.toContain('sk-test-not-a-real-key-000000');

@@ -6,7 +6,12 @@ import { createApp, type App } from '../../bots/app.js';
 import { topicCatalog } from './items.js';
 
 export async function testApp(
-  opts: { items?: ContentItem[]; env?: Partial<Record<ConfigKey, string>>; store?: KeyValueStore; now?: () => Date } = {},
+  opts: {
+    items?: ContentItem[];
+    env?: Partial<Record<ConfigKey, string>>;
+    store?: KeyValueStore;
+    now?: () => Date;
+  } = {},
 ): Promise<App> {
   const config = defaultConfig({ LOG_LEVEL: 'silent', ...opts.env });
   const now = opts.now ?? (() => new Date('2026-11-26T00:00:00Z'));

@@ -25,10 +25,12 @@ export class ConsoleSession {
       this.waiters.splice(0).forEach((w) => w());
     });
     this.child.stderr.on('data', (d: string) => (this.err += d));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => {
-      this.waiters.splice(0).forEach((w) => w());
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        this.waiters.splice(0).forEach((w) => w());
+        resolve(code);
+      }),
+    );
   }
 
   get stdout(): string {
@@ -53,9 +55,13 @@ export class ConsoleSession {
         this.cursor = this.out.length;
         return chunk;
       }
-      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before ${until}; stdout:\n${this.out}\nstderr:\n${this.err}`);
+      if (this.child.exitCode !== null)
+        throw new Error(
+          `process exited (${this.child.exitCode}) before ${until}; stdout:\n${this.out}\nstderr:\n${this.err}`,
+        );
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${until}; output since last command:\n${chunk}\nstderr:\n${this.err}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${until}; output since last command:\n${chunk}\nstderr:\n${this.err}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -85,7 +91,12 @@ export function parseList(output: string): { position: number; title: string; ur
   for (let i = 0; i < lines.length; i++) {
     const m = /^(\d+)\. (.+)$/.exec(lines[i]!);
     if (m && lines[i + 3]?.trim().startsWith('↳')) {
-      items.push({ position: Number(m[1]), title: m[2]!, url: lines[i + 2]!.trim(), why: lines[i + 3]!.trim().slice(2) });
+      items.push({
+        position: Number(m[1]),
+        title: m[2]!,
+        url: lines[i + 2]!.trim(),
+        why: lines[i + 3]!.trim().slice(2),
+      });
     }
   }
   return items;

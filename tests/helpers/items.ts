@@ -5,7 +5,15 @@ export function item(
   id: string,
   title: string,
   category: Category,
-  opts: { summary?: string; source?: string; lang?: Lang; ageHours?: number; views?: number; tags?: string[]; now?: Date } = {},
+  opts: {
+    summary?: string;
+    source?: string;
+    lang?: Lang;
+    ageHours?: number;
+    views?: number;
+    tags?: string[];
+    now?: Date;
+  } = {},
 ): ContentItem {
   const now = opts.now ?? new Date('2026-11-26T00:00:00Z');
   const at = new Date(now.getTime() - (opts.ageHours ?? 10) * 3_600_000).toISOString();
@@ -54,5 +62,7 @@ export function topicCatalog(now = new Date('2026-11-26T00:00:00Z')): ContentIte
     ['m1', 'K-pop group announces world tour dates', 'music', ['kpop', 'tour']],
     ['m2', 'Jazz piano trio live session', 'music', ['jazz', 'piano']],
   ];
-  return rows.map(([id, title, category, tags], i) => item(id, title, category, { tags, now, ageHours: 5 + i, views: 1000 + i * 100 }));
+  return rows.map(([id, title, category, tags], i) =>
+    item(id, title, category, { tags, now, ageHours: 5 + i, views: 1000 + i * 100 }),
+  );
 }

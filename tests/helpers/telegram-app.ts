@@ -187,5 +187,16 @@ export async function makeApp(opts: {
   await reco.init();
   const llm = createLlmServices({ model: undefined, store: opts.store, config, logger, clock: opts.clock });
   const links = new LinkService({ reco, store: opts.store, clock: opts.clock, logger });
-  return { config, logger, store: opts.store, catalog, reco, llm, links, notes: [], statusLines, close: () => opts.store.close() };
+  return {
+    config,
+    logger,
+    store: opts.store,
+    catalog,
+    reco,
+    llm,
+    links,
+    notes: [],
+    statusLines,
+    close: () => opts.store.close(),
+  };
 }

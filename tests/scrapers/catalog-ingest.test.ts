@@ -19,7 +19,10 @@ describe('scraped content into the live catalog', () => {
   let fetcher: Fetcher;
   let app: App;
   let pipeline: IngestPipeline;
-  const builtin = [item('builtin-yt-0001', 'Built-in jazz session', 'music', { now: NOW }), item('builtin-yt-0002', 'Built-in ramen guide', 'food', { now: NOW })];
+  const builtin = [
+    item('builtin-yt-0001', 'Built-in jazz session', 'music', { now: NOW }),
+    item('builtin-yt-0002', 'Built-in ramen guide', 'food', { now: NOW }),
+  ];
 
   beforeAll(async () => {
     site = await startSiteServer();
@@ -28,7 +31,13 @@ describe('scraped content into the live catalog', () => {
     pipeline = new IngestPipeline({
       plugins: [
         rssFeed({ url: `${site.origin}/rss/feed.xml`, name: 'blog', category: 'tech', politeness: { delayMs: 0 } }),
-        rssFeed({ url: `${site.origin}/rss/atom.xml`, name: 'food', category: 'food', lang: 'ko', politeness: { delayMs: 0 } }),
+        rssFeed({
+          url: `${site.origin}/rss/atom.xml`,
+          name: 'food',
+          category: 'food',
+          lang: 'ko',
+          politeness: { delayMs: 0 },
+        }),
       ],
       fetcher,
       sink: new CatalogIngestSink(app.catalog, app.store, app.logger),
@@ -53,7 +62,11 @@ describe('scraped content into the live catalog', () => {
     expect([...ids].some((id) => id.startsWith('builtin-'))).toBe(false);
     // The new items are embedded and found by topic.
     const target = report.stored[0]!;
-    const res = await app.reco.recommend({ platform: 'console', externalId: 't' }, { topic: target.title, count: 3 }, { chatId: 'c' });
+    const res = await app.reco.recommend(
+      { platform: 'console', externalId: 't' },
+      { topic: target.title, count: 3 },
+      { chatId: 'c' },
+    );
     expect(res.items.map((i) => i.item.id)).toContain(target.id);
     const again = await pipeline.run();
     expect(again.stored).toEqual([]);
