@@ -44,7 +44,8 @@ export async function saveModelDir(
   const now = extra.now ?? new Date();
   let name = versionName(now);
   await mkdir(baseDir, { recursive: true });
-  while (await exists(path.join(baseDir, name))) name = versionName(new Date(Date.parse(now.toISOString()) + 1 + Math.floor(Math.random() * 1000)));
+  while (await exists(path.join(baseDir, name)))
+    name = versionName(new Date(Date.parse(now.toISOString()) + 1 + Math.floor(Math.random() * 1000)));
   const tmp = path.join(baseDir, `.${name}.tmp-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -58,7 +59,11 @@ export async function saveModelDir(
   });
   const weights = new Float32Array(offset);
   for (const m of manifest) weights.set(trained.params[m.name]!.data, m.offset);
-  const { onBatch: _b, onEpoch: _e, ...training } = trained.options as typeof trained.options & { onBatch?: unknown; onEpoch?: unknown };
+  const {
+    onBatch: _b,
+    onEpoch: _e,
+    ...training
+  } = trained.options as typeof trained.options & { onBatch?: unknown; onEpoch?: unknown };
   const config: ModelConfig = {
     format: MODEL_FORMAT,
     formatVersion: 1,
@@ -66,7 +71,12 @@ export async function saveModelDir(
     createdAt: now.toISOString(),
     spec: trained.spec,
     sizes: trained.sizes,
-    training: { ...training, bestEpoch: trained.bestEpoch, bestValidNdcg: trained.bestValidNdcg, secondsPerEpoch: trained.secondsPerEpoch },
+    training: {
+      ...training,
+      bestEpoch: trained.bestEpoch,
+      bestValidNdcg: trained.bestValidNdcg,
+      secondsPerEpoch: trained.secondsPerEpoch,
+    },
     dataset: extra.dataset,
     weights: { file: 'weights.bin', params: manifest },
     onnx: ONNX_FILES,
@@ -75,7 +85,19 @@ export async function saveModelDir(
   await writeFile(path.join(tmp, 'weights.bin'), new Uint8Array(weights.buffer));
   await writeFile(path.join(tmp, ONNX_FILES.user), buildTowerOnnx('user', trained.spec, trained.sizes, trained.params));
   await writeFile(path.join(tmp, ONNX_FILES.item), buildTowerOnnx('item', trained.spec, trained.sizes, trained.params));
-  await writeFile(path.join(tmp, 'metrics.json'), JSON.stringify({ history: trained.history, bestEpoch: trained.bestEpoch, bestValidNdcg: trained.bestValidNdcg, ...(extra.metrics ?? {}) }, null, 2));
+  await writeFile(
+    path.join(tmp, 'metrics.json'),
+    JSON.stringify(
+      {
+        history: trained.history,
+        bestEpoch: trained.bestEpoch,
+        bestValidNdcg: trained.bestValidNdcg,
+        ...(extra.metrics ?? {}),
+      },
+      null,
+      2,
+    ),
+  );
   await writeFile(path.join(tmp, 'config.json'), JSON.stringify(config, null, 2));
   const final = path.join(baseDir, name);
   await rename(tmp, final);
@@ -94,10 +116,17 @@ export async function readModelConfig(dir: string): Promise<ModelConfig> {
   try {
     config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as ModelConfig;
   } catch (e) {
-    throw new RecoError('MODEL_FILE_INVALID', `Two-tower model ${dir}: cannot read config.json`, { cause: e, details: { dir } });
+    throw new RecoError('MODEL_FILE_INVALID', `Two-tower model ${dir}: cannot read config.json`, {
+      cause: e,
+      details: { dir },
+    });
   }
   if (config.format !== MODEL_FORMAT || config.formatVersion !== 1) {
-    throw new RecoError('MODEL_FILE_INVALID', `Two-tower model ${dir}: unknown format ${String(config.format)} v${String(config.formatVersion)}`, { details: { dir } });
+    throw new RecoError(
+      'MODEL_FILE_INVALID',
+      `Two-tower model ${dir}: unknown format ${String(config.format)} v${String(config.formatVersion)}`,
+      { details: { dir } },
+    );
   }
   return config;
 }
@@ -107,7 +136,10 @@ export async function loadParams(dir: string, config: ModelConfig): Promise<Para
   const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   const out: ParamMap = {};
   for (const m of config.weights.params) {
-    if (m.offset + m.length > all.length) throw new RecoError('MODEL_FILE_INVALID', `Two-tower model ${dir}: weights.bin is truncated`, { details: { dir } });
+    if (m.offset + m.length > all.length)
+      throw new RecoError('MODEL_FILE_INVALID', `Two-tower model ${dir}: weights.bin is truncated`, {
+        details: { dir },
+      });
     out[m.name] = { shape: m.shape, data: all.slice(m.offset, m.offset + m.length) };
   }
   return out;
@@ -121,9 +153,14 @@ export async function latestModelDir(baseDir: string): Promise<string | undefine
   } catch {
     return undefined;
   }
-  for (const name of names.filter((n) => /^v\d{8}-\d{6}-\d{3}/.test(n)).sort().reverse()) {
+  for (const name of names
+    .filter((n) => /^v\d{8}-\d{6}-\d{3}/.test(n))
+    .sort()
+    .reverse()) {
     const dir = path.join(baseDir, name);
-    const complete = await Promise.all(['config.json', 'weights.bin', ONNX_FILES.user, ONNX_FILES.item].map((f) => exists(path.join(dir, f))));
+    const complete = await Promise.all(
+      ['config.json', 'weights.bin', ONNX_FILES.user, ONNX_FILES.item].map((f) => exists(path.join(dir, f))),
+    );
     if (complete.every(Boolean)) return dir;
   }
   return undefined;

@@ -16,10 +16,10 @@ export type Tf = typeof tf;
 let ready: Promise<{ tf: Tf; backend: TfBackendName; note: string }> | undefined;
 
 /**
- * Initialises tfjs once per process. `preferred` 'wasm' (default) falls back to 'cpu' when wasm fails;
- * `note` says which backend runs and why, for the logs.
+ * Initialises tfjs once per process (the first call's preference wins).
+ * `preferred` 'wasm' (default) falls back to 'cpu' when wasm fails; `note` says which backend runs and why, for the logs.
  */
-export function initTf(preferred: TfBackendName = (process.env.TWO_TOWER_TF_BACKEND as TfBackendName | undefined) ?? 'wasm'): Promise<{ tf: Tf; backend: TfBackendName; note: string }> {
+export function initTf(preferred: TfBackendName = 'wasm'): Promise<{ tf: Tf; backend: TfBackendName; note: string }> {
   ready ??= (async () => {
     tf.env().set('PROD', true);
     if (preferred === 'wasm') {
@@ -35,12 +35,18 @@ export function initTf(preferred: TfBackendName = (process.env.TWO_TOWER_TF_BACK
         throw new Error('setBackend(wasm) returned false');
       } catch (e) {
         await tf.setBackend('cpu');
-        return { tf, backend: 'cpu' as const, note: `tfjs ${tf.version_core} on the cpu backend (wasm failed: ${(e as Error).message})` };
+        return {
+          tf,
+          backend: 'cpu' as const,
+          note: `tfjs ${tf.version_core} on the cpu backend (wasm failed: ${(e as Error).message})`,
+        };
       } finally {
         // The emscripten glue re-throws every uncaught exception / unhandled rejection from its own listeners;
         // leave the process's error handling as it was.
-        for (const l of process.listeners('uncaughtException')) if (!before.u.includes(l)) process.removeListener('uncaughtException', l);
-        for (const l of process.listeners('unhandledRejection')) if (!before.r.includes(l)) process.removeListener('unhandledRejection', l);
+        for (const l of process.listeners('uncaughtException'))
+          if (!before.u.includes(l)) process.removeListener('uncaughtException', l);
+        for (const l of process.listeners('unhandledRejection'))
+          if (!before.r.includes(l)) process.removeListener('unhandledRejection', l);
       }
     }
     await tf.setBackend('cpu');

@@ -13,20 +13,31 @@ export const OUTPUT_NAME = 'embedding';
 export const ONNX_FILES: Record<TowerName, string> = { user: 'user_tower.onnx', item: 'item_tower.onnx' };
 
 /** Input names and shapes of a tower graph, in order (index inputs are int64 `[batch]`). */
-export function towerInputs(spec: FeatureSpec, tower: TowerName): { name: string; type: 'int64' | 'float32'; width: number }[] {
-  const out = embeddingTables(spec, tower).map(([, vocab, key]) => (INDEX_INPUTS.has(key) ? { name: key, type: 'int64' as const, width: 1 } : { name: key, type: 'float32' as const, width: vocab }));
+export function towerInputs(
+  spec: FeatureSpec,
+  tower: TowerName,
+): { name: string; type: 'int64' | 'float32'; width: number }[] {
+  const out = embeddingTables(spec, tower).map(([, vocab, key]) =>
+    INDEX_INPUTS.has(key)
+      ? { name: key, type: 'int64' as const, width: 1 }
+      : { name: key, type: 'float32' as const, width: vocab },
+  );
   out.push({ name: 'dense', type: 'float32', width: tower === 'user' ? userDenseDim(spec) : itemDenseDim(spec) });
   return out;
 }
 
 export function buildTowerOnnx(tower: TowerName, spec: FeatureSpec, sizes: TowerSizes, params: ParamMap): Uint8Array {
-  const b = new OnnxGraphBuilder(`deep-reco-${tower}-tower`, { opset: OPSET, docString: `DEEP-RECO two-tower ${tower} tower` });
+  const b = new OnnxGraphBuilder(`deep-reco-${tower}-tower`, {
+    opset: OPSET,
+    docString: `DEEP-RECO two-tower ${tower} tower`,
+  });
   const param = (name: string) => {
     const p = params[name];
     if (!p) throw new Error(`missing parameter ${name}`);
     return p;
   };
-  for (const i of towerInputs(spec, tower)) b.input(i.name, i.type, i.type === 'int64' ? ['batch'] : ['batch', i.width]);
+  for (const i of towerInputs(spec, tower))
+    b.input(i.name, i.type, i.type === 'int64' ? ['batch'] : ['batch', i.width]);
   const parts: string[] = [];
   for (const [name, , key] of embeddingTables(spec, tower)) {
     const p = param(name);
@@ -46,7 +57,10 @@ export function buildTowerOnnx(tower: TowerName, spec: FeatureSpec, sizes: Tower
     }
     b.node('MatMul', [h, `${tower}.dense${k}.W`], [`h${k}_mm`]);
     b.node('Add', [`h${k}_mm`, `${tower}.dense${k}.b`], [`h${k}_lin`]);
-    b.node('LayerNormalization', [`h${k}_lin`, `${tower}.ln${k}.gamma`, `${tower}.ln${k}.beta`], [`h${k}_ln`], { axis: -1, epsilon: sizes.layerNormEpsilon });
+    b.node('LayerNormalization', [`h${k}_lin`, `${tower}.ln${k}.gamma`, `${tower}.ln${k}.beta`], [`h${k}_ln`], {
+      axis: -1,
+      epsilon: sizes.layerNormEpsilon,
+    });
     b.node('Relu', [`h${k}_ln`], [`h${k}`]);
     h = `h${k}`;
   });

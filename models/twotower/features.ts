@@ -81,7 +81,10 @@ export function buildSpec(init: {
   attrBuckets?: number;
   interestBuckets?: number;
 }): FeatureSpec {
-  const vocab = (xs: Iterable<string | undefined>) => [UNKNOWN, ...[...new Set([...xs].filter((x): x is string => !!x))].sort()];
+  const vocab = (xs: Iterable<string | undefined>) => [
+    UNKNOWN,
+    ...[...new Set([...xs].filter((x): x is string => !!x))].sort(),
+  ];
   return {
     version: 1,
     textDim: init.textDim,
@@ -97,7 +100,15 @@ export function buildSpec(init: {
 }
 
 /** Lookup tables for a spec (cached per spec object). */
-const lookups = new WeakMap<FeatureSpec, { lang: Map<string, number>; platform: Map<string, number>; category: Map<string, number>; source: Map<string, number> }>();
+const lookups = new WeakMap<
+  FeatureSpec,
+  {
+    lang: Map<string, number>;
+    platform: Map<string, number>;
+    category: Map<string, number>;
+    source: Map<string, number>;
+  }
+>();
 function lookup(spec: FeatureSpec) {
   let l = lookups.get(spec);
   if (!l) {
@@ -129,10 +140,19 @@ export interface History {
   count: number;
 }
 
-export const emptyHistory = (spec: FeatureSpec): History => ({ textSum: new Float32Array(spec.textDim), catSum: new Float32Array(spec.categories.length), count: 0 });
+export const emptyHistory = (spec: FeatureSpec): History => ({
+  textSum: new Float32Array(spec.textDim),
+  catSum: new Float32Array(spec.categories.length),
+  count: 0,
+});
 
 /** Pools items (rows of `itemText`, category bags of `itemCats`) into a history. */
-export function poolHistory(spec: FeatureSpec, items: ArrayLike<number>, itemText: Float32Array, itemCats: Float32Array): History {
+export function poolHistory(
+  spec: FeatureSpec,
+  items: ArrayLike<number>,
+  itemText: Float32Array,
+  itemCats: Float32Array,
+): History {
   const h = emptyHistory(spec);
   const d = spec.textDim;
   const c = spec.categories.length;
@@ -158,7 +178,12 @@ function writeHistory(out: Float32Array, base: number, spec: FeatureSpec, h: His
 }
 
 /** Encodes users with their liked / disliked histories (undefined = none: the cold-start input). */
-export function encodeUsers(spec: FeatureSpec, users: readonly UserInput[], liked: readonly (History | undefined)[], disliked: readonly (History | undefined)[]): UserBatch {
+export function encodeUsers(
+  spec: FeatureSpec,
+  users: readonly UserInput[],
+  liked: readonly (History | undefined)[],
+  disliked: readonly (History | undefined)[],
+): UserBatch {
   const n = users.length;
   const l = lookup(spec);
   const nc = spec.categories.length;
@@ -175,8 +200,18 @@ export function encodeUsers(spec: FeatureSpec, users: readonly UserInput[], like
   users.forEach((u, r) => {
     b.lang[r] = l.lang.get(u.lang ?? '') ?? 0;
     b.platform[r] = l.platform.get(u.platform ?? '') ?? 0;
-    bag(b.attrs, r * spec.attrBuckets, Object.entries(u.attributes ?? {}).map(([k, v]) => fnv1a(`${k.toLowerCase()}=${v.toLowerCase()}`) % spec.attrBuckets));
-    bag(b.interests, r * spec.interestBuckets, (u.interests ?? []).map((t) => fnv1a(t.toLowerCase()) % spec.interestBuckets));
+    bag(
+      b.attrs,
+      r * spec.attrBuckets,
+      Object.entries(u.attributes ?? {}).map(
+        ([k, v]) => fnv1a(`${k.toLowerCase()}=${v.toLowerCase()}`) % spec.attrBuckets,
+      ),
+    );
+    bag(
+      b.interests,
+      r * spec.interestBuckets,
+      (u.interests ?? []).map((t) => fnv1a(t.toLowerCase()) % spec.interestBuckets),
+    );
     bag(b.categories, r * nc, categoryIndices(spec, u.categories));
     let o = r * dd;
     const p = u.persona;
@@ -200,12 +235,23 @@ export function itemCategoryBags(spec: FeatureSpec, items: readonly ItemInput[])
 }
 
 /** Encodes items; `text`/`image` are `n × textDim` / `n × imageDim` matrices in the same order (image optional). */
-export function encodeItems(spec: FeatureSpec, items: readonly ItemInput[], text: Float32Array, image?: Float32Array): ItemBatch {
+export function encodeItems(
+  spec: FeatureSpec,
+  items: readonly ItemInput[],
+  text: Float32Array,
+  image?: Float32Array,
+): ItemBatch {
   const n = items.length;
   const l = lookup(spec);
   const dd = itemDenseDim(spec);
   const { textDim, imageDim } = spec;
-  const b: ItemBatch = { n, source: new Int32Array(n), lang: new Int32Array(n), categories: itemCategoryBags(spec, items), dense: new Float32Array(n * dd) };
+  const b: ItemBatch = {
+    n,
+    source: new Int32Array(n),
+    lang: new Int32Array(n),
+    categories: itemCategoryBags(spec, items),
+    dense: new Float32Array(n * dd),
+  };
   const logScale = Math.log1p(spec.popScale);
   items.forEach((it, r) => {
     b.source[r] = l.source.get(it.source ?? '') ?? 0;

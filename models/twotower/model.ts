@@ -21,7 +21,13 @@ export interface TowerSizes {
   layerNormEpsilon: number;
 }
 
-export const DEFAULT_SIZES: TowerSizes = { embeddingDim: 16, hidden: [128], outputDim: 64, dropout: 0.1, layerNormEpsilon: 1e-5 };
+export const DEFAULT_SIZES: TowerSizes = {
+  embeddingDim: 16,
+  hidden: [128],
+  outputDim: 64,
+  dropout: 0.1,
+  layerNormEpsilon: 1e-5,
+};
 
 export interface Param {
   shape: number[];
@@ -59,7 +65,10 @@ function oneHot(idx: Int32Array, depth: number): Float32Array {
 export const INDEX_INPUTS = new Set(['lang', 'platform', 'source']);
 
 export function towerInputDim(spec: FeatureSpec, sizes: TowerSizes, tower: TowerName): number {
-  return embeddingTables(spec, tower).length * sizes.embeddingDim + (tower === 'user' ? userDenseDim(spec) : itemDenseDim(spec));
+  return (
+    embeddingTables(spec, tower).length * sizes.embeddingDim +
+    (tower === 'user' ? userDenseDim(spec) : itemDenseDim(spec))
+  );
 }
 
 /** Seeded initial parameters: embeddings U(±0.05), dense weights Glorot-uniform, biases 0, LayerNorm γ=1 β=0. */
@@ -119,13 +128,15 @@ export class TfTowers {
   ) {
     this.matMul = fastMatMul(tf);
     this.vars = {};
-    for (const [name, p] of Object.entries(params)) this.vars[name] = tf.variable(tf.tensor(p.data, p.shape, 'float32'), true);
+    for (const [name, p] of Object.entries(params))
+      this.vars[name] = tf.variable(tf.tensor(p.data, p.shape, 'float32'), true);
   }
 
   /** Copies the current values out (for early-stopping snapshots, saving, export). */
   snapshot(): ParamMap {
     const out: ParamMap = {};
-    for (const [name, v] of Object.entries(this.vars)) out[name] = { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
+    for (const [name, v] of Object.entries(this.vars))
+      out[name] = { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
     return out;
   }
 
@@ -141,14 +152,22 @@ export class TfTowers {
    * One tower's forward pass. `inputs` holds the batch arrays by key; `dropoutMasks` (one `n × hidden[k]` mask per
    * hidden layer, values 0 or 1/(1−p)) switches training mode on — masks come from the seeded RNG, so runs repeat.
    */
-  forward(tower: TowerName, inputs: Record<string, Int32Array | Float32Array>, n: number, dropoutMasks?: Float32Array[]): tfc.Tensor2D {
+  forward(
+    tower: TowerName,
+    inputs: Record<string, Int32Array | Float32Array>,
+    n: number,
+    dropoutMasks?: Float32Array[],
+  ): tfc.Tensor2D {
     const tf = this.tf;
     const v = this.vars;
     const parts: tfc.Tensor2D[] = [];
     for (const [name, vocab, key] of embeddingTables(this.spec, tower)) {
       const x = inputs[key]!;
       // one-hot rows built here: tf.oneHot(…, 'float32') returns zeros on the wasm backend (tfjs 4.22)
-      const weights = tf.tensor2d(INDEX_INPUTS.has(key) ? oneHot(x as Int32Array, vocab) : (x as Float32Array), [n, vocab]);
+      const weights = tf.tensor2d(INDEX_INPUTS.has(key) ? oneHot(x as Int32Array, vocab) : (x as Float32Array), [
+        n,
+        vocab,
+      ]);
       parts.push(this.matMul(weights as tfc.Tensor2D, v[name] as unknown as tfc.Tensor2D));
     }
     const denseDim = tower === 'user' ? userDenseDim(this.spec) : itemDenseDim(this.spec);
@@ -159,12 +178,18 @@ export class TfTowers {
       const mean = tf.mean(h, 1, true);
       const centred = tf.sub(h, mean);
       const variance = tf.mean(tf.square(centred), 1, true);
-      h = tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, this.sizes.layerNormEpsilon))), v[`${tower}.ln${k}.gamma`]!), v[`${tower}.ln${k}.beta`]!);
+      h = tf.add(
+        tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, this.sizes.layerNormEpsilon))), v[`${tower}.ln${k}.gamma`]!),
+        v[`${tower}.ln${k}.beta`]!,
+      );
       h = tf.relu(h);
       const mask = dropoutMasks?.[k];
       if (mask) h = tf.mul(h, tf.tensor2d(mask, [n, width]));
     });
-    const out = tf.add(this.matMul(h, v[`${tower}.out.W`] as unknown as tfc.Tensor2D), v[`${tower}.out.b`]!) as tfc.Tensor2D;
+    const out = tf.add(
+      this.matMul(h, v[`${tower}.out.W`] as unknown as tfc.Tensor2D),
+      v[`${tower}.out.b`]!,
+    ) as tfc.Tensor2D;
     return tf.mul(out, tf.rsqrt(tf.maximum(tf.sum(tf.square(out), 1, true), 1e-12))) as tfc.Tensor2D;
   }
 
@@ -189,7 +214,12 @@ export class TfTowers {
     }));
   }
 
-  private run(tower: TowerName, n: number, batch: number, slice: (s: number, e: number) => Record<string, Int32Array | Float32Array>): Float32Array {
+  private run(
+    tower: TowerName,
+    n: number,
+    batch: number,
+    slice: (s: number, e: number) => Record<string, Int32Array | Float32Array>,
+  ): Float32Array {
     const d = this.sizes.outputDim;
     const out = new Float32Array(n * d);
     for (let s = 0; s < n; s += batch) {

@@ -47,14 +47,25 @@ export async function trainAndSave(o: TrainPipelineOptions): Promise<TrainPipeli
   const pop = new MostPopularRecommender();
   pop.fit(ctx);
   const popularTest = (await evaluateRecommender(pop, ds, split, { ks: [k] })).metrics;
-  log(`test ndcg@${k}: two-tower ${(test[`ndcg@${k}`] ?? 0).toFixed(4)} vs most-popular ${(popularTest[`ndcg@${k}`] ?? 0).toFixed(4)}`);
+  log(
+    `test ndcg@${k}: two-tower ${(test[`ndcg@${k}`] ?? 0).toFixed(4)} vs most-popular ${(popularTest[`ndcg@${k}`] ?? 0).toFixed(4)}`,
+  );
   if (o.refitOnAll) {
     log(`refitting on all ${ds.interactions.length} rows for ${trained.bestEpoch} epochs`);
     const empty: Interactions = buildInteractions([], ds.items.length);
-    trained = await trainTwoTower({ ...ctx, train: ds.interactions, valid: empty, coldUsers: new Int32Array(0) }, { ...(o.train ?? {}), epochs: trained.bestEpoch });
+    trained = await trainTwoTower(
+      { ...ctx, train: ds.interactions, valid: empty, coldUsers: new Int32Array(0) },
+      { ...(o.train ?? {}), epochs: trained.bestEpoch },
+    );
   }
   const modelDir = await saveModelDir(o.outDir, trained, {
-    dataset: { name: ds.name, users: ds.users.length, items: ds.items.length, interactions: ds.interactions.length, meta: ds.meta },
+    dataset: {
+      name: ds.name,
+      users: ds.users.length,
+      items: ds.items.length,
+      interactions: ds.interactions.length,
+      meta: ds.meta,
+    },
     metrics: { split: { kind: split.kind, ...split.options }, k, test, popularTest, refitOnAll: !!o.refitOnAll },
     ...(o.now ? { now: o.now } : {}),
   });

@@ -32,7 +32,9 @@ export interface RetrainFromFeedbackOptions {
   log?: (message: string) => void;
 }
 
-export async function retrainFromFeedback(o: RetrainFromFeedbackOptions): Promise<TrainPipelineResult & { likes: number }> {
+export async function retrainFromFeedback(
+  o: RetrainFromFeedbackOptions,
+): Promise<TrainPipelineResult & { likes: number }> {
   const now = o.now ?? new Date();
   const items = datasetItemsFromContent(o.items, now, o.freshnessHalfLifeHours ?? 72);
   const n = Math.max(1, items.length);
@@ -46,7 +48,11 @@ export async function retrainFromFeedback(o: RetrainFromFeedbackOptions): Promis
   for (const s of ds.interactions.signal) if (s === 1) likes++;
   const minLikes = o.minLikes ?? 20;
   if (likes < minLikes) {
-    throw new RecoError('DATASET_INVALID', `Not enough feedback to train the two-tower model yet (${likes} likes, need ${minLikes})`, { details: { likes, minLikes } });
+    throw new RecoError(
+      'DATASET_INVALID',
+      `Not enough feedback to train the two-tower model yet (${likes} likes, need ${minLikes})`,
+      { details: { likes, minLikes } },
+    );
   }
   const result = await trainAndSave({
     dataset: ds,

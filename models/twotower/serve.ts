@@ -19,7 +19,17 @@ import { RecoError } from '../../core/errors.js';
 import { silentLogger, type LearnedScorer, type Logger, type UserFeatures } from '../../core/ports.js';
 import { latestModelDir, readModelConfig, type ModelConfig } from './artifacts.js';
 import { OUTPUT_NAME } from './export-onnx.js';
-import { encodeItems, encodeUsers, itemCategoryBags, poolHistory, type FeatureSpec, type ItemBatch, type ItemInput, type UserBatch, type UserInput } from './features.js';
+import {
+  encodeItems,
+  encodeUsers,
+  itemCategoryBags,
+  poolHistory,
+  type FeatureSpec,
+  type ItemBatch,
+  type ItemInput,
+  type UserBatch,
+  type UserInput,
+} from './features.js';
 
 export interface CatalogSnapshot {
   version: string;
@@ -55,6 +65,8 @@ interface EmbeddedCatalog {
 interface State {
   model: LoadedModel;
   catalog: EmbeddedCatalog | undefined;
+  /** Why the catalog could not be embedded (encoder dimension mismatch), for describe(). */
+  problem?: string;
 }
 
 export interface TwoTowerScorerOptions {
@@ -75,7 +87,11 @@ const toBig = (a: Int32Array) => BigInt64Array.from(a, (x) => BigInt(x));
 
 export async function loadOnnxModel(dir: string, intraOpThreads = 0): Promise<LoadedModel> {
   const config = await readModelConfig(dir);
-  const opts: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}) };
+  const opts: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
+  };
   try {
     const [user, item] = await Promise.all([
       ort.InferenceSession.create(path.join(dir, config.onnx.user), opts),
@@ -83,7 +99,10 @@ export async function loadOnnxModel(dir: string, intraOpThreads = 0): Promise<Lo
     ]);
     return { dir, config, spec: config.spec, user, item, inflight: 0, retired: false };
   } catch (e) {
-    throw new RecoError('MODEL_FILE_INVALID', `Two-tower model ${dir}: onnxruntime cannot load the towers`, { cause: e, details: { dir } });
+    throw new RecoError('MODEL_FILE_INVALID', `Two-tower model ${dir}: onnxruntime cannot load the towers`, {
+      cause: e,
+      details: { dir },
+    });
   }
 }
 
@@ -123,7 +142,13 @@ export async function runItemTower(model: LoadedModel, b: ItemBatch, batch = 409
 }
 
 export function itemInputsOf(items: readonly DatasetItem[]): ItemInput[] {
-  return items.map((it) => ({ categories: it.categories, source: it.source, lang: it.lang, freshness: it.freshness, popularity: it.popularity }));
+  return items.map((it) => ({
+    categories: it.categories,
+    source: it.source,
+    lang: it.lang,
+    freshness: it.freshness,
+    popularity: it.popularity,
+  }));
 }
 
 /** The user tower's input for one person (persona vectors of the wrong size are ignored). */
@@ -159,7 +184,9 @@ export class TwoTowerScorer implements LearnedScorer {
     const st = this.state;
     if (!st) return 'two-tower: no trained model yet (content scoring only)';
     const c = st.model.config;
-    const cat = st.catalog ? `, catalog ${st.catalog.version}: ${st.catalog.n} items` : ', no catalog embedded yet';
+    const cat = st.catalog
+      ? `, catalog ${st.catalog.version}: ${st.catalog.n} items`
+      : (st.problem ?? ', no catalog embedded yet');
     return `two-tower ${c.name} (trained ${c.createdAt.slice(0, 10)}, ${c.sizes.outputDim}-d${cat})`;
   }
 
@@ -179,15 +206,16 @@ export class TwoTowerScorer implements LearnedScorer {
   swap(dir: string): Promise<void> {
     return this.serial(async () => {
       const model = await loadOnnxModel(dir, this.options.intraOpThreads);
-      let catalog: EmbeddedCatalog | undefined;
+      let next: State;
       try {
-        catalog = this.catalog ? await this.embed(model, this.catalog) : undefined;
+        next = this.catalog ? await this.embedState(model, this.catalog) : { model, catalog: undefined };
       } catch (e) {
         await Promise.allSettled([model.user.release(), model.item.release()]);
         throw e;
       }
       const old = this.state?.model;
-      this.state = { model, catalog };
+      this.state = next;
+      const catalog = next.catalog;
       if (old && old !== model) {
         old.retired = true;
         if (old.inflight === 0) release(old);
@@ -202,12 +230,19 @@ export class TwoTowerScorer implements LearnedScorer {
       this.catalog = snapshot;
       const st = this.state;
       if (!st) return;
-      this.state = { model: st.model, catalog: await this.embed(st.model, snapshot) };
+      this.state = await this.embedState(st.model, snapshot);
     });
   }
 
   /** The bot's catalog items (`ContentItem`) with their encoder vectors. */
-  setContentCatalog(version: string, items: readonly ContentItem[], text: Float32Array, image?: Float32Array, now = new Date(), halfLifeHours = 72): Promise<void> {
+  setContentCatalog(
+    version: string,
+    items: readonly ContentItem[],
+    text: Float32Array,
+    image?: Float32Array,
+    now = new Date(),
+    halfLifeHours = 72,
+  ): Promise<void> {
     return this.setCatalog({ version, items: datasetItemsFromContent(items, now, halfLifeHours), text, image });
   }
 
@@ -219,7 +254,8 @@ export class TwoTowerScorer implements LearnedScorer {
     try {
       const catalog = st.catalog;
       const spec = model.spec;
-      const rows = (ids: readonly string[]) => ids.map((id) => catalog.index.get(id)).filter((i): i is number => i !== undefined);
+      const rows = (ids: readonly string[]) =>
+        ids.map((id) => catalog.index.get(id)).filter((i): i is number => i !== undefined);
       const liked = rows(user.likedItemIds);
       const disliked = rows(user.dislikedItemIds);
       const pool = (r: number[]) => (r.length ? poolHistory(spec, r, catalog.text, catalog.categoryBags) : undefined);
@@ -243,13 +279,31 @@ export class TwoTowerScorer implements LearnedScorer {
     }
   }
 
+  /**
+   * The model with the catalog embedded — or, when the catalog's text vectors have another size than the model was
+   * trained with (the encoder changed), with no catalog and the reason: scoreAll then returns undefined (content
+   * scoring serves alone) until a model trained on the new encoder is swapped in.
+   */
+  private async embedState(model: LoadedModel, snapshot: CatalogSnapshot): Promise<State> {
+    const dim = snapshot.text.length / Math.max(1, snapshot.items.length);
+    if (snapshot.items.length && dim !== model.spec.textDim) {
+      const problem = `, off: catalog ${snapshot.version} has ${dim}-d text vectors, the model expects ${model.spec.textDim}-d (retrain after an encoder change)`;
+      this.log.warn(
+        { dir: model.dir, catalog: snapshot.version, dim, expected: model.spec.textDim },
+        'two-tower: text vector size mismatch; retrain',
+      );
+      return { model, catalog: undefined, problem };
+    }
+    return { model, catalog: await this.embed(model, snapshot) };
+  }
+
   private async embed(model: LoadedModel, snapshot: CatalogSnapshot): Promise<EmbeddedCatalog> {
     const spec = model.spec;
-    if (snapshot.text.length !== snapshot.items.length * spec.textDim) {
-      throw new RecoError('INTERNAL', `two-tower: catalog text vectors are ${snapshot.text.length / Math.max(1, snapshot.items.length)}-d, the model expects ${spec.textDim}-d (retrain after an encoder change)`);
-    }
     const inputs = itemInputsOf(snapshot.items);
-    const image = spec.imageDim && snapshot.image && snapshot.image.length === snapshot.items.length * spec.imageDim ? snapshot.image : undefined;
+    const image =
+      spec.imageDim && snapshot.image && snapshot.image.length === snapshot.items.length * spec.imageDim
+        ? snapshot.image
+        : undefined;
     const batch = encodeItems(spec, inputs, snapshot.text, image);
     const matrix = await runItemTower(model, batch, this.options.itemBatch);
     return {

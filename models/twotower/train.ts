@@ -67,7 +67,11 @@ export interface TrainOptions {
   onEpoch?: (e: EpochInfo) => void;
 }
 
-export type ResolvedTrainOptions = Required<Omit<TrainOptions, 'sizes' | 'onBatch' | 'onEpoch' | 'backend'>> & { sizes: TowerSizes; seed: number; evalK: number };
+export type ResolvedTrainOptions = Required<Omit<TrainOptions, 'sizes' | 'onBatch' | 'onEpoch' | 'backend'>> & {
+  sizes: TowerSizes;
+  seed: number;
+  evalK: number;
+};
 
 export interface EpochInfo {
   epoch: number;
@@ -144,7 +148,7 @@ export class DatasetFeatures {
         platforms: ds.users.map((u) => u.platform),
         categories: [...ds.items.flatMap((i) => i.categories), ...ds.users.flatMap((u) => u.categories ?? [])],
         sources: ds.items.map((i) => i.source),
-        popScale: Math.max(1, ...this.itemInputs.map((i) => i.popularity ?? 0)),
+        popScale: this.itemInputs.reduce((m, i) => Math.max(m, i.popularity ?? 0), 1),
         ...buckets,
       });
     this.items = encodeItems(this.spec, this.itemInputs, ds.itemText, ds.itemImage);
@@ -183,7 +187,12 @@ export class DatasetFeatures {
     const n = idx.length;
     const nc = this.spec.categories.length;
     const dd = itemDenseDim(this.spec);
-    const out = { source: new Int32Array(n), lang: new Int32Array(n), categories: new Float32Array(n * nc), dense: new Float32Array(n * dd) };
+    const out = {
+      source: new Int32Array(n),
+      lang: new Int32Array(n),
+      categories: new Float32Array(n * nc),
+      dense: new Float32Array(n * dd),
+    };
     for (let r = 0; r < n; r++) {
       const i = idx[r]!;
       out.source[r] = this.items.source[i]!;
@@ -218,7 +227,12 @@ function dropoutMasks(rng: Rng, n: number, sizes: TowerSizes): Float32Array[] | 
 }
 
 /** Scores users × all items with the current weights (history = training rows). */
-export function scoreUsersWith(towers: TfTowers, feats: DatasetFeatures, users: ArrayLike<number>, itemMatrix?: Float32Array): Float32Array {
+export function scoreUsersWith(
+  towers: TfTowers,
+  feats: DatasetFeatures,
+  users: ArrayLike<number>,
+  itemMatrix?: Float32Array,
+): Float32Array {
   const items = itemMatrix ?? towers.itemVectors(feats.items);
   const u = towers.userVectors(feats.encodeUsers(users));
   return matmulABt(u, users.length, items, feats.items.n, towers.sizes.outputDim);
@@ -241,12 +255,21 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
   for (let r = 0; r < ctx.train.length; r++) if (ctx.train.signal[r] === 1) examples.push(r);
   if (examples.length < 2) {
     towers.dispose();
-    throw new RecoError('DATASET_INVALID', `Too few likes to train on (${examples.length}); need at least 2`, { details: { likes: examples.length } });
+    throw new RecoError('DATASET_INVALID', `Too few likes to train on (${examples.length}); need at least 2`, {
+      details: { likes: examples.length },
+    });
   }
   const counts = likeCounts(ctx.train, ds.items.length);
   const logQ = Float32Array.from(counts, (c) => Math.log(Math.max(c, 0.5) / examples.length));
   const validHasTargets = ctx.valid.signal.some((s) => s === 1);
-  const validSplit = { kind: 'random' as const, options: {}, train: ctx.train, valid: ctx.valid, test: ctx.valid, coldUsers: ctx.coldUsers };
+  const validSplit = {
+    kind: 'random' as const,
+    options: {},
+    train: ctx.train,
+    valid: ctx.valid,
+    test: ctx.valid,
+    coldUsers: ctx.coldUsers,
+  };
 
   let mined: UserItemIndex | undefined;
   const history: EpochInfo[] = [];
@@ -296,7 +319,8 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       const negSel = new Float32Array(n * m);
       for (let k = 0; k < n; k++) {
         const likes = itemsOf(feats.likes, users[k]!);
-        for (let j = 0; j < m; j++) if (j !== k && (cols[j] === pos[k] || contains(likes, cols[j]!))) mask[k * m + j] = -1e9;
+        for (let j = 0; j < m; j++)
+          if (j !== k && (cols[j] === pos[k] || contains(likes, cols[j]!))) mask[k * m + j] = -1e9;
         diag[k * m + k] = 1;
         negSel[k * m + (negOf[k]! >= 0 ? negOf[k]! : (k + 1) % n)] = 1;
       }
@@ -313,28 +337,36 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       const itemMasks = dropoutMasks(rng, m, opts.sizes);
       const itemInputs = feats.sliceItems(cols);
       const lossFn = () => {
-          const u = towers.forward('user', userBatch as unknown as Record<string, Int32Array | Float32Array>, n, userMasks);
-          const v = towers.forward('item', itemInputs, m, itemMasks);
-          const sim = towers.matMul(u, tf.transpose(v));
-          const diagT = tf.tensor2d(diag, [n, m]);
-          if (opts.loss === 'triplet') {
-            const sPos = tf.sum(tf.mul(sim, diagT), 1);
-            const sNeg = tf.sum(tf.mul(sim, tf.tensor2d(negSel, [n, m])), 1);
-            return tf.mean(tf.relu(tf.add(tf.sub(sNeg, sPos), opts.margin))) as tfc.Scalar;
-          }
-          // logits ≤ shift always (|cos| ≤ 1, q ≥ its minimum), so exp(logits − shift) cannot overflow; a constant
-          // shift instead of tf.logSumExp's max keeps the slow broadcast Equal of Max's gradient off the wasm backend.
-          const logits = tf.add(tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m])), tf.tensor2d(mask, [n, m]));
-          const target = tf.sum(tf.mul(logits, diagT), 1);
-          const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, shift)), 1)), shift);
-          return tf.mean(tf.sub(lse, target)) as tfc.Scalar;
+        const u = towers.forward(
+          'user',
+          userBatch as unknown as Record<string, Int32Array | Float32Array>,
+          n,
+          userMasks,
+        );
+        const v = towers.forward('item', itemInputs, m, itemMasks);
+        const sim = towers.matMul(u, tf.transpose(v));
+        const diagT = tf.tensor2d(diag, [n, m]);
+        if (opts.loss === 'triplet') {
+          const sPos = tf.sum(tf.mul(sim, diagT), 1);
+          const sNeg = tf.sum(tf.mul(sim, tf.tensor2d(negSel, [n, m])), 1);
+          return tf.mean(tf.relu(tf.add(tf.sub(sNeg, sPos), opts.margin))) as tfc.Scalar;
+        }
+        // logits ≤ shift always (|cos| ≤ 1, q ≥ its minimum), so exp(logits − shift) cannot overflow; a constant
+        // shift instead of tf.logSumExp's max keeps the slow broadcast Equal of Max's gradient off the wasm backend.
+        const logits = tf.add(tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m])), tf.tensor2d(mask, [n, m]));
+        const target = tf.sum(tf.mul(logits, diagT), 1);
+        const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, shift)), 1)), shift);
+        return tf.mean(tf.sub(lse, target)) as tfc.Scalar;
       };
       const lossT = optimizer.minimize(lossFn, true, Object.values(towers.vars));
       const loss = lossT ? (lossT.dataSync()[0] ?? Number.NaN) : Number.NaN;
       lossT?.dispose();
       if (!Number.isFinite(loss)) {
         towers.dispose();
-        throw new RecoError('INTERNAL', `Training diverged at epoch ${epoch} step ${step + 1} (loss ${loss}); lower the learning rate`);
+        throw new RecoError(
+          'INTERNAL',
+          `Training diverged at epoch ${epoch} step ${step + 1} (loss ${loss}); lower the learning rate`,
+        );
       }
       lossSum += loss * n;
       options.onBatch?.({ epoch, epochs: opts.epochs, step: step + 1, steps, loss });
@@ -361,7 +393,9 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
     const info: EpochInfo = { epoch, loss: lossSum / examples.length, validNdcg, seconds, best: isBest };
     history.push(info);
     options.onEpoch?.(info);
-    log(`epoch ${epoch}: loss ${info.loss.toFixed(4)}${validNdcg === null ? '' : ` valid ndcg@${opts.evalK} ${validNdcg.toFixed(4)}`} (${seconds.toFixed(1)} s)${isBest ? ' *' : ''}`);
+    log(
+      `epoch ${epoch}: loss ${info.loss.toFixed(4)}${validNdcg === null ? '' : ` valid ndcg@${opts.evalK} ${validNdcg.toFixed(4)}`} (${seconds.toFixed(1)} s)${isBest ? ' *' : ''}`,
+    );
     if (validHasTargets && sinceBest >= opts.patience) {
       log(`early stop: no better validation NDCG for ${opts.patience} epochs; best epoch ${best!.epoch}`);
       break;
