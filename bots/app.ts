@@ -11,6 +11,7 @@ import { LexicalEncoder, type LexicalModel } from '../core/lexical.js';
 import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/ports.js';
 import { DeepReco, type ListExplainer, type RecoSettings } from '../core/service.js';
 import { LinkService } from '../core/link.js';
+import { LearnedModel } from './learned.js';
 import { openStore } from '../infra/store/index.js';
 import { createEncoders } from '../models/encoders.js';
 import { createChatModel, describeLlm } from '../infra/llm/openai.js';
@@ -30,6 +31,8 @@ export interface App {
   notes: string[];
   /** The LLM layer (explanations, digest intros, persona extraction); `enabled` is false without LLM settings. */
   llm: LlmServices;
+  /** The two-tower model: serving, and background retraining (`learned.start()` turns the schedule on). */
+  learned: LearnedModel;
   /** One-time codes that merge a person's identities across platforms (`/link`), shared by every adapter. */
   links: LinkService;
   /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
@@ -196,7 +199,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     const clock = { now };
     const llm = createLlmServices({ model: createChatModel(config, logger), store, config, logger, clock });
     statusLines.push(() => [describeLlm(config)]);
-    const holder: { reco?: DeepReco } = {};
+    const holder: { reco?: DeepReco; learned?: LearnedModel } = {};
     const extraction = llm.enabled
       ? new ExtractionScheduler({
           logger,
@@ -223,13 +226,19 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       logger,
       ...(explainer ? { explainer } : {}),
       ...(extraction ? { onMessage: (userId: string) => extraction.noteMessage(userId) } : {}),
+      onFeedback: () => holder.learned?.noteFeedback(),
       clock,
       statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
     });
     holder.reco = reco;
     await reco.init();
+    const learned = new LearnedModel({ config, catalog, store, users: () => reco.users.all(), logger, now });
+    holder.learned = learned;
+    await learned.init();
+    reco.setLearnedScorer(learned.scorer);
     const links = new LinkService({ reco, store, clock, logger });
     return {
+      learned,
       links,
       config,
       logger,
@@ -241,6 +250,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       statusLines,
       async close() {
         extraction?.close();
+        await learned.close().catch(() => undefined);
         await llm.explainer.idle().catch(() => undefined);
         await queue.onIdle().catch(() => undefined);
         await release?.().catch(() => undefined);

@@ -103,6 +103,8 @@ export async function main(): Promise<number> {
     running.push({ name: 'scrapers', stop: () => scraping.close() });
   }
 
+  app.learned.start(); // background two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK)
+
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {

@@ -67,6 +67,7 @@ export const DEFAULTS = {
   TWO_TOWER_DIR: './data/two-tower',
   RETRAIN_INTERVAL_HOURS: '24',
   RETRAIN_MIN_NEW_FEEDBACK: '50',
+  MOVIELENS_100K_URL: 'https://files.grouplens.org/datasets/movielens/ml-100k.zip',
   // LLM
   LLM_BASE_URL: '',
   LLM_API_KEY: '',
@@ -155,6 +156,7 @@ const schema = z.object({
   TWO_TOWER_DIR: z.string().min(1),
   RETRAIN_INTERVAL_HOURS: num(0, 24 * 30),
   RETRAIN_MIN_NEW_FEEDBACK: int(0, 1_000_000),
+  MOVIELENS_100K_URL: z.url(),
   LLM_BASE_URL: optionalString.pipe(z.url().optional()),
   LLM_API_KEY: optionalString,
   LLM_MODEL: z.string().min(1),

@@ -80,6 +80,8 @@ export interface DeepRecoOptions {
   statusLines?: () => Promise<string[]> | string[];
   /** Called after a message updated a persona (the LLM persona extraction schedules itself from here). */
   onMessage?: (userId: string) => void;
+  /** Called after a feedback event was applied (the two-tower retrain counts new feedback from here). */
+  onFeedback?: (userId: string) => void;
 }
 
 export interface RecommendRequest {
@@ -551,6 +553,11 @@ export class DeepReco {
         item,
         signal: 'none',
       };
+    try {
+      this.o.onFeedback?.(doc.user.id);
+    } catch (e) {
+      this.log.warn({ err: e }, 'a feedback hook failed; the feedback itself is saved');
+    }
     if (outcome.previous) this.bump(itemId, outcome.previous.signal, -1);
     if (outcome.state) this.bump(itemId, outcome.state.signal, 1);
     const now = outcome.state?.signal ?? 'none';

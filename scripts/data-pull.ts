@@ -4,22 +4,19 @@
  *   npm run data:pull -- movielens-100k              # → <DATA_DIR>/movielens/ml-100k/{u.data,u.item,u.user,…}
  *   npm run data:pull -- movielens-100k --dir ./elsewhere
  *
- * MOVIELENS_100K_URL overrides the GroupLens URL (tests point it at a local server).
+ * MOVIELENS_100K_URL (core/config.ts) overrides the GroupLens URL, for mirrors.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import AdmZip from 'adm-zip';
-import { loadConfig } from '../core/config.js';
+import { DEFAULTS, loadConfig } from '../core/config.js';
 
-export const MOVIELENS_100K_URL = 'https://files.grouplens.org/datasets/movielens/ml-100k.zip';
+export const MOVIELENS_100K_URL = DEFAULTS.MOVIELENS_100K_URL;
 
 /** Downloads the zip and extracts it under `dir` (the archive holds an `ml-100k/` folder). Returns that folder. */
-export async function pullMovieLens100k(
-  dir: string,
-  url = process.env.MOVIELENS_100K_URL || MOVIELENS_100K_URL,
-): Promise<string> {
+export async function pullMovieLens100k(dir: string, url: string = MOVIELENS_100K_URL): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   const zip = new AdmZip(Buffer.from(await res.arrayBuffer()));
@@ -38,7 +35,7 @@ async function main(): Promise<void> {
   const name = positionals[0] ?? 'movielens-100k';
   if (name !== 'movielens-100k') throw new Error(`unknown dataset "${name}" (available: movielens-100k)`);
   const dir = values.dir ?? path.join(loadConfig().DATA_DIR, 'movielens');
-  const out = await pullMovieLens100k(dir);
+  const out = await pullMovieLens100k(dir, loadConfig().MOVIELENS_100K_URL);
   console.log(`MovieLens-100K is in ${out}`);
 }
 

@@ -145,6 +145,7 @@ export interface CatalogServiceOptions {
  */
 export class CatalogService {
   private current: CatalogIndex | undefined;
+  private readonly listeners: ((index: CatalogIndex) => void | Promise<void>)[] = [];
   private building: Promise<CatalogIndex> | undefined;
   private readonly o: CatalogServiceOptions;
 
@@ -200,12 +201,24 @@ export class CatalogService {
     await this.refresh();
   }
 
+  /** Called after every rebuild with the new index (e.g. the two-tower scorer re-embeds the catalog). */
+  onRefresh(listener: (index: CatalogIndex) => void | Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
   /** Rebuilds the index from the store; concurrent calls share one build. */
   async refresh(): Promise<CatalogIndex> {
     if (this.building) return this.building.then(() => this.refresh());
     this.building = this.build().finally(() => (this.building = undefined));
     const idx = await this.building;
     this.current = idx;
+    for (const l of this.listeners) {
+      try {
+        await l(idx);
+      } catch (e) {
+        this.o.logger.warn({ err: e }, 'a catalog refresh listener failed');
+      }
+    }
     return idx;
   }
 

@@ -16,6 +16,7 @@ import { DeepReco, type RecoSettings } from '../../core/service.js';
 import type { Config } from '../../core/config.js';
 import { LinkService } from '../../core/link.js';
 import { createLlmServices } from '../../core/llm/index.js';
+import { LearnedModel } from '../../bots/learned.js';
 
 /** Same mapping as bots/app.ts `settingsFrom` (not imported: app.ts pulls in the built-in catalog). */
 function settingsFrom(config: Config): RecoSettings {
@@ -187,6 +188,7 @@ export async function makeApp(opts: {
   await reco.init();
   const llm = createLlmServices({ model: undefined, store: opts.store, config, logger, clock: opts.clock });
   const links = new LinkService({ reco, store: opts.store, clock: opts.clock, logger });
+  const learned = new LearnedModel({ config, catalog, store: opts.store, users: () => reco.users.all(), logger });
   return {
     config,
     logger,
@@ -195,6 +197,7 @@ export async function makeApp(opts: {
     reco,
     llm,
     links,
+    learned,
     notes: [],
     statusLines,
     close: () => opts.store.close(),
