@@ -12,6 +12,7 @@ import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/p
 import { DeepReco, type ListExplainer, type RecoSettings } from '../core/service.js';
 import { LinkService } from '../core/link.js';
 import { LearnedModel } from './learned.js';
+import { OrtMatrixOps } from '../models/matrix-ops.js';
 import { openStore } from '../infra/store/index.js';
 import { createEncoders } from '../models/encoders.js';
 import { createChatModel, describeLlm } from '../infra/llm/openai.js';
@@ -219,12 +220,17 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         })
       : undefined;
     const explainer = options.explainer ?? (llm.enabled ? llm.explainer : undefined);
+    const matrixOps = await OrtMatrixOps.create({ intraOpThreads: config.ORT_INTRA_OP_THREADS }).catch((e: unknown) => {
+      logger.warn({ err: e }, 'onnxruntime MatMul unavailable; scoring with the JS loop');
+      return undefined;
+    });
     const reco = new DeepReco({
       store,
       catalog,
       settings: settingsFrom(config),
       logger,
       ...(explainer ? { explainer } : {}),
+      ...(matrixOps ? { matrixOps } : {}),
       ...(extraction ? { onMessage: (userId: string) => extraction.noteMessage(userId) } : {}),
       onFeedback: () => holder.learned?.noteFeedback(),
       clock,
@@ -251,6 +257,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       async close() {
         extraction?.close();
         await learned.close().catch(() => undefined);
+        await matrixOps?.release().catch(() => undefined);
         await llm.explainer.idle().catch(() => undefined);
         await queue.onIdle().catch(() => undefined);
         await release?.().catch(() => undefined);

@@ -55,6 +55,19 @@ export interface ImageEncoder {
   encodeText?(texts: readonly string[]): Promise<Float32Array>;
 }
 
+// ---------------------------------------------------------------- matrix math
+
+/**
+ * The whole-catalog matrix–vector product, the hot path of scoring. The default is a tight JS loop
+ * (core/vectors.ts); `models/matrix-ops.ts` runs it as an onnxruntime MatMul (SIMD, multi-threaded),
+ * which reaches memory bandwidth.
+ */
+export interface MatrixOps {
+  readonly id: string;
+  /** `out[r] = m[r,:] · v` for a row-major `rows × dim` matrix. */
+  matVec(m: Float32Array, dim: number, v: Float32Array): Promise<Float32Array>;
+}
+
 // ---------------------------------------------------------------- learned scorer
 
 /** What the two-tower user tower reads about a person. */

@@ -29,6 +29,16 @@ export interface ScoringWeights {
   halfLifeHours: number;
 }
 
+/** At most this many rows estimate a similarity spread (every row when the catalog is smaller). */
+export const SPREAD_SAMPLE = 2048;
+
+/** A deterministic, evenly spread sample of row indices. */
+export function sampleRows(n: number): Int32Array {
+  if (n <= SPREAD_SAMPLE) return Int32Array.from({ length: n }, (_, i) => i);
+  const step = n / SPREAD_SAMPLE;
+  return Int32Array.from({ length: SPREAD_SAMPLE }, (_, i) => Math.floor(i * step));
+}
+
 /** Score units per standard deviation of content similarity. */
 export const CONTENT_SCALE = 0.1;
 
@@ -70,6 +80,8 @@ export interface RankInput {
   topic?: { text: string; vector?: Float32Array; imageVector?: Float32Array };
   category?: Category;
   source?: string;
+  /** `index.text · textQuery(input).q`, when the caller computed it with faster matrix math (MatrixOps). */
+  textScores?: Float32Array;
   /** Two-tower scores, one per catalog row. */
   learned?: Float32Array;
   stats?: ItemStats;
@@ -86,6 +98,41 @@ export interface Ranked {
   row: number;
   score: number;
   evidence: Evidence;
+}
+
+/**
+ * The combined text query `q = w_p·persona + w_f·(liked − 0.8·disliked) + w_t·topic` (centroids L2-normalised),
+ * so callers can run the catalog mat-vec with any `MatrixOps` and pass the result as `textScores`.
+ */
+export function textQuery(input: RankInput): {
+  q: Float32Array;
+  personaVec: Float32Array | undefined;
+  likedC: Float32Array | undefined;
+  dislikedC: Float32Array | undefined;
+  liked: number[];
+  disliked: number[];
+} {
+  const { index, persona, feedback, weights: w } = input;
+  const dim = index.textDim;
+  const rowsOf = (signal: 'like' | 'dislike') =>
+    Object.values(feedback)
+      .filter((f) => f.signal === signal)
+      .map((f) => index.rowOf.get(f.itemId))
+      .filter((r): r is number => r !== undefined);
+  const liked = rowsOf('like');
+  const disliked = rowsOf('dislike');
+  const q = new Float32Array(dim);
+  const personaVec =
+    persona.vector && persona.encoderId === index.textEncoderId && persona.vector.length === dim
+      ? Float32Array.from(persona.vector)
+      : undefined;
+  if (personaVec) axpy(q, personaVec, w.persona);
+  const likedC = centroid(index.text, dim, liked.slice(-200));
+  const dislikedC = centroid(index.text, dim, disliked.slice(-200));
+  if (likedC) axpy(q, likedC, w.feedback);
+  if (dislikedC) axpy(q, dislikedC, -w.feedback * 0.8);
+  if (input.topic?.vector) axpy(q, input.topic.vector, w.topic);
+  return { q, personaVec, likedC, dislikedC, liked, disliked };
 }
 
 /** Rows whose terms contain `term` (exact, or as a substring for terms of 2+ characters — Korean compounds). */
@@ -147,34 +194,35 @@ export function rankItems(input: RankInput): Ranked[] {
   const nowMs = now.getTime();
 
   // 1. The combined query vector and one mat-vec over the catalog (text), and over images when present.
-  const liked = Object.values(feedback)
-    .filter((f) => f.signal === 'like')
-    .map((f) => index.rowOf.get(f.itemId))
-    .filter((r): r is number => r !== undefined);
-  const disliked = Object.values(feedback)
-    .filter((f) => f.signal === 'dislike')
-    .map((f) => index.rowOf.get(f.itemId))
-    .filter((r): r is number => r !== undefined);
-  const q = new Float32Array(dim);
-  const personaVec =
-    persona.vector && persona.encoderId === index.textEncoderId && persona.vector.length === dim
-      ? Float32Array.from(persona.vector)
-      : undefined;
-  if (personaVec) axpy(q, personaVec, w.persona);
-  const likedC = centroid(index.text, dim, liked.slice(-200));
-  const dislikedC = centroid(index.text, dim, disliked.slice(-200));
-  if (likedC) axpy(q, likedC, w.feedback);
-  if (dislikedC) axpy(q, dislikedC, -w.feedback * 0.8);
-  if (input.topic?.vector) axpy(q, input.topic.vector, w.topic);
-  const score = matVec(index.text, dim, q);
+  const { q, personaVec, likedC, dislikedC, liked } = textQuery(input);
+  const score =
+    input.textScores && input.textScores.length === n
+      ? Float32Array.from(input.textScores)
+      : matVec(index.text, dim, q);
   // Similarity to the liked centroid over the catalog, standardised: "resembles what you liked" is
   // stated only where it stands out (z ≥ 1), whatever the encoder's similarity range.
-  let likedZ: Float32Array | undefined;
+  // The spread is estimated on a fixed sample of rows (not a second full mat-vec), and only the chosen
+  // rows are scored against it below.
+  let likedStats: { mean: number; std: number } | undefined;
   if (likedC) {
-    likedZ = matVec(index.text, dim, likedC);
-    for (const r of liked) likedZ[r] = NaN; // the liked items themselves would dominate the spread
-    standardize(likedZ, 1);
+    const likedSet = new Set(liked);
+    let k = 0,
+      sum = 0,
+      sq = 0;
+    for (const r of sampleRows(n)) {
+      if (likedSet.has(r)) continue; // the liked items themselves would dominate the spread
+      const v = dot(index.text, likedC, r * dim, 0, dim);
+      k++;
+      sum += v;
+      sq += v * v;
+    }
+    const mean = k > 0 ? sum / k : 0;
+    likedStats = { mean, std: Math.sqrt(Math.max(0, (k > 0 ? sq / k : 0) - mean * mean)) };
   }
+  const likedZ = (row: number) =>
+    likedStats && likedC && likedStats.std > 1e-9
+      ? (dot(index.text, likedC, row * dim, 0, dim) - likedStats.mean) / likedStats.std
+      : -Infinity;
 
   if (index.image && index.imageDim > 0 && w.image > 0) {
     const idim = index.imageDim;
@@ -310,7 +358,7 @@ export function rankItems(input: RankInput): Ranked[] {
   const interestTerms = persona.interests.slice(0, 20).map((i) => i.term);
   return chosen.map((row) => {
     const it = index.items[row]!;
-    const likedSimilar = (likedZ && likedZ[row]! >= 1 ? liked : [])
+    const likedSimilar = (likedZ(row) >= 1 ? liked : [])
       .slice(-200)
       .map((lr) => ({
         itemId: index.items[lr]!.id,

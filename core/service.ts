@@ -29,9 +29,9 @@ import { EmojiTable, applyFeedback, categoryPreferences, dislikedIds, likedIds }
 import { explainTemplate } from './explain.js';
 import { categoryName, exploreName, t } from './messages.js';
 import { rebuildPersonaVector, topInterests, updatePersona } from './persona.js';
-import type { Clock, KeyValueStore, LearnedScorer, Logger, UserFeatures } from './ports.js';
+import type { Clock, KeyValueStore, LearnedScorer, Logger, MatrixOps, UserFeatures } from './ports.js';
 import { systemClock } from './ports.js';
-import { rankItems, type ItemStats, type Ranked, type ScoringWeights } from './recommend.js';
+import { rankItems, textQuery, type ItemStats, type RankInput, type Ranked, type ScoringWeights } from './recommend.js';
 import { guessLang, sanitizeText } from './text.js';
 import {
   LIMITS,
@@ -74,6 +74,8 @@ export interface DeepRecoOptions {
   settings: RecoSettings;
   learned?: LearnedScorer;
   explainer?: ListExplainer;
+  /** Faster whole-catalog matrix math (ORT MatMul); the JS loop when absent. */
+  matrixOps?: MatrixOps;
   clock?: Clock;
   logger: Logger;
   /** Extra `/status` lines (scraper health, LLM, platform notes). */
@@ -320,7 +322,7 @@ export class DeepReco {
         this.log.warn({ err: e }, 'two-tower scoring failed; content scoring only');
       }
     }
-    const ranked = rankItems({
+    const input: RankInput = {
       index,
       persona: subject.persona,
       feedback: subject.feedback,
@@ -336,7 +338,15 @@ export class DeepReco {
       stats: this.statsFor(index),
       now: this.clock.now(),
       weights: s.weights,
-    });
+    };
+    if (this.o.matrixOps && index.items.length > 0) {
+      try {
+        input.textScores = await this.o.matrixOps.matVec(index.text, index.textDim, textQuery(input).q);
+      } catch (e) {
+        this.log.warn({ err: e }, 'matrix ops failed; scoring with the JS loop');
+      }
+    }
+    const ranked = rankItems(input);
     return { index, ranked };
   }
 
