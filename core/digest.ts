@@ -129,6 +129,11 @@ export interface DigestServiceOptions {
   lockTtlMs?: number;
   /** This process's lock owner id (default random). */
   owner?: string;
+  /**
+   * Rewords the template intro line from the picked items' evidence (the LLM layer's `introLine`); must
+   * return the template itself when it cannot do better. Absent: the template is used.
+   */
+  introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
 }
 
 export function chatKeyOf(c: { platform: Platform; chatId: string }): string {
@@ -500,10 +505,25 @@ export class DigestService {
       : [];
     const parts: DigestPart[] = [];
     if (picked.length > 0) {
-      parts.push({
-        kind: 'intro',
-        text: t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', { date, count: picked.length }),
+      const template = t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', {
+        date,
+        count: picked.length,
       });
+      let intro = template;
+      if (this.o.introWriter) {
+        try {
+          intro =
+            (await this.o.introWriter({
+              userId: subject.userId,
+              lang,
+              template,
+              evidence: picked.map((r) => r.evidence),
+            })) || template;
+        } catch (e) {
+          this.o.logger?.warn({ err: e }, 'digest intro rewording failed; template used');
+        }
+      }
+      parts.push({ kind: 'intro', text: intro });
       let k = 0;
       for (const sec of sections) {
         sec.items.forEach((r, j) => {

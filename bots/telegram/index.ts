@@ -124,6 +124,12 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     size: cfg.DIGEST_SIZE,
     lockTtlMs: opts.digestLockTtlMs ?? 60_000,
     owner: `telegram-${randomUUID()}`,
+    ...(app.llm?.enabled
+      ? {
+          introWriter: ({ userId, lang, template, evidence }) =>
+            app.llm.explainer.introLine({ id: userId }, lang, { template, evidence }, { waitMs: cfg.LLM_TIMEOUT_MS }),
+        }
+      : {}),
   });
 
   await bot.init();

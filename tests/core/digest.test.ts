@@ -204,4 +204,45 @@ describe('DigestService', () => {
     await app.reco.forget(bob);
     expect(await digest.members(gchat)).toEqual(['telegram:7']);
   });
+
+  it('GIVEN an intro writer THEN the intro is reworded from the evidence, and a failing one falls back to the template', async () => {
+    const seen: { template: string; evidence: number }[] = [];
+    const worded = new DigestService({
+      reco: app.reco,
+      store: app.store,
+      clock,
+      defaultTime: '08:00',
+      defaultTz: 'Asia/Seoul',
+      size: 4,
+      introWriter: async ({ template, evidence }) => {
+        seen.push({ template, evidence: evidence.length });
+        return `Good morning — ${evidence.length} picks for you.`;
+      },
+    });
+    await worded.setSchedule(chat, { enabled: true }, alice, 'en');
+    clock.set(at('2026-03-10T08:00:00').toISOString());
+    await worded.tick(sender);
+    expect(sender.sent[0]!.part).toEqual({ kind: 'intro', text: 'Good morning — 4 picks for you.' });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.evidence).toBe(4);
+
+    const failing = new DigestService({
+      reco: app.reco,
+      store: app.store,
+      clock,
+      defaultTime: '08:00',
+      defaultTz: 'Asia/Seoul',
+      size: 4,
+      introWriter: async () => {
+        throw new Error('LLM down');
+      },
+    });
+    const other: DigestChat = { platform: 'telegram', chatId: '99', kind: 'private' };
+    await failing.setSchedule(other, { enabled: true }, { platform: 'telegram', externalId: '99' }, 'en');
+    const before = sender.sent.length;
+    clock.set(at('2026-03-11T08:00:00').toISOString()); // enabled after today's slot: starts tomorrow
+    await failing.tick(sender);
+    const intro = sender.sent.slice(before).find((x) => x.part.kind === 'intro')!;
+    expect(intro.part.kind === 'intro' && intro.part.text).toBe(seen[0]!.template.replace('2026-03-10', '2026-03-11'));
+  });
 });
