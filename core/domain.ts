@@ -198,7 +198,7 @@ export interface Evidence {
   popular: boolean;
   /** Chosen by the diversity re-ranker rather than by score alone. */
   exploration: boolean;
-  /** The score terms (for analysis, not for wording): persona, feedback, topic, freshness, popularity, learned, shown. */
+  /** The score terms (for analysis, not for wording): persona, liked, disliked, topic, image (CLIP topic→thumbnail), freshness, popularity, learned, shown. */
   components: Record<string, number>;
   score: number;
 }

@@ -376,6 +376,10 @@ export function rankItems(input: RankInput): Ranked[] {
       freshness: Math.pow(2, -Math.max(0, nowMs - index.publishedMs[row]!) / halfLifeMs),
       popularity: pop[row]!,
       learned: input.learned?.[row] ?? 0,
+      image:
+        index.image && index.hasImage[row] && input.topic?.imageVector
+          ? dot(index.image, input.topic.imageVector, row * index.imageDim, 0, index.imageDim)
+          : 0,
       shown: input.shown[it.id]?.count ?? 0,
     };
     const evidence: Evidence = {
