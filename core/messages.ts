@@ -20,6 +20,7 @@ const en = {
   'cmd.badArg': 'Invalid {arg}: {reason}',
   'reco.header': 'Recommendations for you',
   'reco.headerTopic': 'Recommendations for "{topic}"',
+  'reco.headerMore': 'More like "{title}"',
   'reco.none': 'I found nothing new for that. Try another topic, or /explore 3 to widen the net.',
   'reco.react': 'React with {like} or {dislike} to teach me.',
   'react.liked': 'Noted: you like "{title}".',
@@ -53,7 +54,7 @@ const en = {
   'message.notedDislikes': "Got it — I'll avoid: {list}.",
   'status.title': 'DEEP-RECO status',
   'help.text':
-    'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
+    'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/more N — more like item N of the last list\n/link [code] — link this account with Discord or Telegram\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
   'why.liked': "because you liked '{title}'",
   'why.interests': 'you often talk about {terms}',
   'why.topic': "it matches '{terms}'",
@@ -158,6 +159,7 @@ const ko: Record<Key, string> = {
   'cmd.badArg': '잘못된 {arg}: {reason}',
   'reco.header': '추천 콘텐츠',
   'reco.headerTopic': '"{topic}" 추천 콘텐츠',
+  'reco.headerMore': '"{title}"와(과) 비슷한 콘텐츠',
   'reco.none': '새로 추천할 게 없어요. 다른 주제를 입력하거나 /explore 3 으로 범위를 넓혀 보세요.',
   'reco.react': '{like} 또는 {dislike} 로 반응해서 알려 주세요.',
   'react.liked': '좋아요 반영: "{title}"',
@@ -191,7 +193,7 @@ const ko: Record<Key, string> = {
   'message.notedDislikes': '알겠어요, 피할게요: {list}',
   'status.title': 'DEEP-RECO 상태',
   'help.text':
-    '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',
+    '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/more N — 마지막 목록 N번과 비슷한 콘텐츠\n/link [코드] — 디스코드·텔레그램 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',
   'why.liked': "'{title}'을(를) 좋아하셔서",
   'why.interests': '{terms} 이야기를 자주 하셔서',
   'why.topic': "'{terms}'와(과) 관련 있어서",

@@ -88,6 +88,8 @@ export interface DeepRecoOptions {
 
 export interface RecommendRequest {
   topic?: string;
+  /** "More like this one": the item's own text and image vectors become the topic (image → image similarity). */
+  likeItemId?: string;
   count?: number;
   category?: Category;
   source?: string;
@@ -314,6 +316,17 @@ export class DeepReco {
         }
       }
     }
+    let exclude = req.exclude;
+    const likeRow = req.likeItemId ? index.rowOf.get(req.likeItemId) : undefined;
+    if (likeRow !== undefined) {
+      const item = index.items[likeRow]!;
+      const d = index.textDim;
+      topic = { text: item.title, vector: index.text.slice(likeRow * d, (likeRow + 1) * d) };
+      if (index.image && index.hasImage[likeRow]) {
+        topic.imageVector = index.image.slice(likeRow * index.imageDim, (likeRow + 1) * index.imageDim);
+      }
+      exclude = new Set([...(req.exclude ?? []), item.id]);
+    }
     let learned: Float32Array | undefined;
     if (this.learned) {
       try {
@@ -333,7 +346,7 @@ export class DeepReco {
       ...(req.category ? { category: req.category } : {}),
       ...(req.source ? { source: req.source } : {}),
       ...(learned ? { learned } : {}),
-      ...(req.exclude ? { exclude: req.exclude } : {}),
+      ...(exclude ? { exclude } : {}),
       ...(req.publishedAfter ? { publishedAfter: req.publishedAfter } : {}),
       stats: this.statsFor(index),
       now: this.clock.now(),
@@ -380,9 +393,13 @@ export class DeepReco {
     let doc = await this.resolve(actor);
     doc = await this.ensurePersonaVector(doc);
     const lang = doc.user.lang;
-    const header = req.topic
-      ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
-      : t(lang, 'reco.header');
+    const likeRow = req.likeItemId && this.catalog.size > 0 ? this.catalog.index.rowOf.get(req.likeItemId) : undefined;
+    const likeTitle = likeRow === undefined ? undefined : this.catalog.index.items[likeRow]?.title;
+    const header = likeTitle
+      ? t(lang, 'reco.headerMore', { title: sanitizeText(likeTitle, 60) })
+      : req.topic
+        ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
+        : t(lang, 'reco.header');
     if (this.catalog.size === 0) {
       return { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: t(lang, 'error.CATALOG_EMPTY') };
     }
@@ -498,6 +515,12 @@ export class DeepReco {
       opts.idempotencyKey,
       { emoji },
     );
+  }
+
+  /** The item at `position` (1-based) of the last list shown to the actor in this chat. */
+  async listItem(actor: Actor, chatId: string, position: number): Promise<string | undefined> {
+    const doc = await this.resolve(actor);
+    return doc.lastLists[`${actor.platform}:${chatId}`]?.itemIds[position - 1];
   }
 
   /** A reaction to item `position` (1-based) of the last list shown in this chat (console, text commands). */

@@ -99,6 +99,21 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         write(formatList(res, res.lang, like, dislike));
         return;
       }
+      case 'more': {
+        const itemId = await app.reco.listItem(actor, CHAT_ID, input.position);
+        if (!itemId) {
+          write(t(lang, 'react.unknownItem', { n: input.position }));
+          return;
+        }
+        const res = await app.reco.recommend(
+          actor,
+          { likeItemId: itemId, ...(input.count ? { count: input.count } : {}) },
+          { chatId: CHAT_ID },
+        );
+        const { like, dislike } = app.reco.emojis.defaults;
+        write(formatList(res, res.lang, like, dislike));
+        return;
+      }
       case 'react': {
         const res = await app.reco.reactToListItem(
           actor,

@@ -10,6 +10,7 @@ export type ConsoleInput =
   | { kind: 'text'; text: string }
   | { kind: 'react'; emoji: string; position: number; action: 'add' | 'remove' }
   | { kind: 'recommend'; topic?: string; count?: number; category?: Category; source?: string }
+  | { kind: 'more'; position: number; count?: number }
   | { kind: 'persona'; remove?: string }
   | { kind: 'forget'; confirmed: boolean }
   | { kind: 'explore'; level?: number }
@@ -63,6 +64,16 @@ export function parseConsoleLine(raw: string): ConsoleInput {
     case 'r':
     case '추천':
       return parseRecommend(rest);
+    case 'more':
+    case '더보기': {
+      const pos = Number(rest[0]);
+      const count = rest[1] === undefined ? undefined : Number(rest[1]);
+      if (!Number.isInteger(pos) || pos < 1 || pos > 50)
+        return { kind: 'error', error: 'bad-arg', arg: 'item', reason: '/more <n>' };
+      if (count !== undefined && (!Number.isInteger(count) || count < 1 || count > 50))
+        return { kind: 'error', error: 'bad-arg', arg: 'count', reason: '1-50' };
+      return count === undefined ? { kind: 'more', position: pos } : { kind: 'more', position: pos, count };
+    }
     case 'persona':
       if (rest[0]?.toLowerCase() === 'remove' || rest[0] === '삭제') {
         const term = rest.slice(1).join(' ').trim();

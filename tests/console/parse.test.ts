@@ -43,6 +43,9 @@ describe('console line parsing', () => {
     expect(parseConsoleLine('/explore 2')).toEqual({ kind: 'explore', level: 2 });
     expect(parseConsoleLine('/explore high')).toMatchObject({ kind: 'error', arg: 'level' });
     expect(parseConsoleLine('/link K7QM-3XNP')).toEqual({ kind: 'link', code: 'K7QM-3XNP' });
+    expect(parseConsoleLine('/more 2')).toEqual({ kind: 'more', position: 2 });
+    expect(parseConsoleLine('/more 2 8')).toEqual({ kind: 'more', position: 2, count: 8 });
+    expect(parseConsoleLine('/more x')).toMatchObject({ kind: 'error', arg: 'item' });
     expect(parseConsoleLine('/nope')).toEqual({ kind: 'error', error: 'unknown-command', command: '/nope' });
     expect(parseConsoleLine('   ')).toEqual({ kind: 'empty' });
   });

@@ -195,4 +195,16 @@ describe('DeepReco service', () => {
       app.reco.userMessage(new (await import('../../core/errors.js')).RecoError('STORE_UNAVAILABLE', 'x'), 'ko'),
     ).toContain('저장소');
   });
+
+  it('GIVEN "more like this" THEN items similar to that one come back, without it', async () => {
+    app = await testApp();
+    const r = await app.reco.recommend(alice, { likeItemId: 'r1', count: 3 }, { chatId: 'c' });
+    expect(r.header).toContain('More like');
+    const ids = r.items.map((i) => i.item.id);
+    expect(ids).not.toContain('r1');
+    expect(ids.filter((id) => ['r2', 'r3', 'r4', 't3'].includes(id)).length).toBeGreaterThanOrEqual(2);
+    const list = await app.reco.recommend(alice, { count: 2 }, { chatId: 'c' });
+    expect(await app.reco.listItem(alice, 'c', 2)).toBe(list.items[1]!.item.id);
+    expect(await app.reco.listItem(alice, 'c', 9)).toBeUndefined();
+  });
 });
