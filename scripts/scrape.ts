@@ -9,7 +9,9 @@ import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig } from '../core/config.js';
 import { isRecoError } from '../core/errors.js';
-import { openStore } from '../infra/store/index.js';
+import { createApp } from '../bots/app.js';
+import { CatalogIngestSink } from '../bots/catalog-sink.js';
+import { createLogger, secretValues } from '../infra/logger.js';
 import { createScraping, formatHealth, sourcesFromConfig } from '../scrapers/index.js';
 import type { ProgressEvent } from '../scrapers/pipeline.js';
 import type { SourcePlugin } from '../scrapers/types.js';
@@ -60,10 +62,22 @@ async function main(): Promise<number> {
     }));
     console.log(`fixture sites on ${o}`);
   }
-  const store = await openStore(config, { memory: values.memory });
+  // The same app the bot runs (store, encoders, catalog): scraped items are embedded, indexed and, once
+  // they outnumber it, replace the built-in catalog — exactly as the in-bot schedule does.
+  const logger = createLogger({
+    level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+    secrets: secretValues(config),
+  });
+  const app = await createApp({ config, logger, ...(values.memory ? { memory: true } : {}) });
+  const store = app.store;
+  const sink = new CatalogIngestSink(app.catalog, store, logger);
   // fixture mode: one local host serves every site, so no spacing between requests
   const scraping = createScraping(values.fixtures ? { ...config, SCRAPE_DELAY_MS: 0 } : config, {
     store,
+    sink,
+    textEncoder: app.catalog.textEncoder,
+    ...(app.catalog.imageEncoder ? { imageEncoder: app.catalog.imageEncoder } : {}),
     ...(plugins && { plugins }),
     ...(thumbnailCa !== undefined && { thumbnailCa, allowPrivate: ['loopback'] }),
   });
@@ -84,14 +98,15 @@ async function main(): Promise<number> {
       ? new (await import('../scrapers/pipeline.js')).IngestPipeline({
           plugins: scraping.plugins,
           fetcher: scraping.fetcher,
-          sink: new (await import('../scrapers/kv-sink.js')).KeyValueIngestSink(store),
+          sink,
+          textEncoder: app.catalog.textEncoder,
           health: scraping.health,
         })
       : scraping.pipeline;
     const report = await pipeline.run({ ...(values.source && { sources: values.source }), onProgress });
     if (started) bar.stop();
     console.log(
-      `\nstored ${report.stored.length} new items in ${store.description} (${(report.durationMs / 1000).toFixed(1)}s); ${report.duplicates.length} near-duplicates dropped; thumbnails ${report.thumbnails.ok} cached, ${report.thumbnails.refused} refused, ${report.thumbnails.failed} failed`,
+      `\nstored ${report.stored.length} new items in ${store.description} (catalog now ${app.catalog.size} items) (${(report.durationMs / 1000).toFixed(1)}s); ${report.duplicates.length} near-duplicates dropped; thumbnails ${report.thumbnails.ok} cached, ${report.thumbnails.refused} refused, ${report.thumbnails.failed} failed`,
     );
     const ran = new Set(report.sources.map((s) => s.source));
     const health = (await scraping.health.all()).filter((h) => ran.has(h.source));
@@ -100,7 +115,7 @@ async function main(): Promise<number> {
   } finally {
     if (started) bar.stop();
     await scraping.close();
-    await store.close();
+    await app.close();
     await stopFixtures?.();
   }
 }
