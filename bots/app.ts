@@ -9,7 +9,10 @@ import { CatalogService, NS_META, itemText } from '../core/catalog/catalog.js';
 import { loadBuiltinCatalog } from '../core/catalog/builtin.js';
 import { LexicalEncoder, type LexicalModel } from '../core/lexical.js';
 import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/ports.js';
-import { DeepReco, type ListExplainer, type RecoSettings } from '../core/service.js';
+import { DeepReco, type ListExplainer } from '../core/service.js';
+import { settingsFrom } from './settings.js';
+
+export { settingsFrom } from './settings.js';
 import { LinkService } from '../core/link.js';
 import { LearnedModel } from './learned.js';
 import { OrtMatrixOps } from '../models/matrix-ops.js';
@@ -59,29 +62,6 @@ export interface CreateAppOptions {
 
 /** The built-in catalog's seeding marker: bump when the file changes so existing installs pick it up. */
 const BUILTIN_SEED_KEY = 'builtin-seeded';
-
-export function settingsFrom(config: Config): RecoSettings {
-  return {
-    defaultLang: config.DEFAULT_LANG,
-    defaultCount: config.RECO_DEFAULT_COUNT,
-    maxCount: config.RECO_MAX_COUNT,
-    defaultExplore: config.RECO_DEFAULT_EXPLORE,
-    maxMessageChars: config.MAX_MESSAGE_CHARS,
-    likeEmojis: config.FEEDBACK_LIKE_EMOJIS,
-    dislikeEmojis: config.FEEDBACK_DISLIKE_EMOJIS,
-    weights: {
-      persona: config.RECO_W_PERSONA,
-      feedback: config.RECO_W_FEEDBACK,
-      topic: config.RECO_W_TOPIC,
-      freshness: config.RECO_W_FRESHNESS,
-      popularity: config.RECO_W_POPULARITY,
-      learned: config.RECO_W_LEARNED,
-      image: config.RECO_W_IMAGE,
-      shownPenalty: config.RECO_SHOWN_PENALTY,
-      halfLifeHours: config.RECO_FRESHNESS_HALF_LIFE_HOURS,
-    },
-  };
-}
 
 /** Loads the built-in catalog into an empty store (idempotent: a marker records the seeded file's size). */
 async function seedCatalog(store: KeyValueStore, items: ContentItem[], logger: Logger): Promise<void> {

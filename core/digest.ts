@@ -29,7 +29,7 @@ import type { Clock, KeyValueStore, Logger } from './ports.js';
 import { silentLogger, systemClock } from './ports.js';
 import type { Ranked } from './recommend.js';
 import type { DeepReco, Subject } from './service.js';
-import { NS_IMPRESSIONS, identityKey, type Actor, type UserDoc } from './users.js';
+import { NS_IMPRESSIONS, emptyPersona, identityKey, type Actor, type UserDoc } from './users.js';
 
 export const NS_DIGEST = 'digest';
 /** How often a definitely refused part is retried before it is given up. */
@@ -215,16 +215,7 @@ export function blendSubject(
   };
   if (members.length === 0) return base;
   const n = members.length;
-  const persona: Persona = {
-    userId: group.user.id,
-    interests: [],
-    dislikes: [],
-    categories: {},
-    attributes: {},
-    recentTexts: [],
-    messageCount: 0,
-    updatedAt: group.persona.updatedAt,
-  };
+  const persona: Persona = emptyPersona(group.user.id, group.persona.updatedAt);
   const vecs = members.map((m) => m.persona).filter((p) => p.vector && p.encoderId === encoderId);
   const dim = vecs[0]?.vector?.length ?? 0;
   if (dim > 0) {

@@ -81,6 +81,22 @@ export function emptyPersona(userId: string, now: string): Persona {
   };
 }
 
+/** A fresh document for a new user: empty persona, no feedback, nothing shown. */
+export function newUserDoc(user: User, now: string): UserDoc {
+  return {
+    user,
+    persona: emptyPersona(user.id, now),
+    feedback: {},
+    seenKeys: [],
+    history: [],
+    shown: {},
+    impressionIds: [],
+    messageKeys: [],
+    lastLists: {},
+    ext: {},
+  };
+}
+
 function pushCapped<T>(list: T[], value: T, cap: number): void {
   list.push(value);
   if (list.length > cap) list.splice(0, list.length - cap);
@@ -144,24 +160,16 @@ export class UserRepository {
         externalId: actor.externalId,
         ...(actor.displayName ? { displayName: actor.displayName } : {}),
       };
-      const doc: UserDoc = {
-        user: {
+      const doc = newUserDoc(
+        {
           id,
           createdAt: now,
           lang: langFromLocale(actor.locale, this.defaults.lang),
           identities: [identity],
           explore: this.defaults.explore,
         },
-        persona: emptyPersona(id, now),
-        feedback: {},
-        seenKeys: [],
-        history: [],
-        shown: {},
-        impressionIds: [],
-        messageKeys: [],
-        lastLists: {},
-        ext: {},
-      };
+        now,
+      );
       await this.wrap(() => this.store.set(NS_USERS, id, doc));
       await this.wrap(() => this.store.set(NS_IDENTITIES, identityKey(actor.platform, actor.externalId), id));
       return doc;
@@ -170,8 +178,7 @@ export class UserRepository {
 
   /**
    * Read-modify-write of one user document, serialised per user. The mutator returns a result;
-   * the document is written (durably) before this resolves. Return `undefined` from `mutate`'s
-   * `skipWrite` path by throwing nothing and setting `changed=false`.
+   * the document is written (durably) before this resolves.
    */
   async update<T>(userId: string, mutate: (doc: UserDoc) => T | Promise<T>): Promise<T> {
     return this.serial(userId, async () => {

@@ -60,6 +60,10 @@ function time(fn: () => void, reps: number): number {
 
 const dim = Number(process.argv[2] ?? 384);
 import { matVec } from '../../core/vectors.js';
+import { settingsFrom } from '../../bots/settings.js';
+import { defaultConfig } from '../../core/config.js';
+
+const DEFAULT_WEIGHTS = settingsFrom(defaultConfig()).weights;
 console.log(
   `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; D=${dim}`,
 );
@@ -84,17 +88,7 @@ for (const n of [10_000, 100_000]) {
   const mv = time(() => {
     sink += matVec(index.text, dim, q2)[0]!;
   }, 5);
-  const weights = {
-    persona: 0.35,
-    feedback: 0.45,
-    topic: 0.9,
-    freshness: 0.08,
-    popularity: 0.07,
-    learned: 0.4,
-    image: 0.3,
-    shownPenalty: 0.1,
-    halfLifeHours: 72,
-  };
+  const weights = DEFAULT_WEIGHTS;
   const input: RankInput = { index, persona, feedback, shown: {}, explore: 1, count: 10, now: new Date(), weights };
   const tq = textQuery(input).q;
   const om = await timeAsync(async () => {

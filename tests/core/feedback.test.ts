@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { FeedbackEvent } from '../../core/domain.js';
 import { EmojiTable, applyFeedback, categoryPreferences, normalizeEmoji } from '../../core/feedback.js';
-import { emptyPersona, type UserDoc } from '../../core/users.js';
+import { newUserDoc, type UserDoc } from '../../core/users.js';
 
 const table = new EmojiTable(['👍', '❤️', '🔥', '😍', '⭐'], ['👎', '😡', '💩', '🙄']);
 
 function doc(): UserDoc {
-  return {
-    user: { id: 'u1', createdAt: '', lang: 'en', identities: [], explore: 1 },
-    persona: emptyPersona('u1', ''),
-    feedback: {},
-    seenKeys: [],
-    history: [],
-    shown: {},
-    impressionIds: [],
-    messageKeys: [],
-    lastLists: {},
-    ext: {},
-  };
+  return newUserDoc({ id: 'u1', createdAt: '', lang: 'en', identities: [], explore: 1 }, '');
 }
 
 let seq = 0;

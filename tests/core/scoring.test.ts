@@ -8,19 +8,13 @@ import { mmr, popularityPrior, rankItems, type RankInput, type ScoringWeights } 
 import { updatePersona } from '../../core/persona.js';
 import { dot } from '../../core/vectors.js';
 import { item, topicCatalog } from '../helpers/items.js';
+import { settingsFrom } from '../../bots/settings.js';
+import { defaultConfig } from '../../core/config.js';
+
+const DEFAULT_WEIGHTS = settingsFrom(defaultConfig()).weights;
 
 const NOW = new Date('2026-11-26T00:00:00Z');
-const W: ScoringWeights = {
-  persona: 0.35,
-  feedback: 0.45,
-  topic: 0.9,
-  freshness: 0.08,
-  popularity: 0.07,
-  learned: 0.4,
-  image: 0.3,
-  shownPenalty: 0.25,
-  halfLifeHours: 72,
-};
+const W: ScoringWeights = DEFAULT_WEIGHTS;
 
 function setup(items: ContentItem[] = topicCatalog(NOW)) {
   const enc = new LexicalEncoder();

@@ -12,35 +12,11 @@ import { CATEGORIES, type Category, type ContentItem } from '../../core/domain.j
 import { LexicalEncoder } from '../../core/lexical.js';
 import type { Clock, KeyValueStore, Logger } from '../../core/ports.js';
 import { silentLogger } from '../../core/ports.js';
-import { DeepReco, type RecoSettings } from '../../core/service.js';
-import type { Config } from '../../core/config.js';
+import { DeepReco } from '../../core/service.js';
 import { LinkService } from '../../core/link.js';
 import { createLlmServices } from '../../core/llm/index.js';
 import { LearnedModel } from '../../bots/learned.js';
-
-/** Same mapping as bots/app.ts `settingsFrom` (not imported: app.ts pulls in the built-in catalog). */
-function settingsFrom(config: Config): RecoSettings {
-  return {
-    defaultLang: config.DEFAULT_LANG,
-    defaultCount: config.RECO_DEFAULT_COUNT,
-    maxCount: config.RECO_MAX_COUNT,
-    defaultExplore: config.RECO_DEFAULT_EXPLORE,
-    maxMessageChars: config.MAX_MESSAGE_CHARS,
-    likeEmojis: config.FEEDBACK_LIKE_EMOJIS,
-    dislikeEmojis: config.FEEDBACK_DISLIKE_EMOJIS,
-    weights: {
-      persona: config.RECO_W_PERSONA,
-      feedback: config.RECO_W_FEEDBACK,
-      topic: config.RECO_W_TOPIC,
-      freshness: config.RECO_W_FRESHNESS,
-      popularity: config.RECO_W_POPULARITY,
-      learned: config.RECO_W_LEARNED,
-      image: config.RECO_W_IMAGE,
-      shownPenalty: config.RECO_SHOWN_PENALTY,
-      halfLifeHours: config.RECO_FRESHNESS_HALF_LIFE_HOURS,
-    },
-  };
-}
+import { settingsFrom } from '../../bots/settings.js';
 
 export class TestClock implements Clock {
   constructor(public t: Date) {}

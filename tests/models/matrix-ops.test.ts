@@ -5,6 +5,10 @@ import { emptyPersona } from '../../core/users.js';
 import { matVec, normalizeRows } from '../../core/vectors.js';
 import { OrtMatrixOps } from '../../models/matrix-ops.js';
 import { item } from '../helpers/items.js';
+import { settingsFrom } from '../../bots/settings.js';
+import { defaultConfig } from '../../core/config.js';
+
+const DEFAULT_WEIGHTS = settingsFrom(defaultConfig()).weights;
 
 function rand(n: number, seed: number) {
   let s = seed;
@@ -56,17 +60,7 @@ describe('onnxruntime matrix ops', () => {
       explore: 1,
       count: 10,
       now,
-      weights: {
-        persona: 0.35,
-        feedback: 0.45,
-        topic: 0.9,
-        freshness: 0.08,
-        popularity: 0.07,
-        learned: 0.4,
-        image: 0.3,
-        shownPenalty: 0.1,
-        halfLifeHours: 72,
-      },
+      weights: DEFAULT_WEIGHTS,
     };
     const js = rankItems(input).map((r) => r.row);
     const textScores = await ops.matVec(index.text, dim, textQuery(input).q);
