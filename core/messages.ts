@@ -51,7 +51,8 @@ const en = {
   'explore.3': 'adventurous',
   'message.noted': 'Got it — I will keep that in mind.',
   'message.notedTerms': 'Got it — noted: {list}.',
-  'message.notedDislikes': "Got it — I'll avoid: {list}.",
+  'console.intro': 'DEEP-RECO — tell me what you like, or type /recommend. /help lists the commands.',
+  'message.notedDislikes': "I'll avoid: {list}.",
   'status.title': 'DEEP-RECO status',
   'help.text':
     'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/more N — more like item N of the last list\n/link [code] — link this account with Discord or Telegram\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
@@ -189,8 +190,9 @@ const ko: Record<Key, string> = {
   'explore.2': '호기심',
   'explore.3': '모험',
   'message.noted': '알겠어요, 기억해 둘게요.',
-  'message.notedTerms': '알겠어요, 기억할게요: {list}',
-  'message.notedDislikes': '알겠어요, 피할게요: {list}',
+  'message.notedTerms': '알겠어요, 기억할게요: {list}.',
+  'console.intro': 'DEEP-RECO — 좋아하는 것을 말해 주거나 /recommend 를 입력하세요. 명령어는 /help 에 있어요.',
+  'message.notedDislikes': '피할게요: {list}.',
   'status.title': 'DEEP-RECO 상태',
   'help.text':
     '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/more N — 마지막 목록 N번과 비슷한 콘텐츠\n/link [코드] — 디스코드·텔레그램 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',

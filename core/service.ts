@@ -265,13 +265,15 @@ export class DeepReco {
     } catch (e) {
       this.log.warn({ err: e }, 'a message hook failed; the persona update itself is saved');
     }
-    let reply = t(lang, 'message.noted');
-    if (analysis.dislikes.length > 0)
-      reply = t(lang, 'message.notedDislikes', { list: analysis.dislikes.slice(0, 5).join(', ') });
-    else if (analysis.likes.length > 0 || analysis.terms.length > 0)
-      reply = t(lang, 'message.notedTerms', {
-        list: (analysis.likes.length ? analysis.likes : analysis.terms).slice(0, 5).join(', '),
-      });
+    const positive = (analysis.likes.length ? analysis.likes : analysis.terms).filter(
+      (x) => !analysis.dislikes.includes(x),
+    );
+    const parts: string[] = [];
+    if (positive.length > 0) parts.push(t(lang, 'message.notedTerms', { list: positive.slice(0, 5).join(', ') }));
+    if (analysis.dislikes.length > 0) {
+      parts.push(t(lang, 'message.notedDislikes', { list: analysis.dislikes.slice(0, 5).join(', ') }));
+    }
+    const reply = parts.length > 0 ? parts.join(' ') : t(lang, 'message.noted');
     return { lang, reply, terms: analysis.terms, dislikes: analysis.dislikes };
   }
 

@@ -50,6 +50,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         colorize: (dest as { isTTY?: boolean }).isTTY === true,
         translateTime: 'SYS:HH:MM:ss',
         ignore: 'pid,hostname',
+        singleLine: true,
         destination: masked,
         sync: true,
       })

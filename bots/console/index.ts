@@ -156,7 +156,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   };
 
   const log = app.logger.child({ adapter: 'console' });
-  const intro = interactive ? `DEEP-RECO — ${app.reco.help(app.config.DEFAULT_LANG).split('\n')[0]} /help` : undefined;
+  const intro = interactive ? t(await app.reco.langOf(actor), 'console.intro') : undefined;
   if (intro) write(intro);
   if (interactive) rl.prompt();
 
