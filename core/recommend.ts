@@ -185,11 +185,27 @@ export function popularityPrior(index: CatalogIndex, stats: ItemStats | undefine
   return out;
 }
 
-/** Ranks the catalog for one user and returns `count` items with their evidence. */
-export function rankItems(input: RankInput): Ranked[] {
+/** Everything the scoring pass computes that re-ranking and evidence reuse. */
+export interface CatalogScores {
+  /** One score per catalog row; `-Infinity` marks excluded rows. */
+  score: Float32Array;
+  pop: Float32Array;
+  liked: number[];
+  personaVec: Float32Array | undefined;
+  likedC: Float32Array | undefined;
+  dislikedC: Float32Array | undefined;
+  /** Standard score of a row's similarity to the liked centroid (−∞ without likes). */
+  likedZ: (row: number) => number;
+  topicTerms: string[];
+}
+
+/**
+ * Scores every catalog row for one user (steps 1–4 below): the full score vector, before re-ranking.
+ * The offline evaluation uses it as the core content recommender.
+ */
+export function scoreCatalog(input: RankInput): CatalogScores {
   const { index, persona, feedback, weights: w, now } = input;
   const n = index.items.length;
-  if (n === 0 || input.count <= 0) return [];
   const dim = index.textDim;
   const nowMs = now.getTime();
 
@@ -295,6 +311,19 @@ export function rankItems(input: RankInput): Ranked[] {
         score[i] = -Infinity;
     }
   }
+
+  return { score, pop, liked, personaVec, likedC, dislikedC, likedZ, topicTerms };
+}
+
+/** Ranks the catalog for one user and returns `count` items with their evidence. */
+export function rankItems(input: RankInput): Ranked[] {
+  const { index, persona, weights: w, now } = input;
+  const n = index.items.length;
+  if (n === 0 || input.count <= 0) return [];
+  const dim = index.textDim;
+  const nowMs = now.getTime();
+  const halfLifeMs = w.halfLifeHours * 3_600_000;
+  const { score, pop, liked, personaVec, likedC, dislikedC, likedZ, topicTerms } = scoreCatalog(input);
 
   // 5. MMR re-rank over the top candidates, plus exploration slots at higher levels.
   const explore = Math.max(0, Math.min(3, Math.round(input.explore)));

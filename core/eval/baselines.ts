@@ -7,6 +7,7 @@ import type { InteractionDataset, Interactions } from './datasets.js';
 import { createRng } from './random.js';
 import { indexByUser, itemsOf, matmulABt, type UserItemIndex } from './ranking.js';
 import { normalizeRow } from './text.js';
+import { CoreContentRecommender } from './core-content.js';
 
 export interface FitContext {
   dataset: InteractionDataset;
@@ -126,10 +127,10 @@ export class ItemKnnRecommender implements Recommender {
 /**
  * Content scorer: the user profile is the mean text vector of their liked training items, plus the persona text
  * vector when the dataset has one; score = cosine(profile, item text vector). A user with neither gets zeros.
- * A stand-in for core's content recommender without the two-tower term (the lead may swap it in).
+ * A simple reference point; `content` (core-content.ts) is the bot's own scorer.
  */
 export class ContentRecommender implements Recommender {
-  readonly name = 'content';
+  readonly name = 'content-mean';
   private ds: InteractionDataset | undefined;
   private likes: UserItemIndex | undefined;
   fit(ctx: FitContext): void {
@@ -155,5 +156,6 @@ export const BASELINES = {
   random: () => new RandomRecommender(),
   pop: () => new MostPopularRecommender(),
   itemknn: () => new ItemKnnRecommender(),
-  content: () => new ContentRecommender(),
+  content: () => new CoreContentRecommender(),
+  'content-mean': () => new ContentRecommender(),
 } satisfies Record<string, () => Recommender>;
