@@ -7,7 +7,8 @@
  *   npm run eval -- --dataset ./data/ml-100k --split loo --epochs 10
  *
  * Options: --dataset, --split random|loo|cold, --models (comma list), --k (comma list), --seed, --epochs (two-tower),
- * --loss infonce|triplet, --mine, --out <file>.
+ * --loss infonce|triplet, --mine, --out <file>, --mmr <λ list> (also evaluate each model re-ranked by the bot's MMR at
+ * each λ — a tuning sweep, e.g. `--mmr 0.9,0.7,0.5,0.3`), --mmr-pool <n> (candidates per user, default 50).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '20' },
     loss: { type: 'string', default: 'infonce' },
     mine: { type: 'boolean', default: false },
+    mmr: { type: 'string' },
+    'mmr-pool': { type: 'string', default: '50' },
     out: { type: 'string' },
   },
 });
@@ -62,7 +65,18 @@ async function main(): Promise<void> {
   console.log(
     `dataset ${ds.name}: ${ds.users.length} users, ${ds.items.length} items, ${ds.interactions.length} interactions; split ${split}; K ${ks.join(',')}`,
   );
-  const result = await runHarness({ dataset: ds, split, models, ks, seed, log: (m) => console.log(m) });
+  const mmrLambdas = values.mmr ? values.mmr.split(',').map(Number) : [];
+  if (mmrLambdas.some((l) => !(l >= 0 && l <= 1))) throw new Error(`--mmr takes λ values in [0, 1], got ${values.mmr}`);
+  const result = await runHarness({
+    dataset: ds,
+    split,
+    models,
+    ks,
+    seed,
+    mmrLambdas,
+    mmrPool: Number(values['mmr-pool']),
+    log: (m) => console.log(m),
+  });
   console.log(`\n${result.table}\n`);
   const stamp = new Date()
     .toISOString()

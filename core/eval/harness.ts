@@ -6,6 +6,8 @@ import { MostPopularRecommender, type FitContext, type Recommender } from './bas
 import type { InteractionDataset, Interactions } from './datasets.js';
 import { ACCURACY_METRICS, BEYOND_METRICS, computeMetrics } from './metrics.js';
 import { indexByUser, itemsOf, maskKnown, topKRows, type UserItemIndex } from './ranking.js';
+import { mmr } from '../recommend.js';
+import { dot } from '../vectors.js';
 import { makeSplit, type Split, type SplitKind, type SplitOptions } from './splits.js';
 
 export interface EvaluateOptions {
@@ -16,6 +18,52 @@ export interface EvaluateOptions {
   part?: 'test' | 'valid';
   /** Skip beyond-accuracy metrics (faster; used by early stopping). */
   accuracyOnly?: boolean;
+  /**
+   * Re-rank each user's top `pool` items with the bot's MMR (core/recommend.ts `mmr`): relevance = the model's
+   * score scaled to [0, 1] over the pool, similarity = item text cosine scaled by the pool's maximum — exactly
+   * as `/recommend` does. λ = 1 keeps the model's order.
+   */
+  rerank?: { lambda: number; pool?: number };
+}
+
+/** MMR over each row's top `pool` candidates, writing `width` items per row into `out`. */
+function rerankRows(
+  scores: Float32Array,
+  rows: number,
+  nItems: number,
+  width: number,
+  ds: InteractionDataset,
+  opts: { lambda: number; pool?: number },
+): Int32Array {
+  const pool = Math.max(width, opts.pool ?? 50);
+  const top = topKRows(scores, rows, nItems, pool);
+  const out = new Int32Array(rows * width);
+  const d = ds.textDim;
+  for (let r = 0; r < rows; r++) {
+    const cand = Array.from(top.subarray(r * pool, (r + 1) * pool)).filter(
+      (j) => j >= 0 && Number.isFinite(scores[r * nItems + j]!),
+    );
+    if (cand.length === 0) {
+      out.fill(-1, r * width, (r + 1) * width);
+      continue;
+    }
+    const hi = scores[r * nItems + cand[0]!]!;
+    const lo = scores[r * nItems + cand[cand.length - 1]!]!;
+    let simMax = 1e-9;
+    for (let a = 0; a < cand.length; a++)
+      for (let b = a + 1; b < cand.length; b++)
+        simMax = Math.max(simMax, dot(ds.itemText, ds.itemText, cand[a]! * d, cand[b]! * d, d));
+    const picked = mmr(
+      cand,
+      width,
+      opts.lambda,
+      (j) => (hi > lo ? (scores[r * nItems + j]! - lo) / (hi - lo) : 1),
+      (a, b) => Math.max(0, dot(ds.itemText, ds.itemText, a * d, b * d, d)) / simMax,
+    );
+    out.fill(-1, r * width, (r + 1) * width);
+    out.set(picked.slice(0, width), r * width);
+  }
+  return out;
 }
 
 /** Per-item number of distinct training users (any signal) — the novelty popularity. */
@@ -58,7 +106,12 @@ export async function evaluateRecommender(
     if (scores.length !== ids.length * nItems)
       throw new Error(`${model.name}.scoreUsers returned ${scores.length} scores for ${ids.length}×${nItems}`);
     maskKnown(scores, ids, nItems, ...masks);
-    lists.set(topKRows(scores, ids.length, nItems, width), start * width);
+    lists.set(
+      options.rerank
+        ? rerankRows(scores, ids.length, nItems, width, ds, options.rerank)
+        : topKRows(scores, ids.length, nItems, width),
+      start * width,
+    );
     if (pop && popLists) {
       const ps = pop.scoreUsers(ids);
       maskKnown(ps, ids, nItems, ...masks);
@@ -93,6 +146,10 @@ export interface HarnessOptions {
   ks?: readonly number[];
   seed?: number;
   log?: (message: string) => void;
+  /** Also evaluate every model re-ranked by MMR at each of these λ (a tuning sweep); results named `model+mmr(λ)`. */
+  mmrLambdas?: readonly number[];
+  /** MMR candidate pool per user (default 50). */
+  mmrPool?: number;
 }
 
 export interface ModelResult {
@@ -166,6 +223,18 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
       evalSeconds: r.seconds,
       users: r.users,
     });
+    for (const lambda of options.mmrLambdas ?? []) {
+      const rr = await evaluateRecommender(model, ds, split, { ks, rerank: { lambda, pool: options.mmrPool ?? 50 } });
+      log(`${model.name}+mmr(${lambda}): ndcg@${ks[0]}=${(rr.metrics[`ndcg@${ks[0]}`] ?? 0).toFixed(4)}`);
+      results.push({
+        model: `${model.name}+mmr(${lambda})`,
+        settings: { ...(model.describe?.() ?? {}), rerank: { kind: 'mmr', lambda, pool: options.mmrPool ?? 50 } },
+        metrics: rr.metrics,
+        fitSeconds,
+        evalSeconds: rr.seconds,
+        users: rr.users,
+      });
+    }
   }
   let likes = 0;
   for (const s of ds.interactions.signal) if (s === 1) likes++;
@@ -189,7 +258,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
       },
       ks,
       seed,
-      models: options.models.map((m) => m.name),
+      models: results.map((r) => r.model),
       node: process.version,
       startedAt,
     },

@@ -33,4 +33,21 @@ describe('evaluation harness', () => {
       dataset: { name: 'synthetic', users: 200 },
     });
   });
+
+  it('GIVEN an MMR sweep THEN λ=1 reproduces the model and a low λ raises intra-list diversity', async () => {
+    const ds = generateSynthetic({ users: 120, items: 200, perUser: 15, seed: 5 });
+    const r = await runHarness({
+      dataset: ds,
+      split: 'random',
+      models: [BASELINES.pop()],
+      ks: [10],
+      seed: 2,
+      mmrLambdas: [1, 0.3],
+    });
+    const by = Object.fromEntries(r.results.map((x) => [x.model, x.metrics]));
+    expect(Object.keys(by)).toEqual(['pop', 'pop+mmr(1)', 'pop+mmr(0.3)']);
+    expect(by['pop+mmr(1)']).toEqual(by.pop);
+    expect(by['pop+mmr(0.3)']!['ild@10']!).toBeGreaterThan(by.pop!['ild@10']!);
+    expect(r.config.models).toEqual(['pop', 'pop+mmr(1)', 'pop+mmr(0.3)']);
+  });
 });
