@@ -221,23 +221,17 @@ export function buildPlugins(
           problems.push(`${spec.raw}: tiktok needs accounts or #tags`);
         break;
       case 'rss':
-        plugin = rssFeed({
+      case 'og': {
+        const page = {
           ...common,
           url: spec.url!,
           ...(spec.name && { name: spec.name }),
           ...(spec.category && { category: spec.category }),
           ...(spec.lang && { lang: spec.lang }),
-        });
+        };
+        plugin = spec.kind === 'rss' ? rssFeed(page) : openGraph(page);
         break;
-      case 'og':
-        plugin = openGraph({
-          ...common,
-          url: spec.url!,
-          ...(spec.name && { name: spec.name }),
-          ...(spec.category && { category: spec.category }),
-          ...(spec.lang && { lang: spec.lang }),
-        });
-        break;
+      }
     }
     for (const p of spec.params)
       if (p.key && !known.has(p.key)) problems.push(`${spec.raw}: unknown option "${p.key}"`);

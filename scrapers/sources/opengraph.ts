@@ -3,10 +3,9 @@
  * image, url, type), `article:published_time`, and `<title>` / meta description / canonical link as
  * fallbacks. Configured from SCRAPE_SOURCES (`og:https://example.com/page|news`).
  */
-import type { Category, Lang } from '../../core/domain.js';
 import { parseAnyTime } from '../parse-util.js';
-import type { ItemCandidate, ParseResult, PluginOptions, SourcePlugin } from '../types.js';
-import { clean, html } from './common.js';
+import type { ItemCandidate, ParseResult, SourcePlugin } from '../types.js';
+import { clean, html, singlePageSource, type SinglePageOptions } from './common.js';
 
 export function parseOpenGraph(body: string, pageUrl: string, now: Date): ParseResult {
   const $ = html(body);
@@ -37,27 +36,13 @@ export function parseOpenGraph(body: string, pageUrl: string, now: Date): ParseR
   return { items: [c] };
 }
 
-export interface OpenGraphOptions extends PluginOptions {
-  url: string;
-  name?: string;
-  category?: Category;
-  lang?: Lang;
-}
+export type OpenGraphOptions = SinglePageOptions;
 
 export function openGraph(options: OpenGraphOptions): SourcePlugin {
   const u = new URL(options.url);
   const name =
     options.name ?? `${u.hostname.replace(/^www\./, '')}${u.pathname === '/' ? '' : u.pathname.replace(/\/+$/, '')}`;
-  return {
-    id: `og:${name}`,
-    displayName: `Page ${name}`,
-    mode: 'http',
-    defaultCategory: options.category ?? 'news',
-    defaultLang: options.lang ?? 'en',
-    baseUrl: u.origin,
-    politeness: { delayMs: 1000, perDomain: 1, ...options.politeness },
-    ...(options.intervalMinutes !== undefined && { intervalMinutes: options.intervalMinutes }),
-    listPages: () => [{ url: options.url, ...(options.lang && { lang: options.lang }) }],
-    parse: (page, ctx) => parseOpenGraph(page.body, page.finalUrl, ctx.fetchedAt),
-  };
+  return singlePageSource({ prefix: 'og', label: 'Page' }, options, name, (page, ctx) =>
+    parseOpenGraph(page.body, page.finalUrl, ctx.fetchedAt),
+  );
 }

@@ -3,10 +3,9 @@
  * SCRAPE_SOURCES (`rss:https://example.com/feed.xml|tech|en`); Google News uses the parser too.
  */
 import { XMLParser } from 'fast-xml-parser';
-import type { Category, Lang } from '../../core/domain.js';
 import { parseAnyTime } from '../parse-util.js';
-import type { ItemCandidate, ParseResult, PluginOptions, SourcePlugin } from '../types.js';
-import { clean, html } from './common.js';
+import type { ItemCandidate, ParseResult, SourcePlugin } from '../types.js';
+import { clean, html, singlePageSource, type SinglePageOptions } from './common.js';
 
 const ALWAYS_ARRAY = new Set(['item', 'entry', 'link', 'category', 'media:content', 'media:thumbnail', 'enclosure']);
 
@@ -140,27 +139,11 @@ export function feedResult(body: string, now: Date): ParseResult {
   };
 }
 
-export interface RssOptions extends PluginOptions {
-  url: string;
-  /** Source id suffix (default: the feed's host). */
-  name?: string;
-  category?: Category;
-  lang?: Lang;
-}
+export type RssOptions = SinglePageOptions;
 
 export function rssFeed(options: RssOptions): SourcePlugin {
-  const u = new URL(options.url);
-  const name = options.name ?? u.hostname.replace(/^www\./, '');
-  return {
-    id: `rss:${name}`,
-    displayName: `RSS ${name}`,
-    mode: 'http',
-    defaultCategory: options.category ?? 'news',
-    defaultLang: options.lang ?? 'en',
-    baseUrl: u.origin,
-    politeness: { delayMs: 1000, perDomain: 1, ...options.politeness },
-    ...(options.intervalMinutes !== undefined && { intervalMinutes: options.intervalMinutes }),
-    listPages: () => [{ url: options.url, ...(options.lang && { lang: options.lang }) }],
-    parse: (page, ctx) => feedResult(page.body, ctx.fetchedAt),
-  };
+  const name = options.name ?? new URL(options.url).hostname.replace(/^www\./, '');
+  return singlePageSource({ prefix: 'rss', label: 'RSS' }, options, name, (page, ctx) =>
+    feedResult(page.body, ctx.fetchedAt),
+  );
 }
