@@ -20,7 +20,7 @@
  * await links.redeem({ platform: 'console', externalId: 'alice' }, code); // status 'linked'
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Category, Impression, Interest, Lang, Persona } from './domain.js';
+import type { Category, FeedbackState, Impression, Interest, Lang, Persona } from './domain.js';
 import { RecoError } from './errors.js';
 import { categoryPreferences } from './feedback.js';
 import { t } from './messages.js';
@@ -185,7 +185,13 @@ export class LinkService {
       const r = idx.rowOf.get(id);
       return r === undefined ? undefined : idx.items[r]!.category;
     };
-    await this.reco.users.update(survivorId, (d) => mergeDocs(d, absorbed, encoderId, categoryOf));
+    let before: FeedbackState[] = [];
+    let after: FeedbackState[] = [];
+    await this.reco.users.update(survivorId, (d) => {
+      before = [...Object.values(d.feedback), ...Object.values(absorbed.feedback)];
+      mergeDocs(d, absorbed, encoderId, categoryOf);
+      after = Object.values(d.feedback);
+    });
     for (const idn of absorbed.user.identities) {
       await this.wrap(() => this.store.set(NS_IDENTITIES, identityKey(idn.platform, idn.externalId), survivorId));
     }
@@ -195,6 +201,7 @@ export class LinkService {
         await this.wrap(() => this.store.set(NS_IMPRESSIONS, impId, { ...imp, userId: survivorId }));
     }
     await this.wrap(() => this.store.delete(NS_USERS, absorbedId));
+    this.reco.feedbackMerged(before, after);
   }
 
   private async wrap<T>(fn: () => Promise<T>): Promise<T> {

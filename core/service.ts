@@ -817,6 +817,21 @@ export class DeepReco {
     }
   }
 
+  /**
+   * Keeps the bot-wide reaction counts (the popularity prior) and the user count exact when two users
+   * were merged (`/link`): `before` are both users' states, `after` the merged user's.
+   */
+  feedbackMerged(before: readonly FeedbackState[], after: readonly FeedbackState[]): void {
+    for (const f of before) this.bump(f.itemId, f.signal, -1);
+    for (const f of after) this.bump(f.itemId, f.signal, 1);
+    this.userCount = Math.max(0, this.userCount - 1);
+  }
+
+  /** The bot-wide like/dislike counts of one item (for analysis and tests). */
+  itemStats(itemId: string): { likes: number; dislikes: number } {
+    return { ...(this.stats.get(itemId) ?? { likes: 0, dislikes: 0 }) };
+  }
+
   private categoryOf(itemId: string): Category | undefined {
     const idx = this.catalog.index;
     const r = idx.rowOf.get(itemId);

@@ -42,10 +42,17 @@ describe('LinkService', () => {
     await reco.feedback(con, 'it_005', 'like', 'command', 'k3');
     await reco.recommend(con, { count: 3 }, { chatId: 'console' });
 
+    expect(reco.itemStats('it_001')).toEqual({ likes: 1, dislikes: 1 });
+    const usersBefore = (await reco.status()).users;
+
     const { code } = await links.createCode(tg);
     const res = await links.redeem(con, code);
     expect(res.status).toBe('linked');
     expect(res.userId).toBe(tgDoc.user.id);
+    // The bot-wide counts follow the merge: one person, one (latest) signal per item.
+    expect(reco.itemStats('it_001')).toEqual({ likes: 0, dislikes: 1 });
+    expect(reco.itemStats('it_005')).toEqual({ likes: 1, dislikes: 0 });
+    expect((await reco.status()).users).toBe(usersBefore - 1);
 
     // Both identities resolve to the survivor; the absorbed document is gone.
     expect(await reco.users.findUserId('console', 'alice')).toBe(tgDoc.user.id);
