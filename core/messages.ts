@@ -21,6 +21,7 @@ const en = {
   'reco.header': 'Recommendations for you',
   'reco.headerTopic': 'Recommendations for "{topic}"',
   'reco.headerMore': 'More like "{title}"',
+  'reco.moreButton': 'More like this',
   'reco.none': 'I found nothing new for that. Try another topic, or /explore 3 to widen the net.',
   'reco.react': 'React with {like} or {dislike} to teach me.',
   'react.liked': 'Noted: you like "{title}".',
@@ -96,7 +97,7 @@ const en = {
   'tg.badButton': 'This button is not valid.',
   'tg.notYourButton': 'This button is for someone else.',
   'tg.help':
-    'Commands:\n/recommend [topic] — get recommendations (👍/👎 buttons or reactions teach me)\n/digest on | off | HH:MM [time zone] — a daily digest at your time\n/persona — what I know about you (/persona remove <term>)\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Discord or the console\n/forget — delete everything about you\n/status — system status\n/help — this help\nIn private chats, anything else you write tells me about your interests.',
+    'Commands:\n/recommend [topic] — get recommendations (👍/👎 buttons or reactions teach me; "More like this" finds similar items)\n/digest on | off | HH:MM [time zone] — a daily digest at your time\n/persona — what I know about you (/persona remove <term>)\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Discord or the console\n/forget — delete everything about you\n/status — system status\n/help — this help\nIn private chats, anything else you write tells me about your interests.',
   'cmd.desc.recommend': 'Get recommendations [topic]',
   'cmd.desc.digest': 'Daily digest: on | off | HH:MM [time zone]',
   'cmd.desc.persona': 'What I know about you',
@@ -106,7 +107,7 @@ const en = {
   'cmd.desc.status': 'System status',
   'cmd.desc.help': 'Help',
   'discord.help':
-    'Commands:\n/recommend [topic] [count] [category] [source] — get recommendations; react {like} or {dislike} on an item to teach me (anyone in the channel can: each person teaches me about themselves)\n/persona [remove] — what I know about you (remove: drop one interest)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Telegram or the console\n/status — system status\n/help — this help\nMention me or send me a DM to tell me what you like.',
+    'Commands:\n/recommend [topic] [count] [category] [source] — get recommendations; react {like} or {dislike} on an item to teach me (anyone in the channel can: each person teaches me about themselves); the "More like this" button under an item finds similar ones for whoever presses it\n/persona [remove] — what I know about you (remove: drop one interest)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Telegram or the console\n/status — system status\n/help — this help\nMention me or send me a DM to tell me what you like.',
   'discord.field.source': 'Source',
   'discord.field.category': 'Category',
   'discord.field.why': 'Why',
@@ -161,6 +162,7 @@ const ko: Record<Key, string> = {
   'reco.header': '추천 콘텐츠',
   'reco.headerTopic': '"{topic}" 추천 콘텐츠',
   'reco.headerMore': '"{title}"와(과) 비슷한 콘텐츠',
+  'reco.moreButton': '비슷한 콘텐츠 더 보기',
   'reco.none': '새로 추천할 게 없어요. 다른 주제를 입력하거나 /explore 3 으로 범위를 넓혀 보세요.',
   'reco.react': '{like} 또는 {dislike} 로 반응해서 알려 주세요.',
   'react.liked': '좋아요 반영: "{title}"',
@@ -235,7 +237,7 @@ const ko: Record<Key, string> = {
   'tg.badButton': '유효하지 않은 버튼이에요.',
   'tg.notYourButton': '다른 사람을 위한 버튼이에요.',
   'tg.help':
-    '명령어:\n/recommend [주제] — 추천 받기 (👍/👎 버튼이나 반응으로 알려 주세요)\n/digest on | off | HH:MM [시간대] — 원하는 시간에 매일 다이제스트\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 디스코드나 콘솔 계정과 연결\n/forget — 내 정보 모두 삭제\n/status — 시스템 상태\n/help — 도움말\n개인 채팅에서 그 밖에 쓰는 말은 관심사로 기억해요.',
+    '명령어:\n/recommend [주제] — 추천 받기 (👍/👎 버튼이나 반응으로 알려 주세요. "비슷한 콘텐츠 더 보기" 버튼은 비슷한 항목을 찾아 줘요)\n/digest on | off | HH:MM [시간대] — 원하는 시간에 매일 다이제스트\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 디스코드나 콘솔 계정과 연결\n/forget — 내 정보 모두 삭제\n/status — 시스템 상태\n/help — 도움말\n개인 채팅에서 그 밖에 쓰는 말은 관심사로 기억해요.',
   'cmd.desc.recommend': '추천 받기 [주제]',
   'cmd.desc.digest': '매일 다이제스트: on | off | HH:MM [시간대]',
   'cmd.desc.persona': '저에 대해 아는 것',
@@ -245,7 +247,7 @@ const ko: Record<Key, string> = {
   'cmd.desc.status': '시스템 상태',
   'cmd.desc.help': '도움말',
   'discord.help':
-    '명령어:\n/recommend [주제] [개수] [카테고리] [소스] — 추천 받기. 항목에 {like} 또는 {dislike} 로 반응해서 알려 주세요 (채널의 누구나 가능: 각자 자신의 취향을 알려 줘요)\n/persona [remove] — 저에 대해 아는 것 (remove: 관심사 하나 지우기)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 텔레그램·콘솔 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n저를 멘션하거나 DM 으로 좋아하는 것을 알려 주세요.',
+    '명령어:\n/recommend [주제] [개수] [카테고리] [소스] — 추천 받기. 항목에 {like} 또는 {dislike} 로 반응해서 알려 주세요 (채널의 누구나 가능: 각자 자신의 취향을 알려 줘요). 항목 아래 "비슷한 콘텐츠 더 보기" 버튼은 누른 사람에게 비슷한 항목을 찾아 줘요\n/persona [remove] — 저에 대해 아는 것 (remove: 관심사 하나 지우기)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 텔레그램·콘솔 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n저를 멘션하거나 DM 으로 좋아하는 것을 알려 주세요.',
   'discord.field.source': '출처',
   'discord.field.category': '카테고리',
   'discord.field.why': '추천 이유',

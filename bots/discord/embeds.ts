@@ -1,11 +1,13 @@
 /**
  * One recommended item as a Discord message: an embed (title, link, thumbnail, summary, source,
- * category, the explanation line). Remote thumbnails must be https; built-in thumbnails are local
- * files (paths relative to the project root) and travel as attachments (`attachment://name`).
+ * category, the explanation line) and a "More like this" button (custom id `more:<itemId>`). Remote
+ * thumbnails must be https; built-in thumbnails are local files (paths relative to the project root)
+ * and travel as attachments (`attachment://name`).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
-import { AttachmentBuilder, EmbedBuilder } from 'discord.js';
+import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
 import type { Lang } from '../../core/domain.js';
 import { categoryName, t } from '../../core/messages.js';
 import type { RecommendedItem } from '../../core/service.js';
@@ -19,6 +21,31 @@ export interface ItemMessage {
   content?: string;
   embeds: EmbedBuilder[];
   files: AttachmentBuilder[];
+  components: ActionRowBuilder<ButtonBuilder>[];
+}
+
+/** Custom-id prefix of the "More like this" button. */
+export const MORE_PREFIX = 'more';
+/** Discord's limit on a component's custom id. */
+const MAX_CUSTOM_ID = 100;
+
+function shortRef(itemId: string): string {
+  return createHash('sha256').update(itemId).digest('base64url').slice(0, 16);
+}
+
+/**
+ * The custom id of an item's "More like this" button: `more:<itemId>`, or `more:~<hash>` for an id too
+ * long for Discord's 100-character limit. Never trusted alone: the handler only accepts an item that
+ * the message the button sits on is mapped to.
+ */
+export function moreCustomId(itemId: string): string {
+  const plain = `${MORE_PREFIX}:${itemId}`;
+  return plain.length <= MAX_CUSTOM_ID ? plain : `${MORE_PREFIX}:~${shortRef(itemId)}`;
+}
+
+/** The item (of `candidates`, the items mapped to the message) a "More like this" custom id names, if any. */
+export function moreTarget(customId: string, candidates: readonly string[]): string | undefined {
+  return candidates.find((id) => moreCustomId(id) === customId);
 }
 
 /** A thumbnail to show: an https URL, or a local file to attach. Anything else is skipped. */
@@ -63,9 +90,15 @@ export function itemMessage(rec: RecommendedItem, lang: Lang, explanation: strin
   if (Number.isFinite(published)) embed.setTimestamp(published);
   const thumb = thumbnailFor(item.thumbnail, rec.position);
   if (thumb) embed.setThumbnail(thumb.url);
+  const more = new ButtonBuilder()
+    .setCustomId(moreCustomId(item.id))
+    .setLabel(t(lang, 'reco.moreButton'))
+    .setEmoji('🔎')
+    .setStyle(ButtonStyle.Secondary);
   return {
     ...(header ? { content: truncate(header, 2000) } : {}),
     embeds: [embed],
     files: thumb?.file ? [thumb.file] : [],
+    components: [new ActionRowBuilder<ButtonBuilder>().addComponents(more)],
   };
 }

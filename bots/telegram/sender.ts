@@ -38,7 +38,7 @@ export class TelegramDigestSender implements DigestSender {
         ctx.item,
         part.explanation,
         ctx.lang,
-        feedbackKeyboard(this.deps, s.chatId, ctx.item.id),
+        feedbackKeyboard(this.deps, s.chatId, ctx.item.id, ctx.lang),
         opts,
       );
       return { messageId: String(msg.message_id) };

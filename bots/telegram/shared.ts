@@ -11,7 +11,7 @@ import type { App } from '../app.js';
 import type { DigestChat, DigestService } from '../../core/digest.js';
 import type { ContentItem, Lang } from '../../core/domain.js';
 import type { LinkService } from '../../core/link.js';
-import { categoryName } from '../../core/messages.js';
+import { categoryName, t } from '../../core/messages.js';
 import type { Clock, Logger } from '../../core/ports.js';
 import type { Actor } from '../../core/users.js';
 
@@ -91,6 +91,16 @@ export class CallbackSigner {
     const action = m[1] as 'l' | 'd';
     return this.check(m[3]!, ['fb', chatId, action, m[2]!]) ? { action, ref: m[2]! } : undefined;
   }
+  /** "More like this" on an item message: `mr:<item ref>:<sig>`. */
+  more(chatId: string, itemId: string): string {
+    const ref = itemRef(itemId);
+    return `mr:${ref}:${this.mac(['mr', chatId, ref])}`;
+  }
+  parseMore(data: string, chatId: string): { ref: string } | undefined {
+    const m = /^mr:([A-Za-z0-9_-]{10}):([A-Za-z0-9_-]{16})$/.exec(data);
+    if (!m) return undefined;
+    return this.check(m[2]!, ['mr', chatId, m[1]!]) ? { ref: m[1]! } : undefined;
+  }
   forget(chatId: string, answer: 'y' | 'n', userId: string): string {
     return `fg:${answer}:${userId}:${this.mac(['fg', chatId, answer, userId])}`;
   }
@@ -101,11 +111,18 @@ export class CallbackSigner {
   }
 }
 
-export function feedbackKeyboard(deps: TgDeps, chatId: string, itemId: string): InlineKeyboard {
+/** The buttons under an item message: 👍, 👎 and "More like this" (labelled in `lang`). */
+export function feedbackKeyboard(
+  deps: TgDeps,
+  chatId: string,
+  itemId: string,
+  lang: Lang = deps.app.config.DEFAULT_LANG,
+): InlineKeyboard {
   const { like, dislike } = deps.app.reco.emojis.defaults;
   return new InlineKeyboard()
     .text(like, deps.signer.feedback(chatId, 'l', itemId))
-    .text(dislike, deps.signer.feedback(chatId, 'd', itemId));
+    .text(dislike, deps.signer.feedback(chatId, 'd', itemId))
+    .text(`🔎 ${t(lang, 'reco.moreButton')}`, deps.signer.more(chatId, itemId));
 }
 
 // ------------------------------------------------------------------ rendering

@@ -85,3 +85,55 @@ export async function react(
   });
   return { ...(await done), seq, payload };
 }
+
+/** The custom id of the "More like this" button on a bot message (as the fake stored it). */
+export function moreButtonOf(bot: Bot, messageId: string): { customId: string; label: string } {
+  const msg = bot.fake.messages.get(messageId);
+  type Button = { custom_id: string; label: string };
+  const rows = msg?.components as { components?: Button[] }[] | undefined;
+  const button = rows?.[0]?.components?.find((c) => String(c.custom_id).startsWith('more:'));
+  if (!button) throw new Error(`message ${messageId} has no "More like this" button`);
+  return { customId: button.custom_id, label: button.label };
+}
+
+/**
+ * Presses a button on a bot message and waits until the bot finished handling it → the requests made
+ * for that interaction, and (when it answered with a list) the new item messages and their item ids.
+ */
+export async function pressButton(
+  bot: Bot,
+  o: { user: FakeUser; messageId: string; customId: string; locale?: string },
+): Promise<CommandRun & { from: number; messageIds: string[]; itemIds: string[]; reactionPuts: RecordedRequest[] }> {
+  const message = bot.fake.messages.get(o.messageId);
+  if (!message) throw new Error(`no bot message ${o.messageId}`);
+  const prefix = o.customId.split(':')[0];
+  const from = bot.fake.mark();
+  const done = nextEvent<CommandReport>(
+    bot.discord.events,
+    'command',
+    (c) => c.name === `button:${prefix}` && c.userId === o.user.id,
+  );
+  const i = bot.fake.buttonPress({
+    user: o.user,
+    message,
+    customId: o.customId,
+    ...(o.locale ? { locale: o.locale } : {}),
+  });
+  const report = await done;
+  const requests = bot.fake.requests.slice(from).filter((r) => r.path.includes(i.token));
+  const reactionPuts = bot.fake.requests
+    .slice(from)
+    .filter(
+      (r) =>
+        r.method === 'PUT' &&
+        r.path.startsWith(`/channels/${message.channel_id}/messages/`) &&
+        r.path.includes('/reactions/'),
+    );
+  const messageIds = [...new Set(reactionPuts.map((r) => r.path.split('/')[4]!))];
+  const itemIds: string[] = [];
+  for (const m of messageIds) {
+    const ref = await bot.app.reco.users.getMessageRef('discord', message.channel_id, m);
+    itemIds.push(ref?.itemIds[0] ?? '?');
+  }
+  return { id: i.id, token: i.token, report, requests, from, messageIds, itemIds, reactionPuts };
+}

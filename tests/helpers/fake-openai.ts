@@ -20,6 +20,11 @@ export interface ScriptedResponse {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
   /** Latency before answering (simulated server time, not test synchronisation). */
   delayMs?: number;
+  /**
+   * Answer only once this settles (after `delayMs`): test synchronisation, e.g. "answer after the bot
+   * has sent its reply", without guessing how long the reply takes.
+   */
+  gate?: Promise<unknown>;
   /** Never answer: the client must give up on its own. */
   hang?: boolean;
 }
@@ -144,6 +149,7 @@ export class FakeOpenAI {
     const scripted = this.queue.shift() ?? this.fallback;
     if (scripted.hang) return;
     if (scripted.delayMs) await new Promise((r) => setTimeout(r, scripted.delayMs));
+    if (scripted.gate) await scripted.gate.catch(() => undefined);
     if (res.destroyed) return;
     const status = scripted.status ?? 200;
     const usage =

@@ -1,7 +1,8 @@
 /**
  * A small `App` for Telegram tests: a given store (memory or a shared SQLite file), a fixed catalog,
  * the lexical encoder and a controllable clock. Built by hand (not `createApp`) so tests do not depend on
- * the built-in catalog.
+ * the built-in catalog. With `LLM_BASE_URL`/`LLM_API_KEY` in `env`, the LLM explainer is wired as
+ * `createApp` does it (point it at tests/helpers/fake-openai.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { silentLogger } from '../../core/ports.js';
 import { DeepReco } from '../../core/service.js';
 import { LinkService } from '../../core/link.js';
 import { createLlmServices } from '../../core/llm/index.js';
+import { createChatModel } from '../../infra/llm/openai.js';
 import { LearnedModel } from '../../bots/learned.js';
 import { settingsFrom } from '../../bots/settings.js';
 
@@ -153,16 +155,23 @@ export async function makeApp(opts: {
   text.fit(items.map(itemText));
   const catalog = new CatalogService({ store: opts.store, text, logger });
   const statusLines: App['statusLines'] = [];
+  const llm = createLlmServices({
+    model: createChatModel(config, logger),
+    store: opts.store,
+    config,
+    logger,
+    clock: opts.clock,
+  });
   const reco = new DeepReco({
     store: opts.store,
     catalog,
     settings: settingsFrom(config),
     logger,
     clock: opts.clock,
+    ...(llm.enabled ? { explainer: llm.explainer } : {}),
     statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
   });
   await reco.init();
-  const llm = createLlmServices({ model: undefined, store: opts.store, config, logger, clock: opts.clock });
   const links = new LinkService({ reco, store: opts.store, clock: opts.clock, logger });
   const learned = new LearnedModel({ config, catalog, store: opts.store, users: () => reco.users.all(), logger });
   return {
@@ -176,6 +185,9 @@ export async function makeApp(opts: {
     learned,
     notes: [],
     statusLines,
-    close: () => opts.store.close(),
+    close: async () => {
+      await llm.explainer.idle().catch(() => undefined);
+      await opts.store.close();
+    },
   };
 }

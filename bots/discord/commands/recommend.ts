@@ -2,15 +2,28 @@
  * `/recommend [topic] [count] [category] [source]`: defers (scoring and the LLM can take longer than
  * Discord's 3-second acknowledgement window), sends one message per item (embed; the first one edits
  * the deferred reply, the rest are follow-ups), maps each message to its item in the core BEFORE the
- * bot adds its own 👍/👎, so a reaction always finds its item.
+ * bot adds its own 👍/👎, so a reaction always finds its item. LLM explanations that arrive after the
+ * reply was sent are edited in (`onImproved`).
+ *
+ * Each item message carries a "More like this" button (`more:<itemId>`): pressing it answers, in the
+ * channel and for the person who pressed it, with a list like `/recommend`'s built around that item.
+ * In the channel rather than ephemeral because ephemeral messages cannot carry reactions, and the
+ * 👍/👎 reactions are how everyone teaches the bot. The item must be one the message is mapped to.
  */
-import { MessageFlags, Routes, SlashCommandBuilder, type ChatInputCommandInteraction, type Message } from 'discord.js';
+import {
+  MessageFlags,
+  Routes,
+  SlashCommandBuilder,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Message,
+} from 'discord.js';
 import { CATEGORIES, type Category } from '../../../core/domain.js';
 import { categoryName, parseCategory, t } from '../../../core/messages.js';
 import type { RecommendRequest } from '../../../core/service.js';
 import type { App } from '../../app.js';
 import type { BotContext } from '../context.js';
-import { itemMessage } from '../embeds.js';
+import { MORE_PREFIX, itemMessage, moreTarget } from '../embeds.js';
 import {
   API,
   PLATFORM,
@@ -105,13 +118,40 @@ function requestOf(interaction: ChatInputCommandInteraction): RecommendRequest {
 }
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: BotContext): Promise<void> {
+  await sendList(interaction, app, ctx, requestOf(interaction), '/recommend');
+}
+
+/** "More like this": the item must be on the message the button sits on (the stored message → items mapping). */
+async function more(interaction: ButtonInteraction, app: App, ctx: BotContext): Promise<void> {
+  const ref = await app.reco.users.getMessageRef(PLATFORM, interaction.channelId, interaction.message.id);
+  const itemId = ref ? moreTarget(interaction.customId, ref.itemIds) : undefined;
+  if (!itemId) {
+    const lang = await app.reco.langOf(interactionActor(interaction));
+    ctx.log.warn(
+      { customId: interaction.customId.slice(0, 100), message: interaction.message.id, user: interaction.user.id },
+      'refused a "More like this" button whose item is not on that message',
+    );
+    await interaction.reply({ content: t(lang, 'react.notShown'), flags: MessageFlags.Ephemeral });
+    return;
+  }
+  await sendList(interaction, app, ctx, { likeItemId: itemId }, 'More like this');
+}
+
+/** Sends a recommendation list as the answer to `interaction`, for the person who triggered it. */
+async function sendList(
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  app: App,
+  ctx: BotContext,
+  req: RecommendRequest,
+  what: string,
+): Promise<void> {
   const actor = interactionActor(interaction);
   const missing = missingPermissions(interaction, RECOMMEND_PERMISSIONS);
   if (missing.length > 0) {
     const lang = await app.reco.langOf(actor);
     ctx.log.warn(
       { channel: interaction.channelId, guild: interaction.guildId, missing },
-      `/recommend refused: the bot lacks ${missing.join(', ')} in this channel. Grant them to the bot role (or re-invite with the URL in docs/DISCORD.md).`,
+      `${what} refused: the bot lacks ${missing.join(', ')} in this channel. Grant them to the bot role (or re-invite with the URL in docs/DISCORD.md).`,
     );
     await interaction.reply({
       content: t(lang, 'error.MISSING_PERMISSION', { permission: permissionNames(lang, missing) }),
@@ -124,7 +164,7 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: 
   const sent: { messageId: string; itemId: string; position: number }[] = [];
   let improved: string[] | undefined;
   let sendingDone = false;
-  const result = await app.reco.recommend(actor, requestOf(interaction), {
+  const result = await app.reco.recommend(actor, req, {
     chatId,
     onImproved: (lines) => {
       improved = lines;
@@ -217,4 +257,4 @@ async function autocomplete(interaction: import('discord.js').AutocompleteIntera
   );
 }
 
-export const recommend: Command = { data, execute, autocomplete };
+export const recommend: Command = { data, execute, autocomplete, buttons: { prefix: MORE_PREFIX, handle: more } };
