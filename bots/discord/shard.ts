@@ -13,6 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { ShardingManager } from 'discord.js';
 import { loadConfig } from '../../core/config.js';
+import { RecoError } from '../../core/errors.js';
 import { createLogger, secretValues } from '../../infra/logger.js';
 
 export async function startShards(): Promise<ShardingManager> {
@@ -20,7 +21,11 @@ export async function startShards(): Promise<ShardingManager> {
   const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: secretValues(config) }).child(
     { module: 'discord-shards' },
   );
-  if (!config.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set');
+  if (!config.DISCORD_TOKEN) throw new RecoError('CONFIG_INVALID', 'DISCORD_TOKEN is not set');
+  // Shards are separate processes: per-user writes are serialised across processes only on a shared Redis store.
+  if (!config.REDIS_URL) {
+    throw new RecoError('CONFIG_INVALID', 'Sharding runs one process per shard: set REDIS_URL so they share one store');
+  }
   const totalShards = config.DISCORD_SHARDS; // validated in core/config.ts: 'auto' or a positive integer
   const manager = new ShardingManager(fileURLToPath(new URL('../main.ts', import.meta.url)), {
     token: config.DISCORD_TOKEN,
