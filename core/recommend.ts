@@ -6,6 +6,7 @@
  *            fused_sim = (1−w_img)·text_sim + w_img·image_sim for items with an image vector
  *          + w_t·keyword(topic terms)  + 0.15·keyword(persona interests) − 0.6·keyword(dislikes)
  *          + w_fresh·2^(−age/half-life) + w_pop·popularity prior + w_learned·two-tower(i)
+ *          + 0.1·category preference + 0.05 per stated preference matched (source, format, language)
  *          − shown penalty;   items the user reacted to, or filtered out, are excluded.
  * The popularity prior blends the item's percentile within its source with a Bayesian weighted
  * rating of the bot's own reactions: (v/(v+m))·R + (m/(v+m))·C.
@@ -185,6 +186,45 @@ export function popularityPrior(index: CatalogIndex, stats: ItemStats | undefine
   return out;
 }
 
+/** What kind of content each source carries, for stated format preferences ("I mostly watch videos"). */
+export const SOURCE_FORMATS: Record<string, readonly string[]> = {
+  youtube: ['video'],
+  tiktok: ['video', 'short'],
+  instagram: ['photo', 'short'],
+  twitch: ['stream', 'live', 'video'],
+  'naver-news': ['news', 'article'],
+  'google-news': ['news', 'article'],
+  clien: ['forum', 'community', 'post'],
+  inven: ['forum', 'community', 'post', 'news'],
+};
+
+/** Bonus for a match with stated preferences. */
+export const PREFERENCE_BONUS = 0.05;
+
+/**
+ * Small bonuses for items that match the preferences a user stated (read by the LLM from conversation):
+ * preferred sources, formats (through `SOURCE_FORMATS`; RSS/OpenGraph sources count as articles) and
+ * languages. Undefined when the persona states none.
+ */
+export function preferenceBonus(index: CatalogIndex, persona: Persona): Float32Array | undefined {
+  const p = persona.preferences;
+  if (!p || p.sources.length + p.formats.length + p.languages.length === 0) return undefined;
+  const sources = p.sources.map((x) => x.toLowerCase());
+  const formats = new Set(p.formats.map((x) => x.toLowerCase().replace(/s$/, '')));
+  const langs = new Set(p.languages);
+  const out = new Float32Array(index.items.length);
+  index.items.forEach((it, i) => {
+    let b = 0;
+    const src = it.source.toLowerCase();
+    if (sources.some((x) => src.includes(x) || x.includes(src))) b += PREFERENCE_BONUS;
+    const kinds = SOURCE_FORMATS[src] ?? (src.startsWith('rss:') || src.startsWith('og:') ? ['article'] : []);
+    if (kinds.some((k) => formats.has(k))) b += PREFERENCE_BONUS;
+    if (langs.size > 0 && langs.has(it.lang)) b += PREFERENCE_BONUS;
+    out[i] = b;
+  });
+  return out;
+}
+
 /** Everything the scoring pass computes that re-ranking and evidence reuse. */
 export interface CatalogScores {
   /** One score per catalog row; `-Infinity` marks excluded rows. */
@@ -283,6 +323,8 @@ export function scoreCatalog(input: RankInput): CatalogScores {
     const pref = persona.categories[index.items[i]!.category];
     if (pref !== undefined) score[i]! += 0.1 * pref;
   }
+  const prefs = preferenceBonus(index, persona);
+  if (prefs) axpy(score, prefs, 1);
   if (input.learned && input.learned.length === n) axpy(score, input.learned, w.learned);
   for (const [id, st] of Object.entries(input.shown)) {
     const r = index.rowOf.get(id);

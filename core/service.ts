@@ -648,6 +648,12 @@ export class DeepReco {
         .map(([c]) => categoryName(c, lang));
       if (liked.length) lines.push(t(lang, 'persona.categories', { list: liked.join(', ') }));
       if (avoided.length) lines.push(t(lang, 'persona.avoidCategories', { list: avoided.join(', ') }));
+      const pr = p.preferences;
+      if (pr && pr.formats.length + pr.sources.length + pr.languages.length > 0) {
+        lines.push(
+          t(lang, 'persona.preferences', { list: [...pr.formats, ...pr.sources, ...pr.languages].join(', ') }),
+        );
+      }
       const attrs = Object.entries(p.attributes);
       if (attrs.length)
         lines.push(t(lang, 'persona.attributes', { list: attrs.map(([k, v]) => `${k}: ${v}`).join(', ') }));

@@ -4,7 +4,15 @@ import { itemText } from '../../core/catalog/catalog.js';
 import type { ContentItem, FeedbackState, Persona } from '../../core/domain.js';
 import { LexicalEncoder } from '../../core/lexical.js';
 import { emptyPersona } from '../../core/users.js';
-import { mmr, popularityPrior, rankItems, type RankInput, type ScoringWeights } from '../../core/recommend.js';
+import {
+  mmr,
+  popularityPrior,
+  preferenceBonus,
+  PREFERENCE_BONUS,
+  rankItems,
+  type RankInput,
+  type ScoringWeights,
+} from '../../core/recommend.js';
 import { updatePersona } from '../../core/persona.js';
 import { dot } from '../../core/vectors.js';
 import { item, topicCatalog } from '../helpers/items.js';
@@ -179,6 +187,25 @@ describe('rankItems', () => {
     expect(rankItems(input(index))).toEqual([]);
     const { index: full } = setup();
     expect(rankItems(input(full, { count: 0 }))).toEqual([]);
+  });
+});
+
+describe('stated preferences', () => {
+  it('GIVEN preferred sources, formats and languages THEN matching items get a small, bounded lift', () => {
+    const items = [
+      item('v', 'Chess openings explained', 'news', { source: 'youtube', lang: 'en' }),
+      item('a', 'Chess openings explained', 'news', { source: 'naver-news', lang: 'en' }),
+      item('k', 'Chess openings explained', 'news', { source: 'naver-news', lang: 'ko' }),
+    ];
+    const { index } = setup(items);
+    const persona = emptyPersona('u', NOW.toISOString());
+    expect(preferenceBonus(index, persona)).toBeUndefined();
+    persona.preferences = { languages: [], formats: ['videos'], sources: [], updatedAt: '' };
+    expect(ids(rankItems(input(index, { persona, count: 1 })), index)).toEqual(['v']);
+    persona.preferences = { languages: ['ko'], formats: [], sources: ['Naver'], updatedAt: '' };
+    const bonus = preferenceBonus(index, persona)!;
+    expect(Array.from(bonus)).toEqual([0, PREFERENCE_BONUS, 2 * PREFERENCE_BONUS].map((x) => Math.fround(x)));
+    expect(ids(rankItems(input(index, { persona, count: 1 })), index)).toEqual(['k']);
   });
 });
 
