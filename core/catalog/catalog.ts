@@ -49,6 +49,8 @@ export interface CatalogIndex {
   readonly rowTerms: readonly ReadonlySet<string>[];
   readonly categories: readonly Category[];
   readonly sources: readonly string[];
+  /** Content hash of each row's text (what its text vector was made from), so a rebuild can reuse rows. */
+  readonly rowHashes?: readonly string[];
 }
 
 function percentiles(items: readonly ContentItem[]): Float32Array {
@@ -87,6 +89,7 @@ export interface BuildIndexInput {
   imageDim?: number;
   image?: Float32Array;
   hasImage?: Uint8Array;
+  rowHashes?: readonly string[];
 }
 
 export function buildIndex(input: BuildIndexInput): CatalogIndex {
@@ -124,6 +127,7 @@ export function buildIndex(input: BuildIndexInput): CatalogIndex {
     rowTerms,
     categories: [...new Set(items.map((i) => i.category))].sort(),
     sources: [...new Set(items.map((i) => i.source))].sort(),
+    ...(input.rowHashes ? { rowHashes: input.rowHashes } : {}),
   };
   return input.image && input.imageEncoderId
     ? { ...base, image: input.image, imageEncoderId: input.imageEncoderId }
@@ -146,7 +150,7 @@ export interface CatalogServiceOptions {
 export class CatalogService {
   private current: CatalogIndex | undefined;
   private readonly listeners: ((index: CatalogIndex) => void | Promise<void>)[] = [];
-  private building: Promise<CatalogIndex> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly o: CatalogServiceOptions;
 
   constructor(options: CatalogServiceOptions) {
@@ -180,7 +184,11 @@ export class CatalogService {
     return values.filter((v): v is ContentItem => v !== undefined);
   }
 
-  /** Stores items (by id, replacing) and rebuilds the index. Returns how many were new. */
+  /**
+   * Stores items (by id, replacing) and updates the index incrementally: the current rows are kept (their
+   * vectors reused), changed and new items are embedded, and nothing else is read back from the store.
+   * Returns how many were new.
+   */
   async upsert(items: readonly ContentItem[]): Promise<number> {
     let fresh = 0;
     const existing = await this.o.store.getMany<ContentItem>(
@@ -191,14 +199,29 @@ export class CatalogService {
       if (!existing[i]) fresh++;
       await this.o.store.set(NS_ITEMS, items[i]!.id, items[i]);
     }
-    await this.refresh();
+    await this.rebuild(async () => {
+      if (!this.current) return this.loadItems();
+      const merged = [...this.current.items];
+      const rowOf = new Map(this.current.rowOf);
+      for (const it of items) {
+        const r = rowOf.get(it.id);
+        if (r === undefined) {
+          rowOf.set(it.id, merged.length);
+          merged.push(it);
+        } else merged[r] = it;
+      }
+      return merged;
+    });
     return fresh;
   }
 
-  /** Removes items (expiry) and rebuilds the index. */
+  /** Removes items (expiry) and updates the index without reloading the rest. */
   async remove(ids: readonly string[]): Promise<void> {
     for (const id of ids) await this.o.store.delete(NS_ITEMS, id);
-    await this.refresh();
+    const gone = new Set(ids);
+    await this.rebuild(async () =>
+      this.current ? this.current.items.filter((i) => !gone.has(i.id)) : this.loadItems(),
+    );
   }
 
   /** Called after every rebuild with the new index (e.g. the two-tower scorer re-embeds the catalog). */
@@ -206,74 +229,72 @@ export class CatalogService {
     this.listeners.push(listener);
   }
 
-  /** Rebuilds the index from the store; concurrent calls share one build. */
-  async refresh(): Promise<CatalogIndex> {
-    if (this.building) return this.building.then(() => this.refresh());
-    this.building = this.build().finally(() => (this.building = undefined));
-    const idx = await this.building;
-    this.current = idx;
-    for (const l of this.listeners) {
-      try {
-        await l(idx);
-      } catch (e) {
-        this.o.logger.warn({ err: e }, 'a catalog refresh listener failed');
-      }
-    }
-    return idx;
+  /** Rebuilds the index from the store (vectors of unchanged rows are reused). */
+  refresh(): Promise<CatalogIndex> {
+    return this.rebuild(() => this.loadItems());
   }
 
-  private async build(): Promise<CatalogIndex> {
-    const items = await this.loadItems();
+  /** Rebuilds are serialised: each one starts from the index the previous one produced. */
+  private rebuild(itemsFor: () => Promise<ContentItem[]>): Promise<CatalogIndex> {
+    const run = this.queue
+      .catch(() => undefined)
+      .then(async () => {
+        const idx = await this.build(await itemsFor(), this.current);
+        this.current = idx;
+        for (const l of this.listeners) {
+          try {
+            await l(idx);
+          } catch (e) {
+            this.o.logger.warn({ err: e }, 'a catalog refresh listener failed');
+          }
+        }
+        return idx;
+      });
+    this.queue = run;
+    return run;
+  }
+
+  private async build(items: readonly ContentItem[], reuse: CatalogIndex | undefined): Promise<CatalogIndex> {
     const { text, image } = this.o;
     const texts = items.map(itemText);
     const hashes = texts.map(contentHash);
-    const textMatrix = await this.embedCached(vectorNamespace(text.id), text.dim, hashes, async (rows) =>
-      text.encode(rows.map((r) => texts[r]!)),
-    );
+    const sameText = reuse && reuse.textEncoderId === text.id && reuse.textDim === text.dim && reuse.rowHashes;
+    const sameImage =
+      reuse && image && reuse.image && reuse.imageEncoderId === image.id && reuse.imageDim === image.dim;
+    const textMatrix = new Float32Array(items.length * text.dim);
     let imageMatrix: Float32Array | undefined;
     let hasImage: Uint8Array | undefined;
     if (image && this.o.loadImage) {
-      hasImage = new Uint8Array(items.length);
       imageMatrix = new Float32Array(items.length * image.dim);
-      const ns = vectorNamespace(image.id);
-      const keys = items.map((it) => (it.thumbnail ? contentHash(it.thumbnail) : ''));
-      const cached = await this.o.store.getMany<Uint8Array>(
-        ns,
-        keys.map((k) => k || '-'),
-      );
-      const missing: number[] = [];
-      cached.forEach((bytes, row) => {
-        if (!keys[row]) return;
-        if (bytes) {
-          imageMatrix!.set(bytesToVector(bytes), row * image.dim);
-          hasImage![row] = 1;
-        } else missing.push(row);
-      });
-      for (let start = 0; start < missing.length; start += 32) {
-        const batch = missing.slice(start, start + 32);
-        const loaded: { row: number; bytes: Uint8Array }[] = [];
-        for (const row of batch) {
-          const bytes = await this.o.loadImage(items[row]!).catch(() => undefined);
-          if (bytes) loaded.push({ row, bytes });
-        }
-        if (loaded.length === 0) continue;
-        try {
-          const vecs = await image.encode(loaded.map((l) => l.bytes));
-          for (let k = 0; k < loaded.length; k++) {
-            const v = vecs.subarray(k * image.dim, (k + 1) * image.dim);
-            imageMatrix.set(v, loaded[k]!.row * image.dim);
-            hasImage[loaded[k]!.row] = 1;
-            await this.o.store.set(ns, keys[loaded[k]!.row]!, vectorToBytes(v));
-          }
-        } catch (e) {
-          this.o.logger.warn(
-            { err: e, rows: loaded.length },
-            'image embedding failed for a batch; those items use text only',
-          );
-        }
-      }
+      hasImage = new Uint8Array(items.length);
     }
-    const input: BuildIndexInput = { items, textEncoderId: text.id, textDim: text.dim, text: textMatrix };
+    // Rows whose text (and thumbnail) did not change keep their vectors; only the rest go to cache/encoder.
+    const textRows: number[] = [];
+    const imageRows: number[] = [];
+    items.forEach((it, row) => {
+      const r = reuse?.rowOf.get(it.id);
+      if (sameText && r !== undefined && reuse.rowHashes![r] === hashes[row]) {
+        textMatrix.set(reuse.text.subarray(r * text.dim, (r + 1) * text.dim), row * text.dim);
+      } else textRows.push(row);
+      if (!imageMatrix || !hasImage || !image) return;
+      if (sameImage && r !== undefined && reuse.items[r]!.thumbnail === it.thumbnail) {
+        imageMatrix.set(reuse.image!.subarray(r * image.dim, (r + 1) * image.dim), row * image.dim);
+        hasImage[row] = reuse.hasImage[r]!; // a thumbnail that could not be embedded is not retried until it changes
+      } else if (it.thumbnail) imageRows.push(row);
+    });
+    await this.embedCached(vectorNamespace(text.id), text.dim, hashes, textRows, textMatrix, async (rows) =>
+      text.encode(rows.map((r) => texts[r]!)),
+    );
+    if (image && imageMatrix && hasImage && imageRows.length > 0) {
+      await this.embedImages(items, imageRows, imageMatrix, hasImage);
+    }
+    const input: BuildIndexInput = {
+      items: [...items],
+      textEncoderId: text.id,
+      textDim: text.dim,
+      text: textMatrix,
+      rowHashes: hashes,
+    };
     if (image && imageMatrix && hasImage) {
       input.imageEncoderId = image.id;
       input.imageDim = image.dim;
@@ -283,32 +304,80 @@ export class CatalogService {
     return buildIndex(input);
   }
 
-  /** Fills a matrix from the vector cache, embedding (in batches) only rows whose hash is not cached. */
+  /** Image vectors for `rows`: from the cache, else thumbnails loaded and embedded in batches (and cached). */
+  private async embedImages(
+    items: readonly ContentItem[],
+    rows: readonly number[],
+    imageMatrix: Float32Array,
+    hasImage: Uint8Array,
+  ): Promise<void> {
+    const image = this.o.image!;
+    const ns = vectorNamespace(image.id);
+    const keys = rows.map((row) => contentHash(items[row]!.thumbnail!));
+    const cached = await this.o.store.getMany<Uint8Array>(ns, keys);
+    const missing: number[] = [];
+    cached.forEach((bytes, k) => {
+      const row = rows[k]!;
+      if (bytes) {
+        imageMatrix.set(bytesToVector(bytes), row * image.dim);
+        hasImage[row] = 1;
+      } else missing.push(k);
+    });
+    for (let start = 0; start < missing.length; start += 32) {
+      const loaded: { k: number; bytes: Uint8Array }[] = [];
+      for (const k of missing.slice(start, start + 32)) {
+        const bytes = await this.o.loadImage!(items[rows[k]!]!).catch(() => undefined);
+        if (bytes) loaded.push({ k, bytes });
+      }
+      if (loaded.length === 0) continue;
+      try {
+        const vecs = await image.encode(loaded.map((l) => l.bytes));
+        for (let j = 0; j < loaded.length; j++) {
+          const v = vecs.subarray(j * image.dim, (j + 1) * image.dim);
+          const row = rows[loaded[j]!.k]!;
+          imageMatrix.set(v, row * image.dim);
+          hasImage[row] = 1;
+          await this.o.store.set(ns, keys[loaded[j]!.k]!, vectorToBytes(v));
+        }
+      } catch (e) {
+        this.o.logger.warn(
+          { err: e, rows: loaded.length },
+          'image embedding failed for a batch; those items use text only',
+        );
+      }
+    }
+  }
+
+  /** Fills `rows` of `m` from the vector cache, embedding (in batches) only rows whose hash is not cached. */
   private async embedCached(
     ns: string,
     dim: number,
     hashes: readonly string[],
+    rows: readonly number[],
+    m: Float32Array,
     embed: (rows: number[]) => Promise<Float32Array>,
-  ): Promise<Float32Array> {
-    const m = new Float32Array(hashes.length * dim);
-    const cached = await this.o.store.getMany<Uint8Array>(ns, hashes);
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const cached = await this.o.store.getMany<Uint8Array>(
+      ns,
+      rows.map((r) => hashes[r]!),
+    );
     const missing: number[] = [];
-    cached.forEach((bytes, row) => {
+    cached.forEach((bytes, k) => {
       const v = bytes ? bytesToVector(bytes) : undefined;
-      if (v && v.length === dim) m.set(v, row * dim);
-      else missing.push(row);
+      if (v && v.length === dim) m.set(v, rows[k]! * dim);
+      else missing.push(rows[k]!);
     });
     const batch = 256;
     for (let start = 0; start < missing.length; start += batch) {
-      const rows = missing.slice(start, start + batch);
-      const vecs = await embed(rows);
-      for (let k = 0; k < rows.length; k++) {
+      const part = missing.slice(start, start + batch);
+      const vecs = await embed(part);
+      for (let k = 0; k < part.length; k++) {
         const v = vecs.subarray(k * dim, (k + 1) * dim);
-        m.set(v, rows[k]! * dim);
-        await this.o.store.set(ns, hashes[rows[k]!]!, vectorToBytes(v));
+        m.set(v, part[k]! * dim);
+        await this.o.store.set(ns, hashes[part[k]!]!, vectorToBytes(v));
       }
     }
     if (missing.length > 0) this.o.logger.info({ embedded: missing.length, encoder: ns }, 'embedded catalog items');
-    return m;
   }
 }
