@@ -37,6 +37,8 @@ export interface App {
   llm: LlmServices;
   /** The two-tower model: serving, and background retraining (`learned.start()` turns the schedule on). */
   learned: LearnedModel;
+  /** Resolves when a background model switch (re-embedding the catalog) has finished; at once when none is needed. */
+  encodersReady: Promise<void>;
   /** One-time codes that merge a person's identities across platforms (`/link`), shared by every adapter. */
   links: LinkService;
   /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
@@ -143,9 +145,10 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     let text: TextEncoder;
     let image: ImageEncoder | undefined = options.imageEncoder;
     let release: (() => Promise<void>) | undefined;
+    let lexical: LexicalEncoder | undefined;
     if (options.textEncoder) text = options.textEncoder;
     else {
-      const lexical = await lexicalEncoder(store, async () => (await probe.loadItems()).map(itemText));
+      lexical = await lexicalEncoder(store, async () => (await probe.loadItems()).map(itemText));
       const enc = await createEncoders({ config, logger, fallbackText: lexical });
       notes.push(...enc.notes);
       text = enc.text;
@@ -166,10 +169,15 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     const queue = new EmbedQueue({ batchSize: config.EMBED_BATCH_SIZE, logger });
     const textQ = prioritizedText(queue, text);
     const imageQ = image ? prioritizedImage(queue, image) : undefined;
+    // A model change (first start with SBERT files, or another model) re-embeds the catalog in the background
+    // while the previous vectors keep serving: start on the lexical encoder unless the new model's vectors
+    // are all cached already, then switch encoders and index in one step.
+    const switching = lexical !== undefined && text !== lexical && (await probe.cachedShare(text.id)) < 1;
     const catalog = new CatalogService({
       store,
-      text: textQ,
-      ...(imageQ ? { image: imageQ, loadImage: (item: ContentItem) => loadThumbnail(thumbs, item) } : {}),
+      text: switching ? prioritizedText(queue, lexical!) : textQ,
+      ...(imageQ && !switching ? { image: imageQ } : {}),
+      ...(imageQ ? { loadImage: (item: ContentItem) => loadThumbnail(thumbs, item) } : {}),
       logger: logger.child({ module: 'catalog' }),
     });
     // The encoder notes (which is active, and the exact command that fetches missing model files) go to /status too.
@@ -223,7 +231,20 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     await learned.init();
     reco.setLearnedScorer(learned.scorer);
     const links = new LinkService({ reco, store, clock, logger });
+    let encodersReady: Promise<void> = Promise.resolve();
+    if (switching) {
+      const target = imageQ ? { text: textQ, image: imageQ } : { text: textQ };
+      const note = `• switching to ${text.label}: embedding ${catalog.size} items in the background; ${lexical!.label} serves meanwhile`;
+      statusLines.push(() => (catalog.textEncoder.id === text.id ? [] : [note]));
+      logger.info({ items: catalog.size, to: text.id }, 'model change: re-embedding the catalog in the background');
+      encodersReady = catalog.switchEncoders(target).then(
+        () => logger.info({ text: text.id, image: image?.id }, 'encoders switched: the new model now serves'),
+        (e: unknown) =>
+          logger.error({ err: e }, `re-embedding with ${text.id} failed; the lexical encoder keeps serving`),
+      );
+    }
     return {
+      encodersReady,
       learned,
       links,
       config,
@@ -235,6 +256,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       notes,
       statusLines,
       async close() {
+        // A background re-embedding still running stops here; the vectors it cached are reused at the next start.
         extraction?.close();
         await learned.close().catch(() => undefined);
         await matrixOps?.release().catch(() => undefined);

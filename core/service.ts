@@ -297,7 +297,8 @@ export class DeepReco {
     subject: Subject,
     req: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
   ): Promise<{ index: CatalogIndex; ranked: Ranked[] }> {
-    const index = this.catalog.index;
+    // One consistent snapshot: the index and the encoders that made it (a model switch swaps them together).
+    const { index, text: textEncoder, image: img } = this.catalog.snapshot();
     const s = this.o.settings;
     const count = Math.max(1, Math.min(s.maxCount, req.count ?? s.defaultCount));
     let topic: { text: string; vector?: Float32Array; imageVector?: Float32Array } | undefined;
@@ -305,11 +306,10 @@ export class DeepReco {
     if (topicText) {
       topic = { text: topicText };
       try {
-        topic.vector = await this.catalog.textEncoder.encode([topicText]);
+        topic.vector = await textEncoder.encode([topicText]);
       } catch (e) {
         this.log.warn({ err: e, code: 'ENCODER_FAILED' }, 'topic encoding failed; keyword matching only');
       }
-      const img = this.catalog.imageEncoder;
       if (img?.encodeText && index.image) {
         try {
           topic.imageVector = await img.encodeText([topicText]);

@@ -151,10 +151,27 @@ export class CatalogService {
   private current: CatalogIndex | undefined;
   private readonly listeners: ((index: CatalogIndex) => void | Promise<void>)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  /** The encoders the current index was built with (swapped together with it). */
+  private enc: { text: TextEncoder; image?: ImageEncoder };
   private readonly o: CatalogServiceOptions;
 
   constructor(options: CatalogServiceOptions) {
     this.o = options;
+    this.enc = options.image ? { text: options.text, image: options.image } : { text: options.text };
+  }
+
+  /** The index together with the encoders that made it: queries must use the same encoders. */
+  snapshot(): { index: CatalogIndex; text: TextEncoder; image?: ImageEncoder } {
+    const { text, image } = this.enc;
+    return image ? { index: this.index, text, image } : { index: this.index, text };
+  }
+
+  /**
+   * Re-embeds the catalog with other encoders (a model change) and then swaps encoders and index in one
+   * step. Until then the current ones keep serving; vectors already cached for the new model are reused.
+   */
+  switchEncoders(next: { text: TextEncoder; image?: ImageEncoder }): Promise<CatalogIndex> {
+    return this.rebuild(async () => (this.current ? [...this.current.items] : this.loadItems()), next);
   }
 
   /** The current snapshot (build first with `refresh`). */
@@ -168,11 +185,22 @@ export class CatalogService {
   }
 
   get textEncoder(): TextEncoder {
-    return this.o.text;
+    return this.enc.text;
   }
 
   get imageEncoder(): ImageEncoder | undefined {
-    return this.o.image;
+    return this.enc.image;
+  }
+
+  /** Share of the current items whose vectors for `encoderId` are already cached (0..1). */
+  async cachedShare(encoderId: string): Promise<number> {
+    const items = this.current ? this.current.items : await this.loadItems();
+    if (items.length === 0) return 1;
+    const got = await this.o.store.getMany<Uint8Array>(
+      vectorNamespace(encoderId),
+      items.map((it) => contentHash(itemText(it))),
+    );
+    return got.filter((v) => v !== undefined).length / items.length;
   }
 
   /** Loads every stored item. */
@@ -235,11 +263,16 @@ export class CatalogService {
   }
 
   /** Rebuilds are serialised: each one starts from the index the previous one produced. */
-  private rebuild(itemsFor: () => Promise<ContentItem[]>): Promise<CatalogIndex> {
+  private rebuild(
+    itemsFor: () => Promise<ContentItem[]>,
+    encoders?: { text: TextEncoder; image?: ImageEncoder },
+  ): Promise<CatalogIndex> {
     const run = this.queue
       .catch(() => undefined)
       .then(async () => {
-        const idx = await this.build(await itemsFor(), this.current);
+        const enc = encoders ?? this.enc;
+        const idx = await this.build(await itemsFor(), this.current, enc);
+        this.enc = enc;
         this.current = idx;
         for (const l of this.listeners) {
           try {
@@ -254,8 +287,12 @@ export class CatalogService {
     return run;
   }
 
-  private async build(items: readonly ContentItem[], reuse: CatalogIndex | undefined): Promise<CatalogIndex> {
-    const { text, image } = this.o;
+  private async build(
+    items: readonly ContentItem[],
+    reuse: CatalogIndex | undefined,
+    enc: { text: TextEncoder; image?: ImageEncoder },
+  ): Promise<CatalogIndex> {
+    const { text, image } = enc;
     const texts = items.map(itemText);
     const hashes = texts.map(contentHash);
     const sameText = reuse && reuse.textEncoderId === text.id && reuse.textDim === text.dim && reuse.rowHashes;
@@ -286,7 +323,7 @@ export class CatalogService {
       text.encode(rows.map((r) => texts[r]!)),
     );
     if (image && imageMatrix && hasImage && imageRows.length > 0) {
-      await this.embedImages(items, imageRows, imageMatrix, hasImage);
+      await this.embedImages(image, items, imageRows, imageMatrix, hasImage);
     }
     const input: BuildIndexInput = {
       items: [...items],
@@ -306,12 +343,12 @@ export class CatalogService {
 
   /** Image vectors for `rows`: from the cache, else thumbnails loaded and embedded in batches (and cached). */
   private async embedImages(
+    image: ImageEncoder,
     items: readonly ContentItem[],
     rows: readonly number[],
     imageMatrix: Float32Array,
     hasImage: Uint8Array,
   ): Promise<void> {
-    const image = this.o.image!;
     const ns = vectorNamespace(image.id);
     const keys = rows.map((row) => contentHash(items[row]!.thumbnail!));
     const cached = await this.o.store.getMany<Uint8Array>(ns, keys);

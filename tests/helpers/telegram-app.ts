@@ -183,6 +183,7 @@ export async function makeApp(opts: {
     llm,
     links,
     learned,
+    encodersReady: Promise.resolve(),
     notes: [],
     statusLines,
     close: async () => {
