@@ -226,7 +226,15 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     });
     holder.reco = reco;
     await reco.init();
-    const learned = new LearnedModel({ config, catalog, store, users: () => reco.users.all(), logger, now });
+    const learned = new LearnedModel({
+      config,
+      catalog,
+      store,
+      users: () => reco.users.all(),
+      logger,
+      now,
+      ...(matrixOps ? { matrixOps } : {}),
+    });
     holder.learned = learned;
     await learned.init();
     reco.setLearnedScorer(learned.scorer);

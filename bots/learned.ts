@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../core/config.js';
 import type { CatalogIndex, CatalogService } from '../core/catalog/catalog.js';
 import type { FeedbackUserDoc } from '../core/eval/datasets.js';
-import type { KeyValueStore, Logger } from '../core/ports.js';
+import type { KeyValueStore, Logger, MatrixOps } from '../core/ports.js';
 import type { UserDoc } from '../core/users.js';
 import { TwoTowerScorer } from '../models/twotower/serve.js';
 import type { RetrainJob, RetrainReply } from '../models/twotower/retrain-worker.js';
@@ -28,6 +28,8 @@ export interface LearnedModelOptions {
   store: KeyValueStore;
   users: () => AsyncIterable<UserDoc>;
   logger: Logger;
+  /** Faster matrix math for scoring (the app's onnxruntime MatMul). */
+  matrixOps?: MatrixOps;
   /** Fewer likes than this in the log: no training yet. Default 20. */
   minLikes?: number;
   train?: TrainOptions;
@@ -63,6 +65,7 @@ export class LearnedModel {
       modelsDir: o.config.TWO_TOWER_DIR,
       logger: o.logger,
       intraOpThreads: o.config.ORT_INTRA_OP_THREADS,
+      ...(o.matrixOps ? { matrixOps: o.matrixOps } : {}),
     });
     o.catalog.onRefresh((idx) => this.follow(idx));
   }

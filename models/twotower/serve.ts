@@ -16,7 +16,7 @@ import type { ContentItem } from '../../core/domain.js';
 import { datasetItemsFromContent, type DatasetItem } from '../../core/eval/datasets.js';
 import { matmulABt } from '../../core/eval/ranking.js';
 import { RecoError } from '../../core/errors.js';
-import { silentLogger, type LearnedScorer, type Logger, type UserFeatures } from '../../core/ports.js';
+import { silentLogger, type LearnedScorer, type Logger, type MatrixOps, type UserFeatures } from '../../core/ports.js';
 import { latestModelDir, readModelConfig, type ModelConfig } from './artifacts.js';
 import { OUTPUT_NAME } from './export-onnx.js';
 import {
@@ -77,6 +77,8 @@ export interface TwoTowerScorerOptions {
   intraOpThreads?: number;
   /** Items per item-tower run. Default 4096. */
   itemBatch?: number;
+  /** Faster catalog × user-vector product (the app passes its onnxruntime MatMul); the JS loop otherwise. */
+  matrixOps?: MatrixOps;
 }
 
 function release(model: LoadedModel): void {
@@ -261,7 +263,11 @@ export class TwoTowerScorer implements LearnedScorer {
       const pool = (r: number[]) => (r.length ? poolHistory(spec, r, catalog.text, catalog.categoryBags) : undefined);
       const batch = encodeUsers(spec, [userInputOf(user)], [pool(liked)], [pool(disliked)]);
       const u = await runUserTower(model, batch);
-      return matmulABt(catalog.matrix, catalog.n, u, 1, model.config.sizes.outputDim);
+      const dim = model.config.sizes.outputDim;
+      const ops = this.options.matrixOps;
+      return ops
+        ? ops.matVec(catalog.matrix, dim, u.subarray(0, dim))
+        : matmulABt(catalog.matrix, catalog.n, u, 1, dim);
     } finally {
       model.inflight--;
       if (model.retired && model.inflight === 0) release(model);
