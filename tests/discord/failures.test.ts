@@ -3,24 +3,18 @@
  * core error (ephemeral apology in the user's language), malformed gateway payloads — the bot answers
  * the next command every time, and neither the bot token nor interaction tokens reach the logs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RecoError } from '../../core/errors.js';
 import { ALL_BOT_PERMS, FakeDiscord, PERM } from '../helpers/fake-discord.js';
-import { nextEvent, startBot, type Bot } from './harness.js';
+import { nextEvent, type Bot, withDiscordBot, EPHEMERAL } from './harness.js';
 import { recommend, runCommand } from './flows.js';
 
-const EPHEMERAL = 64;
-
 describe('discord failures', () => {
-  let fake: FakeDiscord;
-  let bot: Bot;
-  beforeAll(async () => {
-    fake = await FakeDiscord.start();
-    bot = await startBot(fake);
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    await fake?.close();
+  let fake!: FakeDiscord;
+  let bot!: Bot;
+  withDiscordBot((f, b) => {
+    fake = f;
+    bot = b;
   });
 
   async function helpStillWorks(): Promise<void> {

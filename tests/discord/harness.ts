@@ -1,5 +1,6 @@
 /** Starts the real Discord adapter (real discord.js client) against the fake Discord, with an in-memory or SQLite app. */
 import { once, type EventEmitter } from 'node:events';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp, type App } from '../../bots/app.js';
 import { startDiscord, type DiscordHandle } from '../../bots/discord/index.js';
 import { defaultConfig, type ConfigKey } from '../../core/config.js';
@@ -120,4 +121,25 @@ export { once };
 export async function docOf(app: App, discordUserId: string) {
   const id = await app.reco.users.findUserId('discord', discordUserId);
   return id ? app.reco.users.get(id) : undefined;
+}
+
+/** Discord's "ephemeral" message flag. */
+export const EPHEMERAL = 64;
+
+/**
+ * Starts a fake Discord and a bot on it for the enclosing `describe` (beforeAll/afterAll), handing both to
+ * `use`. The client is destroyed before the fake closes, or it keeps reconnecting.
+ */
+export function withDiscordBot(use: (fake: FakeDiscord, bot: Bot) => void): void {
+  let fake: FakeDiscord | undefined;
+  let bot: Bot | undefined;
+  beforeAll(async () => {
+    fake = await FakeDiscord.start();
+    bot = await startBot(fake);
+    use(fake, bot);
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await fake?.close();
+  });
 }

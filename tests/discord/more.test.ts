@@ -3,25 +3,19 @@
  * pressed it, with a list like `/recommend`'s built around that item (the item itself left out); a
  * custom id naming an item that is not on the pressed message is refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NS_IMPRESSIONS } from '../../core/users.js';
 import type { Impression } from '../../core/domain.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
-import { docOf, startBot, type Bot } from './harness.js';
+import { docOf, type Bot, withDiscordBot, EPHEMERAL } from './harness.js';
 import { moreButtonOf, pressButton, recommend, runCommand } from './flows.js';
 
-const EPHEMERAL = 64;
-
 describe('discord "More like this"', () => {
-  let fake: FakeDiscord;
-  let bot: Bot;
-  beforeAll(async () => {
-    fake = await FakeDiscord.start();
-    bot = await startBot(fake);
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    await fake?.close();
+  let fake!: FakeDiscord;
+  let bot!: Bot;
+  withDiscordBot((f, b) => {
+    fake = f;
+    bot = b;
   });
 
   const titleOf = (itemId: string) => bot.app.catalog.index.items[bot.app.catalog.index.rowOf.get(itemId)!]!.title;

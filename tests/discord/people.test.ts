@@ -2,13 +2,11 @@
  * Per-person data: /forget (confirm button; only the caller can press it; nothing else changes),
  * /persona isolation, conversation from DMs and @mentions, /explore and /link.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NS_IDENTITIES, NS_IMPRESSIONS, NS_MESSAGES, NS_USERS } from '../../core/users.js';
 import { FakeDiscord, type FakeMessage } from '../helpers/fake-discord.js';
-import { docOf, nextEvent, startBot, type Bot } from './harness.js';
+import { docOf, nextEvent, type Bot, withDiscordBot, EPHEMERAL } from './harness.js';
 import { react, recommend, runCommand } from './flows.js';
-
-const EPHEMERAL = 64;
 
 async function snapshot(bot: Bot): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = {};
@@ -20,15 +18,11 @@ async function snapshot(bot: Bot): Promise<Record<string, Record<string, string>
 }
 
 describe('discord per-person data', () => {
-  let fake: FakeDiscord;
-  let bot: Bot;
-  beforeAll(async () => {
-    fake = await FakeDiscord.start();
-    bot = await startBot(fake);
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    await fake?.close();
+  let fake!: FakeDiscord;
+  let bot!: Bot;
+  withDiscordBot((f, b) => {
+    fake = f;
+    bot = b;
   });
 
   it('learns from DMs and @mentions (mention stripped), ignores other channel chatter and bots', async () => {

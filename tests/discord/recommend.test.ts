@@ -3,22 +3,18 @@
  * a DM, the bot's own 👍/👎, other people's reactions (each teaches the bot about themselves), redelivery
  * vs a genuine re-add, and the next /recommend of each person reflecting only their own feedback.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeDiscord } from '../helpers/fake-discord.js';
-import { docOf, nextEvent, startBot, type Bot } from './harness.js';
+import { docOf, nextEvent, type Bot, withDiscordBot } from './harness.js';
 import { react, recommend } from './flows.js';
 import type { ReactionReport } from '../../bots/discord/index.js';
 
 describe('discord /recommend and reactions', () => {
-  let fake: FakeDiscord;
-  let bot: Bot;
-  beforeAll(async () => {
-    fake = await FakeDiscord.start();
-    bot = await startBot(fake);
-  });
-  afterAll(async () => {
-    await bot?.stop(); // destroy the client before closing the fake
-    await fake?.close();
+  let fake!: FakeDiscord;
+  let bot!: Bot;
+  withDiscordBot((f, b) => {
+    fake = f;
+    bot = b;
   });
 
   it('registers the slash commands in the configured guild, with Korean localisations', () => {
