@@ -7,7 +7,7 @@ import type { App } from '../../bots/app.js';
 import { startTelegram, type StartTelegramOptions, type TelegramHandle } from '../../bots/telegram/index.js';
 import type { ConfigKey } from '../../core/config.js';
 import type { KeyValueStore } from '../../core/ports.js';
-import type { FakeTelegram } from './fake-telegram.js';
+import type { FakeTelegram, RecordedCall } from './fake-telegram.js';
 import { makeApp, type TestClock } from './telegram-app.js';
 
 /** No throttling delays in tests (the limits themselves are grammY's plugin, configured in index.ts). */
@@ -83,4 +83,20 @@ export function buttonsOf(payload: Record<string, unknown>): { text: string; cal
 /** The text or caption a recorded send call carried. */
 export function textOf(payload: Record<string, unknown>): string {
   return String(payload.text ?? payload.caption ?? '');
+}
+
+/** The successful sendMessage/sendPhoto calls among `calls`. */
+export function sends(calls: RecordedCall[]): RecordedCall[] {
+  return calls.filter((c) => (c.method === 'sendMessage' || c.method === 'sendPhoto') && c.ok);
+}
+
+/** The message id a send call returned. */
+export function msgId(c: RecordedCall): number {
+  return (c.result as { message_id: number }).message_id;
+}
+
+/** The user document behind a Telegram user, if the bot has one. */
+export async function userDocOf(bot: RunningBot, tgUser: { id: number }) {
+  const id = await bot.app.reco.users.findUserId('telegram', String(tgUser.id));
+  return id ? bot.app.reco.users.get(id) : undefined;
 }

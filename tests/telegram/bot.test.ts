@@ -12,7 +12,7 @@ import {
   type RecordedCall,
 } from '../helpers/fake-telegram.js';
 import { TestClock, writeThumb } from '../helpers/telegram-app.js';
-import { buttonsOf, startBot, textOf, type RunningBot } from '../helpers/telegram-harness.js';
+import { buttonsOf, startBot, textOf, type RunningBot, sends, msgId, userDocOf } from '../helpers/telegram-harness.js';
 
 const alice = user(101, 'Alice');
 const bob = user(102, 'Bob', 'ko');
@@ -36,13 +36,7 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     await bot.handled(id);
     return fake.calls.slice(before);
   };
-  const sends = (calls: RecordedCall[]) =>
-    calls.filter((c) => (c.method === 'sendMessage' || c.method === 'sendPhoto') && c.ok);
-  const msgId = (c: RecordedCall) => (c.result as { message_id: number }).message_id;
-  const userDoc = async (tgUser: typeof alice) => {
-    const id = await bot.app.reco.users.findUserId('telegram', String(tgUser.id));
-    return id ? bot.app.reco.users.get(id) : undefined;
-  };
+  const userDoc = (u: typeof alice) => userDocOf(bot, u);
 
   beforeAll(async () => {
     writeThumb();

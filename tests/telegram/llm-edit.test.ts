@@ -14,7 +14,7 @@ import {
   type RecordedCall,
 } from '../helpers/fake-telegram.js';
 import { TestClock, writeThumb } from '../helpers/telegram-app.js';
-import { buttonsOf, startBot, textOf, type RunningBot } from '../helpers/telegram-harness.js';
+import { buttonsOf, startBot, textOf, type RunningBot, sends, msgId } from '../helpers/telegram-harness.js';
 
 /** Lines the grounding checker accepts for any item (no claims, names, numbers or quotes). */
 const LLM_LINES = ['A solid pick that suits your taste well.', 'Another pick chosen with care for you.'];
@@ -26,10 +26,6 @@ describe('Telegram: LLM explanations that arrive after the reply are edited in',
   let llm: FakeOpenAI;
   let bot: RunningBot;
   const clock = new TestClock(new Date('2026-03-10T01:00:00Z'));
-
-  const msgId = (c: RecordedCall) => (c.result as { message_id: number }).message_id;
-  const sends = (calls: RecordedCall[]) =>
-    calls.filter((c) => (c.method === 'sendMessage' || c.method === 'sendPhoto') && c.ok);
 
   /** Scripts one slow LLM answer, held until `release()` (the reply has been sent by then). */
   function slowAnswer(lines: string[]): { release: () => void } {

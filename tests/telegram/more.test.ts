@@ -17,7 +17,7 @@ import {
   type TgChat,
 } from '../helpers/fake-telegram.js';
 import { TestClock, writeThumb } from '../helpers/telegram-app.js';
-import { buttonsOf, startBot, textOf, type RunningBot } from '../helpers/telegram-harness.js';
+import { buttonsOf, startBot, textOf, type RunningBot, sends, msgId, userDocOf } from '../helpers/telegram-harness.js';
 
 const alice = user(201, 'Alice');
 const bob = user(202, 'Bob', 'ko');
@@ -34,16 +34,10 @@ describe('Telegram "More like this"', () => {
     await bot.handled(fake.pushMessage({ from, chat, text }));
     return fake.calls.slice(before);
   };
-  const sends = (calls: RecordedCall[]) =>
-    calls.filter((c) => (c.method === 'sendMessage' || c.method === 'sendPhoto') && c.ok);
-  const msgId = (c: RecordedCall) => (c.result as { message_id: number }).message_id;
   const itemOf = async (chat: TgChat, c: RecordedCall) =>
     (await bot.app.reco.users.getMessageRef('telegram', String(chat.id), String(msgId(c))))?.itemIds[0];
   const titleOf = (itemId: string) => bot.app.catalog.index.items[bot.app.catalog.index.rowOf.get(itemId)!]!.title;
-  const userDoc = async (u: typeof alice) => {
-    const id = await bot.app.reco.users.findUserId('telegram', String(u.id));
-    return id ? bot.app.reco.users.get(id) : undefined;
-  };
+  const userDoc = (u: typeof alice) => userDocOf(bot, u);
   /** Presses a button and waits until the update is handled → the calls it made and its answer. */
   const press = async (from: typeof alice, chat: TgChat, message: RecordedCall | number, data: string) => {
     const before = fake.calls.length;
