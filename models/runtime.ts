@@ -31,7 +31,7 @@ export interface DeviceProbe {
 }
 
 export const CUDA_INSTALL_HINT =
-  'install the CUDA provider with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (needs CUDA 12 + cuDNN 9 and internet access; see docs/MODELS.md "GPU")';
+  'install the CUDA provider with `npm run gpu:install` (runs `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js`; needs CUDA 12 + cuDNN 9 and internet access; see docs/MODELS.md "GPU")';
 
 function onnxruntimeBinDir(): string {
   const require = createRequire(import.meta.url);
