@@ -21,6 +21,9 @@ export const KEYV_OPTIONS = {
   throwOnErrors: true,
 } as const;
 
+/** Keys per backend `getMany` call (see `getMany`). */
+const GET_MANY_CHUNK = 512;
+
 export abstract class KeyvBackedStore implements KeyValueStore {
   abstract readonly description: string;
   protected abstract readonly keyv: Keyv;
@@ -58,7 +61,16 @@ export abstract class KeyvBackedStore implements KeyValueStore {
       checkNamespace(namespace);
       return [];
     }
-    return this.run('getMany', async () => (await this.keyv.getMany(ks)) as (T | undefined)[]);
+    // In chunks: @keyv/sqlite matches rows to keys with a linear search per key (quadratic in the batch), which made
+    // one 100k-key call take minutes; chunks keep that cost linear and each statement's JSON small.
+    return this.run('getMany', async () => {
+      if (ks.length <= GET_MANY_CHUNK) return (await this.keyv.getMany(ks)) as (T | undefined)[];
+      const out: (T | undefined)[] = [];
+      for (let i = 0; i < ks.length; i += GET_MANY_CHUNK) {
+        out.push(...((await this.keyv.getMany(ks.slice(i, i + GET_MANY_CHUNK))) as (T | undefined)[]));
+      }
+      return out;
+    });
   }
 
   async set(namespace: string, key: string, value: unknown, ttlMs?: number): Promise<void> {

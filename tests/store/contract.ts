@@ -95,6 +95,18 @@ export function defineStoreContract(name: string, makeTarget: () => Promise<Cont
       expect(await store.getMany(s, [])).toEqual([]);
     });
 
+    it('GIVEN more keys than one backend call takes THEN getMany still answers each in request order', async () => {
+      const s = ns();
+      for (let i = 0; i < 1200; i += 3) await store.set(s, `k${i}`, i);
+      const keys = Array.from({ length: 1300 }, (_, i) => `k${1299 - i}`);
+      const back = await store.getMany<number>(s, keys);
+      expect(back).toHaveLength(1300);
+      back.forEach((v, j) => {
+        const i = 1299 - j;
+        expect(v).toBe(i < 1200 && i % 3 === 0 ? i : undefined);
+      });
+    });
+
     it('keeps namespaces apart', async () => {
       const a = ns();
       const b = ns();
