@@ -32,6 +32,7 @@ export default tseslint.config(
             'sharp',
             'pino*',
             '@tensorflow/*',
+            'usearch',
             '../bots/*',
             '../infra/*',
             '../models/*',

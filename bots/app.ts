@@ -5,8 +5,9 @@
 import type { Config } from '../core/config.js';
 import type { ContentItem } from '../core/domain.js';
 import { RecoError } from '../core/errors.js';
-import { CatalogService, NS_META, itemText } from '../core/catalog/catalog.js';
-import { loadBuiltinCatalog } from '../core/catalog/builtin.js';
+import { CatalogService, NS_META, itemText, seedOfItems } from '../core/catalog/catalog.js';
+import { catalogSeed } from '../core/catalog/builtin.js';
+import { largeCatalogOptions } from '../infra/catalog/index.js';
 import { LexicalEncoder, type LexicalModel } from '../core/lexical.js';
 import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/ports.js';
 import { DeepReco, type ListExplainer } from '../core/service.js';
@@ -62,27 +63,6 @@ export interface CreateAppOptions {
   now?: () => Date;
 }
 
-/** The built-in catalog's seeding marker: bump when the file changes so existing installs pick it up. */
-const BUILTIN_SEED_KEY = 'builtin-seeded';
-
-/** Loads the built-in catalog into an empty store (idempotent: a marker records the seeded file's size). */
-async function seedCatalog(store: KeyValueStore, items: ContentItem[], logger: Logger): Promise<void> {
-  const marker = await store.get<{ count: number }>(NS_META, BUILTIN_SEED_KEY);
-  if (marker && marker.count === items.length) return;
-  const existing = await store.getMany<ContentItem>(
-    'items',
-    items.map((i) => i.id),
-  );
-  let added = 0;
-  for (let i = 0; i < items.length; i++) {
-    if (existing[i]) continue; // keep first-load times: re-seeding never resets freshness
-    await store.set('items', items[i]!.id, items[i]);
-    added++;
-  }
-  await store.set(NS_META, BUILTIN_SEED_KEY, { count: items.length });
-  logger.info({ added, total: items.length }, 'built-in catalog loaded');
-}
-
 /** The lexical encoder, fitted once on the catalog text and persisted so its id (and cached vectors) stay stable. */
 async function lexicalEncoder(store: KeyValueStore, corpus: () => Promise<string[]>): Promise<LexicalEncoder> {
   const saved = await store.get<LexicalModel>(NS_META, 'lexical-model');
@@ -136,12 +116,12 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   const notes: string[] = [];
   try {
     const now = options.now ?? (() => new Date());
-    const seed =
-      options.seedItems ??
-      loadBuiltinCatalog({ now: now(), ...(config.CATALOG_PATH ? { path: config.CATALOG_PATH } : {}) });
-    await seedCatalog(store, seed, logger);
-
     const probe = new CatalogService({ store, text: new LexicalEncoder({ dim: 8 }), logger });
+    await probe.syncSeed(
+      options.seedItems
+        ? seedOfItems(options.seedItems)
+        : catalogSeed({ now: now(), ...(config.CATALOG_PATH ? { path: config.CATALOG_PATH } : {}) }),
+    );
     let text: TextEncoder;
     let image: ImageEncoder | undefined = options.imageEncoder;
     let release: (() => Promise<void>) | undefined;
@@ -179,10 +159,12 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       ...(imageQ && !switching ? { image: imageQ } : {}),
       ...(imageQ ? { loadImage: (item: ContentItem) => loadThumbnail(thumbs, item) } : {}),
       logger: logger.child({ module: 'catalog' }),
+      ...largeCatalogOptions(config),
     });
     // The encoder notes (which is active, and the exact command that fetches missing model files) go to /status too.
     const statusLines: App['statusLines'] = [
       () => notes.filter((n) => /fallback|missing|off —|device/.test(n)).map((n) => `• ${n}`),
+      () => [`• ${catalog.describe()}`],
     ];
     // The LLM layer: off (templates, keyword personas) unless LLM_BASE_URL / LLM_API_KEY are set.
     const clock = { now };
@@ -269,6 +251,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         await learned.close().catch(() => undefined);
         await matrixOps?.release().catch(() => undefined);
         await llm.explainer.idle().catch(() => undefined);
+        await catalog.close().catch(() => undefined);
         await queue.onIdle().catch(() => undefined);
         await release?.().catch(() => undefined);
         await store.close();

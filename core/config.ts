@@ -105,6 +105,16 @@ export const DEFAULTS = {
   ITEM_MAX_AGE_DAYS: '30',
   THUMB_MAX_BYTES: '5000000',
   THUMB_MAX_PIXELS: '40000000',
+  // large catalogs
+  CATALOG_ANN: 'auto',
+  CATALOG_ANN_MIN_ITEMS: '50000',
+  CATALOG_VECTOR_QUANTIZATION: 'f16',
+  CATALOG_ANN_CONNECTIVITY: '16',
+  CATALOG_ANN_EXPANSION_ADD: '128',
+  CATALOG_ANN_EXPANSION_SEARCH: '256',
+  CATALOG_SNAPSHOT: 'true',
+  CATALOG_SNAPSHOT_DIR: '',
+  CATALOG_SYNC_INTERVAL_SECONDS: '60',
 } as const satisfies Record<string, string>;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -190,6 +200,15 @@ const schema = z.object({
   ITEM_MAX_AGE_DAYS: num(0, 3650),
   THUMB_MAX_BYTES: int(1000, 100_000_000),
   THUMB_MAX_PIXELS: int(1000, 500_000_000),
+  CATALOG_ANN: z.enum(['auto', 'off']),
+  CATALOG_ANN_MIN_ITEMS: int(1, 1e9),
+  CATALOG_VECTOR_QUANTIZATION: z.enum(['f32', 'f16', 'i8']),
+  CATALOG_ANN_CONNECTIVITY: int(4, 128),
+  CATALOG_ANN_EXPANSION_ADD: int(8, 4096),
+  CATALOG_ANN_EXPANSION_SEARCH: int(8, 4096),
+  CATALOG_SNAPSHOT: bool,
+  CATALOG_SNAPSHOT_DIR: z.string(),
+  CATALOG_SYNC_INTERVAL_SECONDS: int(0, 86_400),
 });
 
 export type Config = z.infer<typeof schema>;

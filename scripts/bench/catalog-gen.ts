@@ -54,7 +54,7 @@ function properNoun(r: () => number): string {
 
 /** The two-letter source code of an id: aa, ab, … (the built-in id format allows 9,999 rows per code). */
 function code(k: number): string {
-  return String.fromCharCode(97 + Math.floor(k / 26) % 26) + String.fromCharCode(97 + (k % 26));
+  return String.fromCharCode(97 + (Math.floor(k / 26) % 26)) + String.fromCharCode(97 + (k % 26));
 }
 
 /** `n` rows in the built-in catalog format (`builtin-xx-NNNN` ids), deterministic for `seed`. */

@@ -7,7 +7,11 @@ import { parseArgs } from 'node:util';
 import { generateRows } from './catalog-gen.js';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '100000' }, out: { type: 'string' }, seed: { type: 'string', default: '42' } },
+  options: {
+    n: { type: 'string', default: '100000' },
+    out: { type: 'string' },
+    seed: { type: 'string', default: '42' },
+  },
 });
 if (!values.out) {
   process.stderr.write('usage: bench:gen-catalog -- --n 100000 --out catalog.json [--seed 42]\n');
