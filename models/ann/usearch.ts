@@ -100,7 +100,7 @@ export class UsearchFactory implements VectorIndexFactory {
     });
   }
 
-  create(dim: number): VectorIndex {
+  create(dim: number, _capacity?: number): VectorIndex {
     return new UsearchIndex(`${this.id}:efs${this.o.expansionSearch}`, dim, this.make(dim), true);
   }
 

@@ -224,6 +224,7 @@ describe('catalog snapshots', () => {
     expect(again.size).toBe(300);
     expect(log.warnings.join('\n')).toMatch(/snapshot unusable/);
     expect(Array.from(again.index.text.subarray(0, 8))).toEqual(Array.from(vectors.subarray(0, 8)));
+    await again.close();
     const good = readdirSync(join(dir, keyDir!));
     expect(good).toHaveLength(1);
     expect(good[0]).not.toBe(snap);
@@ -247,6 +248,7 @@ describe('catalog snapshots', () => {
     await other.refresh();
     expect(other.size).toBe(50);
     expect(log.warnings.join('\n')).toMatch(/stale/);
+    await other.close();
   });
 });
 
