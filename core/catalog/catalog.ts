@@ -501,6 +501,7 @@ export class CatalogService {
     // The store holds the current state of each named row, so applying it is right whatever the entries' order.
     await this.rebuild(async () => this.merge(upserts, removes));
     for (const k of fresh) this.applied.add(k);
+    this.afterChange(list.length);
     if (list.length > 0)
       this.o.logger.info({ rows: list.length, entries: fresh.length }, 'catalog caught up with the store');
     return list.length;
@@ -617,6 +618,7 @@ export class CatalogService {
     }
     for (const k of d.meta.applied) this.applied.add(k);
     this.textBacking = d.text;
+    this.savedOnce = true;
     this.nextSlot = d.meta.nextSlot;
     if (d.ann) this.ann = new AnnLayer(d.ann, this.o.annFactory!);
     const input: BuildIndexInput = {
@@ -661,12 +663,14 @@ export class CatalogService {
       void this.enqueue(() => this.buildAnn()).finally(() => (this.annBuilding = false));
       return; // the build writes a snapshot when it is done
     }
-    if (this.o.snapshots && this.dirty > 0 && (this.dirty >= every || !this.savedOnce)) {
-      void this.enqueue(() => this.saveSnapshot());
+    if (this.o.snapshots && !this.savePending && this.dirty > 0 && (this.dirty >= every || !this.savedOnce)) {
+      this.savePending = true;
+      void this.enqueue(() => this.saveSnapshot()).finally(() => (this.savePending = false));
     }
   }
 
   private savedOnce = false;
+  private savePending = false;
 
   /** Runs `task` in the rebuild queue; failures are logged, never thrown at a caller. */
   private enqueue(task: () => Promise<void>): Promise<void> {
