@@ -105,6 +105,13 @@ export const DEFAULTS = {
   ITEM_MAX_AGE_DAYS: '30',
   THUMB_MAX_BYTES: '5000000',
   THUMB_MAX_PIXELS: '40000000',
+  // dashboard (`npm run dashboard`; the bot serves it too when DASHBOARD_PORT is set)
+  DASHBOARD_PORT: '',
+  DASHBOARD_HOST: '127.0.0.1',
+  DASHBOARD_TOKEN: '',
+  DASHBOARD_PERSONAL_DATA: 'false',
+  DASHBOARD_UPLOAD_MAX_MB: '20',
+  DASHBOARD_MAP_MAX_POINTS: '2000',
 } as const satisfies Record<string, string>;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -116,6 +123,7 @@ export const SECRET_KEYS = [
   'TELEGRAM_WEBHOOK_SECRET',
   'REDIS_URL',
   'HF_TOKEN',
+  'DASHBOARD_TOKEN',
 ] as const satisfies readonly ConfigKey[];
 
 const schema = z.object({
@@ -190,6 +198,12 @@ const schema = z.object({
   ITEM_MAX_AGE_DAYS: num(0, 3650),
   THUMB_MAX_BYTES: int(1000, 100_000_000),
   THUMB_MAX_PIXELS: int(1000, 500_000_000),
+  DASHBOARD_PORT: optionalString.pipe(z.coerce.number().int().min(0).max(65535).optional()),
+  DASHBOARD_HOST: z.string().min(1),
+  DASHBOARD_TOKEN: optionalString,
+  DASHBOARD_PERSONAL_DATA: bool,
+  DASHBOARD_UPLOAD_MAX_MB: num(0.01, 1024),
+  DASHBOARD_MAP_MAX_POINTS: int(10, 100_000),
 });
 
 export type Config = z.infer<typeof schema>;
