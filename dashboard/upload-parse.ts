@@ -72,13 +72,18 @@ function objectRow(file: string, value: unknown, line: number): Row {
 
 /**
  * Splits a top-level JSON array into its elements' source text and start offsets, so each element can be parsed
- * (and blamed) on its own line. Returns undefined when the text is not an array.
+ * (and blamed) on its own line. `problem` is a structural error after the last good element (reported only when
+ * every element before it parses). Undefined when the text is not an array.
  */
-function splitJsonArray(file: string, text: string): { start: number; text: string }[] | undefined {
+function splitJsonArray(
+  file: string,
+  text: string,
+): { parts: { start: number; text: string }[]; problem?: UploadError } | undefined {
   let i = 0;
   while (i < text.length && /\s/.test(text[i]!)) i++;
   if (text[i] !== '[') return undefined;
-  const out: { start: number; text: string }[] = [];
+  const parts: { start: number; text: string }[] = [];
+  const fail = (at: number, message: string) => ({ parts, problem: new UploadError(file, lineAt(text, at), message) });
   let depth = 0;
   let inString = false;
   let elementStart = -1;
@@ -91,39 +96,43 @@ function splitJsonArray(file: string, text: string): { start: number; text: stri
     }
     if (ch === '"') inString = true;
     if (depth === 0 && (ch === ',' || ch === ']')) {
-      if (elementStart >= 0) out.push({ start: elementStart, text: text.slice(elementStart, i) });
-      else if (ch === ',' || out.length > 0)
-        throw new UploadError(file, lineAt(text, i), `unexpected "${ch}" (an empty element)`);
+      if (elementStart >= 0) parts.push({ start: elementStart, text: text.slice(elementStart, i) });
+      else if (ch === ',' || parts.length > 0) return fail(i, `unexpected "${ch}" (an empty element)`);
       elementStart = -1;
       if (ch === ']') {
-        const rest = text.slice(i + 1).trim();
-        if (rest !== '') throw new UploadError(file, lineAt(text, i + 1 + text.slice(i + 1).search(/\S/)), 'text after the closing "]"');
-        return out;
+        const rest = text.slice(i + 1).search(/\S/);
+        return rest < 0 ? { parts } : fail(i + 1 + rest, 'text after the closing "]"');
       }
       continue;
     }
     if (elementStart < 0 && !/\s/.test(ch)) elementStart = i;
     if (ch === '{' || ch === '[') depth++;
     else if (ch === '}' || ch === ']') depth--;
-    if (depth < 0) throw new UploadError(file, lineAt(text, i), `unbalanced "${ch}"`);
+    if (depth < 0) return fail(i, `unbalanced "${ch}"`);
   }
-  throw new UploadError(file, lineAt(text, text.length), 'the JSON array is not closed (missing "]")');
+  return fail(text.length, 'the JSON array is not closed (missing "]")');
 }
 
 function parseJson(file: string, text: string): Row[] {
-  const parts = splitJsonArray(file, text);
-  if (parts) {
-    return parts.map((p) => {
+  const split = splitJsonArray(file, text);
+  if (split) {
+    const rows = split.parts.map((p) => {
       const line = lineAt(text, p.start);
       let value: unknown;
       try {
         value = JSON.parse(p.text);
       } catch (e) {
         const off = jsonErrorOffset(e);
-        throw new UploadError(file, off === undefined ? line : lineAt(text, p.start + off), `not valid JSON (${(e as Error).message})`);
+        throw new UploadError(
+          file,
+          off === undefined ? line : lineAt(text, p.start + off),
+          `not valid JSON (${(e as Error).message})`,
+        );
       }
       return objectRow(file, value, line);
     });
+    if (split.problem) throw split.problem;
+    return rows;
   }
   // JSON Lines: one object per line, blank lines allowed.
   const rows: Row[] = [];

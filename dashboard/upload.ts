@@ -72,8 +72,9 @@ function readLists(file: { name: string; text: string }): Map<string, string[]> 
     const item = idField(file.name, row, 'item');
     let key: number;
     if (hasRank) {
-      const r = numberField(file.name, row, 'rank');
-      if (r === undefined || !Number.isInteger(r) || r < 1)
+      const raw = row.fields.rank;
+      const r = raw === '' || raw === null ? Number.NaN : Number(raw);
+      if (!Number.isInteger(r) || r < 1)
         throw new UploadError(file.name, row.line, `"rank" must be a positive integer (1 = best), got ${JSON.stringify(row.fields.rank)}`);
       key = r;
     } else {
