@@ -198,7 +198,9 @@ const schema = z.object({
   ITEM_MAX_AGE_DAYS: num(0, 3650),
   THUMB_MAX_BYTES: int(1000, 100_000_000),
   THUMB_MAX_PIXELS: int(1000, 500_000_000),
-  DASHBOARD_PORT: optionalString.pipe(z.coerce.number().int().min(0).max(65535).optional()),
+  DASHBOARD_PORT: optionalString.pipe(
+    z.string().regex(/^\d+$/, 'a port number').transform(Number).pipe(z.number().int().max(65535)).optional(),
+  ),
   DASHBOARD_HOST: z.string().min(1),
   DASHBOARD_TOKEN: optionalString,
   DASHBOARD_PERSONAL_DATA: bool,

@@ -44,7 +44,15 @@ export interface CompareRow {
 }
 
 export interface CompareTable {
-  runs: { id: string; kind: string; label: string; dataset: string; fingerprint: string; seeds: number[]; ks: number[] }[];
+  runs: {
+    id: string;
+    kind: string;
+    label: string;
+    dataset: string;
+    fingerprint: string;
+    seeds: number[];
+    ks: number[];
+  }[];
   rows: CompareRow[];
   metricKeys: string[];
   /** metric key → the best mean over rows (ties: every row with that mean is best). */
@@ -97,7 +105,9 @@ export function compareTable(runs: readonly ExperimentRun[]): CompareTable {
     warnings.push(
       `These runs use ${prints.size} different datasets (fingerprints ${[...prints].map((p) => p.slice(0, 8)).join(', ')}): their numbers are not comparable.`,
     );
-  const splits = new Set(runs.map((r) => `${r.split.kind}|${String(r.split.positive)}|${JSON.stringify(r.split.options)}`));
+  const splits = new Set(
+    runs.map((r) => `${r.split.kind}|${String(r.split.positive)}|${JSON.stringify(r.split.options)}`),
+  );
   if (splits.size > 1) warnings.push('These runs use different splits or relevance thresholds.');
   return {
     runs: runs.map((r) => ({
@@ -218,7 +228,8 @@ export interface Distribution {
 /** Per-user values of one metric for every model of a users.json. */
 export function distribution(users: ExperimentUsers, metric?: string): Distribution {
   const metrics = orderMetricKeys(Object.values(users.models).flatMap((m) => Object.keys(m)));
-  const chosen = metric && metrics.includes(metric) ? metric : (metrics.find((m) => m.startsWith('ndcg@')) ?? metrics[0] ?? '');
+  const chosen =
+    metric && metrics.includes(metric) ? metric : (metrics.find((m) => m.startsWith('ndcg@')) ?? metrics[0] ?? '');
   const n = users.users.length;
   const step = n > DISTRIBUTION_SAMPLE ? n / DISTRIBUTION_SAMPLE : 1;
   const pick = (vals: number[]) =>

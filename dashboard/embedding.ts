@@ -55,7 +55,10 @@ export interface EmbeddingMap {
 }
 
 /** The live catalog's spaces: text, image (items with a thumbnail vector) and, when given, the two-tower item tower. */
-export function liveSource(index: CatalogIndex, twoTower?: { version: string; dim: number; vectors: Float32Array }): MapSource {
+export function liveSource(
+  index: CatalogIndex,
+  twoTower?: { version: string; dim: number; vectors: Float32Array },
+): MapSource {
   const spaces: VectorSpace[] = [
     { name: 'text', label: `text (${index.textEncoderId})`, dim: index.textDim, vectors: index.text },
   ];
@@ -68,7 +71,12 @@ export function liveSource(index: CatalogIndex, twoTower?: { version: string; di
       has: index.hasImage,
     });
   if (twoTower)
-    spaces.push({ name: 'twotower', label: `two-tower item tower (${twoTower.version})`, dim: twoTower.dim, vectors: twoTower.vectors });
+    spaces.push({
+      name: 'twotower',
+      label: `two-tower item tower (${twoTower.version})`,
+      dim: twoTower.dim,
+      vectors: twoTower.vectors,
+    });
   return {
     version: `${index.version}|${twoTower?.version ?? ''}`,
     items: index.items.map((it) => ({
@@ -98,7 +106,9 @@ export function poolsSource(runId: string, pools: ExperimentPools): MapSource {
     });
     return { dim, vectors, has };
   };
-  const spaces: VectorSpace[] = [{ name: 'text', label: 'item text (the harness similarity space)', ...matrix(pools.itemVectors) }];
+  const spaces: VectorSpace[] = [
+    { name: 'text', label: 'item text (the harness similarity space)', ...matrix(pools.itemVectors) },
+  ];
   for (const [model, byId] of Object.entries(pools.modelItemVectors ?? {}))
     spaces.push({ name: `model:${model}`, label: `${model} item embedding`, ...matrix(byId) });
   return {
@@ -170,7 +180,14 @@ async function computeMap(src: MapSource, o: MapOptions): Promise<EmbeddingMap> 
       thumb: it.thumb ?? false,
     };
   });
-  return { space: space.name, spaces, points, total: withVector.length, sampled: rows.length < withVector.length, clusters };
+  return {
+    space: space.name,
+    spaces,
+    points,
+    total: withVector.length,
+    sampled: rows.length < withVector.length,
+    clusters,
+  };
 }
 
 /**

@@ -84,7 +84,8 @@ export function experimentFromHarness(o: ConvertOptions): ExperimentRun {
     models: first.results.map((m, i) => {
       const perSeed = o.results.map((r) => r.results[i]!);
       const metrics: ExperimentRun['models'][number]['metrics'] = {};
-      for (const key of Object.keys(m.metrics)) metrics[key] = summarize(perSeed.map((r) => r.metrics[key] ?? Number.NaN));
+      for (const key of Object.keys(m.metrics))
+        metrics[key] = summarize(perSeed.map((r) => r.metrics[key] ?? Number.NaN));
       const sig = o.significance?.[m.model];
       return {
         name: m.model,
@@ -128,7 +129,9 @@ export async function artifactsFromModels(
   const width = Math.max(...o.ks);
   const pool = Math.max(width, o.pool ?? 50);
   const poolEvery = Math.max(1, evaluated.length / (o.poolUsers ?? 2000));
-  const poolRows = new Set(Array.from({ length: Math.min(evaluated.length, o.poolUsers ?? 2000) }, (_, i) => Math.floor(i * poolEvery)));
+  const poolRows = new Set(
+    Array.from({ length: Math.min(evaluated.length, o.poolUsers ?? 2000) }, (_, i) => Math.floor(i * poolEvery)),
+  );
   const relevant = evaluated.map((u) => new Set(itemsOf(rel, u)));
   const counts = new Int32Array(nItems);
   const trainUsers = new Set<number>();
@@ -137,7 +140,14 @@ export async function artifactsFromModels(
     trainUsers.add(o.split.train.user[r]!);
   }
   const pop = new MostPopularRecommender();
-  pop.fit({ dataset: ds, train: o.split.train, valid: o.split.valid, coldUsers: o.split.coldUsers, seed: o.seed, k: width });
+  pop.fit({
+    dataset: ds,
+    train: o.split.train,
+    valid: o.split.valid,
+    coldUsers: o.split.coldUsers,
+    seed: o.seed,
+    k: width,
+  });
   const topOf = async (model: Recommender, k: number, withScores: boolean) => {
     const lists = new Int32Array(evaluated.length * k);
     const scores = withScores ? new Float32Array(evaluated.length * k) : undefined;
@@ -148,12 +158,17 @@ export async function artifactsFromModels(
       maskKnown(s, ids, nItems, ...masks);
       const top = topKRows(s, ids.length, nItems, k);
       lists.set(top, start * k);
-      if (scores) for (let j = 0; j < top.length; j++) scores[start * k + j] = top[j]! >= 0 ? s[Math.floor(j / k) * nItems + top[j]!]! : 0;
+      if (scores)
+        for (let j = 0; j < top.length; j++)
+          scores[start * k + j] = top[j]! >= 0 ? s[Math.floor(j / k) * nItems + top[j]!]! : 0;
     }
     return { lists, scores };
   };
   const popLists = (await topOf(pop, width, false)).lists;
-  const ids = (row: Int32Array) => Array.from(row).filter((i) => i >= 0).map((i) => ds.items[i]!.id);
+  const ids = (row: Int32Array) =>
+    Array.from(row)
+      .filter((i) => i >= 0)
+      .map((i) => ds.items[i]!.id);
   const usersOut: ExperimentUsers = { seed: o.seed, users: evaluated.map((u) => ds.users[u]!.id), models: {} };
   const listsOut: ExperimentLists = {
     seed: o.seed,
@@ -197,7 +212,9 @@ export async function artifactsFromModels(
     listsOut.models[model.name] = evaluated.map((_, r) => ids(top.subarray(r * width, (r + 1) * width)));
     poolsOut.models[model.name] = {
       items: sampled.map((r) => ids(lists.subarray(r * pool, (r + 1) * pool))),
-      scores: sampled.map((r) => Array.from(scores!.subarray(r * pool, (r + 1) * pool)).filter((_, j) => lists[r * pool + j]! >= 0)),
+      scores: sampled.map((r) =>
+        Array.from(scores!.subarray(r * pool, (r + 1) * pool)).filter((_, j) => lists[r * pool + j]! >= 0),
+      ),
     };
     for (const r of sampled) for (const i of lists.subarray(r * pool, (r + 1) * pool)) if (i >= 0) pooled.add(i);
   }
@@ -218,7 +235,9 @@ export async function artifactsFromModels(
 function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
@@ -235,7 +254,7 @@ export function wilcoxon(a: readonly number[], b: readonly number[]): { pValue: 
   nz.sort((x, y) => x.abs - y.abs);
   const ranks = new Array<number>(n);
   let tie = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && nz[j + 1]!.abs === nz[i]!.abs) j++;
     for (let m = i; m <= j; m++) ranks[m] = (i + j) / 2 + 1;
@@ -264,9 +283,18 @@ export function pairedSignificance(users: ExperimentUsers, alpha = 0.05): Record
       if (!mine) continue;
       const others = models.filter((x) => x !== m && users.models[x]![metric]);
       if (others.length === 0) continue;
-      const vs = others.sort((x, y) => (lower ? 1 : -1) * (mean(users.models[x]![metric]!) - mean(users.models[y]![metric]!)))[0]!;
+      const vs = others.sort(
+        (x, y) => (lower ? 1 : -1) * (mean(users.models[x]![metric]!) - mean(users.models[y]![metric]!)),
+      )[0]!;
       const { pValue, delta } = wilcoxon(mine, users.models[vs]![metric]!);
-      (out[m] ??= {})[metric] = { vs, test: 'wilcoxon-signed-rank (normal approx.)', pValue, significant: pValue < alpha, alpha, delta };
+      (out[m] ??= {})[metric] = {
+        vs,
+        test: 'wilcoxon-signed-rank (normal approx.)',
+        pValue,
+        significant: pValue < alpha,
+        alpha,
+        delta,
+      };
     }
   }
   return out;

@@ -31,10 +31,15 @@ export function readOnlyStore(store: KeyValueStore): KeyValueStore {
   };
 }
 
-export type LiveCatalogConfig = EncoderConfig & Pick<Config, 'DATA_DIR' | 'THUMB_MAX_BYTES' | 'THUMB_MAX_PIXELS' | 'SCRAPE_TIMEOUT_MS'>;
+export type LiveCatalogConfig = EncoderConfig &
+  Pick<Config, 'DATA_DIR' | 'THUMB_MAX_BYTES' | 'THUMB_MAX_PIXELS' | 'SCRAPE_TIMEOUT_MS'>;
 
 /** Builds the catalog index from the bot's store with the bot's encoders (read-only). */
-export async function openLiveCatalog(config: LiveCatalogConfig, store: KeyValueStore, logger: Logger): Promise<CatalogService> {
+export async function openLiveCatalog(
+  config: LiveCatalogConfig,
+  store: KeyValueStore,
+  logger: Logger,
+): Promise<CatalogService> {
   const ro = readOnlyStore(store);
   const saved = await ro.get<LexicalModel>(NS_META, 'lexical-model');
   const lexical = new LexicalEncoder(saved ?? {});

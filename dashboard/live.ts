@@ -58,11 +58,24 @@ export interface LiveStats {
     byKind: { kind: string; lists: number; shown: number; reacted: number; rate: number }[];
     perDay: { day: string; shown: number; reacted: number }[];
   };
-  coverage: { catalog: number; shown: number; share: number; bySource: { source: string; catalog: number; shown: number; share: number }[] };
+  coverage: {
+    catalog: number;
+    shown: number;
+    share: number;
+    bySource: { source: string; catalog: number; shown: number; share: number }[];
+  };
   models: ModelVersion[];
   sources: SourceHealth[];
   /** Only with DASHBOARD_PERSONAL_DATA=true. */
-  perUser?: { id: string; platforms: string; lang: string; likes: number; dislikes: number; lists: number; lastActive: string }[];
+  perUser?: {
+    id: string;
+    platforms: string;
+    lang: string;
+    likes: number;
+    dislikes: number;
+    lists: number;
+    lastActive: string;
+  }[];
 }
 
 async function allOf<T>(store: KeyValueStore, ns: string): Promise<T[]> {
@@ -273,7 +286,9 @@ export async function liveStats(o: LiveOptions): Promise<LiveStats> {
   }
 
   const rows = (m: Map<string, { likes: number; dislikes: number }>) =>
-    [...m].map(([key, r]) => rate(key, r.likes, r.dislikes)).sort((a, b) => b.likes + b.dislikes - (a.likes + a.dislikes));
+    [...m]
+      .map(([key, r]) => rate(key, r.likes, r.dislikes))
+      .sort((a, b) => b.likes + b.dislikes - (a.likes + a.dislikes));
   const out: LiveStats = {
     generatedAt: now.toISOString(),
     store: o.store.description,

@@ -5,7 +5,10 @@ import { projectNow, type ProjectionJob } from './projection.js';
 parentPort?.on('message', (job: ProjectionJob) => {
   try {
     const result = projectNow(job);
-    parentPort!.postMessage({ ok: true, result }, [result.coords.buffer as ArrayBuffer, result.clusters.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ ok: true, result }, [
+      result.coords.buffer as ArrayBuffer,
+      result.clusters.buffer as ArrayBuffer,
+    ]);
   } catch (e) {
     parentPort!.postMessage({ ok: false, error: (e as Error).message });
   }

@@ -51,7 +51,10 @@ export function projectNow(job: ProjectionJob): ProjectionResult {
     umap.fit(data).forEach(([x, y], i) => ((coords[i * 2] = x!), (coords[i * 2 + 1] = y!)));
   }
   const k = Math.min(job.clusters, n);
-  if (k > 1) kmeans(data, k, { seed: job.seed, initialization: 'kmeans++', maxIterations: 100 }).clusters.forEach((c, i) => (clusters[i] = c));
+  if (k > 1)
+    kmeans(data, k, { seed: job.seed, initialization: 'kmeans++', maxIterations: 100 }).clusters.forEach(
+      (c, i) => (clusters[i] = c),
+    );
   return { coords, clusters };
 }
 

@@ -21,7 +21,10 @@ export interface AccessPolicy {
 
 /** True for `localhost`, 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (!ipaddr.isValid(h)) return false;
   let addr = ipaddr.parse(h);
@@ -86,7 +89,10 @@ export function accessGuard(policy: AccessPolicy): MiddlewareHandler {
       const bearer = auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : undefined;
       if (!tokenMatches(bearer, policy.token) && !tokenMatches(getCookie(c, COOKIE), policy.token)) {
         c.header('WWW-Authenticate', 'Bearer realm="deep-reco-dashboard"');
-        return c.text('Unauthorized: open the dashboard once with ?token=<DASHBOARD_TOKEN>, or send Authorization: Bearer <token>.', 401);
+        return c.text(
+          'Unauthorized: open the dashboard once with ?token=<DASHBOARD_TOKEN>, or send Authorization: Bearer <token>.',
+          401,
+        );
       }
     }
     // Writes only from the dashboard's own scripts: a cross-site form cannot set this header without a CORS preflight.

@@ -230,7 +230,10 @@ export function createDashboard(deps: DashboardDeps): { app: Hono; policy: Acces
         };
       }),
     );
-    return c.json({ runs: out, problems: problems.map((p) => ({ folder: path.basename(p.folder), message: p.message })) });
+    return c.json({
+      runs: out,
+      problems: problems.map((p) => ({ folder: path.basename(p.folder), message: p.message })),
+    });
   });
 
   app.get('/api/runs/:id', async (c) => c.json((await entry(c.req.param('id'))).run));
@@ -241,7 +244,12 @@ export function createDashboard(deps: DashboardDeps): { app: Hono; policy: Acces
     const entries = await Promise.all(ids.map(entry));
     const table = compareTable(entries.map((e) => e.run));
     const artifacts = await Promise.all(
-      entries.map(async (e) => ({ id: e.run.id, users: await has(e, 'users'), lists: await has(e, 'lists'), pools: await has(e, 'pools') })),
+      entries.map(async (e) => ({
+        id: e.run.id,
+        users: await has(e, 'users'),
+        lists: await has(e, 'lists'),
+        pools: await has(e, 'pools'),
+      })),
     );
     return c.json({ ...table, artifacts });
   });
@@ -287,7 +295,9 @@ export function createDashboard(deps: DashboardDeps): { app: Hono; policy: Acces
       maxSize: maxBytes,
       onError: (c) =>
         c.json(
-          { error: `The upload is larger than ${config.DASHBOARD_UPLOAD_MAX_MB} MB (DASHBOARD_UPLOAD_MAX_MB); nothing was stored.` },
+          {
+            error: `The upload is larger than ${config.DASHBOARD_UPLOAD_MAX_MB} MB (DASHBOARD_UPLOAD_MAX_MB); nothing was stored.`,
+          },
           413,
         ),
     }),
@@ -312,7 +322,11 @@ export function createDashboard(deps: DashboardDeps): { app: Hono; policy: Acces
         const positiveText = field('positive');
         const positive = positiveText === '' || positiveText === 'all' ? 'all' : Number(positiveText);
         if (positive !== 'all' && !Number.isFinite(positive))
-          throw new UploadError('settings', undefined, `relevance threshold must be "all" or a number, got "${positiveText}"`);
+          throw new UploadError(
+            'settings',
+            undefined,
+            `relevance threshold must be "all" or a number, got "${positiveText}"`,
+          );
         let reference: Parameters<typeof evaluateUpload>[0]['reference'];
         if (field('reference')) {
           const e = await entry(field('reference'));
@@ -325,7 +339,10 @@ export function createDashboard(deps: DashboardDeps): { app: Hono; policy: Acces
           ...(train ? { train } : {}),
           model: field('model') || recommendations.name.replace(/\.[a-z]+$/i, ''),
           label: field('label'),
-          ks: (field('ks') || (reference?.run.ks.join(',') ?? '10')).split(/[\s,]+/).filter(Boolean).map(Number),
+          ks: (field('ks') || (reference?.run.ks.join(',') ?? '10'))
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map(Number),
           positive,
           ...(reference ? { reference } : {}),
           argv: ['dashboard upload'],
@@ -431,11 +448,17 @@ export function createDashboard(deps: DashboardDeps): { app: Hono; policy: Acces
     }
     const e = await entry(source);
     const lists = await artifact(e, 'lists');
-    if (!lists || (e.run.dataset.name.startsWith('bot') && !personal)) throw new HttpError(404, 'no per-user lists in this run');
+    if (!lists || (e.run.dataset.name.startsWith('bot') && !personal))
+      throw new HttpError(404, 'no per-user lists in this run');
     const u = lists.users.indexOf(user);
     if (u < 0) throw new HttpError(404, 'no such user in this run');
     const model = c.req.query('model') ?? Object.keys(lists.models)[0] ?? '';
-    return c.json({ liked: lists.targets[u] ?? [], disliked: [], recommended: lists.models[model]?.[u] ?? [], persona: null });
+    return c.json({
+      liked: lists.targets[u] ?? [],
+      disliked: [],
+      recommended: lists.models[model]?.[u] ?? [],
+      persona: null,
+    });
   });
 
   const thumbs = new ThumbnailCache({
@@ -452,10 +475,15 @@ export function createDashboard(deps: DashboardDeps): { app: Hono; policy: Acces
     const item = row === undefined ? undefined : index!.items[row];
     const t = item?.thumbnail;
     let bytes: Uint8Array | undefined;
-    if (t && /^https?:/i.test(t)) bytes = await thumbs.read(t); // the scrapers' cache only: never downloads here
+    if (t && /^https?:/i.test(t))
+      bytes = await thumbs.read(t); // the scrapers' cache only: never downloads here
     else if (t) {
       const file = path.resolve(ROOT, t);
-      if (file.startsWith(ROOT)) bytes = await readFile(file).then((b) => new Uint8Array(b), () => undefined);
+      if (file.startsWith(ROOT))
+        bytes = await readFile(file).then(
+          (b) => new Uint8Array(b),
+          () => undefined,
+        );
     }
     const type = bytes ? sniffImage(bytes) : undefined;
     if (!bytes || !type) return c.json({ error: 'no cached thumbnail' }, 404);
@@ -515,4 +543,3 @@ export async function startDashboard(deps: DashboardDeps & { port?: number }): P
       }),
   };
 }
-

@@ -194,6 +194,7 @@ export function numberField(file: string, row: Row, name: string): number | unde
   const v = row.fields[name];
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n)) throw new UploadError(file, row.line, `"${name}" must be a number, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n))
+    throw new UploadError(file, row.line, `"${name}" must be a number, got ${JSON.stringify(v)}`);
   return n;
 }

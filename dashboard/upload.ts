@@ -75,7 +75,11 @@ function readLists(file: { name: string; text: string }): Map<string, string[]> 
       const raw = row.fields.rank;
       const r = raw === '' || raw === null ? Number.NaN : Number(raw);
       if (!Number.isInteger(r) || r < 1)
-        throw new UploadError(file.name, row.line, `"rank" must be a positive integer (1 = best), got ${JSON.stringify(row.fields.rank)}`);
+        throw new UploadError(
+          file.name,
+          row.line,
+          `"rank" must be a positive integer (1 = best), got ${JSON.stringify(row.fields.rank)}`,
+        );
       key = r;
     } else {
       const s = numberField(file.name, row, 'score');
@@ -85,14 +89,22 @@ function readLists(file: { name: string; text: string }): Map<string, string[]> 
     const pair = `${user}\u0000${item}`;
     const seen = firstLine.get(pair);
     if (seen !== undefined)
-      throw new UploadError(file.name, row.line, `item "${item}" is listed twice for user "${user}" (first on line ${seen})`);
+      throw new UploadError(
+        file.name,
+        row.line,
+        `item "${item}" is listed twice for user "${user}" (first on line ${seen})`,
+      );
     firstLine.set(pair, row.line);
     const list = by.get(user) ?? [];
     list.push({ item, key, order, line: row.line });
     by.set(user, list);
   });
   const out = new Map<string, string[]>();
-  for (const [user, list] of by) out.set(user, list.sort((a, b) => a.key - b.key || a.order - b.order).map((e) => e.item));
+  for (const [user, list] of by)
+    out.set(
+      user,
+      list.sort((a, b) => a.key - b.key || a.order - b.order).map((e) => e.item),
+    );
   return out;
 }
 
@@ -103,7 +115,11 @@ function readInteractions(
 ): { user: string; item: string; relevant: boolean }[] {
   const rows = rowsOf(file);
   if (positive !== 'all' && !('rating' in rows[0]!.fields))
-    throw new UploadError(file.name, rows[0]!.line, `relevance is "rating ≥ ${positive}" but the file has no "rating" column`);
+    throw new UploadError(
+      file.name,
+      rows[0]!.line,
+      `relevance is "rating ≥ ${positive}" but the file has no "rating" column`,
+    );
   return rows.map((row) => {
     const user = idField(file.name, row, 'user');
     const item = idField(file.name, row, 'item');
@@ -119,7 +135,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 /** Evaluates an upload; throws {@link UploadError} for any problem in the files. */
 export function evaluateUpload(input: UploadInput): UploadResult {
   const ks = [...new Set(input.ks)].filter((k) => Number.isInteger(k) && k > 0).sort((a, b) => a - b);
-  if (ks.length === 0) throw new UploadError('settings', undefined, 'K must be one or more positive integers, e.g. 10 or 5,10,20');
+  if (ks.length === 0)
+    throw new UploadError('settings', undefined, 'K must be one or more positive integers, e.g. 10 or 5,10,20');
   const notes: string[] = [];
   const lists = readLists(input.recommendations);
   const test = readInteractions(input.test, input.positive);
@@ -137,7 +154,8 @@ export function evaluateUpload(input: UploadInput): UploadResult {
     throw new UploadError(input.test.name, undefined, 'no relevant test interactions (check the relevance threshold)');
   const users = [...targets.keys()];
   const noList = users.filter((u) => !lists.has(u)).length;
-  if (noList > 0) notes.push(`${noList} of ${users.length} test users have no list in the upload: they count with zero hits.`);
+  if (noList > 0)
+    notes.push(`${noList} of ${users.length} test users have no list in the upload: they count with zero hits.`);
   const extra = [...lists.keys()].filter((u) => !targets.has(u)).length;
   if (extra > 0) notes.push(`${extra} listed users have no relevant test item and are not evaluated.`);
 
@@ -192,13 +210,17 @@ export function evaluateUpload(input: UploadInput): UploadResult {
   // The user × K matrix of item indices (−1 padding).
   const width = ks[ks.length - 1]!;
   const matrix = new Int32Array(users.length * width).fill(-1);
-  users.forEach((u, r) => (lists.get(u) ?? []).slice(0, width).forEach((id, j) => (matrix[r * width + j] = indexOf(id))));
+  users.forEach((u, r) =>
+    (lists.get(u) ?? []).slice(0, width).forEach((id, j) => (matrix[r * width + j] = indexOf(id))),
+  );
   const relevant = users.map((u) => new Set([...targets.get(u)!].map(indexOf)));
 
   // Most-popular lists (serendipity), masking each user's training items: only with a train file.
   let popularLists: Int32Array | undefined;
   if (train) {
-    const byPop = [...popularity.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => indexOf(id));
+    const byPop = [...popularity.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([id]) => indexOf(id));
     popularLists = new Int32Array(users.length * width).fill(-1);
     users.forEach((u, r) => {
       const mask = known.get(u);
@@ -269,7 +291,9 @@ export function evaluateUpload(input: UploadInput): UploadResult {
           .join('\n'),
       );
   if (ref && !sameData)
-    notes.push('The test interactions differ from the reference run\'s targets: the compare view marks the datasets as different.');
+    notes.push(
+      "The test interactions differ from the reference run's targets: the compare view marks the datasets as different.",
+    );
   const run: ExperimentRun = {
     schema: EXPERIMENT_SCHEMA,
     id: experimentId('upload', now),

@@ -40,7 +40,11 @@ export function el(tag, attrs = {}, children = []) {
 }
 
 export const fmt = (v, digits = 4) =>
-  v === undefined || v === null || Number.isNaN(v) ? '–' : Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en') : v.toFixed(digits);
+  v === undefined || v === null || Number.isNaN(v)
+    ? '–'
+    : Math.abs(v) >= 1000
+      ? Math.round(v).toLocaleString('en')
+      : v.toFixed(digits);
 export const pct = (v) => (v === undefined || v === null ? '–' : `${(v * 100).toFixed(1)}%`);
 
 export function errorBox(message) {
@@ -85,7 +89,11 @@ export function sortableTable(columns, rows, { initial, id } = {}) {
   let dir = initial?.dir ?? 'desc';
   const headRow = el('tr');
   const ths = columns.map((c) => {
-    const th = el('th', { class: `sortable${c.text ? ' text' : ''}`, 'data-key': c.key, title: c.title ?? `sort by ${c.label}` }, c.label);
+    const th = el(
+      'th',
+      { class: `sortable${c.text ? ' text' : ''}`, 'data-key': c.key, title: c.title ?? `sort by ${c.label}` },
+      c.label,
+    );
     th.addEventListener('click', () => {
       dir = sortKey === c.key && dir === 'desc' ? 'asc' : 'desc';
       sortKey = c.key;

@@ -9,7 +9,12 @@ import { runHarness } from '../../core/eval/harness.js';
 import { makeSplit } from '../../core/eval/splits.js';
 import { listExperiments, readArtifact, writeExperiment } from '../../infra/experiments.js';
 import { compareTable, distribution, popularityBuckets } from '../../dashboard/analysis.js';
-import { artifactsFromModels, experimentFromHarness, pairedSignificance, wilcoxon } from '../../dashboard/from-harness.js';
+import {
+  artifactsFromModels,
+  experimentFromHarness,
+  pairedSignificance,
+  wilcoxon,
+} from '../../dashboard/from-harness.js';
 import { sweepMmr } from '../../dashboard/rerank.js';
 import { handRun } from './fixtures.js';
 
@@ -32,7 +37,11 @@ describe('dashboard analysis: compare table', () => {
 
   it('GIVEN two runs of different data THEN the rows are prefixed by run and a warning says so', () => {
     const a = handRun().run;
-    const b = { ...handRun('2026-11-21T10-00-00Z-eval-bbbbbb').run, label: 'other', dataset: { ...a.dataset, fingerprint: 'e'.repeat(64) } };
+    const b = {
+      ...handRun('2026-11-21T10-00-00Z-eval-bbbbbb').run,
+      label: 'other',
+      dataset: { ...a.dataset, fingerprint: 'e'.repeat(64) },
+    };
     const t = compareTable([a, b]);
     expect(t.rows.map((r) => r.key)).toContain('other / ease');
     expect(t.warnings.join(' ')).toMatch(/2 different datasets/);
@@ -100,9 +109,21 @@ describe('dashboard converter: the harness result → the experiment record', ()
     for (const seed of [1, 2]) {
       const models = [BASELINES.pop(), BASELINES.itemknn()];
       results.push(await runHarness({ dataset: ds, split: 'random', models, ks, seed }));
-      artifacts ??= await artifactsFromModels({ dataset: ds, split: makeSplit(ds, 'random', { seed }), models, ks, seed, pool: 20 });
+      artifacts ??= await artifactsFromModels({
+        dataset: ds,
+        split: makeSplit(ds, 'random', { seed }),
+        models,
+        ks,
+        seed,
+        pool: 20,
+      });
     }
-    const run = experimentFromHarness({ results, dataset: ds, label: 'tiny', significance: pairedSignificance(artifacts!.users) });
+    const run = experimentFromHarness({
+      results,
+      dataset: ds,
+      label: 'tiny',
+      significance: pairedSignificance(artifacts!.users),
+    });
     const pop = run.models.find((m) => m.name === 'pop')!;
     const a = results[0]!.results[0]!.metrics['ndcg@10']!;
     const b = results[1]!.results[0]!.metrics['ndcg@10']!;
@@ -118,7 +139,8 @@ describe('dashboard converter: the harness result → the experiment record', ()
     }
     // Pools hold the scored candidates best first, and the lists are their first K.
     const pool = artifacts!.pools.models.itemknn!;
-    for (const scores of pool.scores) for (let i = 1; i < scores.length; i++) expect(scores[i - 1]!).toBeGreaterThanOrEqual(scores[i]!);
+    for (const scores of pool.scores)
+      for (let i = 1; i < scores.length; i++) expect(scores[i - 1]!).toBeGreaterThanOrEqual(scores[i]!);
     const u = artifacts!.pools.users[0]!;
     expect(artifacts!.lists.models.itemknn![artifacts!.lists.users.indexOf(u)]).toEqual(pool.items[0]!.slice(0, 10));
 

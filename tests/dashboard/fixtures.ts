@@ -44,7 +44,15 @@ export function handRun(id = '2026-11-20T10-00-00Z-eval-aaaaaa'): { run: Experim
     git: { commit: '0123456789abcdef0123456789abcdef01234567', dirty: false },
     argv: ['--models', 'pop,itemknn,ease'],
     dataset: { name: 'tiny', fingerprint: 'f'.repeat(64), users: 3, items: 6, interactions: 12 },
-    split: { kind: 'random', positive: 'all', options: { ratios: [0.8, 0.1, 0.1] }, train: 8, valid: 1, test: 3, coldUsers: 0 },
+    split: {
+      kind: 'random',
+      positive: 'all',
+      options: { ratios: [0.8, 0.1, 0.1] },
+      train: 8,
+      valid: 1,
+      test: 3,
+      coldUsers: 0,
+    },
     ks: [10],
     seeds: [1, 2],
     models: [
@@ -52,7 +60,12 @@ export function handRun(id = '2026-11-20T10-00-00Z-eval-aaaaaa'): { run: Experim
         name: 'pop',
         family: 'baseline',
         params: {},
-        metrics: { 'ndcg@10': s(0.1, 0.12), 'recall@10': s(0.2, 0.2), 'coverage@10': s(0.9, 0.8), 'gini@10': s(0.5, 0.5) },
+        metrics: {
+          'ndcg@10': s(0.1, 0.12),
+          'recall@10': s(0.2, 0.2),
+          'coverage@10': s(0.9, 0.8),
+          'gini@10': s(0.5, 0.5),
+        },
         fitSeconds: s(0.01, 0.01),
         users: 3,
       },
@@ -60,7 +73,12 @@ export function handRun(id = '2026-11-20T10-00-00Z-eval-aaaaaa'): { run: Experim
         name: 'itemknn',
         family: 'cf-linear',
         params: { k: 50 },
-        metrics: { 'ndcg@10': s(0.3, 0.34), 'recall@10': s(0.4, 0.5), 'coverage@10': s(0.5, 0.5), 'gini@10': s(0.3, 0.3) },
+        metrics: {
+          'ndcg@10': s(0.3, 0.34),
+          'recall@10': s(0.4, 0.5),
+          'coverage@10': s(0.5, 0.5),
+          'gini@10': s(0.3, 0.3),
+        },
         fitSeconds: s(0.2, 0.3),
         users: 3,
       },
@@ -68,9 +86,21 @@ export function handRun(id = '2026-11-20T10-00-00Z-eval-aaaaaa'): { run: Experim
         name: 'ease',
         family: 'cf-linear',
         params: { lambda: 500 },
-        metrics: { 'ndcg@10': s(0.4, 0.42), 'recall@10': s(0.45, 0.55), 'coverage@10': s(0.4, 0.3), 'gini@10': s(0.2, 0.25) },
+        metrics: {
+          'ndcg@10': s(0.4, 0.42),
+          'recall@10': s(0.45, 0.55),
+          'coverage@10': s(0.4, 0.3),
+          'gini@10': s(0.2, 0.25),
+        },
         significance: {
-          'ndcg@10': { vs: 'itemknn', test: 'wilcoxon-signed-rank', pValue: 0.004, significant: true, alpha: 0.05, delta: 0.09 },
+          'ndcg@10': {
+            vs: 'itemknn',
+            test: 'wilcoxon-signed-rank',
+            pValue: 0.004,
+            significant: true,
+            alpha: 0.05,
+            delta: 0.09,
+          },
         },
         fitSeconds: s(1.5, 1.7),
         users: 3,
@@ -84,8 +114,16 @@ export function handRun(id = '2026-11-20T10-00-00Z-eval-aaaaaa'): { run: Experim
     users: ['x', 'y', 'z'],
     targets: [['h'], ['t1'], ['m1', 't2']],
     models: {
-      pop: [['h', 'm1'], ['h', 'm1'], ['h', 'm2']],
-      ease: [['h', 't3'], ['t1', 'h'], ['t2', 'm1']],
+      pop: [
+        ['h', 'm1'],
+        ['h', 'm1'],
+        ['h', 'm2'],
+      ],
+      ease: [
+        ['h', 't3'],
+        ['t1', 'h'],
+        ['t2', 'm1'],
+      ],
     },
     itemPopularity: { h: 3, m1: 2, m2: 2, t1: 1, t2: 1, t3: 1 },
     nItems: 6,
@@ -106,7 +144,11 @@ export async function writeHandRun(dir: string): Promise<string> {
  */
 export async function seedLiveBot(options: { items?: ContentItem[]; twoTowerDir: string }) {
   let now = new Date('2026-11-24T09:00:00Z');
-  const app = await testApp({ ...(options.items ? { items: options.items } : {}), now: () => now, env: { TWO_TOWER_DIR: options.twoTowerDir } });
+  const app = await testApp({
+    ...(options.items ? { items: options.items } : {}),
+    now: () => now,
+    env: { TWO_TOWER_DIR: options.twoTowerDir },
+  });
   const alice = { platform: 'console', externalId: 'alice' } as const;
   const bob = { platform: 'discord', externalId: '1234567890' } as const;
   const chloe = { platform: 'telegram', externalId: '42' } as const;
@@ -153,11 +195,24 @@ export async function seedLiveBot(options: { items?: ContentItem[]; twoTowerDir:
   await mkdir(version, { recursive: true });
   await writeFile(
     path.join(version, 'config.json'),
-    JSON.stringify({ format: 'deep-reco-two-tower', formatVersion: 1, name: 'v20261123-101500-000', createdAt: '2026-11-23T10:15:00.000Z', dataset: { name: 'bot', users: 3, items: 40, interactions: 4 } }),
+    JSON.stringify({
+      format: 'deep-reco-two-tower',
+      formatVersion: 1,
+      name: 'v20261123-101500-000',
+      createdAt: '2026-11-23T10:15:00.000Z',
+      dataset: { name: 'bot', users: 3, items: 40, interactions: 4 },
+    }),
   );
   await writeFile(
     path.join(version, 'metrics.json'),
-    JSON.stringify({ history: [{ epoch: 1 }, { epoch: 2 }, { epoch: 3 }], bestEpoch: 2, bestValidNdcg: 0.2345, k: 10, test: { 'ndcg@10': 0.21 }, popularTest: { 'ndcg@10': 0.15 } }),
+    JSON.stringify({
+      history: [{ epoch: 1 }, { epoch: 2 }, { epoch: 3 }],
+      bestEpoch: 2,
+      bestValidNdcg: 0.2345,
+      k: 10,
+      test: { 'ndcg@10': 0.21 },
+      popularTest: { 'ndcg@10': 0.15 },
+    }),
   );
   return { app, now: () => now };
 }

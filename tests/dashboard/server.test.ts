@@ -50,7 +50,9 @@ describe('dashboard access policy', () => {
       expect(isRecoError(error, 'CONFIG_INVALID')).toBe(true);
       expect((error as Error).message).toMatch(/DASHBOARD_TOKEN/);
     }
-    await expect(startDashboard({ config: config({ DASHBOARD_HOST: '0.0.0.0' }), port: 0 })).rejects.toThrow(/DASHBOARD_TOKEN/);
+    await expect(startDashboard({ config: config({ DASHBOARD_HOST: '0.0.0.0' }), port: 0 })).rejects.toThrow(
+      /DASHBOARD_TOKEN/,
+    );
     expect(() => accessPolicy('0.0.0.0', 'short')).toThrow(/at least 16/);
     expect(accessPolicy('0.0.0.0', TOKEN)).toMatchObject({ loopback: false, token: TOKEN });
     expect(accessPolicy('127.0.0.1', undefined)).toMatchObject({ loopback: true, token: undefined });
@@ -61,8 +63,13 @@ describe('dashboard access policy', () => {
     const host = { host: 'dashboard.example:8787' };
     expect((await app.request('/api/runs', { headers: host })).status).toBe(401);
     expect((await app.request('/', { headers: host })).status).toBe(401);
-    expect((await app.request('/api/runs', { headers: { ...host, authorization: 'Bearer wrong-token-of-some-length' } })).status).toBe(401);
-    expect((await app.request('/api/runs', { headers: { ...host, authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect(
+      (await app.request('/api/runs', { headers: { ...host, authorization: 'Bearer wrong-token-of-some-length' } }))
+        .status,
+    ).toBe(401);
+    expect((await app.request('/api/runs', { headers: { ...host, authorization: `Bearer ${TOKEN}` } })).status).toBe(
+      200,
+    );
     const login = await app.request(`/?token=${TOKEN}`, { headers: host });
     expect(login.status).toBe(303);
     expect(login.headers.get('location')).toBe('/');
@@ -80,7 +87,9 @@ describe('dashboard access policy', () => {
     try {
       expect(secured.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect((await fetch(`${secured.url}api/meta`)).status).toBe(401);
-      expect((await fetch(`${secured.url}api/meta`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      expect((await fetch(`${secured.url}api/meta`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(
+        200,
+      );
       expect((await fetch(`${open.url}api/meta`)).status).toBe(200);
       // DNS rebinding: a page on another name that resolves to 127.0.0.1 is refused.
       // (node:http, because fetch may not set Host)
@@ -103,7 +112,9 @@ describe('dashboard API', () => {
     const id = await writeHandRun(runs);
     const { app } = createDashboard({ config: config({ DASHBOARD_UPLOAD_MAX_MB: '0.01' }), experimentsDir: runs });
     const h = { host: '127.0.0.1', 'x-deep-reco-dashboard': '1' };
-    const list = (await (await app.request('/api/runs', { headers: h })).json()) as { runs: { id: string; best: { model: string } }[] };
+    const list = (await (await app.request('/api/runs', { headers: h })).json()) as {
+      runs: { id: string; best: { model: string } }[];
+    };
     expect(list.runs.map((r) => r.id)).toEqual([id]);
     expect(list.runs[0]!.best.model).toBe('ease');
     const cmp = (await (await app.request(`/api/compare?runs=${id}`, { headers: h })).json()) as { rows: unknown[] };
@@ -145,7 +156,12 @@ describe('dashboard live aggregates', () => {
   afterAll(async () => app.close());
 
   it('GIVEN a store seeded through the real services THEN the counts and rates are exact and carry no personal data by default', async () => {
-    const s = await liveStats({ store: app.store, twoTowerDir, personal: false, now: new Date('2026-11-26T00:00:00Z') });
+    const s = await liveStats({
+      store: app.store,
+      twoTowerDir,
+      personal: false,
+      now: new Date('2026-11-26T00:00:00Z'),
+    });
     expect(s.users).toMatchObject({ total: 3, withFeedback: 2, byPlatform: { console: 1, discord: 1, telegram: 1 } });
     expect(s.reactionsPerDay).toEqual([
       { day: '2026-11-24', like: 2, dislike: 0, undo: 0 },
@@ -156,7 +172,9 @@ describe('dashboard live aggregates', () => {
     expect(s.impressions.rate).toBeCloseTo(4 / 15, 10);
     expect(s.coverage.shown).toBeGreaterThan(0);
     expect(s.coverage.shown).toBeLessThanOrEqual(15);
-    expect(s.models).toEqual([expect.objectContaining({ version: 'v20261123-101500-000', bestValidNdcg: 0.2345, epochs: 3, active: false })]);
+    expect(s.models).toEqual([
+      expect.objectContaining({ version: 'v20261123-101500-000', bestValidNdcg: 0.2345, epochs: 3, active: false }),
+    ]);
     expect(s.sources.map((x) => [x.source, x.status])).toEqual([
       ['instagram', 'failing'],
       ['youtube', 'ok'],

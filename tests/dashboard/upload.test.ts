@@ -62,7 +62,14 @@ describe('dashboard upload: evaluation', () => {
   it('GIVEN RecBole atomic-file headers, a tab delimiter and a rating threshold THEN only ratings ≥ the threshold are relevant', () => {
     const recs = 'user_id:token\titem_id:token\trank:float\nu1\ta\t1\nu1\tb\t2\n';
     const test = 'user_id:token\titem_id:token\trating:float\nu1\ta\t2\nu1\tb\t5\n';
-    const r = evaluateUpload(input({ recommendations: { name: 'r.inter', text: recs }, test: { name: 't', text: test }, ks: [2], positive: 4 }));
+    const r = evaluateUpload(
+      input({
+        recommendations: { name: 'r.inter', text: recs },
+        test: { name: 't', text: test },
+        ks: [2],
+        positive: 4,
+      }),
+    );
     // Only b (rating 5) is relevant: hit at rank 2 → NDCG = 1/log2(3).
     expect(r.run.models[0]!.metrics['ndcg@2']!.mean).toBeCloseTo(1 / Math.log2(3), 10);
     expect(canonicalColumn('User_ID:token')).toBe('user');
@@ -83,27 +90,69 @@ describe('dashboard upload: evaluation', () => {
     const { run, lists } = handRun();
     const test = 'user,item\nx,h\ny,t1\nz,m1\nz,t2\n';
     const recs = 'user,item,rank\nx,h,1\ny,h,1\nz,t2,1\n';
-    const r = evaluateUpload(input({ recommendations: { name: 'r', text: recs }, test: { name: 't', text: test }, ks: [2], reference: { run, lists } }));
+    const r = evaluateUpload(
+      input({
+        recommendations: { name: 'r', text: recs },
+        test: { name: 't', text: test },
+        ks: [2],
+        reference: { run, lists },
+      }),
+    );
     expect(r.run.dataset.fingerprint).toBe(run.dataset.fingerprint);
     expect(r.run.models[0]!.metrics['coverage@2']!.mean).toBeCloseTo(2 / 6, 10);
-    const other = evaluateUpload(input({ recommendations: { name: 'r', text: recs }, test: { name: 't', text: 'user,item\nx,h\n' }, ks: [2], reference: { run, lists } }));
+    const other = evaluateUpload(
+      input({
+        recommendations: { name: 'r', text: recs },
+        test: { name: 't', text: 'user,item\nx,h\n' },
+        ks: [2],
+        reference: { run, lists },
+      }),
+    );
     expect(other.run.dataset.fingerprint).not.toBe(run.dataset.fingerprint);
   });
 });
 
 describe('dashboard upload: bad files name the line', () => {
   const cases: [string, string, RegExp][] = [
-    ['a rank that is not a number', 'user,item,rank\nu1,a,1\nu1,b,two\n', /recs\.csv, line 3: "rank" must be a positive integer/],
+    [
+      'a rank that is not a number',
+      'user,item,rank\nu1,a,1\nu1,b,two\n',
+      /recs\.csv, line 3: "rank" must be a positive integer/,
+    ],
     ['a row with a missing field', 'user,item,rank\nu1,a,1\n\nu1,b\n', /recs\.csv, line 4: .*Record Length/i],
     ['an unclosed quote', 'user,item,rank\nu1,"a,1\n', /recs\.csv, line \d+: .*Quote Not Closed/i],
     ['no rank or score column', 'user,item\nu1,a\n', /recs\.csv, line 2: needs a "rank" or a "score" column/],
-    ['an item twice for one user', 'user,item,rank\nu1,a,1\nu1,b,2\nu1,a,3\n', /recs\.csv, line 4: item "a" is listed twice for user "u1" \(first on line 2\)/],
+    [
+      'an item twice for one user',
+      'user,item,rank\nu1,a,1\nu1,b,2\nu1,a,3\n',
+      /recs\.csv, line 4: item "a" is listed twice for user "u1" \(first on line 2\)/,
+    ],
     ['an empty user', 'user,item,rank\nu1,a,1\n,b,2\n', /recs\.csv, line 3: the "user" column is empty/],
-    ['a broken element of a JSON array', '[\n  {"user": "u1", "item": "a", "rank": 1},\n  {"user": "u1", "item": "b", "rank": 2,},\n]', /recs\.csv, line 3: not valid JSON/],
-    ['a trailing comma in a JSON array', '[\n  {"user": "u1", "item": "a", "rank": 1},\n]', /recs\.csv, line 3: unexpected "\]"/],
-    ['an unclosed JSON array', '[\n  {"user": "u1", "item": "a", "rank": 1}\n', /recs\.csv, line \d: the JSON array is not closed/],
-    ['a bad JSON Lines row', '{"user": "u1", "item": "a", "rank": 1}\n{"user": "u1" "item": "b"}\n', /recs\.csv, line 2: not valid JSON/],
-    ['a JSON row that is not an object', '{"user": "u1", "item": "a", "rank": 1}\n[1, 2]\n', /recs\.csv, line 2: expected an object/],
+    [
+      'a broken element of a JSON array',
+      '[\n  {"user": "u1", "item": "a", "rank": 1},\n  {"user": "u1", "item": "b", "rank": 2,},\n]',
+      /recs\.csv, line 3: not valid JSON/,
+    ],
+    [
+      'a trailing comma in a JSON array',
+      '[\n  {"user": "u1", "item": "a", "rank": 1},\n]',
+      /recs\.csv, line 3: unexpected "\]"/,
+    ],
+    [
+      'an unclosed JSON array',
+      '[\n  {"user": "u1", "item": "a", "rank": 1}\n',
+      /recs\.csv, line \d: the JSON array is not closed/,
+    ],
+    [
+      'a bad JSON Lines row',
+      '{"user": "u1", "item": "a", "rank": 1}\n{"user": "u1" "item": "b"}\n',
+      /recs\.csv, line 2: not valid JSON/,
+    ],
+    [
+      'a JSON row that is not an object',
+      '{"user": "u1", "item": "a", "rank": 1}\n[1, 2]\n',
+      /recs\.csv, line 2: expected an object/,
+    ],
     ['an empty file', '', /recs\.csv: the file is empty/],
     ['a header only', 'user,item,rank\n', /recs\.csv: no data rows/],
   ];
@@ -120,7 +169,15 @@ describe('dashboard upload: bad files name the line', () => {
 
   it('GIVEN hostile input (binary noise, deep nesting) THEN an UploadError, never another exception', () => {
     const noise = Array.from({ length: 2000 }, (_, i) => String.fromCharCode((i * 7919) % 65535)).join('');
-    for (const text of [noise, '['.repeat(5000), '{'.repeat(5000), '"'.repeat(3001), 'user,item,rank\n' + 'x,'.repeat(10000)])
-      expect(() => parseTable('f', text) && evaluateUpload(input({ recommendations: { name: 'f', text } }))).toThrow(UploadError);
+    for (const text of [
+      noise,
+      '['.repeat(5000),
+      '{'.repeat(5000),
+      '"'.repeat(3001),
+      'user,item,rank\n' + 'x,'.repeat(10000),
+    ])
+      expect(() => parseTable('f', text) && evaluateUpload(input({ recommendations: { name: 'f', text } }))).toThrow(
+        UploadError,
+      );
   });
 });

@@ -1,6 +1,21 @@
 // Compare: metrics × models (sortable, best per column, mean ± std over seeds, significance marks), bar charts per
 // metric, parallel coordinates of accuracy vs beyond-accuracy, per-user distributions, accuracy by popularity bucket.
-import { PALETTE, Plot, api, chart, el, errorBox, fmt, isAccuracy, lowerIsBetter, ready, routeParams, select, selection, sortableTable } from '../lib.js';
+import {
+  PALETTE,
+  Plot,
+  api,
+  chart,
+  el,
+  errorBox,
+  fmt,
+  isAccuracy,
+  lowerIsBetter,
+  ready,
+  routeParams,
+  select,
+  selection,
+  sortableTable,
+} from '../lib.js';
 
 const metricName = (key) => String(key).split('@')[0];
 
@@ -9,7 +24,11 @@ export async function render(root) {
   if (ids.length === 0) {
     root.replaceChildren(
       el('h1', { text: 'Compare' }),
-      el('p', { class: 'muted', id: 'no-selection' }, ['Select one or more runs on the ', el('a', { href: '#/experiments' }, 'Experiments'), ' page.']),
+      el('p', { class: 'muted', id: 'no-selection' }, [
+        'Select one or more runs on the ',
+        el('a', { href: '#/experiments' }, 'Experiments'),
+        ' page.',
+      ]),
     );
     ready('compare');
     return;
@@ -25,7 +44,13 @@ export async function render(root) {
     el(
       'p',
       { class: 'muted' },
-      data.runs.map((r, i) => el('span', {}, [i ? ' · ' : '', el('span', { class: `tag pill-${r.kind}`, text: r.kind }), `${r.label} (${r.dataset}, ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'})`])),
+      data.runs.map((r, i) =>
+        el('span', {}, [
+          i ? ' · ' : '',
+          el('span', { class: `tag pill-${r.kind}`, text: r.kind }),
+          `${r.label} (${r.dataset}, ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'})`,
+        ]),
+      ),
     ),
     ...data.warnings.map((w) => el('div', { class: 'warning', text: w })),
     el('div', { class: 'controls' }, [select('K', ks, k, (v) => ((k = Number(v)), draw()), { id: 'k-select' })]),
@@ -40,7 +65,13 @@ export async function render(root) {
 
     // ---- table
     const columns = [
-      { key: 'model', label: 'model', text: true, value: (r) => r.key, render: (r) => el('span', { title: r.family ?? '' }, r.key) },
+      {
+        key: 'model',
+        label: 'model',
+        text: true,
+        value: (r) => r.key,
+        render: (r) => el('span', { title: r.family ?? '' }, r.key),
+      },
       ...keys.map((m) => ({
         key: m,
         label: m,
@@ -77,7 +108,9 @@ export async function render(root) {
 
     // ---- bar charts, one per metric
     const bars = keys.map((m) => {
-      const d = rows.filter((r) => r.metrics[m]).map((r) => ({ model: r.key, mean: r.metrics[m].mean, std: r.metrics[m].std }));
+      const d = rows
+        .filter((r) => r.metrics[m])
+        .map((r) => ({ model: r.key, mean: r.metrics[m].mean, std: r.metrics[m].std }));
       return chart(`bar:${m}`, `${m}${lowerIsBetter(m) ? ' (lower is better)' : ''}`, {
         width: 320,
         height: 230,
@@ -86,8 +119,16 @@ export async function render(root) {
         y: { grid: true, label: null },
         color,
         marks: [
-          Plot.barY(d, { x: 'model', y: 'mean', fill: 'model', title: (r) => `${r.model}: ${fmt(r.mean)}${r.std ? ` ± ${fmt(r.std)}` : ''}` }),
-          Plot.ruleX(d.filter((r) => r.std > 0), { x: 'model', y1: (r) => r.mean - r.std, y2: (r) => r.mean + r.std, stroke: '#333' }),
+          Plot.barY(d, {
+            x: 'model',
+            y: 'mean',
+            fill: 'model',
+            title: (r) => `${r.model}: ${fmt(r.mean)}${r.std ? ` ± ${fmt(r.std)}` : ''}`,
+          }),
+          Plot.ruleX(
+            d.filter((r) => r.std > 0),
+            { x: 'model', y1: (r) => r.mean - r.std, y2: (r) => r.mean + r.std, stroke: '#333' },
+          ),
           Plot.ruleY([0]),
         ],
       });
@@ -110,23 +151,36 @@ export async function render(root) {
         par.push({ model: r.key, metric: m, n, v });
       }
     }
-    const parallel = chart('parallel', `Accuracy (left) vs beyond-accuracy (right) @${k} — each axis min–max scaled over the models, up = better (gini inverted)`, {
-      width: Math.max(600, axes.length * 90),
-      height: 320,
-      marginBottom: 40,
-      x: { domain: axes, type: 'point', label: null, padding: 0.3 },
-      y: { domain: [0, 1], label: 'scaled', grid: true },
-      color: { ...color, legend: true },
-      marks: [
-        Plot.ruleX(axes, { stroke: (m) => (isAccuracy(m) ? '#2f6fde' : '#b26a00'), strokeWidth: 2 }),
-        Plot.line(par, { x: 'metric', y: 'n', z: 'model', stroke: 'model', strokeWidth: 2 }),
-        Plot.dot(par, { x: 'metric', y: 'n', fill: 'model', r: 3.5, title: (d) => `${d.model}\n${d.metric} = ${fmt(d.v)}` }),
-      ],
-    });
+    const parallel = chart(
+      'parallel',
+      `Accuracy (left) vs beyond-accuracy (right) @${k} — each axis min–max scaled over the models, up = better (gini inverted)`,
+      {
+        width: Math.max(600, axes.length * 90),
+        height: 320,
+        marginBottom: 40,
+        x: { domain: axes, type: 'point', label: null, padding: 0.3 },
+        y: { domain: [0, 1], label: 'scaled', grid: true },
+        color: { ...color, legend: true },
+        marks: [
+          Plot.ruleX(axes, { stroke: (m) => (isAccuracy(m) ? '#2f6fde' : '#b26a00'), strokeWidth: 2 }),
+          Plot.line(par, { x: 'metric', y: 'n', z: 'model', stroke: 'model', strokeWidth: 2 }),
+          Plot.dot(par, {
+            x: 'metric',
+            y: 'n',
+            fill: 'model',
+            r: 3.5,
+            title: (d) => `${d.model}\n${d.metric} = ${fmt(d.v)}`,
+          }),
+        ],
+      },
+    );
 
     body.replaceChildren(
       el('h2', { text: `Metrics @${k}` }),
-      el('p', { class: 'muted', text: 'Click a column to sort. Bold: best in the column. ▲/▼: significantly better/worse than the model named in the tooltip (the harness\'s paired test).' }),
+      el('p', {
+        class: 'muted',
+        text: "Click a column to sort. Bold: best in the column. ▲/▼: significantly better/worse than the model named in the tooltip (the harness's paired test).",
+      }),
       el('div', { class: 'scroll' }, table),
       el('h2', { text: 'Per metric' }),
       el('div', { class: 'grid', id: 'bar-charts' }, bars),
@@ -143,7 +197,8 @@ export async function render(root) {
   async function distributions(kNow) {
     const withUsers = data.artifacts.filter((a) => a.users).map((a) => a.id);
     const box = el('div');
-    if (withUsers.length === 0) return el('p', { class: 'muted', text: 'None of these runs stored per-user metrics (users.json).' });
+    if (withUsers.length === 0)
+      return el('p', { class: 'muted', text: 'None of these runs stored per-user metrics (users.json).' });
     let run = withUsers[0];
     let metric = `ndcg@${kNow}`;
     const controls = el('div', { class: 'controls' });
@@ -153,7 +208,16 @@ export async function render(root) {
         const d = await api(`/api/runs/${encodeURIComponent(run)}/distribution?metric=${encodeURIComponent(metric)}`);
         metric = d.metric;
         controls.replaceChildren(
-          ...(withUsers.length > 1 ? [select('run', withUsers.map((id) => [id, data.runs.find((r) => r.id === id).label]), run, (v) => ((run = v), load()))] : []),
+          ...(withUsers.length > 1
+            ? [
+                select(
+                  'run',
+                  withUsers.map((id) => [id, data.runs.find((r) => r.id === id).label]),
+                  run,
+                  (v) => ((run = v), load()),
+                ),
+              ]
+            : []),
           select('metric', d.metrics, metric, (v) => ((metric = v), load()), { id: 'dist-metric' }),
         );
         const flat = Object.entries(d.values).flatMap(([model, vals]) => vals.map((value) => ({ model, value })));
@@ -178,7 +242,8 @@ export async function render(root) {
 
   async function popularity(kNow) {
     const withLists = data.artifacts.filter((a) => a.lists).map((a) => a.id);
-    if (withLists.length === 0) return el('p', { class: 'muted', text: 'None of these runs stored top-K lists (lists.json).' });
+    if (withLists.length === 0)
+      return el('p', { class: 'muted', text: 'None of these runs stored top-K lists (lists.json).' });
     const box = el('div');
     let run = withLists[0];
     let buckets = 3;
@@ -188,13 +253,22 @@ export async function render(root) {
       try {
         const p = await api(`/api/runs/${encodeURIComponent(run)}/popularity?k=${kNow}&buckets=${buckets}`);
         controls.replaceChildren(
-          ...(withLists.length > 1 ? [select('run', withLists.map((id) => [id, data.runs.find((r) => r.id === id).label]), run, (v) => ((run = v), load()))] : []),
+          ...(withLists.length > 1
+            ? [
+                select(
+                  'run',
+                  withLists.map((id) => [id, data.runs.find((r) => r.id === id).label]),
+                  run,
+                  (v) => ((run = v), load()),
+                ),
+              ]
+            : []),
           select('buckets', [2, 3, 4, 5], buckets, (v) => ((buckets = Number(v)), load())),
         );
         const models = [...new Set(p.rows.map((r) => r.model))];
         const order = p.buckets.map((b) => b.label);
         const common = {
-          width: Math.max(520, order.length * models.length * 40),
+          width: Math.max(560, order.length * models.length * 34),
           height: 260,
           marginBottom: 40,
           fx: { domain: order, label: null },
@@ -206,33 +280,53 @@ export async function render(root) {
             class: 'muted',
             text: `Items sorted by training popularity and cut into buckets holding equal shares of the training interactions (head = few popular items, tail = many rare ones). Recall@${p.k} within a bucket = hits on the bucket's relevant items / its relevant items, over ${p.users} users.`,
           }),
-          el('div', { class: 'grid' }, [
+          el('div', { class: 'row' }, [
             chart('pop-recall', `Recall@${p.k} by popularity bucket`, {
               ...common,
               y: { grid: true, label: 'recall' },
-              marks: [Plot.barY(p.rows, { fx: 'bucket', x: 'model', y: 'recall', fill: 'model', title: (r) => `${r.model} · ${r.bucket}: ${fmt(r.recall)} (${r.hits}/${r.targets})` }), Plot.ruleY([0])],
+              marks: [
+                Plot.barY(p.rows, {
+                  fx: 'bucket',
+                  x: 'model',
+                  y: 'recall',
+                  fill: 'model',
+                  title: (r) => `${r.model} · ${r.bucket}: ${fmt(r.recall)} (${r.hits}/${r.targets})`,
+                }),
+                Plot.ruleY([0]),
+              ],
             }),
             chart('pop-exposure', `Share of recommended slots per bucket`, {
               ...common,
               y: { grid: true, label: 'share', domain: [0, 1] },
-              marks: [Plot.barY(p.rows, { fx: 'bucket', x: 'model', y: 'exposure', fill: 'model', title: (r) => `${r.model} · ${r.bucket}: ${fmt(r.exposure * 100, 1)}%` }), Plot.ruleY([0])],
+              marks: [
+                Plot.barY(p.rows, {
+                  fx: 'bucket',
+                  x: 'model',
+                  y: 'exposure',
+                  fill: 'model',
+                  title: (r) => `${r.model} · ${r.bucket}: ${fmt(r.exposure * 100, 1)}%`,
+                }),
+                Plot.ruleY([0]),
+              ],
             }),
           ]),
-          el(
-            'table',
-            {},
-            [
-              el('tr', {}, ['bucket', 'items', 'share of training interactions', 'popularity range'].map((h) => el('th', { text: h }))),
-              ...p.buckets.map((b) =>
-                el('tr', {}, [
-                  el('td', { text: b.label }),
-                  el('td', { text: fmt(b.items, 0) }),
-                  el('td', { text: `${(b.trainShare * 100).toFixed(1)}%` }),
-                  el('td', { text: b.label === 'unseen' ? '0' : `${b.minPop}–${b.maxPop}` }),
-                ]),
+          el('table', {}, [
+            el(
+              'tr',
+              {},
+              ['bucket', 'items', 'share of training interactions', 'popularity range'].map((h) =>
+                el('th', { text: h }),
               ),
-            ],
-          ),
+            ),
+            ...p.buckets.map((b) =>
+              el('tr', {}, [
+                el('td', { text: b.label }),
+                el('td', { text: fmt(b.items, 0) }),
+                el('td', { text: `${(b.trainShare * 100).toFixed(1)}%` }),
+                el('td', { text: b.label === 'unseen' ? '0' : `${b.minPop}–${b.maxPop}` }),
+              ]),
+            ),
+          ]),
         );
       } catch (e) {
         out.replaceChildren(errorBox(e.message));

@@ -51,7 +51,13 @@ export async function render(root) {
             },
           }),
       },
-      { key: 'date', label: 'date', text: true, value: (r) => r.createdAt, render: (r) => r.createdAt.replace('T', ' ').slice(0, 19) },
+      {
+        key: 'date',
+        label: 'date',
+        text: true,
+        value: (r) => r.createdAt,
+        render: (r) => r.createdAt.replace('T', ' ').slice(0, 19),
+      },
       {
         key: 'label',
         label: 'run',
@@ -80,26 +86,47 @@ export async function render(root) {
         render: (r) => `${r.split.kind}${r.split.positive === 'all' ? '' : `, rating ≥ ${r.split.positive}`}`,
       },
       { key: 'seeds', label: 'seeds', value: (r) => r.seeds.length, render: (r) => String(r.seeds.length) },
-      { key: 'models', label: 'models', value: (r) => r.models.length, render: (r) => el('span', { title: r.models.join(', '), text: String(r.models.length) }) },
+      {
+        key: 'models',
+        label: 'models',
+        value: (r) => r.models.length,
+        render: (r) => el('span', { title: r.models.join(', '), text: String(r.models.length) }),
+      },
       {
         key: 'best',
         label: 'best NDCG',
         value: (r) => r.best?.value,
-        render: (r) => (r.best ? el('span', { title: r.best.metric }, [`${fmt(r.best.value)} `, el('span', { class: 'muted', text: r.best.model })]) : '–'),
+        render: (r) =>
+          r.best
+            ? el('span', { title: r.best.metric }, [
+                `${fmt(r.best.value)} `,
+                el('span', { class: 'muted', text: r.best.model }),
+              ])
+            : '–',
       },
       {
         key: 'git',
         label: 'commit',
         text: true,
         value: (r) => r.git.commit ?? '',
-        render: (r) => (r.git.commit ? el('code', { text: `${r.git.commit.slice(0, 8)}${r.git.dirty ? '+' : ''}`, title: r.git.dirty ? 'uncommitted changes' : r.git.commit }) : '–'),
+        render: (r) =>
+          r.git.commit
+            ? el('code', {
+                text: `${r.git.commit.slice(0, 8)}${r.git.dirty ? '+' : ''}`,
+                title: r.git.dirty ? 'uncommitted changes' : r.git.commit,
+              })
+            : '–',
       },
       {
         key: 'artifacts',
         label: 'artifacts',
         text: true,
         value: (r) => Object.values(r.artifacts).filter(Boolean).length,
-        render: (r) => Object.entries(r.artifacts).filter(([, v]) => v).map(([k]) => k).join(' · ') || '–',
+        render: (r) =>
+          Object.entries(r.artifacts)
+            .filter(([, v]) => v)
+            .map(([k]) => k)
+            .join(' · ') || '–',
       },
     ];
     listBox.replaceChildren(
@@ -108,7 +135,9 @@ export async function render(root) {
         : el('p', { class: 'muted', id: 'no-runs' }, [
             runs.length === 0 ? 'No runs yet in ' : 'No run matches the filters.',
             runs.length === 0 ? el('code', { text: meta.experimentsDir }) : '',
-            runs.length === 0 ? '. Run `npm run eval -- --models all` (or upload lists on the Upload page), then reload.' : '',
+            runs.length === 0
+              ? '. Run `npm run eval -- --models all` (or upload lists on the Upload page), then reload.'
+              : '',
           ]),
     );
   }
@@ -136,7 +165,10 @@ export async function render(root) {
     ]),
     listBox,
     ...(problems.length > 0
-      ? [el('h2', { text: 'Folders that are not valid runs' }), ...problems.map((p) => el('div', { class: 'warning', text: `${p.folder}: ${p.message}` }))]
+      ? [
+          el('h2', { text: 'Folders that are not valid runs' }),
+          ...problems.map((p) => el('div', { class: 'warning', text: `${p.folder}: ${p.message}` })),
+        ]
       : []),
   );
   draw();

@@ -8,7 +8,11 @@ export async function render(root) {
   if (withPools.length === 0) {
     root.replaceChildren(
       el('h1', { text: 'Re-ranking lab' }),
-      el('p', { class: 'muted', id: 'no-pools', text: 'No run has candidate pools (pools.json) yet: `npm run eval` stores them.' }),
+      el('p', {
+        class: 'muted',
+        id: 'no-pools',
+        text: 'No run has candidate pools (pools.json) yet: `npm run eval` stores them.',
+      }),
     );
     ready('rerank');
     return;
@@ -40,10 +44,28 @@ export async function render(root) {
       const s = await api(`/api/rerank?${q}`);
       pool = s.pool;
       controls.replaceChildren(
-        select('run', withPools.map((r) => [r.id, r.label]), run, (v) => ((run = v), (model = ''), load()), { id: 'rerank-run' }),
+        select(
+          'run',
+          withPools.map((r) => [r.id, r.label]),
+          run,
+          (v) => ((run = v), (model = ''), load()),
+          { id: 'rerank-run' },
+        ),
         select('model', info.models, model, (v) => ((model = v), load()), { id: 'rerank-model' }),
-        select('K', [...new Set([...info.ks, 5, 10, 20])].filter((x) => x <= info.pool).sort((a, b) => a - b), k, (v) => ((k = Number(v)), load())),
-        select('pool', [...new Set([Math.max(k, 20), Math.max(8 * k, 40), info.pool])].filter((x) => x <= info.pool && x >= k).sort((a, b) => a - b), pool, (v) => ((pool = Number(v)), load())),
+        select(
+          'K',
+          [...new Set([...info.ks, 5, 10, 20])].filter((x) => x <= info.pool).sort((a, b) => a - b),
+          k,
+          (v) => ((k = Number(v)), load()),
+        ),
+        select(
+          'pool',
+          [...new Set([Math.max(k, 20), Math.max(8 * k, 40), info.pool])]
+            .filter((x) => x <= info.pool && x >= k)
+            .sort((a, b) => a - b),
+          pool,
+          (v) => ((pool = Number(v)), load()),
+        ),
       );
       const pts = s.points.map((p) => ({
         lambda: p.lambda,
@@ -64,11 +86,32 @@ export async function render(root) {
           x: { label: `${label} →` },
           y: { label: `↑ NDCG@${k}` },
           marks: [
-            Plot.line(pts.filter((p) => p[x] !== undefined), { x, y: 'ndcg', stroke: '#9aa7bd' }),
-            Plot.dot(pts.filter((p) => p[x] !== undefined), { x, y: 'ndcg', r: 3, fill: '#5b6b86', title: (p) => `λ = ${p.lambda}\nNDCG ${fmt(p.ndcg)}\n${label} ${fmt(p[x])}` }),
-            Plot.dot(pts.filter((p) => p.bot && p[x] !== undefined), { x, y: 'ndcg', r: 6, stroke: '#2f6fde', strokeWidth: 2, symbol: 'square' }),
-            Plot.text(pts.filter((p) => p.bot && p[x] !== undefined), { x, y: 'ndcg', text: (p) => `L${p.levels.join('/')}`, dy: -12, fill: '#2f6fde' }),
-            Plot.dot(pts.filter((p) => p.current && p[x] !== undefined), { x, y: 'ndcg', r: 10, stroke: '#c62828', strokeWidth: 2.5 }),
+            Plot.line(
+              pts.filter((p) => p[x] !== undefined),
+              { x, y: 'ndcg', stroke: '#9aa7bd' },
+            ),
+            Plot.dot(
+              pts.filter((p) => p[x] !== undefined),
+              {
+                x,
+                y: 'ndcg',
+                r: 3,
+                fill: '#5b6b86',
+                title: (p) => `λ = ${p.lambda}\nNDCG ${fmt(p.ndcg)}\n${label} ${fmt(p[x])}`,
+              },
+            ),
+            Plot.dot(
+              pts.filter((p) => p.bot && p[x] !== undefined),
+              { x, y: 'ndcg', r: 6, stroke: '#2f6fde', strokeWidth: 2, symbol: 'square' },
+            ),
+            Plot.text(
+              pts.filter((p) => p.bot && p[x] !== undefined),
+              { x, y: 'ndcg', text: (p) => `L${p.levels.join('/')}`, dy: -12, fill: '#2f6fde' },
+            ),
+            Plot.dot(
+              pts.filter((p) => p.current && p[x] !== undefined),
+              { x, y: 'ndcg', r: 10, stroke: '#c62828', strokeWidth: 2.5 },
+            ),
           ],
         });
       out.replaceChildren(
@@ -78,7 +121,13 @@ export async function render(root) {
         ]),
         el('div', { class: 'grid' }, [curve('ild', 'ILD'), curve('coverage', 'coverage'), curve('novelty', 'novelty')]),
         el('table', { id: 'sweep-table' }, [
-          el('tr', {}, ['λ', 'bot level', `NDCG@${k}`, `Recall@${k}`, 'ILD', 'coverage', 'novelty'].map((h) => el('th', { text: h }))),
+          el(
+            'tr',
+            {},
+            ['λ', 'bot level', `NDCG@${k}`, `Recall@${k}`, 'ILD', 'coverage', 'novelty'].map((h) =>
+              el('th', { text: h }),
+            ),
+          ),
           ...pts.map((p) =>
             el('tr', { class: p.current ? 'best' : undefined }, [
               el('td', { text: String(p.lambda) }),

@@ -8,8 +8,12 @@ export async function render(root) {
   const result = el('div', { id: 'upload-result' });
   const submit = el('button', { type: 'submit', id: 'upload-submit' }, 'Evaluate');
   const file = (name, label, required) =>
-    el('label', {}, [label, el('input', { type: 'file', name, id: `file-${name}`, accept: '.csv,.tsv,.txt,.json,.jsonl,.inter', required })]);
-  const text = (name, label, attrs = {}) => el('label', {}, [label, el('input', { name, id: `field-${name}`, ...attrs })]);
+    el('label', {}, [
+      label,
+      el('input', { type: 'file', name, id: `file-${name}`, accept: '.csv,.tsv,.txt,.json,.jsonl,.inter', required }),
+    ]);
+  const text = (name, label, attrs = {}) =>
+    el('label', {}, [label, el('input', { name, id: `field-${name}`, ...attrs })]);
 
   const form = el('form', { id: 'upload-form', class: 'card' }, [
     el('div', { class: 'controls' }, [
@@ -21,7 +25,11 @@ export async function render(root) {
       text('model', 'model name', { placeholder: 'my-model' }),
       text('label', 'run label', { placeholder: 'file name' }),
       text('ks', 'K', { value: '10', size: 8 }),
-      text('positive', 'relevant when rating ≥', { value: 'all', size: 6, title: '"all" = every test row is relevant' }),
+      text('positive', 'relevant when rating ≥', {
+        value: 'all',
+        size: 6,
+        title: '"all" = every test row is relevant',
+      }),
       el('label', {}, [
         'same data as run (optional)',
         el('select', { name: 'reference', id: 'field-reference' }, [
@@ -46,13 +54,24 @@ export async function render(root) {
       const ids = [run.id, ...(reference ? [reference] : [])];
       selection.set(ids);
       result.replaceChildren(
-        el('div', { class: 'ok', text: `Evaluated ${model.users} users at K = ${run.ks.join(', ')} and stored as run ${run.id}.` }),
+        el('div', {
+          class: 'ok',
+          text: `Evaluated ${model.users} users at K = ${run.ks.join(', ')} and stored as run ${run.id}.`,
+        }),
         ...r.notes.map((n) => el('div', { class: 'warning', text: n })),
         el('table', { id: 'upload-metrics' }, [
           el('tr', {}, [el('th', { text: 'metric' }), el('th', { text: model.name })]),
-          ...keys.map((k) => el('tr', { 'data-metric': k }, [el('td', { text: k }), el('td', { text: fmt(model.metrics[k].mean) })])),
+          ...keys.map((k) =>
+            el('tr', { 'data-metric': k }, [el('td', { text: k }), el('td', { text: fmt(model.metrics[k].mean) })]),
+          ),
         ]),
-        el('p', {}, [el('a', { href: `#/compare?runs=${ids.map(encodeURIComponent).join(',')}`, id: 'open-compare' }, 'Open in the compare view →')]),
+        el('p', {}, [
+          el(
+            'a',
+            { href: `#/compare?runs=${ids.map(encodeURIComponent).join(',')}`, id: 'open-compare' },
+            'Open in the compare view →',
+          ),
+        ]),
       );
     } catch (err) {
       result.replaceChildren(errorBox(err.message));
