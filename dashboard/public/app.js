@@ -7,6 +7,7 @@ async function route() {
   const name = (location.hash.replace(/^#\/?/, '').split('?')[0] || 'experiments').toLowerCase();
   const page = PAGES.includes(name) ? name : 'experiments';
   document.body.dataset.ready = '';
+  document.getElementById('tooltip').hidden = true;
   document.body.dataset.page = page;
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.page === page);
   const root = document.getElementById('app');
