@@ -16,7 +16,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import type { CatalogService } from '../core/catalog/catalog.js';
+import { NS_ITEMS, type CatalogService } from '../core/catalog/catalog.js';
 import type { Config } from '../core/config.js';
 import { toRecoError } from '../core/errors.js';
 import { silentLogger, type KeyValueStore, type Logger } from '../core/ports.js';
@@ -192,10 +192,20 @@ export function createDashboard(deps: DashboardDeps): { app: Hono; policy: Acces
       () => false,
     );
 
-  app.get('/api/meta', (c) =>
+  /** Whether there is a live catalog to map (an empty store, e.g. before the bot's first start, has none). */
+  const hasLiveItems = async (): Promise<boolean> => {
+    const given = deps.catalog;
+    if (given && typeof given !== 'function') return given.size > 0;
+    if (!deps.store) return false;
+    for await (const _ of deps.store.keys(NS_ITEMS)) return true;
+    return false;
+  };
+
+  app.get('/api/meta', async (c) =>
     c.json({
       personal,
       store: deps.store ? deps.store.description : null,
+      liveCatalog: await hasLiveItems(),
       experimentsDir: dir,
       currentLevel: config.RECO_DEFAULT_EXPLORE,
       mmrLambda: MMR_LAMBDA,

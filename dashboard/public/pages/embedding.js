@@ -5,7 +5,7 @@ import { PALETTE, Plot, api, chart, el, errorBox, hoverMarks, ready, routeParams
 export async function render(root) {
   const [{ runs }, meta] = await Promise.all([api('/api/runs'), api('/api/meta')]);
   const sources = [
-    ...(meta.store ? [['live', "the bot's live catalog"]] : []),
+    ...(meta.liveCatalog ? [['live', "the bot's live catalog"]] : []),
     ...runs.filter((r) => r.artifacts.pools).map((r) => [r.id, `run: ${r.label}`]),
   ];
   if (sources.length === 0) {
@@ -14,7 +14,7 @@ export async function render(root) {
       el('p', {
         class: 'muted',
         id: 'no-source',
-        text: 'Nothing to map: no bot store is connected and no run has item vectors (pools.json).',
+        text: 'Nothing to map: no live catalog (no bot store, or an empty one) and no run has item vectors (pools.json).',
       }),
     );
     ready('embedding');
