@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'models/weights/**', 'dist/**', 'coverage/**', '**/*.onnx'] },
@@ -41,5 +42,10 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The dashboard's client: plain ES modules run in the browser.
+    files: ['dashboard/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
   },
 );

@@ -105,6 +105,19 @@ export async function main(): Promise<number> {
 
   app.learned.start(); // background two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK)
 
+  // The experiments dashboard inside the bot (DASHBOARD_PORT): read-only on the bot's store and live catalog.
+  if (config.DASHBOARD_PORT !== undefined) {
+    const { startDashboard } = await import('../dashboard/server.js');
+    const dash = await startDashboard({ config, logger, store: app.store, catalog: app.catalog }).catch(
+      (e: unknown) => {
+        const err = toRecoError(e, 'CONFIG_INVALID');
+        logger.error({ err, code: err.code }, `the dashboard did not start (the bot goes on): ${err.message}`);
+        return undefined;
+      },
+    );
+    if (dash) running.push({ name: 'dashboard', stop: dash.close });
+  }
+
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {

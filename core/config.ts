@@ -115,6 +115,13 @@ export const DEFAULTS = {
   CATALOG_SNAPSHOT: 'true',
   CATALOG_SNAPSHOT_DIR: '',
   CATALOG_SYNC_INTERVAL_SECONDS: '60',
+  // dashboard (`npm run dashboard`; the bot serves it too when DASHBOARD_PORT is set)
+  DASHBOARD_PORT: '',
+  DASHBOARD_HOST: '127.0.0.1',
+  DASHBOARD_TOKEN: '',
+  DASHBOARD_PERSONAL_DATA: 'false',
+  DASHBOARD_UPLOAD_MAX_MB: '20',
+  DASHBOARD_MAP_MAX_POINTS: '2000',
 } as const satisfies Record<string, string>;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -126,6 +133,7 @@ export const SECRET_KEYS = [
   'TELEGRAM_WEBHOOK_SECRET',
   'REDIS_URL',
   'HF_TOKEN',
+  'DASHBOARD_TOKEN',
 ] as const satisfies readonly ConfigKey[];
 
 const schema = z.object({
@@ -209,6 +217,14 @@ const schema = z.object({
   CATALOG_SNAPSHOT: bool,
   CATALOG_SNAPSHOT_DIR: z.string(),
   CATALOG_SYNC_INTERVAL_SECONDS: int(0, 86_400),
+  DASHBOARD_PORT: optionalString.pipe(
+    z.string().regex(/^\d+$/, 'a port number').transform(Number).pipe(z.number().int().max(65535)).optional(),
+  ),
+  DASHBOARD_HOST: z.string().min(1),
+  DASHBOARD_TOKEN: optionalString,
+  DASHBOARD_PERSONAL_DATA: bool,
+  DASHBOARD_UPLOAD_MAX_MB: num(0.01, 1024),
+  DASHBOARD_MAP_MAX_POINTS: int(10, 100_000),
 });
 
 export type Config = z.infer<typeof schema>;
