@@ -129,7 +129,7 @@ export interface ReactionEvent {
  * reactions on every message in its channels, so these are the common case.
  */
 export async function handleReaction(ctx: BotContext, ev: ReactionEvent): Promise<ReactionReport> {
-  const { app, client, log } = ctx;
+  const { client, log } = ctx;
   const base = {
     action: ev.action,
     userId: ev.userId,
@@ -144,34 +144,37 @@ export async function handleReaction(ctx: BotContext, ev: ReactionEvent): Promis
     return r;
   };
   if (ev.userId === client.user?.id) return report('own');
-  const ref = await app.reco.users.getMessageRef(PLATFORM, ev.channelId, ev.messageId);
-  if (!ref) {
+  let user: User | PartialUser | undefined = ev.user;
+  // Runs only for our messages (the core looked the message up first): a partial user is fetched to skip bots.
+  const admit = async (): Promise<boolean> => {
+    if (!user || user.partial) {
+      try {
+        user = await client.users.fetch(ev.userId);
+      } catch (e) {
+        log.debug(
+          { err: describeError(e), user: ev.userId },
+          'could not fetch the reacting user; treating them as a person',
+        );
+      }
+    }
+    return !user?.bot;
+  };
+  const actor = ev.user && !ev.user.partial ? actorOf(ev.user) : actorOf({ id: ev.userId });
+  const result = await ctx.core.feedback.react(
+    actor,
+    { platform: PLATFORM, chatId: ev.channelId, messageId: ev.messageId },
+    ev.emoji,
+    ev.action,
+    { idempotencyKey: ev.idempotencyKey, admit },
+  );
+  if (result.status === 'unknown-message') {
     log.debug(
       { channel: ev.channelId, message: ev.messageId },
       'reaction on a message that carries no recommendation: ignored',
     );
     return report('unknown-message');
   }
-  let user: User | PartialUser | undefined = ev.user;
-  if (!user || user.partial) {
-    try {
-      user = await client.users.fetch(ev.userId);
-    } catch (e) {
-      log.debug(
-        { err: describeError(e), user: ev.userId },
-        'could not fetch the reacting user; treating them as a person',
-      );
-    }
-  }
-  if (user?.bot) return report('bot');
-  const actor = user && !user.partial ? actorOf(user) : actorOf({ id: ev.userId });
-  const result = await app.reco.reactToMessage(
-    actor,
-    { platform: PLATFORM, chatId: ev.channelId, messageId: ev.messageId },
-    ev.emoji,
-    ev.action,
-    { idempotencyKey: ev.idempotencyKey },
-  );
+  if (result.status === 'refused') return report('bot');
   log.debug({ status: result.status, user: ev.userId, message: ev.messageId, action: ev.action }, 'reaction handled');
   return report(result.status);
 }

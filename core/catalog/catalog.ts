@@ -9,8 +9,8 @@ import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../ports.
 import { terms as termsOf } from '../text.js';
 import { bytesToVector, vectorToBytes } from '../vectors.js';
 
-export const NS_ITEMS = 'items';
-export const NS_META = 'meta';
+export { NS_ITEMS, NS_META } from '../store/namespaces.js';
+import { NS_ITEMS } from '../store/namespaces.js';
 
 /** The text an encoder sees for an item. */
 export function itemText(item: ContentItem): string {

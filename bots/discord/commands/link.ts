@@ -4,7 +4,7 @@
  * (core/link.ts `LinkService`). Ephemeral: codes are personal.
  */
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import type { App } from '../../app.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor } from '../util.js';
 import type { Command } from './index.js';

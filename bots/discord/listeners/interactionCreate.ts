@@ -17,7 +17,7 @@ export const interactionCreate: Listener = {
       const report = { name: interaction.commandName, userId: interaction.user.id };
       try {
         if (!cmd) {
-          const lang = await app.reco.langOf(interactionActor(interaction));
+          const lang = await ctx.core.identity.langOf(interactionActor(interaction));
           await interaction.reply({
             content: t(lang, 'cmd.unknown', { command: `/${interaction.commandName}` }),
             flags: 64,
