@@ -17,7 +17,14 @@ import { CatalogService, itemText } from '../core/catalog/catalog.js';
 import { loadBuiltinCatalog } from '../core/catalog/builtin.js';
 import { LexicalEncoder } from '../core/lexical.js';
 import { ExtractionScheduler, createLlmServices, mergeExtraction, type LlmServices } from '../core/llm/index.js';
-import { systemClock, type Clock, type ImageEncoder, type KeyValueStore, type Logger, type TextEncoder } from '../core/ports.js';
+import {
+  systemClock,
+  type Clock,
+  type ImageEncoder,
+  type KeyValueStore,
+  type Logger,
+  type TextEncoder,
+} from '../core/ports.js';
 import { DeepReco, type CoreServices, type ListExplainer } from '../core/service.js';
 import { openStore } from '../infra/store/index.js';
 import { createChatModel, describeLlm } from '../infra/llm/openai.js';
@@ -28,7 +35,7 @@ import { OrtMatrixOps } from '../models/matrix-ops.js';
 import { LearnedModel } from '../models/twotower/learned-model.js';
 import { ThumbnailCache } from '../scrapers/thumbnails.js';
 import { CatalogIngestSink } from './catalog-sink.js';
-import { buildCore } from './core.js';
+import { buildCore, buildUsers } from './core.js';
 import { DigestScheduler } from './digest-scheduler.js';
 import { lexicalEncoder, loadThumbnail, prioritizedImage, prioritizedText, seedCatalog } from './encoders.js';
 import { settingsFrom } from './settings.js';
@@ -159,37 +166,12 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       logger.warn({ err: e }, 'onnxruntime MatMul unavailable; scoring with the JS loop');
       return undefined;
     });
-    // Built in dependency order, no cycle: the core's hooks reach the extraction scheduler and the learned
-    // model through these two late-bound references, set right below.
-    let extraction: ExtractionScheduler | undefined;
-    let learned: LearnedModel | undefined;
-    const core = buildCore({
-      store,
-      catalog,
-      settings: settingsFrom(config),
-      clock,
-      logger,
-      ...(explainer ? { explainer } : {}),
-      ...(matrixOps ? { matrixOps } : {}),
-      digest: {
-        defaultTime: config.DIGEST_DEFAULT_TIME,
-        defaultTz: config.DIGEST_DEFAULT_TZ,
-        size: config.DIGEST_SIZE,
-        ...(options.digest?.lockTtlMs ? { lockTtlMs: options.digest.lockTtlMs } : {}),
-        ...(options.digest?.owner ? { owner: options.digest.owner } : {}),
-        ...(llm.enabled
-          ? {
-              introWriter: ({ userId, lang, template, evidence }) =>
-                llm.explainer.introLine({ id: userId }, lang, { template, evidence }, { waitMs: config.LLM_TIMEOUT_MS }),
-            }
-          : {}),
-      },
-      statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
-      onMessage: (userId) => extraction?.noteMessage(userId),
-      onFeedback: () => learned?.noteFeedback(),
-    });
-    const users = core.users;
-    extraction = llm.enabled
+    // Built in dependency order, no cycle: the users first (the persona extraction and the learned model read
+    // them), then those two, then the core services with their hooks.
+    const settings = settingsFrom(config);
+    const people = buildUsers(store, clock, settings);
+    const users = people.users;
+    const extraction = llm.enabled
       ? new ExtractionScheduler({
           logger,
           run: async (userId) => {
@@ -207,9 +189,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
           },
         })
       : undefined;
-    const reco = new DeepReco(core);
-    await reco.init();
-    learned = new LearnedModel({
+    const learned = new LearnedModel({
       config,
       catalog,
       store,
@@ -218,8 +198,41 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       now,
       ...(matrixOps ? { matrixOps } : {}),
     });
+    const core = buildCore({
+      store,
+      people,
+      catalog,
+      settings,
+      clock,
+      logger,
+      learned: learned.scorer,
+      ...(explainer ? { explainer } : {}),
+      ...(matrixOps ? { matrixOps } : {}),
+      digest: {
+        defaultTime: config.DIGEST_DEFAULT_TIME,
+        defaultTz: config.DIGEST_DEFAULT_TZ,
+        size: config.DIGEST_SIZE,
+        ...(options.digest?.lockTtlMs ? { lockTtlMs: options.digest.lockTtlMs } : {}),
+        ...(options.digest?.owner ? { owner: options.digest.owner } : {}),
+        ...(llm.enabled
+          ? {
+              introWriter: ({ userId, lang, template, evidence }) =>
+                llm.explainer.introLine(
+                  { id: userId },
+                  lang,
+                  { template, evidence },
+                  { waitMs: config.LLM_TIMEOUT_MS },
+                ),
+            }
+          : {}),
+      },
+      statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
+      ...(extraction ? { onMessage: (userId: string) => extraction.noteMessage(userId) } : {}),
+      onFeedback: () => learned.noteFeedback(),
+    });
+    const reco = new DeepReco(core);
+    await reco.init();
     await learned.init();
-    core.ranker.setLearnedScorer(learned.scorer);
     const digestScheduler = new DigestScheduler(core.digests, {
       intervalMs: options.digest?.intervalMs ?? 60_000,
       clock,

@@ -19,8 +19,25 @@ import type { CoreServices } from '../core/service.js';
 import { StatusService } from '../core/status/status.js';
 import { UserRepository } from '../core/users/repository.js';
 
+/** The user documents and the bot-wide counts: built first, because background features read users too. */
+export function buildUsers(
+  store: KeyValueStore,
+  clock: Clock,
+  settings: Pick<RecoSettings, 'defaultLang' | 'defaultExplore'>,
+): { users: UserRepository; stats: BotStats } {
+  const stats = new BotStats();
+  const users = new UserRepository(store, clock, {
+    lang: settings.defaultLang,
+    explore: settings.defaultExplore,
+    onCreated: () => stats.userCreated(),
+  });
+  return { users, stats };
+}
+
 export interface BuildCoreOptions {
   store: KeyValueStore;
+  /** From `buildUsers` (default: built here). */
+  people?: { users: UserRepository; stats: BotStats };
   catalog: CatalogService;
   settings: RecoSettings;
   clock: Clock;
@@ -45,12 +62,7 @@ export interface BuildCoreOptions {
 export function buildCore(o: BuildCoreOptions): CoreServices {
   const { store, catalog, settings, clock } = o;
   const logger = o.logger.child({ module: 'core' });
-  const stats = new BotStats();
-  const users = new UserRepository(store, clock, {
-    lang: settings.defaultLang,
-    explore: settings.defaultExplore,
-    onCreated: () => stats.userCreated(),
-  });
+  const { users, stats } = o.people ?? buildUsers(store, clock, settings);
   const identity = new IdentityService(users, settings.defaultLang);
   const emojis = new EmojiTable(settings.likeEmojis, settings.dislikeEmojis);
   const ranker = new Ranker({

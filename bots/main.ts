@@ -16,9 +16,21 @@ import { lazyAdapter, type PlatformAdapter, type RunningAdapter } from './adapte
 
 /** Every platform adapter. The console runs when no other is configured (or with BOT_MODE=all). */
 export const ADAPTERS: readonly PlatformAdapter[] = [
-  lazyAdapter('discord', (c) => Boolean(c.DISCORD_TOKEN), () => import('./discord/index.js')),
-  lazyAdapter('telegram', (c) => Boolean(c.TELEGRAM_TOKEN), () => import('./telegram/index.js')),
-  lazyAdapter('console', () => false, () => import('./console/index.js')),
+  lazyAdapter(
+    'discord',
+    (c) => Boolean(c.DISCORD_TOKEN),
+    () => import('./discord/index.js'),
+  ),
+  lazyAdapter(
+    'telegram',
+    (c) => Boolean(c.TELEGRAM_TOKEN),
+    () => import('./telegram/index.js'),
+  ),
+  lazyAdapter(
+    'console',
+    () => false,
+    () => import('./console/index.js'),
+  ),
 ];
 
 /** The adapters this configuration runs: the one BOT_MODE names, else the configured ones (the console as fallback). */
@@ -31,7 +43,11 @@ export function selectAdapters(config: Config, all: readonly PlatformAdapter[] =
   return out;
 }
 
-async function startAdapters(app: App, which: PlatformAdapter[], log: Logger): Promise<(RunningAdapter & { name: string })[]> {
+async function startAdapters(
+  app: App,
+  which: PlatformAdapter[],
+  log: Logger,
+): Promise<(RunningAdapter & { name: string })[]> {
   const running: (RunningAdapter & { name: string })[] = [];
   for (const a of which.filter((x) => x.name !== 'console')) {
     running.push({ name: a.name, ...(await a.start(app)) });

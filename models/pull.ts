@@ -20,20 +20,12 @@ import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, 
 import { dirname, join, resolve } from 'node:path';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import pRetry, { AbortError } from 'p-retry';
 import { RecoError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
-import {
-  MODEL_REGISTRY,
-  filesForVariant,
-  findModel,
-  type ModelEntry,
-  type ModelFile,
-  type ModelVariant,
-} from './registry.js';
+import { filesForVariant, type ModelEntry, type ModelFile, type ModelVariant } from './registry.js';
 
 export const DEFAULT_HF_ENDPOINT = 'https://huggingface.co';
 export const MANIFEST_FILE = '.pull-manifest.json';

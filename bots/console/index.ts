@@ -148,7 +148,9 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         return;
       case 'link':
         write(
-          input.code ? (await app.links.redeem(actor, input.code)).message : (await app.links.createCode(actor)).message,
+          input.code
+            ? (await app.links.redeem(actor, input.code)).message
+            : (await app.links.createCode(actor)).message,
         );
         return;
       case 'status': {

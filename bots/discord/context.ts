@@ -10,7 +10,7 @@ import type { ReactStatus } from '../../core/feedback/service.js';
 import type { LinkService } from '../../core/identity/link.js';
 import type { Logger } from '../../core/ports.js';
 import type { CoreServices } from '../../core/service.js';
-import type { ReactionKeys } from './reactions.js';
+import type { ReactionKeys } from './reaction-keys.js';
 
 /** `on`: requested and granted; `off`: not requested (DISCORD_MESSAGE_CONTENT=false); `denied`: requested, refused by Discord (4014), running without. */
 export type ContentIntentState = 'on' | 'off' | 'denied';

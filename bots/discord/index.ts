@@ -19,7 +19,7 @@ import { COMMANDS } from './commands/index.js';
 import { discordStatusLine } from './commands/status.js';
 import type { BotContext, ContentIntentState } from './context.js';
 import { attachListeners } from './listeners/index.js';
-import { ReactionKeys } from './reactions.js';
+import { ReactionKeys } from './reaction-keys.js';
 import { applicationIdFromToken, registerCommands } from './register.js';
 import { describeError } from './util.js';
 

@@ -57,11 +57,19 @@ export class TelegramListSender implements DigestSender {
     });
   }
 
-  async editItem(target: DeliveryTarget, sent: { messageIds: string[] }, view: ListItemView, list: ListToSend): Promise<void> {
+  async editItem(
+    target: DeliveryTarget,
+    sent: { messageIds: string[] },
+    view: ListItemView,
+    list: ListToSend,
+  ): Promise<void> {
     const lang: Lang = list.lang;
     const messageId = sent.messageIds[0];
     if (!messageId) return;
-    const markup = { parse_mode: 'HTML' as const, reply_markup: feedbackKeyboard(this.deps, target.chatId, view.item.id, lang) };
+    const markup = {
+      parse_mode: 'HTML' as const,
+      reply_markup: feedbackKeyboard(this.deps, target.chatId, view.item.id, lang),
+    };
     if (this.photos.has(messageId))
       await this.api.editMessageCaption(target.chatId, Number(messageId), {
         caption: itemCaption(view.item, view.explanation, lang, { position: view.position }),

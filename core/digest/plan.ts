@@ -147,7 +147,10 @@ export class DigestPlanner {
     const sections: { key: string; header: string; items: Ranked[] }[] = [];
 
     if (nLiked > 0) {
-      const { ranked } = await this.o.ranker.rankFor(subject, { count: Math.min(this.o.maxCount, nLiked * 3), exclude });
+      const { ranked } = await this.o.ranker.rankFor(subject, {
+        count: Math.min(this.o.maxCount, nLiked * 3),
+        exclude,
+      });
       // The scorer lists liked items in the evidence only where the resemblance is real (see rankItems).
       const items = take(ranked, nLiked, (r) => r.evidence.likedSimilar.length > 0);
       if (items.length > 0) {
@@ -167,7 +170,8 @@ export class DigestPlanner {
       .map(([c]) => c);
     if (nCat > 0) {
       const pool: Ranked[] = [];
-      for (const c of cats) pool.push(...(await this.o.ranker.rankFor(subject, { count: nCat, category: c, exclude })).ranked);
+      for (const c of cats)
+        pool.push(...(await this.o.ranker.rankFor(subject, { count: nCat, category: c, exclude })).ranked);
       pool.sort((a, b) => b.score - a.score);
       const items = take(pool, nCat);
       if (items.length < nCat)

@@ -338,7 +338,8 @@ export class DigestService {
     const writes: StoreWrite[] = [];
     for (const ck of ext?.chats ?? []) {
       writes.push({ op: 'delete', ns: NS_DIGEST, key: `sched:${ck}` });
-      for await (const k of this.store.keys(NS_DIGEST, `run:${ck}:`)) writes.push({ op: 'delete', ns: NS_DIGEST, key: k });
+      for await (const k of this.store.keys(NS_DIGEST, `run:${ck}:`))
+        writes.push({ op: 'delete', ns: NS_DIGEST, key: k });
     }
     const groups = ext?.groups ?? [];
     const got = await storeCall(() =>

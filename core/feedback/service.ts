@@ -5,7 +5,16 @@
  * then may an adapter say it counted. The same idempotency key counts once.
  */
 import type { CatalogService } from '../catalog/catalog.js';
-import type { Category, ContentItem, FeedbackEvent, FeedbackOrigin, Lang, MessageRef, Platform, Signal } from '../domain.js';
+import type {
+  Category,
+  ContentItem,
+  FeedbackEvent,
+  FeedbackOrigin,
+  Lang,
+  MessageRef,
+  Platform,
+  Signal,
+} from '../domain.js';
 import { t } from '../messages.js';
 import type { Clock, Logger, StoreKey, StoreWrite } from '../ports.js';
 import type { PendingMessages } from '../recommend/delivery.js';
@@ -294,7 +303,13 @@ export class FeedbackService {
       const outcome = committed.outcomes[i]!;
       if (outcome.kind === 'duplicate') return { status: 'duplicate', lang, message: t(lang, 'react.duplicate'), item };
       if (outcome.kind === 'ignored')
-        return { status: 'ignored', lang, message: t(lang, 'react.removed', { title: item.title }), item, signal: 'none' };
+        return {
+          status: 'ignored',
+          lang,
+          message: t(lang, 'react.removed', { title: item.title }),
+          item,
+          signal: 'none',
+        };
       try {
         this.o.onFeedback?.(session.userId);
       } catch (e) {

@@ -228,11 +228,15 @@ export class LinkService {
     imps.values.forEach((v, i) => {
       const imp = v as Impression | undefined;
       if (imp && imp.userId === absorbedId)
-        writes.push({ op: 'set', ns: NS_IMPRESSIONS, key: absorbed.impressionIds[i]!, value: { ...imp, userId: survivorId } });
+        writes.push({
+          op: 'set',
+          ns: NS_IMPRESSIONS,
+          key: absorbed.impressionIds[i]!,
+          value: { ...imp, userId: survivorId },
+        });
     });
     writes.push({ op: 'delete', ns: NS_USERS, key: absorbedId });
     await storeCall(() => this.store.writeBatch(writes));
     this.o.stats.merged(before, after);
   }
 }
-

@@ -17,7 +17,7 @@ import { NS_MESSAGES } from '../store/namespaces.js';
 import { sanitizeText } from '../text.js';
 import { messageKey, type Actor, type UserDoc } from '../users/doc.js';
 import type { UserRepository, UserSession } from '../users/repository.js';
-import type { DeliveryTarget, ListDelivery, ListSender, ListToSend } from './delivery.js';
+import type { DeliveryTarget, ListDelivery, ListSender, ListToSend, SentItem } from './delivery.js';
 import type { Explanations } from './explanations.js';
 import type { Ranker, RecommendRequest } from './ranker.js';
 
@@ -75,7 +75,11 @@ export class RecommendService {
     const plan = await this.plan(session, actor.platform, req, where, where.onImproved);
     if (!plan.impression) return plan.result;
     const rec = this.o.delivery.record(plan.impression, target, []);
-    await this.o.users.commit(session, (d) => this.applyPlan(d, plan, rec.apply), () => rec.writes);
+    await this.o.users.commit(
+      session,
+      (d) => this.applyPlan(d, plan, rec.apply),
+      () => rec.writes,
+    );
     return plan.result;
   }
 
@@ -101,7 +105,12 @@ export class RecommendService {
     pick: (itemIds: readonly string[]) => string | undefined,
   ): Promise<
     | { status: 'not-shown'; lang: Lang; message: string }
-    | { status: 'ok'; lang: Lang; itemId: string; deliver: (target: DeliveryTarget, sender: ListSender) => Promise<RecommendResult> }
+    | {
+        status: 'ok';
+        lang: Lang;
+        itemId: string;
+        deliver: (target: DeliveryTarget, sender: ListSender) => Promise<RecommendResult>;
+      }
   > {
     const key = messageKey(message.platform, message.chatId, message.messageId);
     const session = await this.o.users.open(actor, [{ ns: NS_MESSAGES, key }]);
@@ -110,7 +119,8 @@ export class RecommendService {
       this.o.delivery.pending.get(message.platform, message.chatId, message.messageId);
     const itemId = ref ? pick(ref.itemIds) : undefined;
     const lang = session.doc.user.lang;
-    if (!itemId || !ref?.itemIds.includes(itemId)) return { status: 'not-shown', lang, message: t(lang, 'react.notShown') };
+    if (!itemId || !ref?.itemIds.includes(itemId))
+      return { status: 'not-shown', lang, message: t(lang, 'react.notShown') };
     return {
       status: 'ok',
       lang,
@@ -144,11 +154,11 @@ export class RecommendService {
   ): Promise<RecommendResult> {
     const delivery = this.o.delivery;
     let improved: string[] | undefined;
-    let list: ListToSend | undefined;
-    let sent: Awaited<ReturnType<ListDelivery['send']>>['sent'] | undefined;
+    // Set once the list is out and recorded: better lines that arrive later are edited in right away.
+    const out: { list?: ListToSend; sent?: SentItem[] } = {};
     const plan = await this.plan(session, platform, req, { chatId: target.chatId }, (lines) => {
       improved = lines;
-      if (list && sent) void delivery.applyImproved(target, list, sent, lines, sender);
+      if (out.list && out.sent) void delivery.applyImproved(target, out.list, out.sent, lines, sender);
     });
     const { result, impression } = plan;
     if (!impression) {
@@ -156,18 +166,22 @@ export class RecommendService {
       return result;
     }
     const toSend: ListToSend = { lang: result.lang, header: result.header, items: result.items };
-    const out = await delivery.send(target, toSend, sender, impression.id, () => improved);
-    const rec = delivery.record(impression, target, out.sent);
+    const sending = await delivery.send(target, toSend, sender, impression.id, () => improved);
+    const rec = delivery.record(impression, target, sending.sent);
     try {
-      await this.o.users.commit(session, (d) => this.applyPlan(d, plan, rec.apply), () => rec.writes);
+      await this.o.users.commit(
+        session,
+        (d) => this.applyPlan(d, plan, rec.apply),
+        () => rec.writes,
+      );
     } finally {
       delivery.pending.remove(rec.keys);
     }
-    if (out.error !== undefined) throw out.error;
-    await sender.afterRecorded?.(target, out.sent, toSend);
-    list = toSend;
-    sent = out.sent;
-    if (improved) await delivery.applyImproved(target, toSend, out.sent, improved, sender);
+    if (sending.error !== undefined) throw sending.error;
+    await sender.afterRecorded?.(target, sending.sent, toSend);
+    out.list = toSend;
+    out.sent = sending.sent;
+    if (improved) await delivery.applyImproved(target, toSend, sending.sent, improved, sender);
     return result;
   }
 
@@ -266,6 +280,10 @@ export class RecommendService {
     const rec = this.o.delivery.record(impression, target, sent);
     const session = await this.o.users.openById(impression.userId);
     if (!session) return;
-    await this.o.users.commit(session, (d) => rec.apply(d), () => rec.writes);
+    await this.o.users.commit(
+      session,
+      (d) => rec.apply(d),
+      () => rec.writes,
+    );
   }
 }

@@ -16,7 +16,7 @@ import { t } from '../../../core/messages.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const PREFIX = 'forget';

@@ -11,7 +11,7 @@ import {
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor, truncate } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const d = { cmd: desc('discord.cmd.persona'), remove: desc('discord.opt.remove') };

@@ -41,7 +41,7 @@ import {
   permissionNames,
   truncate,
 } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 /** Discord allows up to 25 choices/autocomplete results. */

@@ -6,7 +6,7 @@ import { formatStatus } from '../../../core/status/status.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor, truncate } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const d = desc('discord.cmd.status');

@@ -7,7 +7,7 @@ import { PermissionFlagsBits, type Message } from 'discord.js';
 import { t } from '../../../core/messages.js';
 import type { BotContext } from '../context.js';
 import { actorOf, apiCode, API, describeError } from '../util.js';
-import type { Listener } from './index.js';
+import type { Listener } from './listener.js';
 
 export const messageCreate: Listener = {
   event: 'messageCreate',
