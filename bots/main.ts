@@ -51,7 +51,7 @@ async function startAdapters(
   const running: (RunningAdapter & { name: string })[] = [];
   for (const a of which.filter((x) => x.name !== 'console')) {
     running.push({ name: a.name, ...(await a.start(app)) });
-    log.info({}, `${a.name} adapter started`);
+    log.info({}, `${a.name.charAt(0).toUpperCase()}${a.name.slice(1)} adapter started`);
   }
   return running;
 }

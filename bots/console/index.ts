@@ -22,6 +22,8 @@ export interface ConsoleOptions {
   output?: NodeJS.WritableStream;
   /** The console user's id (default: CONSOLE_USER or the OS user name). */
   user?: string;
+  /** Called after each input line was handled (or failed): metrics, and tests waiting for a line. */
+  onLineHandled?: (n: number) => void;
 }
 
 const CHAT_ID = 'console';
@@ -168,8 +170,10 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   // Lines are handled strictly in order, one at a time, even when stdin delivers them all at once.
   let chain: Promise<unknown> = Promise.resolve();
   let quitting = false;
+  let lines = 0;
   await new Promise<void>((resolve) => {
     rl.on('line', (line) => {
+      const n = ++lines;
       chain = chain.then(async () => {
         if (quitting) return;
         try {
@@ -184,6 +188,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
           const lang = await core.identity.langOf(actor).catch(() => app.config.DEFAULT_LANG);
           write(userMessage(err, lang));
         }
+        options.onLineHandled?.(n);
         if (interactive && !quitting) rl.prompt();
       });
     });

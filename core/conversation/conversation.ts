@@ -29,6 +29,13 @@ export class ConversationService {
     actor: Actor,
     raw: string,
   ): Promise<{ lang: Lang; reply: string; terms: string[]; dislikes: string[] }> {
+    return this.o.users.exclusive(actor, () => this.messageNow(actor, raw));
+  }
+
+  private async messageNow(
+    actor: Actor,
+    raw: string,
+  ): Promise<{ lang: Lang; reply: string; terms: string[]; dislikes: string[] }> {
     const text = sanitizeText(raw, this.o.maxMessageChars);
     const session = await this.o.users.open(actor);
     if (!text) {

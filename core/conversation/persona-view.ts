@@ -27,34 +27,38 @@ export class PersonaService {
   /** Removes an interest (or dislike) term the user asks to drop; it will not come back from the LLM either. */
   async removeInterest(actor: Actor, term: string): Promise<{ lang: Lang; removed: boolean; message: string }> {
     const clean = sanitizeText(term, 100).toLowerCase();
-    const session = await this.users.open(actor);
-    const removed = await this.users.commit(session, (d) => {
-      const before = d.persona.interests.length + d.persona.dislikes.length;
-      d.persona.interests = d.persona.interests.filter((i) => i.term !== clean);
-      d.persona.dislikes = d.persona.dislikes.filter((i) => i.term !== clean);
-      const removedTerms = new Set(d.persona.removedTerms ?? []);
-      removedTerms.add(clean);
-      d.persona.removedTerms = [...removedTerms].slice(-200);
-      return before !== d.persona.interests.length + d.persona.dislikes.length;
+    return this.users.exclusive(actor, async () => {
+      const session = await this.users.open(actor);
+      const removed = await this.users.commit(session, (d) => {
+        const before = d.persona.interests.length + d.persona.dislikes.length;
+        d.persona.interests = d.persona.interests.filter((i) => i.term !== clean);
+        d.persona.dislikes = d.persona.dislikes.filter((i) => i.term !== clean);
+        const removedTerms = new Set(d.persona.removedTerms ?? []);
+        removedTerms.add(clean);
+        d.persona.removedTerms = [...removedTerms].slice(-200);
+        return before !== d.persona.interests.length + d.persona.dislikes.length;
+      });
+      const lang = session.doc.user.lang;
+      return { lang, removed, message: t(lang, removed ? 'persona.removed' : 'persona.notFound', { term: clean }) };
     });
-    const lang = session.doc.user.lang;
-    return { lang, removed, message: t(lang, removed ? 'persona.removed' : 'persona.notFound', { term: clean }) };
   }
 
   async explore(actor: Actor, level?: number): Promise<{ lang: Lang; level: number; message: string }> {
     if (level !== undefined && (!Number.isInteger(level) || level < 0 || level > 3))
       throw new RecoError('INPUT_INVALID', `explore level must be 0-3, got ${level}`);
-    const session = await this.users.open(actor);
-    const lang = session.doc.user.lang;
-    if (level === undefined) {
-      if (session.isNew) await this.users.commit(session, () => undefined);
-      const cur = session.doc.user.explore;
-      return { lang, level: cur, message: t(lang, 'explore.current', { level: cur, name: exploreName(cur, lang) }) };
-    }
-    await this.users.commit(session, (d) => {
-      d.user.explore = level;
+    return this.users.exclusive(actor, async () => {
+      const session = await this.users.open(actor);
+      const lang = session.doc.user.lang;
+      if (level === undefined) {
+        if (session.isNew) await this.users.commit(session, () => undefined);
+        const cur = session.doc.user.explore;
+        return { lang, level: cur, message: t(lang, 'explore.current', { level: cur, name: exploreName(cur, lang) }) };
+      }
+      await this.users.commit(session, (d) => {
+        d.user.explore = level;
+      });
+      return { lang, level, message: t(lang, 'explore.set', { level, name: exploreName(level, lang) }) };
     });
-    return { lang, level, message: t(lang, 'explore.set', { level, name: exploreName(level, lang) }) };
   }
 }
 

@@ -142,6 +142,15 @@ export class FeedbackService {
     changes: readonly { emoji: string; action: 'add' | 'remove'; idempotencyKey: string }[],
     opts: Omit<ReactOptions, 'idempotencyKey'> = {},
   ): Promise<ReactResult[]> {
+    return this.o.users.exclusive(actor, () => this.reactAllNow(actor, ref, changes, opts));
+  }
+
+  private async reactAllNow(
+    actor: Actor,
+    ref: ReactionRef,
+    changes: readonly { emoji: string; action: 'add' | 'remove'; idempotencyKey: string }[],
+    opts: Omit<ReactOptions, 'idempotencyKey'>,
+  ): Promise<ReactResult[]> {
     const chat = opts.chat;
     const observed = chat ? (this.o.observers ?? []).map((ob) => ob.keys(chat, actor)) : [];
     const session = await this.o.users.open(actor, [
@@ -194,7 +203,21 @@ export class FeedbackService {
     action: 'add' | 'remove',
     idempotencyKey: string,
   ): Promise<ReactResult> {
-    const session = await this.o.users.open(actor);
+    return this.o.users.exclusive(actor, async () => {
+      const session = await this.o.users.open(actor);
+      return this.applyListItem(session, actor, chatId, position, emoji, action, idempotencyKey);
+    });
+  }
+
+  private async applyListItem(
+    session: UserSession,
+    actor: Actor,
+    chatId: string,
+    position: number,
+    emoji: string,
+    action: 'add' | 'remove',
+    idempotencyKey: string,
+  ): Promise<ReactResult> {
     const lang = session.doc.user.lang;
     const itemId = session.doc.lastLists[`${actor.platform}:${chatId}`]?.itemIds[position - 1];
     if (!itemId) return { status: 'unknown-item', lang, message: t(lang, 'react.unknownItem', { n: position }) };
@@ -227,14 +250,16 @@ export class FeedbackService {
     idempotencyKey: string,
     opts: { emoji?: string; requireShown?: boolean } = {},
   ): Promise<ReactResult> {
-    const session = await this.o.users.open(actor);
-    return this.apply(session, {
-      itemId,
-      signal,
-      origin,
-      idempotencyKey,
-      ...(opts.emoji ? { emoji: opts.emoji } : {}),
-      ...(opts.requireShown ? { requireShown: true } : {}),
+    return this.o.users.exclusive(actor, async () => {
+      const session = await this.o.users.open(actor);
+      return this.apply(session, {
+        itemId,
+        signal,
+        origin,
+        idempotencyKey,
+        ...(opts.emoji ? { emoji: opts.emoji } : {}),
+        ...(opts.requireShown ? { requireShown: true } : {}),
+      });
     });
   }
 

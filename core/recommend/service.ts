@@ -12,8 +12,8 @@ import type { CatalogService } from '../catalog/catalog.js';
 import type { ContentItem, Evidence, Impression, Lang, MessageRef, Platform } from '../domain.js';
 import { t } from '../messages.js';
 import { rebuildPersonaVector } from '../persona.js';
-import type { Clock, Logger } from '../ports.js';
-import { NS_MESSAGES } from '../store/namespaces.js';
+import type { Clock, Logger, StoreWrite } from '../ports.js';
+import { NS_IMPRESSIONS, NS_MESSAGES } from '../store/namespaces.js';
 import { sanitizeText } from '../text.js';
 import { messageKey, type Actor, type UserDoc } from '../users/doc.js';
 import type { UserRepository, UserSession } from '../users/repository.js';
@@ -70,17 +70,19 @@ export class RecommendService {
    * callers that show the list themselves. Adapters use `deliver`.
    */
   async recommend(actor: Actor, req: RecommendRequest, where: Where): Promise<RecommendResult> {
-    const session = await this.o.users.open(actor);
-    const target = { platform: actor.platform, chatId: where.chatId };
-    const plan = await this.plan(session, actor.platform, req, where, where.onImproved);
-    if (!plan.impression) return plan.result;
-    const rec = this.o.delivery.record(plan.impression, target, []);
-    await this.o.users.commit(
-      session,
-      (d) => this.applyPlan(d, plan, rec.apply),
-      () => rec.writes,
-    );
-    return plan.result;
+    return this.o.users.exclusive(actor, async () => {
+      const session = await this.o.users.open(actor);
+      const target = { platform: actor.platform, chatId: where.chatId };
+      const plan = await this.plan(session, actor.platform, req, where, where.onImproved);
+      if (!plan.impression) return plan.result;
+      const rec = this.o.delivery.record(plan.impression, target, []);
+      await this.o.users.commit(
+        session,
+        (d) => this.applyPlan(d, plan, rec.apply),
+        (_r, d) => ownedBy(rec.writes, d),
+      );
+      return { ...plan.result, userId: session.userId };
+    });
   }
 
   /** The whole flow: plan, send each item through `sender`, record everything in one batched write. */
@@ -90,8 +92,10 @@ export class RecommendService {
     target: DeliveryTarget,
     sender: ListSender,
   ): Promise<RecommendResult> {
-    const session = await this.o.users.open(actor);
-    return this.deliverFor(session, actor.platform, req, target, sender);
+    return this.o.users.exclusive(actor, async () => {
+      const session = await this.o.users.open(actor);
+      return this.deliverFor(session, actor.platform, req, target, sender);
+    });
   }
 
   /**
@@ -125,7 +129,10 @@ export class RecommendService {
       status: 'ok',
       lang,
       itemId,
-      deliver: (target, sender) => this.deliverFor(session, actor.platform, { likeItemId: itemId }, target, sender),
+      deliver: (target, sender) =>
+        this.o.users.exclusive(actor, () =>
+          this.deliverFor(session, actor.platform, { likeItemId: itemId }, target, sender),
+        ),
     };
   }
 
@@ -137,12 +144,14 @@ export class RecommendService {
     target: DeliveryTarget,
     sender: ListSender,
   ): Promise<{ status: 'unknown-item'; lang: Lang; message: string } | { status: 'sent'; result: RecommendResult }> {
-    const session = await this.o.users.open(actor);
-    const lang = session.doc.user.lang;
-    const itemId = session.doc.lastLists[`${actor.platform}:${target.chatId}`]?.itemIds[position - 1];
-    if (!itemId) return { status: 'unknown-item', lang, message: t(lang, 'react.unknownItem', { n: position }) };
-    const req: RecommendRequest = { likeItemId: itemId, ...(count ? { count } : {}) };
-    return { status: 'sent', result: await this.deliverFor(session, actor.platform, req, target, sender) };
+    return this.o.users.exclusive(actor, async () => {
+      const session = await this.o.users.open(actor);
+      const lang = session.doc.user.lang;
+      const itemId = session.doc.lastLists[`${actor.platform}:${target.chatId}`]?.itemIds[position - 1];
+      if (!itemId) return { status: 'unknown-item', lang, message: t(lang, 'react.unknownItem', { n: position }) };
+      const req: RecommendRequest = { likeItemId: itemId, ...(count ? { count } : {}) };
+      return { status: 'sent', result: await this.deliverFor(session, actor.platform, req, target, sender) };
+    });
   }
 
   private async deliverFor(
@@ -172,7 +181,7 @@ export class RecommendService {
       await this.o.users.commit(
         session,
         (d) => this.applyPlan(d, plan, rec.apply),
-        () => rec.writes,
+        (_r, d) => ownedBy(rec.writes, d),
       );
     } finally {
       delivery.pending.remove(rec.keys);
@@ -182,7 +191,7 @@ export class RecommendService {
     out.list = toSend;
     out.sent = sending.sent;
     if (improved) await delivery.applyImproved(target, toSend, sending.sent, improved, sender);
-    return result;
+    return { ...result, userId: session.userId };
   }
 
   private applyPlan(d: UserDoc, plan: Plan, record: (d: UserDoc) => void): void {
@@ -286,4 +295,11 @@ export class RecommendService {
       () => rec.writes,
     );
   }
+}
+
+/** The impression belongs to the document finally written (a new person met twice at once is one user). */
+function ownedBy(writes: readonly StoreWrite[], d: UserDoc): StoreWrite[] {
+  return writes.map((w) =>
+    w.op === 'set' && w.ns === NS_IMPRESSIONS ? { ...w, value: { ...(w.value as Impression), userId: d.user.id } } : w,
+  );
 }

@@ -130,6 +130,15 @@ export class UserRepository {
     return again;
   }
 
+  /**
+   * Runs a flow of one person's (open → commit) alone in this process, after the flows of that person
+   * that came before it: events apply in the order they arrived, and a person met for the first time is
+   * created once. (Across processes the commit's compare-and-set keeps the document whole.)
+   */
+  exclusive<T>(actor: Actor, fn: () => Promise<T>): Promise<T> {
+    return this.serial(`identity:${identityKey(actor.platform, actor.externalId)}`, fn);
+  }
+
   /** Finds or creates the user behind a platform identity (created users are stored before this resolves). */
   async resolve(actor: Actor): Promise<UserDoc> {
     const s = await this.open(actor);
