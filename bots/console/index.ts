@@ -74,12 +74,13 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   let pendingForget = false;
 
   const handle = async (input: ConsoleInput): Promise<'quit' | void> => {
-    const lang = await core.identity.langOf(actor);
+    // The reply language is read only by the answers that need it (lists and reactions carry their own).
+    const lang = (): Promise<Lang> => core.identity.langOf(actor);
     if (pendingForget && input.kind === 'text') {
       pendingForget = false;
       if (/^(y|yes|네|예|응)$/i.test(input.text.trim())) {
         write((await core.forget.forget(actor)).message);
-      } else write(t(lang, 'forget.cancelled'));
+      } else write(t(await lang(), 'forget.cancelled'));
       return;
     }
     pendingForget = false;
@@ -89,11 +90,11 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       case 'quit':
         return 'quit';
       case 'help':
-        write(t(lang, 'help.text'));
+        write(t(await lang(), 'help.text'));
         return;
       case 'error':
-        if (input.error === 'unknown-command') write(t(lang, 'cmd.unknown', { command: input.command ?? '' }));
-        else write(t(lang, 'cmd.badArg', { arg: input.arg ?? '', reason: input.reason ?? '' }));
+        if (input.error === 'unknown-command') write(t(await lang(), 'cmd.unknown', { command: input.command ?? '' }));
+        else write(t(await lang(), 'cmd.badArg', { arg: input.arg ?? '', reason: input.reason ?? '' }));
         return;
       case 'text': {
         const res = await core.conversation.message(actor, input.text);
@@ -142,7 +143,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         if (input.confirmed) write((await core.forget.forget(actor)).message);
         else {
           pendingForget = true;
-          write(`${t(lang, 'forget.confirm')} (yes/no)`);
+          write(`${t(await lang(), 'forget.confirm')} (yes/no)`);
         }
         return;
       case 'explore':
@@ -156,7 +157,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         );
         return;
       case 'status': {
-        write(formatStatus(await core.status.status(), lang));
+        write(formatStatus(await core.status.status(), await lang()));
         return;
       }
     }
