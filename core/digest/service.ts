@@ -27,6 +27,7 @@ import type { ListDelivery } from '../recommend/delivery.js';
 import type { Explanations } from '../recommend/explanations.js';
 import type { Ranker, Subject } from '../recommend/ranker.js';
 import { storeCall } from '../store/call.js';
+import { assertSharingSafe } from '../store/capabilities.js';
 import { withStoreLock } from '../store/lock.js';
 import { NS_DIGEST } from '../store/namespaces.js';
 import { identityKey, type Actor, type UserDoc } from '../users/doc.js';
@@ -103,6 +104,8 @@ export class DigestService {
       throw new RecoError('CONFIG_INVALID', `DIGEST_DEFAULT_TIME must be HH:MM, got ${options.defaultTime}`);
     if (!isTimeZone(options.defaultTz))
       throw new RecoError('CONFIG_INVALID', `DIGEST_DEFAULT_TZ is not an IANA time zone: ${options.defaultTz}`);
+    // Exactly once across replicas rests on the chat lock: a shared store must lock across processes.
+    assertSharingSafe(options.store);
     this.planner = new DigestPlanner({
       users: options.users,
       ranker: options.ranker,

@@ -14,6 +14,7 @@ import type { Impression, Lang, MessageRef, Platform } from '../domain.js';
 import { RecoError } from '../errors.js';
 import type { Clock, KeyValueStore, StoreKey, StoreWrite } from '../ports.js';
 import { storeCall } from '../store/call.js';
+import { assertSharingSafe } from '../store/capabilities.js';
 import { NS_IDENTITIES, NS_IMPRESSIONS, NS_MESSAGES, NS_USERS } from '../store/namespaces.js';
 import { identityKey, langFromLocale, messageKey, newUserDoc, type Actor, type UserDoc } from './doc.js';
 
@@ -43,11 +44,14 @@ export interface UserRepositoryOptions {
 export class UserRepository {
   private readonly chains = new Map<string, Promise<unknown>>();
 
+  /** @throws RecoError CONFIG_INVALID for a store shared across processes that cannot compare-and-set there. */
   constructor(
     private readonly store: KeyValueStore,
     private readonly clock: Clock,
     private readonly defaults: UserRepositoryOptions,
-  ) {}
+  ) {
+    assertSharingSafe(store);
+  }
 
   async findUserId(platform: Platform, externalId: string): Promise<string | undefined> {
     return storeCall(() => this.store.get<string>(NS_IDENTITIES, identityKey(platform, externalId)));

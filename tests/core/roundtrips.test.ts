@@ -103,3 +103,20 @@ describe('store round trips', () => {
     expect(doc.feedback[results[1]!.item!.id]?.signal).toBe('dislike');
   });
 });
+
+describe('store capabilities', () => {
+  it('GIVEN a store declared shared across processes without compare-and-set or locks THEN the app refuses it, naming what is missing', async () => {
+    const inner = new MemoryStore();
+    const unsafe = Object.assign(Object.create(inner) as MemoryStore, {
+      capabilities: { sharedAcrossProcesses: true, crossProcessLocks: false, crossProcessCompareAndSet: false },
+    });
+    await expect(
+      makeApp({ store: unsafe, clock: new TestClock(new Date('2026-03-10T01:00:00Z')) }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/compare-and-set or locks/) });
+    const shared = Object.assign(Object.create(inner) as MemoryStore, {
+      capabilities: { sharedAcrossProcesses: true, crossProcessLocks: true, crossProcessCompareAndSet: true },
+    });
+    const app = await makeApp({ store: shared, clock: new TestClock(new Date('2026-03-10T01:00:00Z')) });
+    await app.close();
+  });
+});
