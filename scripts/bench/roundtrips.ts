@@ -47,7 +47,29 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-async function loadCreateApp(): Promise<(o: Record<string, unknown>) => Promise<any>> {
+/** The facade calls this bench makes, in both layouts (`deliver` exists only after the change). */
+interface Reco {
+  deliver?: (actor: unknown, req: unknown, target: unknown, sender: unknown) => Promise<unknown>;
+  recommend(
+    actor: unknown,
+    req: unknown,
+    where: unknown,
+  ): Promise<{ impressionId: string; items: { item: { id: string } }[] }>;
+  attachMessages(impressionId: string, where: unknown, messages: unknown): Promise<void>;
+  reactToMessage(
+    actor: unknown,
+    ref: unknown,
+    emoji: string,
+    action: string,
+    opts: unknown,
+  ): Promise<{ status: string }>;
+  message(actor: unknown, text: string): Promise<unknown>;
+  users: { getMessageRef(platform: string, chatId: string, messageId: string): Promise<unknown> };
+}
+
+async function loadCreateApp(): Promise<
+  (o: Record<string, unknown>) => Promise<{ reco: Reco; close(): Promise<void> }>
+> {
   const paths = ['../../app/compose.js', '../../bots/app.js'];
   for (const p of paths) {
     try {
@@ -84,7 +106,7 @@ async function main(): Promise<void> {
   const layout = typeof reco.deliver === 'function' ? 'after (one delivery flow)' : 'before (attach per item)';
   /** One `/recommend` as the Discord adapter runs it; returns the item message ids. */
   const recommend = async (actor: { platform: 'discord'; externalId: string }): Promise<string[]> => {
-    if (typeof reco.deliver === 'function') {
+    if (reco.deliver) {
       const first = msg + 1;
       await reco.deliver(actor, { count: COUNT }, { platform, chatId }, sender);
       return Array.from({ length: msg - first + 1 }, (_, i) => `m${first + i}`);
@@ -99,7 +121,12 @@ async function main(): Promise<void> {
     return ids;
   };
   /** One reaction as the Discord adapter handles it. */
-  const react = async (actor: { platform: 'discord'; externalId: string }, messageId: string, key: string, add: boolean) => {
+  const react = async (
+    actor: { platform: 'discord'; externalId: string },
+    messageId: string,
+    key: string,
+    add: boolean,
+  ) => {
     const ref = { platform, chatId, messageId };
     if (typeof reco.deliver !== 'function') await reco.users.getMessageRef(platform, chatId, messageId);
     return reco.reactToMessage(actor, ref, '👍', add ? 'add' : 'remove', { idempotencyKey: key });
