@@ -1,10 +1,9 @@
 /**
- * The one module that reads the environment. Every setting has its default here, is validated
- * with zod, and is documented in the README's configuration table (keep them in step:
- * `tests/config.test.ts` checks that every key below appears in the README).
+ * The configuration as data: every setting's default, the zod schema that validates it, and
+ * `parseConfig` that turns raw strings into a typed `Config`. Core reads nothing: the edge
+ * (`infra/config.ts`, the one module that reads the environment and `.env`) hands it the raw values.
+ * Every key is documented in the README's configuration table (`tests/config.test.ts` checks it).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { RecoError } from './errors.js';
 
@@ -238,31 +237,15 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-export interface LoadConfigOptions {
-  /** Defaults to `process.env`. */
-  env?: Record<string, string | undefined>;
-  /** A `.env` file to read first (process env wins). Defaults to `./.env` when it exists; `false` to skip. */
-  dotenvPath?: string | false;
-}
-
 /**
- * Reads and validates the configuration.
+ * Validates raw values (environment strings) into a `Config`; a key not given takes its default.
  * @throws RecoError `CONFIG_INVALID` naming every bad variable (values of secrets are never echoed).
  * @example
- * const config = loadConfig();
- * config.DATA_DIR; // './data'
+ * parseConfig({ DATA_DIR: '/var/lib/deep-reco' }).RECO_MAX_COUNT; // 10
  */
-export function loadConfig(options: LoadConfigOptions = {}): Config {
-  const env = options.env ?? process.env;
-  const path = options.dotenvPath === undefined ? '.env' : options.dotenvPath;
-  let fromFile: Record<string, string> = {};
-  if (path !== false && existsSync(path)) {
-    fromFile = parseDotenv(readFileSync(path));
-  }
+export function parseConfig(values: Partial<Record<string, string | undefined>>): Config {
   const raw: Record<string, string> = {};
-  for (const key of Object.keys(DEFAULTS) as ConfigKey[]) {
-    raw[key] = env[key] ?? fromFile[key] ?? DEFAULTS[key];
-  }
+  for (const key of Object.keys(DEFAULTS) as ConfigKey[]) raw[key] = values[key] ?? DEFAULTS[key];
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -275,7 +258,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
 /** A config with defaults only (plus overrides), for tests and scripts. */
 export function defaultConfig(overrides: Partial<Record<ConfigKey, string>> = {}): Config {
-  return loadConfig({ env: overrides, dotenvPath: false });
+  return parseConfig(overrides);
 }
 
 /** The config with secrets replaced, safe to log. */

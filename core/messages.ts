@@ -56,6 +56,13 @@ const en = {
   'console.intro': 'DEEP-RECO — tell me what you like, or type /recommend. /help lists the commands.',
   'message.notedDislikes': "I'll avoid: {list}.",
   'status.title': 'DEEP-RECO status',
+  'status.store': 'Store: {value}',
+  'status.textEncoder': 'Text encoder: {value}',
+  'status.imageEncoder': 'Image encoder: {value}',
+  'status.learned': 'Learned model: {value}',
+  'status.explainer': 'Explanations: {value}',
+  'status.catalog': 'Catalog: {items} items, {categories} categories, {sources} sources',
+  'status.users': 'Users: {value}',
   'help.text':
     'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/more N — more like item N of the last list\n/link [code] — link this account with Discord or Telegram\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
   'why.liked': "because you liked '{title}'",
@@ -198,6 +205,13 @@ const ko: Record<Key, string> = {
   'console.intro': 'DEEP-RECO — 좋아하는 것을 말해 주거나 /recommend 를 입력하세요. 명령어는 /help 에 있어요.',
   'message.notedDislikes': '피할게요: {list}.',
   'status.title': 'DEEP-RECO 상태',
+  'status.store': '저장소: {value}',
+  'status.textEncoder': '텍스트 인코더: {value}',
+  'status.imageEncoder': '이미지 인코더: {value}',
+  'status.learned': '학습 모델: {value}',
+  'status.explainer': '설명: {value}',
+  'status.catalog': '카탈로그: {items} 개, {categories} 카테고리, {sources} 소스',
+  'status.users': '사용자: {value}',
   'help.text':
     '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/more N — 마지막 목록 N번과 비슷한 콘텐츠\n/link [코드] — 디스코드·텔레그램 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',
   'why.liked': "'{title}'을(를) 좋아하셔서",
@@ -296,9 +310,16 @@ export function t(lang: Lang, key: MessageKey, vars: Record<string, string | num
   return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
 }
 
-export function errorMessage(lang: Lang, code: ErrorCode, vars: Record<string, string> = {}): string {
+/**
+ * The user's message for an error code: the table's `error.<CODE>` entry when it has one (codes a user can
+ * act on or should know about), else the generic apology. Which codes have a message is decided here, by
+ * the table, and nowhere else.
+ */
+export function errorMessage(lang: Lang, code: ErrorCode, vars: Record<string, unknown> = {}): string {
   const key = `error.${code}` as MessageKey;
-  return key in en ? t(lang, key, vars) : t(lang, 'error.generic');
+  const strings: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(vars)) if (typeof v === 'string' || typeof v === 'number') strings[k] = v;
+  return key in en ? t(lang, key, strings) : t(lang, 'error.generic');
 }
 
 const CATEGORY_NAMES: Record<Category, { en: string; ko: string }> = {

@@ -13,7 +13,7 @@
  */
 import { CATEGORIES, LANGS, type Category, type Evidence, type FeedbackState, type Persona } from './domain.js';
 import { rowTermsOf, type CatalogIndex } from './catalog/catalog.js';
-import type { ShownState } from './users.js';
+import type { ShownState } from './users/doc.js';
 import { terms as termsOf } from './text.js';
 import { axpy, centroid, dot, matVec, normalizeInPlace, topK } from './vectors.js';
 

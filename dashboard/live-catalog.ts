@@ -20,9 +20,12 @@ import { ThumbnailCache } from '../scrapers/thumbnails.js';
 export function readOnlyStore(store: KeyValueStore): KeyValueStore {
   return {
     description: `${store.description} (read-only)`,
+    capabilities: store.capabilities,
     get: (ns, key) => store.get(ns, key),
     getMany: (ns, keys) => store.getMany(ns, keys),
     keys: (ns, prefix) => store.keys(ns, prefix),
+    readBatch: (keys) => store.readBatch(keys),
+    writeBatch: async () => false,
     set: async () => undefined,
     delete: async () => false,
     acquireLock: async () => false,

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { NS_ITEMS } from '../core/catalog/catalog.js';
 import type { ContentItem, FeedbackEvent, Impression } from '../core/domain.js';
 import type { KeyValueStore } from '../core/ports.js';
-import { NS_IMPRESSIONS, NS_USERS, type UserDoc } from '../core/users.js';
+import { NS_IMPRESSIONS, NS_USERS } from '../core/store/namespaces.js';
+import type { UserDoc } from '../core/users/doc.js';
 import { latestModelDir } from '../models/twotower/artifacts.js';
 import { SourceHealthStore, type SourceHealth } from '../scrapers/health.js';
 

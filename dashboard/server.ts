@@ -21,7 +21,8 @@ import type { Config } from '../core/config.js';
 import { toRecoError } from '../core/errors.js';
 import { silentLogger, type KeyValueStore, type Logger } from '../core/ports.js';
 import { MMR_LAMBDA } from '../core/recommend.js';
-import { NS_USERS, type UserDoc } from '../core/users.js';
+import { NS_USERS } from '../core/store/namespaces.js';
+import type { UserDoc } from '../core/users/doc.js';
 import {
   experimentsDir,
   listExperiments,

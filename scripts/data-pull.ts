@@ -11,7 +11,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import AdmZip from 'adm-zip';
-import { DEFAULTS, loadConfig } from '../core/config.js';
+import { DEFAULTS } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 
 export const MOVIELENS_100K_URL = DEFAULTS.MOVIELENS_100K_URL;
 

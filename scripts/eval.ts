@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 import { BASELINES, type Recommender } from '../core/eval/baselines.js';
 import { runHarness } from '../core/eval/harness.js';
 import { resolveDataset } from '../core/eval/load.js';

@@ -7,10 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { loadConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 import { isRecoError } from '../core/errors.js';
-import { createApp } from '../bots/app.js';
-import { CatalogIngestSink } from '../bots/catalog-sink.js';
+import { createApp } from '../app/compose.js';
 import { createLogger, secretValues } from '../infra/logger.js';
 import { createScraping, formatHealth, sourcesFromConfig } from '../scrapers/index.js';
 import type { ProgressEvent } from '../scrapers/pipeline.js';
@@ -71,7 +70,7 @@ async function main(): Promise<number> {
   });
   const app = await createApp({ config, logger, ...(values.memory ? { memory: true } : {}) });
   const store = app.store;
-  const sink = new CatalogIngestSink(app.catalog, store, logger);
+  const sink = app.ingest;
   // fixture mode: one local host serves every site, so no spacing between requests
   const scraping = createScraping(values.fixtures ? { ...config, SCRAPE_DELAY_MS: 0 } : config, {
     store,

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { loadConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 import { resolveDataset } from '../core/eval/load.js';
 import type { SplitKind } from '../core/eval/splits.js';
 import { isRecoError } from '../core/errors.js';

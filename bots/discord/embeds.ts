@@ -10,7 +10,7 @@ import { extname, resolve, sep } from 'node:path';
 import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
 import type { Lang } from '../../core/domain.js';
 import { categoryName, t } from '../../core/messages.js';
-import type { RecommendedItem } from '../../core/service.js';
+import type { ListItemView } from '../../core/recommend/delivery.js';
 import { truncate } from './util.js';
 
 /** Discord's upload limit for bots without boosts (10 MiB); thumbnails are far smaller. */
@@ -73,7 +73,7 @@ export function thumbnailFor(
   return { url: `attachment://${name}`, file: new AttachmentBuilder(abs, { name }) };
 }
 
-export function itemMessage(rec: RecommendedItem, lang: Lang, explanation: string, header?: string): ItemMessage {
+export function itemMessage(rec: ListItemView, lang: Lang, explanation: string, header?: string): ItemMessage {
   const { item } = rec;
   const embed = new EmbedBuilder()
     .setColor(COLOR)

@@ -7,18 +7,20 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { GrammyError, InlineKeyboard, InputFile, type Api, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
-import type { App } from '../app.js';
-import type { DigestChat, DigestService } from '../../core/digest.js';
+import type { App } from '../../app/compose.js';
+import type { DigestChat } from '../../core/digest/types.js';
 import type { ContentItem, Lang } from '../../core/domain.js';
-import type { LinkService } from '../../core/link.js';
 import { categoryName, t } from '../../core/messages.js';
 import type { Clock, Logger } from '../../core/ports.js';
-import type { Actor } from '../../core/users.js';
+import type { CoreServices } from '../../core/service.js';
+import type { Actor } from '../../core/users/doc.js';
 
 export interface TgDeps {
   app: App;
-  digest: DigestService;
-  links: LinkService;
+  /** The core's services (recommend, feedback, conversation, persona, forget, status, …). */
+  core: CoreServices;
+  digest: CoreServices['digests'];
+  links: CoreServices['links'];
   signer: CallbackSigner;
   clock: Clock;
   logger: Logger;
@@ -49,7 +51,7 @@ export function chatOf(ctx: Context): DigestChat | undefined {
 export async function langOf(deps: TgDeps, ctx: Context): Promise<Lang> {
   const actor = actorOf(ctx);
   if (!actor) return deps.app.config.DEFAULT_LANG;
-  return deps.app.reco.langOf(actor);
+  return deps.core.identity.langOf(actor);
 }
 
 // ------------------------------------------------------------------ callback data
@@ -118,7 +120,7 @@ export function feedbackKeyboard(
   itemId: string,
   lang: Lang = deps.app.config.DEFAULT_LANG,
 ): InlineKeyboard {
-  const { like, dislike } = deps.app.reco.emojis.defaults;
+  const { like, dislike } = deps.core.emojis.defaults;
   return new InlineKeyboard()
     .text(like, deps.signer.feedback(chatId, 'l', itemId))
     .text(dislike, deps.signer.feedback(chatId, 'd', itemId))
@@ -178,11 +180,12 @@ export async function sendItem(
   explanation: string,
   lang: Lang,
   keyboard: InlineKeyboard,
-  opts: { position?: number; header?: string; replyTo?: number } = {},
+  opts: { position?: number; header?: string; replyTo?: number; threadId?: number } = {},
 ): Promise<Message> {
-  const reply = opts.replyTo
-    ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } }
-    : {};
+  const reply = {
+    ...(opts.replyTo ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}),
+    ...(opts.threadId ? { message_thread_id: opts.threadId } : {}),
+  };
   const file = localThumb(item.thumbnail);
   const url = item.thumbnail?.startsWith('https://') ? item.thumbnail : undefined;
   if (file || url) {

@@ -11,8 +11,8 @@ import { bytesToVector, topK, vectorToBytes } from '../vectors.js';
 import { AnnLayer, type VectorIndexFactory } from './ann.js';
 import type { CatalogSnapshots, SnapshotData, SnapshotKey } from './snapshot.js';
 
-export const NS_ITEMS = 'items';
-export const NS_META = 'meta';
+export { NS_ITEMS, NS_META } from '../store/namespaces.js';
+import { NS_ITEMS, NS_META } from '../store/namespaces.js';
 
 /** The text an encoder sees for an item. */
 export function itemText(item: ContentItem): string {

@@ -4,7 +4,7 @@
  *
  * @example
  * const model = createChatModel(config, logger); // infra/llm/openai.ts; undefined when unconfigured
- * const llm = createLlmServices({ model, store, config, logger, clock });
+ * const llm = createLlmServices({ model, store, config, logger, clock, prompts: loadPrompts() });
  * const lines = await llm.explainer.explainList(user, user.lang, items, { onImproved: (l) => editMessage(l) });
  */
 import type { Config } from '../config.js';
@@ -14,7 +14,7 @@ import { DEFAULT_CACHE_TTL_MS, PromptCache } from './cache.js';
 import { LlmClient } from './client.js';
 import { LlmExplainer } from './explain.js';
 import { PersonaExtractor } from './persona-extract.js';
-import { DEFAULT_PROMPTS_DIR, loadPrompts } from './prompt.js';
+import type { PromptTemplate } from './prompt.js';
 
 export interface LlmServices {
   client: LlmClient;
@@ -31,7 +31,8 @@ export interface LlmServicesDeps {
   config: Pick<Config, 'LLM_REPLY_WAIT_MS' | 'LLM_DAILY_TOKENS_PER_USER' | 'LLM_DAILY_TOKENS_TOTAL'>;
   logger: Logger;
   clock?: Clock;
-  promptsDir?: string;
+  /** The prompt templates (read from `prompts/` at the edge: infra/llm/prompts.ts). */
+  prompts: ReadonlyMap<string, PromptTemplate>;
   cacheTtlMs?: number;
 }
 
@@ -40,7 +41,7 @@ export function createLlmServices(deps: LlmServicesDeps): LlmServices {
   const budget = TokenBudget.fromConfig(deps.config, deps.store, clock, deps.logger);
   const client = new LlmClient({
     model: deps.model,
-    prompts: loadPrompts(deps.promptsDir ?? DEFAULT_PROMPTS_DIR),
+    prompts: deps.prompts,
     budget,
     cache: new PromptCache(deps.store, deps.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS),
     logger: deps.logger,

@@ -25,7 +25,7 @@ const { values } = parseArgs({
 
 if (values.child) {
   const t0 = performance.now();
-  const { createApp } = await import('../../bots/app.js');
+  const { createApp } = await import('../../app/compose.js');
   const { defaultConfig } = await import('../../core/config.js');
   const { silentLogger } = await import('../../core/ports.js');
   const { randomVectorEncoder } = await import('./catalog-gen.js');

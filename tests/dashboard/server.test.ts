@@ -8,7 +8,7 @@ import { isRecoError } from '../../core/errors.js';
 import { liveStats } from '../../dashboard/live.js';
 import { accessPolicy, isLoopbackHost } from '../../dashboard/security.js';
 import { createDashboard, startDashboard } from '../../dashboard/server.js';
-import type { App } from '../../bots/app.js';
+import type { App } from '../../app/compose.js';
 import { HAND_RECS, HAND_TEST, seedLiveBot, writeHandRun } from './fixtures.js';
 
 const TOKEN = 'correct-horse-battery-staple';

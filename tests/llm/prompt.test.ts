@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeDataJson, loadPrompts, parsePrompt, readDataBlock, renderPrompt } from '../../core/llm/prompt.js';
+import { escapeDataJson, parsePrompt, readDataBlock, renderPrompt } from '../../core/llm/prompt.js';
+import { loadPrompts } from '../../infra/llm/prompts.js';
 
 const sample = `---
 id: sample

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Impression } from '../../core/domain.js';
-import { NS_IMPRESSIONS } from '../../core/users.js';
+import { NS_IMPRESSIONS } from '../../core/store/namespaces.js';
 import { MemoryStore } from '../../infra/store/memory.js';
 import {
   groupChat,

@@ -1,16 +1,4 @@
-/**
- * The slash commands, one file each. Every command has the same shape: `data` (a SlashCommandBuilder
- * with Korean localisations) and `execute(interaction, app, ctx)`; optionally `autocomplete` and
- * `buttons` (component custom-id prefix → handler).
- */
-import type {
-  AutocompleteInteraction,
-  ButtonInteraction,
-  ChatInputCommandInteraction,
-  RESTPostAPIChatInputApplicationCommandsJSONBody,
-} from 'discord.js';
-import type { App } from '../../app.js';
-import type { BotContext } from '../context.js';
+/** The slash commands, one file each, all of the shape `Command` (command.ts). */
 import { explore } from './explore.js';
 import { forget } from './forget.js';
 import { help } from './help.js';
@@ -18,13 +6,8 @@ import { link } from './link.js';
 import { persona } from './persona.js';
 import { recommend } from './recommend.js';
 import { status } from './status.js';
+import type { Command } from './command.js';
 
-export interface Command {
-  data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
-  execute(interaction: ChatInputCommandInteraction, app: App, ctx: BotContext): Promise<void>;
-  autocomplete?(interaction: AutocompleteInteraction, app: App, ctx: BotContext): Promise<void>;
-  /** Button custom ids start with `<prefix>:`. */
-  buttons?: { prefix: string; handle(interaction: ButtonInteraction, app: App, ctx: BotContext): Promise<void> };
-}
+export type { Command } from './command.js';
 
 export const COMMANDS: readonly Command[] = [recommend, persona, forget, explore, status, help, link];

@@ -8,11 +8,10 @@ import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { topInterests } from '../../../core/persona.js';
-import type { App } from '../../app.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
-import { PLATFORM, interactionActor, truncate } from '../util.js';
-import type { Command } from './index.js';
+import { interactionActor, truncate } from '../util.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const d = { cmd: desc('discord.cmd.persona'), remove: desc('discord.opt.remove') };
@@ -37,10 +36,10 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx:
   const term = interaction.options.getString('remove')?.trim();
   const parts: string[] = [];
   if (term) {
-    const r = await app.reco.removeInterest(actor, term);
+    const r = await app.core.persona.removeInterest(actor, term);
     parts.push(r.message);
   }
-  const p = await app.reco.persona(actor);
+  const p = await app.core.persona.persona(actor);
   parts.push(p.text);
   await interaction.reply({
     content: truncate(parts.join('\n\n'), 2000),
@@ -51,16 +50,10 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx:
 
 /** The caller's own terms only; reading never creates a user. */
 async function autocomplete(interaction: AutocompleteInteraction, app: App): Promise<void> {
-  const userId = await app.reco.users.findUserId(PLATFORM, interaction.user.id);
-  const doc = userId ? await app.reco.users.get(userId) : undefined;
-  if (!doc) {
-    await interaction.respond([]);
-    return;
-  }
+  const terms = await app.core.persona.terms(interactionActor(interaction));
   const q = String(interaction.options.getFocused() ?? '')
     .toLowerCase()
     .trim();
-  const terms = [...new Set([...topInterests(doc.persona, 40), ...doc.persona.dislikes.map((x) => x.term)])];
   const matches = terms.filter((x) => x.toLowerCase().includes(q)).slice(0, 25);
   await interaction.respond(matches.map((x) => ({ name: truncate(x, 100), value: x.slice(0, 100) })));
 }

@@ -3,7 +3,7 @@ import type { Interaction } from 'discord.js';
 import { COMMANDS } from '../commands/index.js';
 import type { BotContext } from '../context.js';
 import { describeError, handleInteractionError, interactionActor } from '../util.js';
-import type { Listener } from './index.js';
+import type { Listener } from './listener.js';
 import { t } from '../../../core/messages.js';
 
 const byName = new Map(COMMANDS.map((c) => [c.data.name, c]));
@@ -17,7 +17,7 @@ export const interactionCreate: Listener = {
       const report = { name: interaction.commandName, userId: interaction.user.id };
       try {
         if (!cmd) {
-          const lang = await app.reco.langOf(interactionActor(interaction));
+          const lang = await ctx.core.identity.langOf(interactionActor(interaction));
           await interaction.reply({
             content: t(lang, 'cmd.unknown', { command: `/${interaction.commandName}` }),
             flags: 64,

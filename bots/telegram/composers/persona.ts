@@ -9,11 +9,11 @@ export function personaComposer(deps: TgDeps): Composer<Context> {
     if (!actor) return;
     const m = /^(?:remove|삭제|지우기)\s+(.+)$/i.exec(ctx.match.trim());
     if (m) {
-      const res = await deps.app.reco.removeInterest(actor, m[1]!);
+      const res = await deps.core.persona.removeInterest(actor, m[1]!);
       await ctx.reply(res.message);
       return;
     }
-    const res = await deps.app.reco.persona(actor);
+    const res = await deps.core.persona.persona(actor);
     await ctx.reply(res.text);
   });
   return c;

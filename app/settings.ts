@@ -1,6 +1,6 @@
 /** Maps the configuration onto the recommender's settings (one place, shared by the app and tests). */
 import type { Config } from '../core/config.js';
-import type { RecoSettings } from '../core/service.js';
+import type { RecoSettings } from '../core/recommend/ranker.js';
 
 export function settingsFrom(config: Config): RecoSettings {
   return {

@@ -5,14 +5,14 @@
  * worker thread, under a store lock so one replica trains, then swaps the new model in atomically.
  */
 import { Worker } from 'node:worker_threads';
-import type { Config } from '../core/config.js';
-import type { CatalogIndex, CatalogService } from '../core/catalog/catalog.js';
-import type { FeedbackUserDoc } from '../core/eval/datasets.js';
-import type { KeyValueStore, Logger, MatrixOps } from '../core/ports.js';
-import type { UserDoc } from '../core/users.js';
-import { TwoTowerScorer } from '../models/twotower/serve.js';
-import type { RetrainJob, RetrainReply } from '../models/twotower/retrain-worker.js';
-import type { TrainOptions } from '../models/twotower/train.js';
+import type { Config } from '../../core/config.js';
+import type { CatalogIndex, CatalogService } from '../../core/catalog/catalog.js';
+import type { FeedbackUserDoc } from '../../core/eval/datasets.js';
+import type { KeyValueStore, Logger, MatrixOps } from '../../core/ports.js';
+import type { UserDoc } from '../../core/users/doc.js';
+import { TwoTowerScorer } from './serve.js';
+import type { RetrainJob, RetrainReply } from './retrain-worker.js';
+import type { TrainOptions } from './train.js';
 
 const LOCK = 'two-tower-retrain';
 
@@ -162,7 +162,7 @@ export class LearnedModel {
 function runWorker(job: RetrainJob): Promise<RetrainReply> {
   return new Promise((resolve, reject) => {
     const transfer = [job.text.buffer, ...(job.image ? [job.image.buffer] : [])] as ArrayBuffer[];
-    const worker = new Worker(new URL('../models/twotower/retrain-worker.mjs', import.meta.url), {
+    const worker = new Worker(new URL('./retrain-worker.mjs', import.meta.url), {
       workerData: job,
       transferList: transfer,
     });

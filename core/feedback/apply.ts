@@ -3,9 +3,8 @@
  * Rules: adding a reaction records it; removing it undoes it; the latest reaction of a user on an
  * item wins; the same event (same idempotency key) delivered twice counts once.
  */
-import type { Category, FeedbackEvent, FeedbackOrigin, FeedbackState, Signal } from './domain.js';
-import type { UserDoc } from './users.js';
-import { LIMITS, pushCapped } from './users.js';
+import type { Category, FeedbackEvent, FeedbackOrigin, FeedbackState, Signal } from '../domain.js';
+import { LIMITS, pushCapped, type UserDoc } from '../users/doc.js';
 
 /** Strips variation selectors and skin-tone modifiers so 👍🏽 and ❤ count like 👍 and ❤️. */
 export function normalizeEmoji(emoji: string): string {

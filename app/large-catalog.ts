@@ -3,12 +3,12 @@
  * interval, as `CatalogService` options (spread into its constructor by the composition root).
  */
 import { join } from 'node:path';
-import type { Config } from '../../core/config.js';
-import type { LargeCatalogOptions } from '../../core/catalog/catalog.js';
-import { UsearchFactory } from '../../models/ann/usearch.js';
-import { FileCatalogSnapshots } from './snapshot.js';
+import type { Config } from '../core/config.js';
+import type { LargeCatalogOptions } from '../core/catalog/catalog.js';
+import { UsearchFactory } from '../models/ann/usearch.js';
+import { FileCatalogSnapshots } from '../infra/catalog/snapshot.js';
 
-export { FileCatalogSnapshots } from './snapshot.js';
+export { FileCatalogSnapshots } from '../infra/catalog/snapshot.js';
 
 type LargeCatalogConfig = Pick<
   Config,

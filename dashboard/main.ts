@@ -8,13 +8,13 @@
  *   npm run dashboard -- --no-store        # experiments only, without opening the bot's store
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 import { toRecoError } from '../core/errors.js';
 import type { KeyValueStore } from '../core/ports.js';
 import { experimentsDir } from '../infra/experiments.js';
 import { createLogger, secretValues } from '../infra/logger.js';
 import { openStore } from '../infra/store/index.js';
-import { startDashboard } from '../dashboard/server.js';
+import { startDashboard } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   if (values.host) config = { ...config, DASHBOARD_HOST: values.host };
   const logger = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, secrets: secretValues(config) });
   if (values.demo) {
-    const { writeDemoExperiment } = await import('../dashboard/demo.js');
+    const { writeDemoExperiment } = await import('./demo.js');
     const { id } = await writeDemoExperiment(experimentsDir(config.DATA_DIR), { log: (m) => logger.info({}, m) });
     logger.info({ run: id }, 'demo run written');
   }
