@@ -318,7 +318,7 @@ export function scoreCatalog(input: RankInput): CatalogScores {
   const pop = popularityPrior(index, input.stats);
   const halfLifeMs = w.halfLifeHours * 3_600_000;
   for (let i = 0; i < n; i++) {
-    const age = Math.max(0, nowMs - index.publishedMs[i]!);
+    const age = index.items[i]!.dateUnknown ? Infinity : Math.max(0, nowMs - index.publishedMs[i]!); // no date: not fresh
     score[i]! += w.freshness * Math.pow(2, -age / halfLifeMs) + w.popularity * pop[i]!;
     const pref = persona.categories[index.items[i]!.category];
     if (pref !== undefined) score[i]! += 0.1 * pref;
