@@ -78,9 +78,9 @@ export function clien(options: ClienOptions = {}): SourcePlugin {
         if (published) c.publishedAt = published;
         items.push(c);
       });
-      // looser: links to posts of any board (a changed row markup still links to its posts)
-      const candidates = $('a[href*="/service/board/"]').filter((_, a) =>
-        /\/service\/board\/[\w-]+\/\d+/.test($(a).attr('href') ?? ''),
+      // looser: links to posts of any board outside notices (a changed row markup still links to its posts)
+      const candidates = $('a[href*="/service/board/"]').filter(
+        (_, a) => /\/service\/board\/[\w-]+\/\d+/.test($(a).attr('href') ?? '') && !$(a).closest('.notice').length,
       ).length;
       return { items, candidates };
     },

@@ -94,8 +94,10 @@ export function inven(options: InvenOptions = {}): SourcePlugin {
         if (published) c.publishedAt = published;
         items.push(c);
       });
-      const candidates = $('a[href]').filter((_, a) =>
-        /\/board\/[\w-]+\/\d+\/\d+|\/webzine\/news\/\?.*news=\d+/.test($(a).attr('href') ?? ''),
+      const candidates = $('a[href]').filter(
+        (_, a) =>
+          /\/board\/[\w-]+\/\d+\/\d+|\/webzine\/news\/\?.*news=\d+/.test($(a).attr('href') ?? '') &&
+          !$(a).closest('.notice').length,
       ).length;
       return { items, candidates };
     },
