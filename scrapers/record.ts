@@ -147,6 +147,7 @@ export async function recordFixture(o: RecordOptions): Promise<RecordResult> {
     fetchedAt: now.toISOString(),
     kind: 'recorded',
     provenance: `recorded from ${fetched.finalUrl} on ${now.toISOString()} (${how}, HTTP ${fetched.status}) by npm run scrape:record`,
+    licence: "the site's own content, kept for testing the parser only; reduce it before committing (docs/SCRAPERS.md)",
     checkedBy: personSaw ? 'the person who recorded it: count and titles given on the command line' : null,
     ...(!personSaw && {
       needsReview: 'the expectations below are what the parser read; compare them with the live page and correct them',

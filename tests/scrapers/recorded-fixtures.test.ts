@@ -22,6 +22,7 @@ interface Meta {
   fetchedAt: string;
   kind: string;
   provenance: string;
+  licence: string;
   checkedBy: string | null;
   expected: {
     count: number;
@@ -87,6 +88,7 @@ describe('real-layout fixtures', () => {
     for (const f of all) {
       expect(f.meta.kind, f.name).toMatch(/^(recorded|recorded, reduced|reconstructed)$/);
       expect(f.meta.provenance.length, f.name).toBeGreaterThan(30);
+      expect(f.meta.licence.length, f.name).toBeGreaterThan(2);
       expect(f.body, f.name).toMatch(/RECORDED|RECONSTRUCTED/); // the page says what it is, too
     }
   });
