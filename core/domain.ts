@@ -55,6 +55,11 @@ export interface ContentItem {
   thumbnail?: string;
   /** ISO-8601 time the source says the item was published. */
   publishedAt: string;
+  /**
+   * The source gave no date: `publishedAt` is then the first time we saw the item (so the age
+   * limit counts from there), and ranking treats the item as not fresh.
+   */
+  dateUnknown?: boolean;
   /** ISO-8601 time we fetched it. */
   fetchedAt: string;
   popularity: Popularity;

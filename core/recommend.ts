@@ -218,10 +218,11 @@ function freshnessOf(index: CatalogIndex, halfLifeMs: number, nowMs: number): { 
   let memo = freshMemo.get(index);
   if (!memo || memo.halfLifeMs !== halfLifeMs) {
     const pm = index.publishedMs;
+    const unknown = (i: number) => index.items[i]!.dateUnknown === true; // no date found: never fresh
     let t0 = 0;
-    for (let i = 0; i < pm.length; i++) if (pm[i]! > t0) t0 = pm[i]!;
+    for (let i = 0; i < pm.length; i++) if (pm[i]! > t0 && !unknown(i)) t0 = pm[i]!;
     const f = new Float32Array(pm.length);
-    for (let i = 0; i < pm.length; i++) f[i] = Math.pow(2, (pm[i]! - t0) / halfLifeMs);
+    for (let i = 0; i < pm.length; i++) f[i] = unknown(i) ? 0 : Math.pow(2, (pm[i]! - t0) / halfLifeMs);
     memo = { halfLifeMs, t0, f };
     freshMemo.set(index, memo);
   }

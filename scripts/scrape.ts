@@ -104,8 +104,12 @@ async function main(): Promise<number> {
       : scraping.pipeline;
     const report = await pipeline.run({ ...(values.source && { sources: values.source }), onProgress });
     if (started) bar.stop();
+    const sum = (k: 'found' | 'known' | 'duplicateUrl' | 'duplicateStory' | 'invalid') =>
+      report.sources.reduce((n, s) => n + s[k], 0);
     console.log(
-      `\nstored ${report.stored.length} new items in ${store.description} (catalog now ${app.catalog.size} items) (${(report.durationMs / 1000).toFixed(1)}s); ${report.duplicates.length} near-duplicates dropped; thumbnails ${report.thumbnails.ok} cached, ${report.thumbnails.refused} refused, ${report.thumbnails.failed} failed`,
+      `\nstored ${report.stored.length} new items in ${store.description} (catalog now ${app.catalog.size} items) (${(report.durationMs / 1000).toFixed(1)}s); ` +
+        `${sum('found')} found: ${sum('known')} already stored, ${sum('duplicateUrl')} same URL, ${sum('duplicateStory')} same story, ${sum('invalid')} invalid; ` +
+        `thumbnails ${report.thumbnails.ok} cached, ${report.thumbnails.refused} refused, ${report.thumbnails.failed} failed`,
     );
     const ran = new Set(report.sources.map((s) => s.source));
     const health = (await scraping.health.all()).filter((h) => ran.has(h.source));
