@@ -13,6 +13,8 @@ import { TokenBudget } from './budget.js';
 import { DEFAULT_CACHE_TTL_MS, PromptCache } from './cache.js';
 import { LlmClient } from './client.js';
 import { LlmExplainer } from './explain.js';
+import { GroundingChecker } from './grounding.js';
+import { loadGroundingVocabularies } from './vocabulary.js';
 import { PersonaExtractor } from './persona-extract.js';
 import { DEFAULT_PROMPTS_DIR, loadPrompts } from './prompt.js';
 
@@ -21,6 +23,7 @@ export interface LlmServices {
   budget: TokenBudget;
   explainer: LlmExplainer;
   extractor: PersonaExtractor;
+  checker: GroundingChecker;
   /** True when a chat model is configured. */
   enabled: boolean;
 }
@@ -38,6 +41,8 @@ export interface LlmServicesDeps {
 export function createLlmServices(deps: LlmServicesDeps): LlmServices {
   const clock = deps.clock ?? systemClock;
   const budget = TokenBudget.fromConfig(deps.config, deps.store, clock, deps.logger);
+  const vocabularies = loadGroundingVocabularies(deps.promptsDir ?? DEFAULT_PROMPTS_DIR);
+  const checker = new GroundingChecker(vocabularies);
   const client = new LlmClient({
     model: deps.model,
     prompts: loadPrompts(deps.promptsDir ?? DEFAULT_PROMPTS_DIR),
@@ -48,8 +53,9 @@ export function createLlmServices(deps: LlmServicesDeps): LlmServices {
   return {
     client,
     budget,
-    explainer: new LlmExplainer(client, { replyWaitMs: deps.config.LLM_REPLY_WAIT_MS, logger: deps.logger }),
-    extractor: new PersonaExtractor(client, { logger: deps.logger }),
+    explainer: new LlmExplainer(client, { replyWaitMs: deps.config.LLM_REPLY_WAIT_MS, logger: deps.logger, checker }),
+    extractor: new PersonaExtractor(client, { logger: deps.logger, vocabularies }),
+    checker,
     enabled: client.enabled,
   };
 }
@@ -68,4 +74,5 @@ export {
   type PersonaCorrection,
   type PersonaExtraction,
 } from './persona-extract.js';
-export { checkSentence, factsOf, groundLines } from './grounding.js';
+export { checkSentence, factsOf, GroundingChecker } from './grounding.js';
+export { loadGroundingVocabularies, type GroundingVocabularies } from './vocabulary.js';
