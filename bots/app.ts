@@ -220,6 +220,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       ...(explainer ? { explainer } : {}),
       ...(matrixOps ? { matrixOps } : {}),
       ...(extraction ? { onMessage: (userId: string) => extraction.noteMessage(userId) } : {}),
+      ...(llm.enabled ? { llmUsage: (userId: string | undefined) => llm.budget.usage(userId) } : {}),
       onFeedback: () => holder.learned?.noteFeedback(),
       clock,
       statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),

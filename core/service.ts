@@ -29,6 +29,9 @@ import { EmojiTable, applyFeedback, categoryPreferences, dislikedIds, likedIds }
 import { explainTemplate } from './explain.js';
 import { categoryName, exploreName, t } from './messages.js';
 import { rebuildPersonaVector, topInterests, updatePersona } from './persona.js';
+import type { BudgetUsage } from './llm/budget.js';
+import { notedOf, termsWithOrigin } from './llm/persona-view.js';
+import { formatLlmUsage } from './llm/usage.js';
 import type { Clock, KeyValueStore, LearnedScorer, Logger, MatrixOps, UserFeatures } from './ports.js';
 import { systemClock } from './ports.js';
 import { rankItems, textQuery, type ItemStats, type RankInput, type Ranked, type ScoringWeights } from './recommend.js';
@@ -80,6 +83,8 @@ export interface DeepRecoOptions {
   logger: Logger;
   /** Extra `/status` lines (scraper health, LLM, platform notes). */
   statusLines?: () => Promise<string[]> | string[];
+  /** Today's LLM token usage for `/status` (the asking user's when known, and everyone's); absent without an LLM. */
+  llmUsage?: (userId: string | undefined) => Promise<BudgetUsage>;
   /** Called after a message updated a persona (the LLM persona extraction schedules itself from here). */
   onMessage?: (userId: string) => void;
   /** Called after a feedback event was applied (the two-tower retrain counts new feedback from here). */
@@ -143,6 +148,7 @@ export interface StatusReport {
   sources: readonly string[];
   users: number;
   extra: string[];
+  llmUsage?: BudgetUsage;
 }
 
 /** What a scoring subject is: one user, or a blend (a group digest). */
@@ -257,21 +263,19 @@ export class DeepReco {
       const analysis = updatePersona(d.persona, text, vec, encoder.id, now);
       const lang = guessLang(text);
       if (lang && Array.from(text).length >= 4) d.user.lang = lang;
-      return { analysis, lang: d.user.lang };
+      // The reply names only terms the persona now holds (never one the user removed).
+      return { analysis, lang: d.user.lang, noted: notedOf(analysis, d.persona) };
     });
-    const { analysis, lang } = result;
+    const { analysis, lang, noted } = result;
     try {
       this.o.onMessage?.(doc.user.id);
     } catch (e) {
       this.log.warn({ err: e }, 'a message hook failed; the persona update itself is saved');
     }
-    const positive = (analysis.likes.length ? analysis.likes : analysis.terms).filter(
-      (x) => !analysis.dislikes.includes(x),
-    );
     const parts: string[] = [];
-    if (positive.length > 0) parts.push(t(lang, 'message.notedTerms', { list: positive.slice(0, 5).join(', ') }));
-    if (analysis.dislikes.length > 0) {
-      parts.push(t(lang, 'message.notedDislikes', { list: analysis.dislikes.slice(0, 5).join(', ') }));
+    if (noted.likes.length > 0) parts.push(t(lang, 'message.notedTerms', { list: noted.likes.slice(0, 5).join(', ') }));
+    if (noted.dislikes.length > 0) {
+      parts.push(t(lang, 'message.notedDislikes', { list: noted.dislikes.slice(0, 5).join(', ') }));
     }
     const reply = parts.length > 0 ? parts.join(' ') : t(lang, 'message.noted');
     return { lang, reply, terms: analysis.terms, dislikes: analysis.dislikes };
@@ -627,16 +631,8 @@ export class DeepReco {
     ) {
       lines.push(t(lang, 'persona.empty'));
     } else {
-      if (interests.length) lines.push(t(lang, 'persona.interests', { list: interests.join(', ') }));
-      if (p.dislikes.length)
-        lines.push(
-          t(lang, 'persona.dislikes', {
-            list: p.dislikes
-              .slice(0, 10)
-              .map((d) => d.term)
-              .join(', '),
-          }),
-        );
+      if (interests.length) lines.push(t(lang, 'persona.interests', { list: termsWithOrigin(p.interests, lang, 10) }));
+      if (p.dislikes.length) lines.push(t(lang, 'persona.dislikes', { list: termsWithOrigin(p.dislikes, lang, 10) }));
       const cats = Object.entries(p.categories) as [Category, number][];
       const liked = cats
         .filter(([, v]) => v > 0)
@@ -724,8 +720,10 @@ export class DeepReco {
 
   // ------------------------------------------------------------------ status & help
 
-  async status(): Promise<StatusReport> {
+  async status(actor?: Actor): Promise<StatusReport> {
     const extra = this.o.statusLines ? await this.o.statusLines() : [];
+    const userId = actor ? await this.users.findUserId(actor.platform, actor.externalId) : undefined;
+    const llmUsage = await this.o.llmUsage?.(userId).catch(() => undefined);
     const idx = this.catalog.size > 0 ? this.catalog.index : undefined;
     return {
       store: this.o.store.description,
@@ -739,6 +737,7 @@ export class DeepReco {
       sources: idx?.sources ?? [],
       users: this.userCount,
       extra,
+      ...(llmUsage ? { llmUsage } : {}),
     };
   }
 
@@ -754,6 +753,7 @@ export class DeepReco {
       `${ko ? '카탈로그' : 'Catalog'}: ${s.catalogSize} ${ko ? '개' : 'items'}, ${s.categories.length} ${ko ? '카테고리' : 'categories'}, ${s.sources.length} ${ko ? '소스' : 'sources'}`,
       `${ko ? '사용자' : 'Users'}: ${s.users}`,
       ...s.extra,
+      ...(s.llmUsage ? [formatLlmUsage(s.llmUsage, lang)] : []),
     ].join('\n');
   }
 

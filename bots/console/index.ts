@@ -149,7 +149,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         write(input.code ? await options.link.redeem(actor, input.code) : await options.link.create(actor));
         return;
       case 'status': {
-        write(app.reco.formatStatus(await app.reco.status(), lang));
+        write(app.reco.formatStatus(await app.reco.status(actor), lang));
         return;
       }
     }

@@ -37,7 +37,9 @@ export function checkTermShape(term: string, vocab: GroundingVocabularies): Term
   }
   const last = words.at(-1)!;
   if (hasHangul(last)) {
-    const ending = vocab.ko.persona.verbEndings.find((e) => last.length > e.length && last.endsWith(e));
+    const ending = vocab.ko.persona.verbEndings.find(
+      (e) => last.endsWith(e) && (last.length > e.length || Array.from(e).length >= 2),
+    );
     if (ending !== undefined) return { ok: false, reason: `ends in a predicate ("${ending}")` };
   }
   return { ok: true };

@@ -27,8 +27,9 @@ export function discordStatusLine(ctx: Pick<BotContext, 'contentIntent'>, lang: 
 }
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: BotContext): Promise<void> {
-  const lang = await app.reco.langOf(interactionActor(interaction));
-  const report = await app.reco.status();
+  const actor = interactionActor(interaction);
+  const lang = await app.reco.langOf(actor);
+  const report = await app.reco.status(actor);
   const english = discordStatusLine(ctx, 'en');
   const mine = discordStatusLine(ctx, lang);
   report.extra = report.extra.includes(english)
