@@ -48,6 +48,7 @@ import {
   tokenMatches,
   tokenize,
   wordsOf,
+  englishForms,
   type Token,
 } from './words.js';
 
@@ -304,6 +305,35 @@ function phraseAt(tokens: readonly Token[], i: number, phrase: Phrase, suffixes:
   return i + phrase.length;
 }
 
+/** Phrases by the forms of their first word, so a token is compared only with phrases it can start. */
+const indexes = new WeakMap<readonly Phrase[], Map<string, Phrase[]>>();
+function indexOf(phrases: readonly Phrase[]): Map<string, Phrase[]> {
+  let index = indexes.get(phrases);
+  if (!index) {
+    index = new Map();
+    for (const p of phrases) {
+      const first = p[0]!.replace(/\$$/, '');
+      for (const key of new Set([first, ...(hasHangul(first) ? [] : englishForms(first))])) {
+        const list = index.get(key) ?? [];
+        list.push(p);
+        index.set(key, list);
+      }
+    }
+    indexes.set(phrases, index);
+  }
+  return index;
+}
+
+/** The phrases of a list that may start at this token (a superset; phraseAt decides). */
+function startingAt(token: Token, phrases: readonly Phrase[]): Phrase[] {
+  if (token.punct || token.symbol || token.quote !== undefined) return [];
+  const index = indexOf(phrases);
+  const keys = hasHangul(token.text)
+    ? Array.from({ length: token.text.length }, (_, k) => token.text.slice(0, k + 1))
+    : englishForms(token.text);
+  return [...new Set(keys.flatMap((k) => index.get(k) ?? []))];
+}
+
 function occurrences(
   tokens: readonly Token[],
   phrases: readonly Phrase[],
@@ -311,7 +341,7 @@ function occurrences(
 ): Occurrence[] {
   const out: Occurrence[] = [];
   for (let i = 0; i < tokens.length; i++)
-    for (const p of phrases) {
+    for (const p of startingAt(tokens[i]!, phrases)) {
       const end = phraseAt(tokens, i, p, suffixes);
       if (end > 0) out.push({ start: i, end });
     }
@@ -466,8 +496,8 @@ export function checkSentence(
   // The phrases this sentence may use: plain words, the gates the evidence opens, the claims.
   const open = GATES.filter((g) => facts.flags[g]);
   const closed = GATES.filter((g) => !facts.flags[g]);
-  const claimPhrases = CLAIMS.flatMap((c) => vocab.claims[c]);
-  const vocabPhrases = [...vocab.words, ...open.flatMap((g) => vocab.gated[g]), ...claimPhrases];
+  const phraseLists = [vocab.words, ...open.map((g) => vocab.gated[g]), ...CLAIMS.map((c) => vocab.claims[c])];
+  const vocabPhrases = phraseLists.flat();
   const numberWords = numberPhrases(facts.numbers.any, lang).map((phrase) => ({
     phrase,
     value: valueOf(phrase, facts, lang),
@@ -515,10 +545,11 @@ export function checkSentence(
       ends.push(...numberEnds(tokens, i, facts, vocab, numberWords));
       const term = termAt(tokens, i, terms, vocab);
       if (term) ends.push(term.end);
-      for (const p of vocabPhrases) {
-        const end = phraseAt(tokens, i, p, vocab.wordSuffixes);
-        if (end > 0) ends.push(end);
-      }
+      for (const list of phraseLists)
+        for (const p of startingAt(t, list)) {
+          const end = phraseAt(tokens, i, p, vocab.wordSuffixes);
+          if (end > 0) ends.push(end);
+        }
     }
     for (const e of ends) reach[e] = true;
   }
