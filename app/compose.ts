@@ -29,7 +29,7 @@ import {
 import { DeepReco, type CoreServices, type ListExplainer } from '../core/service.js';
 import { openStore } from '../infra/store/index.js';
 import { createChatModel, describeLlm } from '../infra/llm/openai.js';
-import { loadPrompts } from '../infra/llm/prompts.js';
+import { loadGroundingVocabularies, loadPrompts } from '../infra/llm/prompts.js';
 import { EmbedQueue } from '../models/embed-queue.js';
 import { createEncoders } from '../models/encoders.js';
 import { OrtMatrixOps } from '../models/matrix-ops.js';
@@ -162,6 +162,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       logger,
       clock,
       prompts: loadPrompts(),
+      vocabularies: loadGroundingVocabularies(),
     });
     statusLines.push(() => [describeLlm(config)]);
     const explainer = options.explainer ?? (llm.enabled ? llm.explainer : undefined);
@@ -230,6 +231,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
           : {}),
       },
       statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
+      ...(llm.enabled ? { llmUsage: (userId: string | undefined) => llm.budget.usage(userId) } : {}),
       ...(extraction ? { onMessage: (userId: string) => extraction.noteMessage(userId) } : {}),
       onFeedback: () => learned.noteFeedback(),
     });

@@ -16,6 +16,7 @@ import { Explanations, type ListExplainer } from '../core/recommend/explanations
 import { Ranker, type RecoSettings } from '../core/recommend/ranker.js';
 import { RecommendService } from '../core/recommend/service.js';
 import type { CoreServices } from '../core/service.js';
+import type { BudgetUsage } from '../core/llm/budget.js';
 import { StatusService } from '../core/status/status.js';
 import { UserRepository } from '../core/users/repository.js';
 
@@ -55,6 +56,8 @@ export interface BuildCoreOptions {
   };
   /** Extra `/status` lines. */
   statusLines?: () => Promise<string[]> | string[];
+  /** Today's LLM token usage for `/status` (absent without an LLM). */
+  llmUsage?: (userId: string | undefined) => Promise<BudgetUsage>;
   onMessage?: (userId: string) => void;
   onFeedback?: (userId: string) => void;
 }
@@ -132,7 +135,9 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
       ranker,
       explanations,
       stats,
+      users,
       ...(o.statusLines ? { lines: o.statusLines } : {}),
+      ...(o.llmUsage ? { llmUsage: o.llmUsage } : {}),
     }),
   };
 }

@@ -178,8 +178,8 @@ export class DeepReco {
     return this.core.forget.forget(actor);
   }
 
-  status(): Promise<StatusReport> {
-    return this.core.status.status();
+  status(actor?: Actor): Promise<StatusReport> {
+    return this.core.status.status(actor);
   }
 
   formatStatus(s: StatusReport, lang: Lang): string {

@@ -157,7 +157,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         );
         return;
       case 'status': {
-        write(formatStatus(await core.status.status(), await lang()));
+        write(formatStatus(await core.status.status(actor), await lang()));
         return;
       }
     }

@@ -5,6 +5,7 @@
 import type { CatalogService } from '../catalog/catalog.js';
 import type { Lang } from '../domain.js';
 import { t } from '../messages.js';
+import { notedOf } from '../llm/persona-view.js';
 import { updatePersona } from '../persona.js';
 import type { Clock, Logger } from '../ports.js';
 import { guessLang, sanitizeText } from '../text.js';
@@ -49,24 +50,22 @@ export class ConversationService {
       return undefined;
     });
     const now = this.o.clock.now().toISOString();
-    const { analysis, lang } = await this.o.users.commit(session, (d) => {
+    const { analysis, lang, noted } = await this.o.users.commit(session, (d) => {
       const analysis = updatePersona(d.persona, text, vec, encoder.id, now);
       const guessed = guessLang(text);
       if (guessed && Array.from(text).length >= 4) d.user.lang = guessed;
-      return { analysis, lang: d.user.lang };
+      // The reply names only terms the persona now holds (never one the user removed).
+      return { analysis, lang: d.user.lang, noted: notedOf(analysis, d.persona) };
     });
     try {
       this.o.onMessage?.(session.userId);
     } catch (e) {
       this.o.logger.warn({ err: e }, 'a message hook failed; the persona update itself is saved');
     }
-    const positive = (analysis.likes.length ? analysis.likes : analysis.terms).filter(
-      (x) => !analysis.dislikes.includes(x),
-    );
     const parts: string[] = [];
-    if (positive.length > 0) parts.push(t(lang, 'message.notedTerms', { list: positive.slice(0, 5).join(', ') }));
-    if (analysis.dislikes.length > 0) {
-      parts.push(t(lang, 'message.notedDislikes', { list: analysis.dislikes.slice(0, 5).join(', ') }));
+    if (noted.likes.length > 0) parts.push(t(lang, 'message.notedTerms', { list: noted.likes.slice(0, 5).join(', ') }));
+    if (noted.dislikes.length > 0) {
+      parts.push(t(lang, 'message.notedDislikes', { list: noted.dislikes.slice(0, 5).join(', ') }));
     }
     const reply = parts.length > 0 ? parts.join(' ') : t(lang, 'message.noted');
     return { lang, reply, terms: analysis.terms, dislikes: analysis.dislikes };

@@ -3,6 +3,7 @@ import type { Category, Lang, Persona } from '../domain.js';
 import { RecoError } from '../errors.js';
 import { dislikedIds, likedIds } from '../feedback/apply.js';
 import { categoryName, exploreName, t } from '../messages.js';
+import { termsWithOrigin } from '../llm/persona-view.js';
 import { topInterests } from '../persona.js';
 import { sanitizeText } from '../text.js';
 import type { Actor, UserDoc } from '../users/doc.js';
@@ -78,16 +79,8 @@ export function describePersona(doc: UserDoc): string {
   ) {
     lines.push(t(lang, 'persona.empty'));
   } else {
-    if (interests.length) lines.push(t(lang, 'persona.interests', { list: interests.join(', ') }));
-    if (p.dislikes.length)
-      lines.push(
-        t(lang, 'persona.dislikes', {
-          list: p.dislikes
-            .slice(0, 10)
-            .map((d) => d.term)
-            .join(', '),
-        }),
-      );
+    if (interests.length) lines.push(t(lang, 'persona.interests', { list: termsWithOrigin(p.interests, lang, 10) }));
+    if (p.dislikes.length) lines.push(t(lang, 'persona.dislikes', { list: termsWithOrigin(p.dislikes, lang, 10) }));
     const cats = Object.entries(p.categories) as [Category, number][];
     const liked = cats
       .filter(([, v]) => v > 0)

@@ -4,7 +4,7 @@
  *
  * @example
  * const model = createChatModel(config, logger); // infra/llm/openai.ts; undefined when unconfigured
- * const llm = createLlmServices({ model, store, config, logger, clock, prompts: loadPrompts() });
+ * const llm = createLlmServices({ model, store, config, logger, clock, prompts: loadPrompts(), vocabularies: loadGroundingVocabularies() });
  * const lines = await llm.explainer.explainList(user, user.lang, items, { onImproved: (l) => editMessage(l) });
  */
 import type { Config } from '../config.js';
@@ -13,6 +13,8 @@ import { TokenBudget } from './budget.js';
 import { DEFAULT_CACHE_TTL_MS, PromptCache } from './cache.js';
 import { LlmClient } from './client.js';
 import { LlmExplainer } from './explain.js';
+import { GroundingChecker } from './grounding.js';
+import type { GroundingVocabularies } from './vocabulary.js';
 import { PersonaExtractor } from './persona-extract.js';
 import type { PromptTemplate } from './prompt.js';
 
@@ -21,6 +23,7 @@ export interface LlmServices {
   budget: TokenBudget;
   explainer: LlmExplainer;
   extractor: PersonaExtractor;
+  checker: GroundingChecker;
   /** True when a chat model is configured. */
   enabled: boolean;
 }
@@ -33,12 +36,16 @@ export interface LlmServicesDeps {
   clock?: Clock;
   /** The prompt templates (read from `prompts/` at the edge: infra/llm/prompts.ts). */
   prompts: ReadonlyMap<string, PromptTemplate>;
+  /** The grounding checker's vocabularies (read from `prompts/` at the edge: infra/llm/prompts.ts). */
+  vocabularies: GroundingVocabularies;
   cacheTtlMs?: number;
 }
 
 export function createLlmServices(deps: LlmServicesDeps): LlmServices {
   const clock = deps.clock ?? systemClock;
   const budget = TokenBudget.fromConfig(deps.config, deps.store, clock, deps.logger);
+  const vocabularies = deps.vocabularies;
+  const checker = new GroundingChecker(vocabularies);
   const client = new LlmClient({
     model: deps.model,
     prompts: deps.prompts,
@@ -49,8 +56,9 @@ export function createLlmServices(deps: LlmServicesDeps): LlmServices {
   return {
     client,
     budget,
-    explainer: new LlmExplainer(client, { replyWaitMs: deps.config.LLM_REPLY_WAIT_MS, logger: deps.logger }),
-    extractor: new PersonaExtractor(client, { logger: deps.logger }),
+    explainer: new LlmExplainer(client, { replyWaitMs: deps.config.LLM_REPLY_WAIT_MS, logger: deps.logger, checker }),
+    extractor: new PersonaExtractor(client, { logger: deps.logger, vocabularies }),
+    checker,
     enabled: client.enabled,
   };
 }
@@ -69,4 +77,5 @@ export {
   type PersonaCorrection,
   type PersonaExtraction,
 } from './persona-extract.js';
-export { checkSentence, factsOf, groundLines } from './grounding.js';
+export { checkSentence, factsOf, GroundingChecker } from './grounding.js';
+export { compileGroundingVocabularies, type GroundingVocabularies } from './vocabulary.js';

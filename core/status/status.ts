@@ -4,7 +4,11 @@ import type { Category, Lang } from '../domain.js';
 import { toRecoError } from '../errors.js';
 import type { BotStats } from '../feedback/stats.js';
 import { errorMessage, t } from '../messages.js';
+import type { BudgetUsage } from '../llm/budget.js';
+import { formatLlmUsage } from '../llm/usage.js';
 import type { KeyValueStore } from '../ports.js';
+import type { Actor } from '../users/doc.js';
+import type { UserRepository } from '../users/repository.js';
 import type { Explanations } from '../recommend/explanations.js';
 import type { Ranker } from '../recommend/ranker.js';
 
@@ -20,6 +24,8 @@ export interface StatusReport {
   sources: readonly string[];
   users: number;
   extra: string[];
+  /** Today's LLM token usage (the asking user's when known, and everyone's); absent without an LLM. */
+  llmUsage?: BudgetUsage;
 }
 
 export interface StatusServiceOptions {
@@ -30,13 +36,19 @@ export interface StatusServiceOptions {
   stats: BotStats;
   /** Extra lines (scraper health, LLM, platform notes), gathered at each `/status`. */
   lines?: () => Promise<string[]> | string[];
+  /** Finds the asking user (never creates one) for the per-user LLM usage. */
+  users?: UserRepository;
+  /** Today's LLM token usage for a user (or everyone when undefined); absent without an LLM. */
+  llmUsage?: (userId: string | undefined) => Promise<BudgetUsage>;
 }
 
 export class StatusService {
   constructor(private readonly o: StatusServiceOptions) {}
 
-  async status(): Promise<StatusReport> {
+  async status(actor?: Actor): Promise<StatusReport> {
     const extra = this.o.lines ? await this.o.lines() : [];
+    const userId = actor && this.o.users ? await this.o.users.findUserId(actor.platform, actor.externalId) : undefined;
+    const llmUsage = await this.o.llmUsage?.(userId).catch(() => undefined);
     const catalog = this.o.catalog;
     const idx = catalog.size > 0 ? catalog.index : undefined;
     return {
@@ -51,6 +63,7 @@ export class StatusService {
       sources: idx?.sources ?? [],
       users: this.o.stats.users,
       extra,
+      ...(llmUsage ? { llmUsage } : {}),
     };
   }
 }
@@ -71,6 +84,7 @@ export function formatStatus(s: StatusReport, lang: Lang): string {
     }),
     t(lang, 'status.users', { value: s.users }),
     ...s.extra,
+    ...(s.llmUsage ? [formatLlmUsage(s.llmUsage, lang)] : []),
   ].join('\n');
 }
 

@@ -4,7 +4,7 @@ import type { Evidence, Persona } from '../../core/domain.js';
 import type { Clock, KeyValueStore, Logger } from '../../core/ports.js';
 import { createLlmServices } from '../../core/llm/index.js';
 import { createChatModel } from '../../infra/llm/openai.js';
-import { loadPrompts } from '../../infra/llm/prompts.js';
+import { loadGroundingVocabularies, loadPrompts } from '../../infra/llm/prompts.js';
 import { IN_PROCESS, emulatedReadBatch, emulatedWriteBatch } from '../helpers/batch-emulation.js';
 
 export class MemoryStore implements KeyValueStore {
@@ -158,6 +158,7 @@ export function llmStack(baseUrl: string | undefined, overrides: Partial<Record<
     logger,
     clock,
     prompts: loadPrompts(),
+    vocabularies: loadGroundingVocabularies(),
   });
   return { config, logger, clock, store, model, budget, client, explainer, extractor };
 }

@@ -28,8 +28,9 @@ export function discordStatusLine(ctx: Pick<BotContext, 'contentIntent'>, lang: 
 }
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: BotContext): Promise<void> {
-  const lang = await app.core.identity.langOf(interactionActor(interaction));
-  const report = await app.core.status.status();
+  const actor = interactionActor(interaction);
+  const lang = await app.core.identity.langOf(actor);
+  const report = await app.core.status.status(actor);
   const english = discordStatusLine(ctx, 'en');
   const mine = discordStatusLine(ctx, lang);
   report.extra = report.extra.includes(english)
