@@ -125,7 +125,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     links,
     digests,
     controls,
-    why: new WhyService({ controls, ranker, explanations }),
+    why: new WhyService({ users, controls, ranker, explanations }),
     recommend: new RecommendService({
       users,
       ranker,

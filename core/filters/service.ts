@@ -184,6 +184,17 @@ export class ControlsService {
     return this.mute(actor, `source:${item.source}`, { kind: 'user' });
   }
 
+  /** "Mute this source" for item `position` of the last list shown in this chat (text commands: the console). */
+  async muteSourceOfListItem(actor: Actor, chatId: string, position: number): Promise<MuteReply | ControlReply> {
+    const session = await this.o.users.open(actor);
+    const lang = session.doc.user.lang;
+    const itemId = session.doc.lastLists[`${actor.platform}:${chatId}`]?.itemIds[position - 1];
+    const row = itemId === undefined ? undefined : this.o.catalog.index.rowOf.get(itemId);
+    const item = row === undefined ? undefined : this.o.catalog.index.items[row];
+    if (!item) return { lang, message: t(lang, 'react.unknownItem', { n: position }) };
+    return this.mute(actor, `source:${item.source}`, { kind: 'user' });
+  }
+
   /**
    * The item a button press on a bot message is about, checked against the stored message → items mapping (or
    * the one pending in this process), with its stored evidence when the list kept it.

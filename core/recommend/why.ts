@@ -10,7 +10,8 @@ import { formatAge } from '../explain.js';
 import type { ControlsService } from '../filters/service.js';
 import { userFilters } from '../filters/settings.js';
 import { categoryName, t } from '../messages.js';
-import type { Actor } from '../users/doc.js';
+import type { Actor, UserDoc } from '../users/doc.js';
+import type { UserRepository } from '../users/repository.js';
 import type { Explanations } from './explanations.js';
 import type { Ranker } from './ranker.js';
 
@@ -19,6 +20,7 @@ export type WhyResult =
   | { status: 'not-shown'; lang: Lang; message: string };
 
 export interface WhyServiceOptions {
+  users: UserRepository;
   controls: ControlsService;
   ranker: Ranker;
   explanations: Explanations;
@@ -46,6 +48,18 @@ export function whyLines(e: Evidence, lang: Lang): string[] {
 export class WhyService {
   constructor(private readonly o: WhyServiceOptions) {}
 
+  /**
+   * "Why?" for item `position` of the last list in this chat, when the adapter knows no message for it (a text
+   * chat after a restart): the evidence is worked out again now.
+   */
+  async whyListItem(actor: Actor, chatId: string, position: number): Promise<WhyResult> {
+    const { doc } = await this.o.users.open(actor);
+    const lang = doc.user.lang;
+    const itemId = doc.lastLists[`${actor.platform}:${chatId}`]?.itemIds[position - 1];
+    if (!itemId) return { status: 'not-shown', lang, message: t(lang, 'react.unknownItem', { n: position }) };
+    return this.explain(doc, actor, itemId, undefined);
+  }
+
   /** The "why?" text for the item `pick` chooses among the message's items (it must be one of them). */
   async why(
     actor: Actor,
@@ -54,8 +68,12 @@ export class WhyService {
   ): Promise<WhyResult> {
     const found = await this.o.controls.shownItem(actor, message, pick);
     if (!found.ok) return found.reply;
-    const { lang, doc, itemId } = found;
-    let evidence = found.evidence;
+    return this.explain(found.doc, actor, found.itemId, found.evidence);
+  }
+
+  private async explain(doc: UserDoc, actor: Actor, itemId: string, kept: Evidence | undefined): Promise<WhyResult> {
+    const lang = doc.user.lang;
+    let evidence = kept;
     const recomputed = !evidence;
     if (!evidence) evidence = await this.o.ranker.evidenceFor(this.o.ranker.subjectOf(doc, actor.platform), itemId);
     if (!evidence) return { status: 'not-shown', lang, message: t(lang, 'error.NOT_FOUND') };
