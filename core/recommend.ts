@@ -635,7 +635,10 @@ export function rankItems(input: RankInput): Ranked[] {
  */
 export function evidenceOf(
   input: RankInput,
-  scores: Pick<CatalogScores, 'score' | 'pop' | 'liked' | 'personaVec' | 'likedC' | 'dislikedC' | 'likedZ' | 'topicTerms'>,
+  scores: Pick<
+    CatalogScores,
+    'score' | 'pop' | 'liked' | 'personaVec' | 'likedC' | 'dislikedC' | 'likedZ' | 'topicTerms'
+  >,
   row: number,
   exploration: boolean,
 ): Evidence {

@@ -31,10 +31,18 @@ export async function handleControl(
     case 'item': {
       if (input.action === 'less') {
         const { dislike } = feedback.emojis.defaults;
-        const res = await feedback.reactToListItem(actor, CHAT_ID, input.position, dislike, 'add', `console:${randomUUID()}`);
+        const res = await feedback.reactToListItem(
+          actor,
+          CHAT_ID,
+          input.position,
+          dislike,
+          'add',
+          `console:${randomUUID()}`,
+        );
         return res.message;
       }
-      if (input.action === 'mutesource') return (await controls.muteSourceOfListItem(actor, CHAT_ID, input.position)).message;
+      if (input.action === 'mutesource')
+        return (await controls.muteSourceOfListItem(actor, CHAT_ID, input.position)).message;
       const messageId = lastMessages.get(input.position);
       const res = messageId
         ? await why.why(actor, { platform: 'console', chatId: CHAT_ID, messageId }, (ids) =>

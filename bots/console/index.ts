@@ -58,7 +58,9 @@ export function formatCompact(list: ListToSend): string {
   const lines = [`── ${list.header} ──`];
   for (const r of list.items) {
     const { title, note } = translated(r, list.lang);
-    lines.push(`${r.position}. ${title} — ${r.item.source} · ${categoryName(r.item.category, list.lang)} · ${r.item.url}`);
+    lines.push(
+      `${r.position}. ${title} — ${r.item.source} · ${categoryName(r.item.category, list.lang)} · ${r.item.url}`,
+    );
     if (note) lines.push(`   ${note}`);
     lines.push(`   ↳ ${r.explanation}`);
   }
@@ -166,13 +168,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         return;
       }
       case 'more': {
-        const res = await core.recommend.moreFromList(
-          actor,
-          input.position,
-          input.count,
-          target,
-          sender(),
-        );
+        const res = await core.recommend.moreFromList(actor, input.position, input.count, target, sender());
         if (res.status !== 'sent') write(res.message);
         return;
       }

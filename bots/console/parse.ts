@@ -112,7 +112,13 @@ export function parseConsoleLine(raw: string): ConsoleInput {
     case '뮤트해제': {
       const filter = rest.join(' ').trim();
       const un = name === 'unmute' || name === '뮤트해제';
-      if (!filter) return { kind: 'error', error: 'bad-arg', arg: 'filter', reason: `/${name} <word | source:<id> | category:<name>>` };
+      if (!filter)
+        return {
+          kind: 'error',
+          error: 'bad-arg',
+          arg: 'filter',
+          reason: `/${name} <word | source:<id> | category:<name>>`,
+        };
       return { kind: un ? 'unmute' : 'mute', filter };
     }
     case 'filters':
