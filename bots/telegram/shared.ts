@@ -150,15 +150,15 @@ export function feedbackKeyboard(
 export function compactKeyboard(deps: TgDeps, chatId: string, views: readonly ListItemView[]): InlineKeyboard {
   const { like, dislike } = deps.core.emojis.defaults;
   const kb = new InlineKeyboard();
-  for (const v of views) {
+  for (const [i, v] of views.entries()) {
     const id = v.item.id;
     const n = v.position;
+    if (i > 0) kb.row();
     kb.text(`${n}${like}`, deps.signer.feedback(chatId, 'l', id))
       .text(`${n}${dislike}`, deps.signer.feedback(chatId, 'd', id))
       .text(`${n}❓`, deps.signer.action(chatId, 'w', id))
       .text(`${n}🔇`, deps.signer.action(chatId, 's', id))
-      .text(`${n}🔎`, deps.signer.more(chatId, id))
-      .row();
+      .text(`${n}🔎`, deps.signer.more(chatId, id));
   }
   return kb;
 }
