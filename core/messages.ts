@@ -72,7 +72,7 @@ const en = {
   'status.catalog': 'Catalog: {items} items, {categories} categories, {sources} sources',
   'status.users': 'Users: {value}',
   'help.text':
-    'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/more N — more like item N of the last list\n/link [code] — link this account with Discord or Telegram\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
+    'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>, /persona mute|unmute <filter>)\n/mute <word | source:<id> | category:<name>> — never show it; /unmute, /filters\n/why N · /less N · /mutesource N — about item N of the last list\n/layout compact|cards · /translate on|off\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/more N — more like item N of the last list\n/link [code] — link this account with Discord or Telegram\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
   'why.liked': "because you liked '{title}'",
   'why.interests': 'you often talk about {terms}',
   'why.topic': "it matches '{terms}'",
@@ -113,7 +113,7 @@ const en = {
   'tg.badButton': 'This button is not valid.',
   'tg.notYourButton': 'This button is for someone else.',
   'tg.help':
-    'Commands:\n/recommend [topic] — get recommendations (👍/👎 buttons or reactions teach me; "More like this" finds similar items)\n/digest on | off | HH:MM [time zone] — a daily digest at your time\n/persona — what I know about you (/persona remove <term>)\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Discord or the console\n/forget — delete everything about you\n/status — system status\n/help — this help\nIn private chats, anything else you write tells me about your interests.',
+    'Commands:\n/recommend [topic] — get recommendations (👍/👎 buttons or reactions teach me; "More like this" finds similar items)\n/digest on | off | HH:MM [time zone] — a daily digest at your time\n/persona — what I know about you (/persona remove <term>, /persona mute|unmute <filter>)\n/mute <word | source:<id> | category:<name>> — never show it (group admins: for the group); /unmute, /filters\n/layout compact|cards · /translate on|off\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Discord or the console\n/forget — delete everything about you\n/status — system status\n/help — this help\nIn private chats, anything else you write tells me about your interests.',
   'cmd.desc.recommend': 'Get recommendations [topic]',
   'cmd.desc.digest': 'Daily digest: on | off | HH:MM [time zone]',
   'cmd.desc.persona': 'What I know about you',
@@ -123,7 +123,7 @@ const en = {
   'cmd.desc.status': 'System status',
   'cmd.desc.help': 'Help',
   'discord.help':
-    'Commands:\n/recommend [topic] [count] [category] [source] — get recommendations; react {like} or {dislike} on an item to teach me (anyone in the channel can: each person teaches me about themselves); the "More like this" button under an item finds similar ones for whoever presses it\n/persona [remove] — what I know about you (remove: drop one interest)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Telegram or the console\n/status — system status\n/help — this help\nMention me or send me a DM to tell me what you like.',
+    'Commands:\n/recommend [topic] [count] [category] [source] — get recommendations; react {like} or {dislike} on an item to teach me (anyone in the channel can: each person teaches me about themselves); the "More like this" button under an item finds similar ones for whoever presses it\n/persona [remove] [mute] [unmute] — what I know about you and what you muted\n/mute, /unmute, /filters — never show a word, source or category (scope: channel for managers)\n/layout compact|cards · /translate — how lists look; translate items you cannot read\nUnder each item: 👎 less like this, ❓ why?, 🔇 mute its source\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Telegram or the console\n/status — system status\n/help — this help\nMention me or send me a DM to tell me what you like.',
   'discord.field.source': 'Source',
   'discord.field.category': 'Category',
   'discord.field.why': 'Why',
@@ -300,7 +300,7 @@ const ko: Record<Key, string> = {
   'status.catalog': '카탈로그: {items} 개, {categories} 카테고리, {sources} 소스',
   'status.users': '사용자: {value}',
   'help.text':
-    '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/more N — 마지막 목록 N번과 비슷한 콘텐츠\n/link [코드] — 디스코드·텔레그램 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',
+    '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>, /persona mute|unmute <필터>)\n/mute <단어 | source:<소스> | category:<카테고리>> — 절대 안 보기; /unmute, /filters\n/why N · /less N · /mutesource N — 마지막 목록 N번 항목\n/layout compact|cards · /translate on|off\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/more N — 마지막 목록 N번과 비슷한 콘텐츠\n/link [코드] — 디스코드·텔레그램 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',
   'why.liked': "'{title}'을(를) 좋아하셔서",
   'why.interests': '{terms} 이야기를 자주 하셔서',
   'why.topic': "'{terms}'와(과) 관련 있어서",
@@ -340,7 +340,7 @@ const ko: Record<Key, string> = {
   'tg.badButton': '유효하지 않은 버튼이에요.',
   'tg.notYourButton': '다른 사람을 위한 버튼이에요.',
   'tg.help':
-    '명령어:\n/recommend [주제] — 추천 받기 (👍/👎 버튼이나 반응으로 알려 주세요. "비슷한 콘텐츠 더 보기" 버튼은 비슷한 항목을 찾아 줘요)\n/digest on | off | HH:MM [시간대] — 원하는 시간에 매일 다이제스트\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 디스코드나 콘솔 계정과 연결\n/forget — 내 정보 모두 삭제\n/status — 시스템 상태\n/help — 도움말\n개인 채팅에서 그 밖에 쓰는 말은 관심사로 기억해요.',
+    '명령어:\n/recommend [주제] — 추천 받기 (👍/👎 버튼이나 반응으로 알려 주세요. "비슷한 콘텐츠 더 보기" 버튼은 비슷한 항목을 찾아 줘요)\n/digest on | off | HH:MM [시간대] — 원하는 시간에 매일 다이제스트\n/persona — 저에 대해 아는 것 (/persona remove <단어>, /persona mute|unmute <필터>)\n/mute <단어 | source:<소스> | category:<카테고리>> — 절대 안 보기 (그룹 관리자: 그룹 전체); /unmute, /filters\n/layout compact|cards · /translate on|off\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 디스코드나 콘솔 계정과 연결\n/forget — 내 정보 모두 삭제\n/status — 시스템 상태\n/help — 도움말\n개인 채팅에서 그 밖에 쓰는 말은 관심사로 기억해요.',
   'cmd.desc.recommend': '추천 받기 [주제]',
   'cmd.desc.digest': '매일 다이제스트: on | off | HH:MM [시간대]',
   'cmd.desc.persona': '저에 대해 아는 것',
@@ -350,7 +350,7 @@ const ko: Record<Key, string> = {
   'cmd.desc.status': '시스템 상태',
   'cmd.desc.help': '도움말',
   'discord.help':
-    '명령어:\n/recommend [주제] [개수] [카테고리] [소스] — 추천 받기. 항목에 {like} 또는 {dislike} 로 반응해서 알려 주세요 (채널의 누구나 가능: 각자 자신의 취향을 알려 줘요). 항목 아래 "비슷한 콘텐츠 더 보기" 버튼은 누른 사람에게 비슷한 항목을 찾아 줘요\n/persona [remove] — 저에 대해 아는 것 (remove: 관심사 하나 지우기)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 텔레그램·콘솔 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n저를 멘션하거나 DM 으로 좋아하는 것을 알려 주세요.',
+    '명령어:\n/recommend [주제] [개수] [카테고리] [소스] — 추천 받기. 항목에 {like} 또는 {dislike} 로 반응해서 알려 주세요 (채널의 누구나 가능: 각자 자신의 취향을 알려 줘요). 항목 아래 "비슷한 콘텐츠 더 보기" 버튼은 누른 사람에게 비슷한 항목을 찾아 줘요\n/persona [remove] [mute] [unmute] — 저에 대해 아는 것과 뮤트한 것\n/mute, /unmute, /filters — 단어·소스·카테고리 절대 안 보기 (scope: channel 은 관리자)\n/layout compact|cards · /translate — 목록 형식, 읽지 않는 언어 번역\n항목 아래: 👎 덜 보기, ❓ 추천 이유, 🔇 소스 뮤트\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 텔레그램·콘솔 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n저를 멘션하거나 DM 으로 좋아하는 것을 알려 주세요.',
   'discord.field.source': '출처',
   'discord.field.category': '카테고리',
   'discord.field.why': '추천 이유',
