@@ -11,6 +11,7 @@ import type { Clock, LearnedScorer, Logger, MatrixOps, UserFeatures } from '../p
 import { rankItems, textQuery, type RankInput, type Ranked, type ScoringWeights } from '../recommend.js';
 import { sanitizeText } from '../text.js';
 import type { ShownState, UserDoc } from '../users/doc.js';
+import { categoryOfTopic } from './topic-category.js';
 
 /** The recommender's settings (from the configuration, mapped once in the composition root). */
 export interface RecoSettings {
@@ -89,8 +90,9 @@ export class Ranker {
   /** Ranks the catalog for a subject (one user or a blend). No state is written. */
   async rankFor(
     subject: Subject,
-    req: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
+    request: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
   ): Promise<{ index: CatalogIndex; ranked: Ranked[] }> {
+    const req = topicAsCategory(request);
     // One consistent snapshot: the index and the encoders that made it (a model switch swaps them together).
     const { index, text: textEncoder, image: img } = this.o.catalog.snapshot();
     const s = this.o.settings;
@@ -184,4 +186,16 @@ export class Ranker {
       f.personaVector = Float32Array.from(subject.persona.vector);
     return f;
   }
+}
+
+/**
+ * A topic that names a category ("sports", "스포츠") becomes that category filter instead of keywords (which
+ * would match "sports jackets"); an explicit category or a "more like this" request is left as it is.
+ */
+export function topicAsCategory<R extends RecommendRequest>(req: R): R {
+  if (!req.topic || req.category || req.likeItemId) return req;
+  const category = categoryOfTopic(req.topic);
+  if (!category) return req;
+  const { topic: _named, ...rest } = req;
+  return { ...rest, category } as R;
 }

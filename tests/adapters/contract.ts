@@ -33,8 +33,8 @@ export interface AdapterDriver {
   start(store: CountingStore): Promise<App>;
   /** A person writes to the bot; resolves with the bot's answer once handled. */
   say(text: string): Promise<string>;
-  /** `/recommend` of `count` items; resolves once the list is out, with the items in order. */
-  recommend(count: number): Promise<ShownItem[]>;
+  /** `/recommend [topic]` of `count` items; resolves once the list is out, with the items in order. */
+  recommend(count: number, topic?: string): Promise<ShownItem[]>;
   /** Reacts 👍 (or 👎) on a shown item, or takes it back; resolves once handled. */
   react(item: ShownItem, kind: 'like' | 'dislike', remove?: boolean): Promise<void>;
   /** "More like this" on a shown item; resolves with the new list. */
@@ -90,6 +90,15 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
           messageKey(driver.platform, driver.chatId, i.messageId),
         );
         expect(ref?.itemIds).toEqual([i.itemId]);
+      }
+    });
+
+    it('GIVEN /recommend with a topic that names a category (English, Korean) THEN every item is from that category', async () => {
+      const categoryOf = (id: string) => app.catalog.index.items[app.catalog.index.rowOf.get(id)!]!.category;
+      for (const topic of ['sports', '스포츠']) {
+        const items = await driver.recommend(2, topic);
+        expect(items.length).toBeGreaterThan(0);
+        expect(items.map((i) => categoryOf(i.itemId))).toEqual(items.map(() => 'sports'));
       }
     });
 

@@ -93,7 +93,7 @@ export function consoleDriver(): AdapterDriver {
       return app;
     },
     say: (text) => line(text),
-    recommend: async (count) => listed(await line(`/recommend ${count}`)),
+    recommend: async (count, topic) => listed(await line(`/recommend ${topic ? `${topic} ` : ''}${count}`)),
     react: async (item, kind, remove) => {
       await line(`${remove ? '-' : ''}${kind === 'like' ? '👍' : '👎'} ${item.position}`);
     },
@@ -164,13 +164,16 @@ export function discordDriver(): AdapterDriver {
         .find((r) => r.method === 'POST' && r.path === `/channels/${dm.id}/messages`);
       return String(reply?.body.content ?? '');
     },
-    async recommend(count) {
+    async recommend(count, topic) {
       const from = fake.mark();
       await runCommand(bot, {
         name: 'recommend',
         user: who(),
         channel: fake.textChannel,
-        options: [{ name: 'count', type: 4, value: count }],
+        options: [
+          { name: 'count', type: 4, value: count },
+          ...(topic ? [{ name: 'topic', type: 3, value: topic }] : []),
+        ],
       });
       return listed(from, fake.textChannel.id);
     },
@@ -277,7 +280,7 @@ export function telegramDriver(): AdapterDriver {
       sends(await say(text))
         .map((c) => textOf(c.payload))
         .join('\n'),
-    recommend: async (count) => listed(await say(`/recommend ${count}`)),
+    recommend: async (count, topic) => listed(await say(`/recommend ${topic ? `${topic} ` : ''}${count}`)),
     async react(item, kind, remove) {
       // 👍 through the button (a second press undoes it), 👎 through a message reaction.
       if (kind === 'like') {
