@@ -152,7 +152,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       case 'link':
         write(
           input.code
-            ? (await app.links.redeem(actor, input.code)).message
+            ? (await app.links.redeem(actor, input.code, { confirm: input.confirm === true })).message
             : (await app.links.createCode(actor)).message,
         );
         return;

@@ -3,6 +3,7 @@
  * error identifier the adapter turns into a localised message.
  */
 import type { Category } from '../../core/domain.js';
+import { LINK_CONFIRM_WORDS } from '../../core/identity/link.js';
 import { parseCategory } from '../../core/messages.js';
 
 export type ConsoleInput =
@@ -14,7 +15,7 @@ export type ConsoleInput =
   | { kind: 'persona'; remove?: string }
   | { kind: 'forget'; confirmed: boolean }
   | { kind: 'explore'; level?: number }
-  | { kind: 'link'; code?: string }
+  | { kind: 'link'; code?: string; confirm?: boolean }
   | { kind: 'status' }
   | { kind: 'help' }
   | { kind: 'quit' }
@@ -92,7 +93,10 @@ export function parseConsoleLine(raw: string): ConsoleInput {
         : { kind: 'error', error: 'bad-arg', arg: 'level', reason: '0-3' };
     }
     case 'link':
-      return rest[0] ? { kind: 'link', code: rest[0] } : { kind: 'link' };
+      if (!rest[0]) return { kind: 'link' };
+      return (LINK_CONFIRM_WORDS as readonly string[]).includes((rest[1] ?? '').toLowerCase())
+        ? { kind: 'link', code: rest[0], confirm: true }
+        : { kind: 'link', code: rest[0] };
     case 'status':
       return { kind: 'status' };
     case 'help':
