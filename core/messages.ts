@@ -158,6 +158,16 @@ const en = {
   'discord.cmd.help': 'How to use DEEP-RECO',
   'discord.cmd.link': 'Link this account with Telegram or the console',
   'discord.opt.code': 'A code from /link on the other platform (leave empty to get one)',
+  // ---- real platform shapes (issue 15 point 5)
+  'button.expired': 'This button is no longer valid.',
+  'link.confirm':
+    'Careful: your account here is already linked with {accounts}. Using this code merges all of them with the account that made the code (one persona, one history). If that is what you want, send: /link {code} confirm',
+  'discord.roleMention':
+    "You mentioned my role, but Discord only shows me a message's text when you mention me directly (@me) or write to me in a DM.",
+  'discord.userInstall.limited':
+    "I can't do that here: I'm installed on your account, not added to this conversation. Answers to your commands still work.",
+  'reco.pressButtons': 'Press {like} or {dislike} to teach me.',
+  'discord.opt.confirm': 'Confirm merging the other accounts already linked to you',
 } as const;
 
 type Key = keyof typeof en;
@@ -314,6 +324,16 @@ const ko: Record<Key, string> = {
   'discord.cmd.help': 'DEEP-RECO 사용법',
   'discord.cmd.link': '텔레그램·콘솔 계정과 연결',
   'discord.opt.code': '다른 플랫폼의 /link 코드 (비워 두면 새 코드를 받아요)',
+  // ---- real platform shapes (issue 15 point 5)
+  'button.expired': '더 이상 유효하지 않은 버튼이에요.',
+  'link.confirm':
+    '주의: 여기 계정은 이미 {accounts}와(과) 연결되어 있어요. 이 코드를 쓰면 이 계정들이 모두 코드를 만든 계정과 하나로 합쳐져요 (페르소나와 기록 하나). 원하시면 다음을 보내 주세요: /link {code} confirm',
+  'discord.roleMention':
+    '제 역할을 멘션하셨는데, 디스코드는 저를 직접 멘션(@)하거나 DM으로 보낸 메시지만 내용을 보여 줘요.',
+  'discord.userInstall.limited':
+    '여기서는 그걸 할 수 없어요: 저는 이 대화방이 아니라 회원님 계정에 설치되어 있어요. 명령어에 대한 답은 계속 드릴 수 있어요.',
+  'reco.pressButtons': '{like} 또는 {dislike} 버튼을 눌러 취향을 알려 주세요.',
+  'discord.opt.confirm': '이미 연결된 다른 계정까지 합치는 것에 동의',
 };
 
 const tables: Record<Lang, Record<Key, string>> = { en, ko };

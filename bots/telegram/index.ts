@@ -38,6 +38,9 @@ import { personaComposer } from './composers/persona.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
 import { conversationComposer } from './composers/conversation.js';
+import { staleButtonsComposer } from './composers/stale-buttons.js';
+import { updatesComposer } from './composers/updates.js';
+import { splitLongMessages } from './split.js';
 import { TelegramListSender } from './sender.js';
 import { CallbackSigner, langOf, type TgDeps } from './shared.js';
 
@@ -110,6 +113,8 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
   bot.api.config.use(
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: opts.maxRetryAfterSeconds ?? 120, rethrowHttpErrors: true }),
   );
+  // Runs before both: a text over 4,096 characters becomes several messages, each throttled and retried.
+  bot.api.config.use(splitLongMessages());
 
   await bot.init();
   const digest = app.digests;
@@ -154,6 +159,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     }
   };
   const features = {
+    updates: updatesComposer, // first: edits and channel posts stop here
     recommend: recommendComposer,
     digest: digestComposer,
     persona: personaComposer,
@@ -164,6 +170,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     help: helpComposer,
     feedback: feedbackComposer,
     conversation: conversationComposer,
+    stale: staleButtonsComposer, // last: every button press is answered
   };
   for (const [name, make] of Object.entries(features)) bot.errorBoundary(boundary(name)).use(make(deps));
   bot.catch((err) => logger.error({ err: err.error }, 'unhandled telegram error'));
