@@ -3,7 +3,7 @@
  * each file `{ source, reconstructed, payload }` — `source` names the documentation (or recorded shape) it
  * follows, `reconstructed` says what was filled in. Ids that depend on the test (the bot, the chat, the
  * message the bot sent) are `{{NAME}}` placeholders: a string that is exactly a placeholder becomes the
- * value (a number stays a number), one inside a longer string is replaced in the text.
+ * value (a number stays a number, an object an object), one inside a longer string is replaced in the text.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ export interface PlatformFixture<T = Record<string, unknown>> {
   payload: T;
 }
 
-function fill(v: unknown, vars: Record<string, string | number>): unknown {
+function fill(v: unknown, vars: Record<string, unknown>): unknown {
   if (typeof v === 'string') {
     const whole = /^\{\{(\w+)\}\}$/.exec(v);
     if (whole) {
@@ -35,7 +35,7 @@ function fill(v: unknown, vars: Record<string, string | number>): unknown {
 export function platformFixture<T = Record<string, unknown>>(
   platform: 'telegram' | 'discord',
   name: string,
-  vars: Record<string, string | number> = {},
+  vars: Record<string, unknown> = {},
 ): PlatformFixture<T> {
   const raw = JSON.parse(
     readFileSync(join('tests/fixtures/platform', platform, `${name}.json`), 'utf8'),

@@ -2,15 +2,10 @@
  * `/persona [remove]`: what the bot knows about the caller (ephemeral — only they see it). With
  * `remove`, drops one interest or dislike term (autocomplete lists the caller's own terms, nobody else's).
  */
-import {
-  MessageFlags,
-  SlashCommandBuilder,
-  type AutocompleteInteraction,
-  type ChatInputCommandInteraction,
-} from 'discord.js';
+import { SlashCommandBuilder, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
-import { interactionActor, truncate } from '../util.js';
+import { interactionActor, replyInParts, truncate } from '../util.js';
 import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
@@ -41,11 +36,7 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx:
   }
   const p = await app.core.persona.persona(actor);
   parts.push(p.text);
-  await interaction.reply({
-    content: truncate(parts.join('\n\n'), 2000),
-    flags: MessageFlags.Ephemeral,
-    allowedMentions: { parse: [] },
-  });
+  await replyInParts(interaction, parts.join('\n\n'));
 }
 
 /** The caller's own terms only; reading never creates a user. */
