@@ -12,6 +12,7 @@ import { rankItems, textQuery, type RankInput, type Ranked, type ScoringWeights 
 import { sanitizeText } from '../text.js';
 import type { ShownState, UserDoc } from '../users/doc.js';
 import { categoryOfTopic } from './topic-category.js';
+import { userSources } from '../sources/types.js';
 
 /** The recommender's settings (from the configuration, mapped once in the composition root). */
 export interface RecoSettings {
@@ -43,6 +44,8 @@ export interface Subject {
   feedback: Record<string, FeedbackState>;
   shown: Record<string, ShownState>;
   explore: number;
+  /** Sources the subject subscribed to (`/subscribe`): their items get a small boost. */
+  sources?: readonly string[];
 }
 
 export interface RankerOptions {
@@ -65,6 +68,13 @@ export class Ranker {
     this.log = o.logger;
   }
 
+  /** The sources a chat follows (a chat's own sources boost the lists shown in it); set by the composition root. */
+  private chatSources: ((platform: Platform, chatId: string) => readonly string[]) | undefined;
+
+  setChatSources(f: ((platform: Platform, chatId: string) => readonly string[]) | undefined): void {
+    this.chatSources = f;
+  }
+
   /** Plugs in (or swaps) the learned scorer at run time. */
   setLearnedScorer(scorer: LearnedScorer | undefined): void {
     this.learned = scorer;
@@ -74,8 +84,9 @@ export class Ranker {
     return this.learned;
   }
 
-  /** The subject for scoring one user. */
-  subjectOf(doc: UserDoc, platform: Platform): Subject {
+  /** The subject for scoring one user (in `chatId`, when the list goes to a chat: its sources count too). */
+  subjectOf(doc: UserDoc, platform: Platform, chatId?: string): Subject {
+    const sources = [...userSources(doc), ...(chatId ? (this.chatSources?.(platform, chatId) ?? []) : [])];
     return {
       userId: doc.user.id,
       lang: doc.user.lang,
@@ -84,6 +95,7 @@ export class Ranker {
       feedback: doc.feedback,
       shown: doc.shown,
       explore: doc.user.explore,
+      ...(sources.length ? { sources: [...new Set(sources)] } : {}),
     };
   }
 
@@ -146,6 +158,7 @@ export class Ranker {
       ...(learned ? { learned } : {}),
       ...(exclude ? { exclude } : {}),
       ...(req.publishedAfter ? { publishedAfter: req.publishedAfter } : {}),
+      ...(subject.sources?.length ? { boostSources: subject.sources } : {}),
       stats: this.o.stats.forIndex(index),
       now: this.o.clock.now(),
       weights: s.weights,

@@ -225,7 +225,8 @@ export class RecommendService {
       ...(rebuilt ? { rebuilt } : {}),
     });
     if (catalog.size === 0) return empty(t(lang, 'error.CATALOG_EMPTY'));
-    const { index, ranked } = await this.o.ranker.rankFor(this.o.ranker.subjectOf(doc, platform), req);
+    const subject = this.o.ranker.subjectOf(doc, platform, where.chatId);
+    const { index, ranked } = await this.o.ranker.rankFor(subject, req);
     if (ranked.length === 0) return empty(t(lang, 'reco.none'));
     const evidence = ranked.map((r) => r.evidence);
     const lines = await this.o.explanations.explain(doc.user.id, lang, evidence, onImproved);

@@ -26,3 +26,5 @@ export const NS_LLM_CACHE = 'llm-cache';
 /** The namespace the open-time store probe writes to (and deletes from). */
 export const NS_PROBE = '_store';
 // The vector caches are `vec.<encoder id>` namespaces: `vectorNamespace` in core/catalog/catalog.ts.
+/** People's own sources: `src:<source id>` → `SourceRecord` (with its subscribers), `chat:<platform>:<chatId>` → ids. */
+export const NS_SOURCES = 'sources';
