@@ -217,6 +217,8 @@ const en = {
   'discord.opt.which': 'Its number in /sources, its address or its name',
   'discord.cmd.sources': 'Your sources and whether they are fetched fine',
   'discord.opt.export': 'Send them as an OPML file',
+  'help.sources':
+    '/subscribe <url> · /sources [export] · /unsubscribe <number> — your own feeds, YouTube channels and pages (send an .opml file to import a feed reader list)',
 } as const;
 
 type Key = keyof typeof en;
@@ -431,6 +433,8 @@ const ko: Record<Key, string> = {
   'discord.opt.which': '/sources 의 번호, 주소 또는 이름',
   'discord.cmd.sources': '내 소스와 수집 상태',
   'discord.opt.export': 'OPML 파일로 받기',
+  'help.sources':
+    '/subscribe <url> · /sources [export] · /unsubscribe <번호> — 내 피드, 유튜브 채널, 웹페이지 구독 (.opml 파일을 보내면 피드 리더 목록을 가져와요)',
 };
 
 const tables: Record<Lang, Record<Key, string>> = { en, ko };

@@ -251,10 +251,10 @@ export class UserSourceRuntime implements SourceRuntime {
     }
   }
 
-  add(record: SourceRecord): void {
+  add(record: SourceRecord, firstFetchMs = 0): void {
     if (this.known.has(record.id)) return;
     this.known.add(record.id);
-    this.o.scraping.scheduler.add(pluginFor(record, this.o.intervalMinutes), 0);
+    this.o.scraping.scheduler.add(pluginFor(record, this.o.intervalMinutes), firstFetchMs);
     this.log.info({ source: record.id }, 'a subscribed source is fetched from now on');
   }
 

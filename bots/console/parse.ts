@@ -16,6 +16,9 @@ export type ConsoleInput =
   | { kind: 'forget'; confirmed: boolean }
   | { kind: 'explore'; level?: number }
   | { kind: 'link'; code?: string; confirm?: boolean }
+  | { kind: 'subscribe'; target?: string; category?: Category }
+  | { kind: 'unsubscribe'; ref?: string }
+  | { kind: 'sources'; export: boolean }
   | { kind: 'status' }
   | { kind: 'help' }
   | { kind: 'quit' }
@@ -97,6 +100,19 @@ export function parseConsoleLine(raw: string): ConsoleInput {
       return (LINK_CONFIRM_WORDS as readonly string[]).includes((rest[1] ?? '').toLowerCase())
         ? { kind: 'link', code: rest[0], confirm: true }
         : { kind: 'link', code: rest[0] };
+    case 'subscribe':
+    case '구독': {
+      const category = rest[1] ? parseCategory(rest[1]) : undefined;
+      return rest[0]
+        ? { kind: 'subscribe', target: rest[0], ...(category ? { category } : {}) }
+        : { kind: 'subscribe' };
+    }
+    case 'unsubscribe':
+    case '구독취소':
+      return rest.length ? { kind: 'unsubscribe', ref: rest.join(' ') } : { kind: 'unsubscribe' };
+    case 'sources':
+    case '소스':
+      return { kind: 'sources', export: /^(export|opml|내보내기)$/i.test(rest[0] ?? '') };
     case 'status':
       return { kind: 'status' };
     case 'help':

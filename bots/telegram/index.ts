@@ -38,6 +38,7 @@ import { personaComposer } from './composers/persona.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
 import { conversationComposer } from './composers/conversation.js';
+import { sourcesComposer } from './composers/sources.js';
 import { staleButtonsComposer } from './composers/stale-buttons.js';
 import { updatesComposer } from './composers/updates.js';
 import { splitLongMessages } from './split.js';
@@ -47,7 +48,19 @@ import { CallbackSigner, langOf, type TgDeps } from './shared.js';
 /** The update types the bot asks for. `message_reaction` is not sent unless asked for. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'message_reaction', 'my_chat_member'] as const;
 
-export const COMMANDS = ['recommend', 'digest', 'persona', 'explore', 'link', 'forget', 'status', 'help'] as const;
+export const COMMANDS = [
+  'recommend',
+  'digest',
+  'persona',
+  'explore',
+  'link',
+  'forget',
+  'status',
+  'help',
+  'subscribe',
+  'unsubscribe',
+  'sources',
+] as const;
 
 export interface StartTelegramOptions {
   clock?: Clock;
@@ -168,6 +181,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     link: linkComposer,
     status: statusComposer,
     help: helpComposer,
+    sources: sourcesComposer,
     feedback: feedbackComposer,
     conversation: conversationComposer,
     stale: staleButtonsComposer, // last: every button press is answered

@@ -81,6 +81,8 @@ export interface ImportResult extends SourcesReply {
 }
 
 const srcKey = (id: string) => `src:${id}`;
+/** Spacing of the first fetches of an OPML import's sources. */
+const IMPORT_STAGGER_MS = 3_000;
 const chatKey = (c: ChatRef) => `chat:${c.platform}:${c.chatId}`;
 const userSub = (userId: string) => `user:${userId}`;
 const chatSub = (c: ChatRef) => `chat:${c.platform}:${c.chatId}`;
@@ -216,7 +218,12 @@ export class SourcesService {
   }
 
   /** Adds a subscriber to a source (creating it), under the source's lock; starts fetching a new one. */
-  private async addSubscriber(id: string, subscriber: string, make: () => SourceRecord): Promise<SourceRecord> {
+  private async addSubscriber(
+    id: string,
+    subscriber: string,
+    make: () => SourceRecord,
+    firstFetchMs = 0,
+  ): Promise<SourceRecord> {
     const record = await withStoreLock(this.o.store, `sources:${id}`, { ttlMs: 10_000 }, async () => {
       const stored = await storeCall(() => this.o.store.get<SourceRecord>(NS_SOURCES, srcKey(id)));
       const r = stored ?? make();
@@ -226,7 +233,7 @@ export class SourcesService {
     });
     const isNew = !this.records.has(id);
     this.remember(record);
-    if (isNew) this.o.runtime.add(record);
+    if (isNew) this.o.runtime.add(record, firstFetchMs);
     return record;
   }
 
@@ -442,17 +449,24 @@ export class SourcesService {
       }
       const category = scope.category ?? categoryOf(entry.categories);
       const host = new URL(url).hostname.replace(/^www\./, '');
-      await this.addSubscriber(id, subscriber, () => ({
+      await this.addSubscriber(
         id,
-        kind: entry.kind,
-        url,
-        title: entry.title?.trim() || host,
-        ...(entry.htmlUrl && normalizeSourceUrl(entry.htmlUrl) ? { htmlUrl: normalizeSourceUrl(entry.htmlUrl)! } : {}),
-        ...(/(^|\.)youtube\.com$/.test(host) && /channel_id=/.test(url) ? { youtube: true } : {}),
-        ...(category ? { category } : {}),
-        addedAt: this.o.clock.now().toISOString(),
-        subscribers: [],
-      }));
+        subscriber,
+        () => ({
+          id,
+          kind: entry.kind,
+          url,
+          title: entry.title?.trim() || host,
+          ...(entry.htmlUrl && normalizeSourceUrl(entry.htmlUrl)
+            ? { htmlUrl: normalizeSourceUrl(entry.htmlUrl)! }
+            : {}),
+          ...(/(^|\.)youtube\.com$/.test(host) && /channel_id=/.test(url) ? { youtube: true } : {}),
+          ...(category ? { category } : {}),
+          addedAt: this.o.clock.now().toISOString(),
+          subscribers: [],
+        }),
+        IMPORT_STAGGER_MS * added.length, // an import of hundreds of feeds does not fetch them all at once
+      );
       have.add(id);
       added.push(id);
     }

@@ -81,8 +81,8 @@ export interface SourceProbe {
 export interface SourceRuntime {
   /** Fetches these on the schedule (start-up, and what another process added). */
   sync(records: readonly SourceRecord[]): void;
-  /** Starts fetching a new source (its first fetch soon). */
-  add(record: SourceRecord): void;
+  /** Starts fetching a new source: its first fetch after `firstFetchMs` (default at once). */
+  add(record: SourceRecord, firstFetchMs?: number): void;
   remove(id: string): void;
   /** Fetches one now (joins a fetch in flight); resolves when its items are in the catalog. */
   fetchNow(id: string): Promise<void>;

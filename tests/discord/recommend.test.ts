@@ -30,7 +30,10 @@ describe('discord /recommend and reactions', () => {
       'link',
       'persona',
       'recommend',
+      'sources',
       'status',
+      'subscribe',
+      'unsubscribe',
     ]);
     expect(fake.commands.has('global')).toBe(false);
     const rec = cmds.find((c) => c.name === 'recommend');

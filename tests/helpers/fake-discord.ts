@@ -473,10 +473,14 @@ export class FakeDiscord {
     name: string;
     user: FakeUser;
     channel?: FakeChannel;
-    options?: { name: string; type: number; value: string | number; focused?: boolean }[];
+    options?: { name: string; type: number; value: string | number | boolean; focused?: boolean }[];
     locale?: string;
     appPermissions?: bigint;
     autocomplete?: boolean;
+    /** `data.resolved` (attachments for attachment options, as Discord sends them). */
+    resolved?: Record<string, unknown>;
+    /** The invoking member's permissions in the channel (default: the bot's usual set). */
+    memberPermissions?: bigint;
   }): { id: string; token: string; seq: number } {
     const channel = o.channel ?? this.textChannel;
     const id = this.nextId();
@@ -494,6 +498,7 @@ export class FakeDiscord {
         name: o.name,
         type: 1,
         ...(o.options ? { options: o.options } : {}),
+        ...(o.resolved ? { resolved: o.resolved } : {}),
         ...(inGuild ? { guild_id: this.guildId } : {}),
       },
       channel_id: channel.id,
@@ -512,6 +517,7 @@ export class FakeDiscord {
       d.guild_locale = 'en-US';
       d.guild = { id: this.guildId, locale: 'en-US', features: [] };
       d.member = this.member(o.user);
+      if (o.memberPermissions !== undefined) d.member.permissions = o.memberPermissions.toString();
     } else {
       d.user = o.user;
     }
@@ -621,6 +627,18 @@ export class FakeDiscord {
 
   /** Channels only interactions know (a user install's DMs between people, servers without the bot). */
   private readonly otherChannels = new Map<string, FakeChannel>();
+
+  /** Files people attached (served at `/attachments/<id>/<name>` on this server, standing in for Discord's CDN). */
+  private readonly attachments = new Map<string, Buffer>();
+
+  /** An uploaded attachment object (as in `data.resolved.attachments`), its bytes served by this fake. */
+  attachment(name: string, content: string | Buffer, contentType = 'application/octet-stream'): any {
+    const id = this.nextId();
+    const body = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
+    this.attachments.set(id, body);
+    const url = `http://127.0.0.1:${this.port}/attachments/${id}/${encodeURIComponent(name)}`;
+    return { id, filename: name, size: body.length, url, proxy_url: url, content_type: contentType, ephemeral: true };
+  }
 
   /** A public thread (type 11) under the text channel; the bot is not told about it (no THREAD_CREATE). */
   thread(name = 'thread'): FakeChannel {
@@ -773,6 +791,14 @@ export class FakeDiscord {
     }
 
     let m: RegExpMatchArray | null;
+    if (method === 'GET' && (m = url.pathname.match(/^\/attachments\/(\d+)\//))) {
+      const body = this.attachments.get(m[1]!);
+      rec.status = body ? 200 : 404;
+      this.record(rec);
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/octet-stream' });
+      res.end(body ?? '');
+      return;
+    }
     if (method === 'GET' && path === '/gateway/bot') {
       return reply(200, {
         url: this.gatewayUrl,

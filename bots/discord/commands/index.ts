@@ -5,9 +5,21 @@ import { help } from './help.js';
 import { link } from './link.js';
 import { persona } from './persona.js';
 import { recommend } from './recommend.js';
+import { sourcesCommand, subscribeCommand, unsubscribeCommand } from './sources.js';
 import { status } from './status.js';
 import type { Command } from './command.js';
 
 export type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [recommend, persona, forget, explore, status, help, link];
+export const COMMANDS: readonly Command[] = [
+  recommend,
+  persona,
+  forget,
+  explore,
+  status,
+  help,
+  link,
+  subscribeCommand,
+  unsubscribeCommand,
+  sourcesCommand,
+];
