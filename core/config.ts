@@ -127,6 +127,9 @@ export const DEFAULTS = {
   SOURCES_MAX_PER_CHAT: '50',
   SOURCES_MAX_TOTAL: '2000',
   SOURCES_OPML_MAX_BYTES: '1000000',
+  // controls (hard filters, list layout)
+  FILTERS_MAX: '100',
+  LAYOUT_DEFAULT: 'cards',
 } as const satisfies Record<string, string>;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -235,6 +238,8 @@ const schema = z.object({
   SOURCES_MAX_PER_CHAT: int(0, 10_000),
   SOURCES_MAX_TOTAL: int(0, 1_000_000),
   SOURCES_OPML_MAX_BYTES: int(1000, 50_000_000),
+  FILTERS_MAX: int(1, 100),
+  LAYOUT_DEFAULT: z.enum(['cards', 'compact']),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -37,6 +37,13 @@ import { linkComposer } from './composers/link.js';
 import { personaComposer } from './composers/persona.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
+import { filtersComposer } from './composers/filters.js';
+import { itemActionsComposer } from './composers/item-actions.js';
+import { layoutComposer } from './composers/layout.js';
+import { listReplyComposer } from './composers/list-reply.js';
+import { muteComposer } from './composers/mute.js';
+import { translateComposer } from './composers/translate.js';
+import { unmuteComposer } from './composers/unmute.js';
 import { conversationComposer } from './composers/conversation.js';
 import { sourcesComposer } from './composers/sources.js';
 import { staleButtonsComposer } from './composers/stale-buttons.js';
@@ -52,6 +59,11 @@ export const COMMANDS = [
   'recommend',
   'digest',
   'persona',
+  'mute',
+  'unmute',
+  'filters',
+  'layout',
+  'translate',
   'explore',
   'link',
   'forget',
@@ -182,7 +194,14 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     status: statusComposer,
     help: helpComposer,
     sources: sourcesComposer,
+    mute: muteComposer,
+    unmute: unmuteComposer,
+    filters: filtersComposer,
+    layout: layoutComposer,
+    translate: translateComposer,
+    itemActions: itemActionsComposer,
     feedback: feedbackComposer,
+    listReply: listReplyComposer,
     conversation: conversationComposer,
     stale: staleButtonsComposer, // last: every button press is answered
   };

@@ -25,14 +25,19 @@ describe('discord /recommend and reactions', () => {
     const cmds = fake.commands.get(fake.guildId)!;
     expect(cmds.map((c) => c.name).sort()).toEqual([
       'explore',
+      'filters',
       'forget',
       'help',
+      'layout',
       'link',
+      'mute',
       'persona',
       'recommend',
       'sources',
       'status',
       'subscribe',
+      'translate',
+      'unmute',
       'unsubscribe',
     ]);
     expect(fake.commands.has('global')).toBe(false);

@@ -5,6 +5,7 @@
  * Discord's "This interaction failed".
  */
 import { MessageFlags, type Interaction } from 'discord.js';
+import { itemActionButtons } from '../buttons/item-actions.js';
 import { COMMANDS } from '../commands/index.js';
 import type { BotContext } from '../context.js';
 import { describeError, handleInteractionError, interactionActor } from '../util.js';
@@ -13,9 +14,13 @@ import { t } from '../../../core/messages.js';
 import { feedbackButtonHandler } from '../feedback-buttons.js';
 
 const byName = new Map(COMMANDS.map((c) => [c.data.name, c]));
-/** Button handlers by custom-id prefix: the commands' own, and the 👍/👎 buttons of user installs. */
+/**
+ * Button handlers by custom-id prefix: the commands' own, the item actions under every list item, and the
+ * 👍/👎 buttons of user installs.
+ */
 const buttonHandlers = new Map([
   ...COMMANDS.flatMap((c) => (c.buttons ? [[c.buttons.prefix, c.buttons.handle] as const] : [])),
+  [itemActionButtons.prefix, itemActionButtons.handle] as const,
   [feedbackButtonHandler.prefix, feedbackButtonHandler.handle] as const,
 ]);
 
