@@ -209,7 +209,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       settings,
       clock,
       logger,
-      learned: learned.scorer,
+      learned: learned.serving,
       ...(explainer ? { explainer } : {}),
       ...(matrixOps ? { matrixOps } : {}),
       digest: {
