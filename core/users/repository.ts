@@ -233,26 +233,28 @@ export class UserRepository {
       if (landed) return landed.result;
       s = again;
     }
-    throw new RecoError('STORE_UNAVAILABLE', `user ${session.userId} kept changing under this write`, {
+    throw new RecoError('STORE_BUSY', `user ${session.userId} kept changing under this write`, {
       details: { userId: session.userId },
     });
   }
 
   /** The read after an unconfirmed write: its own failure leaves the outcome unknown (not "nothing changed"). */
   private async reopenUncertain(s: UserSession, first: RecoError): Promise<UserSession> {
-    try {
-      return await this.reopen(s);
-    } catch (e) {
-      if (isRecoError(e, 'STORE_UNAVAILABLE') || isRecoError(e, 'STORE_OUTCOME_UNKNOWN'))
-        throw new RecoError(
-          'STORE_OUTCOME_UNKNOWN',
-          `${first.message}; reading it back failed too: ${(e as Error).message}`,
-          {
-            cause: first,
-            details: first.details,
-          },
-        );
-      throw e;
+    // A few tries, a moment apart: the connection that lost the reply is usually back within a second.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.reopen(s);
+      } catch (e) {
+        const storeDown = isRecoError(e, 'STORE_UNAVAILABLE') || isRecoError(e, 'STORE_OUTCOME_UNKNOWN');
+        if (!storeDown) throw e;
+        if (attempt >= 2)
+          throw new RecoError(
+            'STORE_OUTCOME_UNKNOWN',
+            `${first.message}; reading it back failed too: ${(e as Error).message}`,
+            { cause: first, details: first.details },
+          );
+        await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      }
     }
   }
 

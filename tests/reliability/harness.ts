@@ -19,6 +19,7 @@ export interface ReplicaLine {
   err?: string;
   key?: string;
   done?: string;
+  ms?: number;
   said?: string;
   forgot?: string;
 }
@@ -26,6 +27,8 @@ export interface ReplicaLine {
 export class Replica {
   readonly lines: ReplicaLine[] = [];
   readonly acks = new Map<string, string>();
+  /** The slowest acknowledgement seen (ms from the call to its resolution inside the replica). */
+  worstAckMs = 0;
   readonly errors: ReplicaLine[] = [];
   stderr = '';
   private readonly waiters: (() => void)[] = [];
@@ -41,7 +44,10 @@ export class Replica {
         return;
       }
       this.lines.push(obj);
-      if (obj.ack !== undefined) this.acks.set(obj.ack, obj.user ?? '');
+      if (obj.ack !== undefined) {
+        this.acks.set(obj.ack, obj.user ?? '');
+        this.worstAckMs = Math.max(this.worstAckMs, obj.ms ?? 0);
+      }
       if (obj.err !== undefined) this.errors.push(obj);
       for (const w of this.waiters.splice(0)) w();
     });
