@@ -209,7 +209,10 @@ export interface FailoverFigures {
   acknowledged: number;
   lost: number;
   failedVisibly: number;
-  /** From kill -9 of the primary to the Sentinel naming a new one, and to the first acknowledged reaction after it. */
+  /**
+   * From kill -9 of the primary to the Sentinel naming a new one, and to the first acknowledgement of a reaction
+   * begun after the kill.
+   */
   promotedAfterMs: number;
   backAfterMs: number;
   /** down-after-milliseconds + failover-timeout the Sentinel runs with. */
@@ -274,7 +277,8 @@ export async function sentinelFailover(
           if (r.status !== 'applied' && r.status !== 'duplicate') throw new Error(r.status);
           acks.set(key, user);
           f.worstAckMs = Math.max(f.worstAckMs, Date.now() - started);
-          if (killedAt > 0) {
+          // Back: a reaction begun after the kill was acknowledged (so the promoted primary took it).
+          if (killedAt > 0 && started > killedAt) {
             afterKill++;
             if (f.backAfterMs < 0) f.backAfterMs = Date.now() - killedAt;
           }
