@@ -10,7 +10,7 @@
 import type { CatalogService } from '../catalog/catalog.js';
 import type { ContentItem, Impression, MessageRef } from '../domain.js';
 import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
-import type { DeliveryTarget, ListDelivery, ListItemView } from '../recommend/delivery.js';
+import type { DeliveryTarget, ListDelivery, ListItemView, ListToSend } from '../recommend/delivery.js';
 import { storeCall } from '../store/call.js';
 import { NS_DIGEST } from '../store/namespaces.js';
 import type { UserRepository } from '../users/repository.js';
@@ -56,7 +56,15 @@ export class RunDelivery {
       return 'empty';
     }
     const index = o.catalog.size > 0 ? o.catalog.index : undefined;
-    const list = { lang: run.lang, header: '', items: [] as ListItemView[] };
+    // One outbox lane for the whole run, behind interactive lists (core/outbox).
+    const list: ListToSend = {
+      lang: run.lang,
+      header: '',
+      items: [],
+      priority: 'digest',
+      id: run.impressionId,
+      parts: run.parts.length,
+    };
     for (let i = 0; i < run.parts.length; i++) {
       if (run.results[i]) continue;
       if (run.inflight === i) {
@@ -70,8 +78,14 @@ export class RunDelivery {
         );
         continue;
       }
+      // Wait for the outbox's slot BEFORE renewing the lock and writing `inflight`: a part still queued when the
+      // process dies is then not taken for one that may have arrived, and the lock is fresh when it is sent.
+      await sender.ready?.(target, list);
       // Fencing: renew the lock; if another process took it over (ours expired), stop here.
-      if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) return 'lost-lock';
+      if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) {
+        sender.finish?.(target, list);
+        return 'lost-lock';
+      }
       const part = run.parts[i]!;
       let item: ContentItem | undefined;
       if (part.kind === 'item') {
@@ -142,6 +156,7 @@ export class RunDelivery {
       run.failures = 0;
       await this.saveRun(run);
     }
+    sender.finish?.(target, list);
     await this.finish(run, s, target);
     return 'delivered';
   }
