@@ -158,6 +158,10 @@ const en = {
   'discord.cmd.help': 'How to use DEEP-RECO',
   'discord.cmd.link': 'Link this account with Telegram or the console',
   'discord.opt.code': 'A code from /link on the other platform (leave empty to get one)',
+  'digest.topicSet': 'Digests for this chat now go to this topic.',
+  'digest.topicOff': 'Digests for this chat go to the main chat again.',
+  'digest.topicNotForum':
+    'Send /digest topic inside a forum topic: digests then go to that topic (/digest topic off undoes it).',
 } as const;
 
 type Key = keyof typeof en;
@@ -314,6 +318,10 @@ const ko: Record<Key, string> = {
   'discord.cmd.help': 'DEEP-RECO 사용법',
   'discord.cmd.link': '텔레그램·콘솔 계정과 연결',
   'discord.opt.code': '다른 플랫폼의 /link 코드 (비워 두면 새 코드를 받아요)',
+  'digest.topicSet': '이 채팅의 다이제스트를 이제 이 토픽으로 보내요.',
+  'digest.topicOff': '이 채팅의 다이제스트를 다시 기본 채팅으로 보내요.',
+  'digest.topicNotForum':
+    '포럼 토픽 안에서 /digest topic 을 보내면 다이제스트가 그 토픽으로 가요 (/digest topic off 로 되돌려요).',
 };
 
 const tables: Record<Lang, Record<Key, string>> = { en, ko };
