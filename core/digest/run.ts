@@ -100,6 +100,7 @@ export class RunDelivery {
       run.inflight = i;
       await this.saveRun(run);
       let messageId: string;
+      let landedIn: string | undefined;
       try {
         if (part.kind === 'intro') {
           const out = await sender.sendHeader(target, { ...list, header: part.text });
@@ -113,7 +114,9 @@ export class RunDelivery {
           };
           const out = await sender.sendItem(target, view, { ...list, items: [view] });
           messageId = out.messageIds[0] ?? '';
-          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, target, m, part.itemId));
+          landedIn = out.chatId;
+          const at = landedIn ? { ...target, chatId: landedIn } : target;
+          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, at, m, part.itemId));
         }
       } catch (e) {
         const kind = e instanceof DeliveryError ? e.kind : 'ambiguous';
@@ -151,7 +154,7 @@ export class RunDelivery {
         );
         return 'retry-later';
       }
-      run.results[i] = { status: 'sent', messageId };
+      run.results[i] = { status: 'sent', messageId, ...(landedIn ? { chatId: landedIn } : {}) };
       delete run.inflight;
       run.failures = 0;
       await this.saveRun(run);
@@ -198,7 +201,9 @@ export class RunDelivery {
     };
     const sent = run.parts.flatMap((p, i) => {
       const r = run.results[i];
-      return p.kind === 'item' && r?.status === 'sent' ? [{ itemId: p.itemId, messageIds: [r.messageId] }] : [];
+      return p.kind === 'item' && r?.status === 'sent'
+        ? [{ itemId: p.itemId, messageIds: [r.messageId], ...(r.chatId ? { chatId: r.chatId } : {}) }]
+        : [];
     });
     const rec = this.o.delivery.record(impression, target, sent);
     run.impressionRecorded = true;

@@ -223,6 +223,7 @@ export class Outbox {
   private readonly waits: Record<ListPriority, Ring> = { interactive: new Ring(), digest: new Ring() };
   private wake: { at: number; timer: { cancel(): void } } | undefined;
   private pumping = false;
+  private pumpQueued = false;
   private closed = false;
   private lastSweep = 0;
   private lastSlowLog = -Infinity;
@@ -293,7 +294,12 @@ export class Outbox {
       l.chat.busy = false;
     }
     this.drop(l);
-    this.pump();
+    this.requestPump();
+  }
+
+  /** A 429 the platform client waited out itself (discord.js): counted in the stats. */
+  noteRateLimited(): void {
+    this.rateLimited++;
   }
 
   stats(): OutboxStats {
@@ -385,7 +391,7 @@ export class Outbox {
     if (first) l.jobs.unshift(job);
     else l.jobs.push(job);
     this.ready.add(l);
-    this.pump();
+    this.requestPump();
   }
 
   /** When the chat may send next (ms timestamp; ≤ now: now). Refills the chat's burst tokens. */
@@ -432,26 +438,40 @@ export class Outbox {
 
   // ---------------------------------------------------------------- scheduling
 
+  /** Coalesces the pumps asked for in one turn of the event loop (a burst of enqueues costs one pass). */
+  private requestPump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Grants every slot the limits allow now: one pass over the lanes with a waiting message collects those whose
+   * chat may send, then grants them best first while the global window has room (O(n log n) per pass, so a
+   * backlog of thousands of digest lanes stays cheap), and arms a timer for the earliest moment another may go.
+   */
   private pump(): void {
     if (this.pumping || this.closed) return;
     this.pumping = true;
     try {
+      const now = this.now();
       let wakeAt = Infinity;
-      for (;;) {
-        const now = this.now();
-        const { perSecond } = this.limits;
-        if (perSecond > 0) {
-          const free = prune(this.window, now, 1000);
-          if (this.window.length >= perSecond) {
-            wakeAt = Math.min(wakeAt, free);
-            break;
-          }
-        }
-        if (this.globalPausedUntil > now) {
-          wakeAt = Math.min(wakeAt, this.globalPausedUntil);
-          break;
-        }
-        let best: Lane | undefined;
+      const { perSecond } = this.limits;
+      let room = Infinity;
+      if (perSecond > 0) {
+        const free = prune(this.window, now, 1000);
+        room = perSecond - this.window.length;
+        if (room <= 0) wakeAt = free;
+      }
+      if (this.globalPausedUntil > now) {
+        room = 0;
+        wakeAt = Math.min(wakeAt, this.globalPausedUntil);
+      }
+      if (room > 0) {
+        const eligible: Lane[] = [];
         for (const l of this.ready) {
           const c = l.chat;
           if (c.busy) continue;
@@ -465,10 +485,20 @@ export class Outbox {
             wakeAt = Math.min(wakeAt, at);
             continue;
           }
-          if (this.better(l, best)) best = l;
+          eligible.push(l);
         }
-        if (!best) break;
-        this.grant(best, now);
+        eligible.sort((x, y) => (this.better(x, y) ? -1 : this.better(y, x) ? 1 : 0));
+        let granted = 0;
+        for (const l of eligible) {
+          if (granted >= room) {
+            // Out of room in the window: the next slot opens when the oldest answered send leaves it.
+            if (perSecond > 0) wakeAt = Math.min(wakeAt, prune(this.window, now, 1000));
+            break;
+          }
+          if (l.chat.busy || l.jobs.length === 0) continue; // another lane of the chat went first
+          this.grant(l, now);
+          granted++;
+        }
       }
       this.sweep();
       this.schedule(wakeAt);
@@ -522,7 +552,7 @@ export class Outbox {
         settle(l.reservedMarks, this.now());
         l.reservedMarks = undefined;
         c.busy = false;
-        this.pump();
+        this.requestPump();
       }, this.o.reserveTimeoutMs ?? 10_000);
       job.resolve(undefined);
       return;
@@ -554,7 +584,7 @@ export class Outbox {
           l.lastAt = this.now();
           if (l.sent >= l.size && l.jobs.length === 0) this.drop(l);
           job.resolve(v);
-          this.pump();
+          this.requestPump();
         },
         (e: unknown) => {
           answered();
@@ -576,7 +606,7 @@ export class Outbox {
           }
           if (l.sent >= l.size && l.jobs.length === 0) this.drop(l);
           job.reject(e);
-          this.pump();
+          this.requestPump();
         },
       );
   }

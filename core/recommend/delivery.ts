@@ -63,6 +63,19 @@ export interface ListToSend {
   parts?: number;
 }
 
+/** What `sendItem` answers. */
+export interface SentMessage {
+  /** The platform messages that carry the item. */
+  messageIds: string[];
+  /**
+   * The chat the messages landed in when it is not `target.chatId` — a Discord digest posted in a forum post
+   * (a thread of its own): reactions there come from that channel, so the refs are keyed by it.
+   */
+  chatId?: string;
+  /** Store writes that belong with the message (a reference to media it uploaded, see media.ts). */
+  writes?: StoreWrite[];
+}
+
 export interface SentItem {
   position: number;
   itemId: string;
@@ -70,6 +83,8 @@ export interface SentItem {
   messageIds: string[];
   /** The explanation the item was sent with. */
   explanation: string;
+  /** Where the messages landed when not the target chat (see `SentMessage.chatId`). */
+  chatId?: string;
 }
 
 /** What an adapter implements to show lists. Only `sendItem` is required. */
@@ -83,11 +98,7 @@ export interface ListSender {
    * Sends one item; resolves with the platform message ids that carry it, and store writes that belong with
    * the message (a reference to media it uploaded, see media.ts), stored with the list's refs.
    */
-  sendItem(
-    target: DeliveryTarget,
-    item: ListItemView,
-    list: ListToSend,
-  ): Promise<{ messageIds: string[]; writes?: StoreWrite[] }>;
+  sendItem(target: DeliveryTarget, item: ListItemView, list: ListToSend): Promise<SentMessage>;
   /** After the message → item mapping is stored: the place for the bot's own 👍/👎 (they must find their item). */
   afterRecorded?(target: DeliveryTarget, sent: readonly SentItem[], list: ListToSend): Promise<void>;
   /** A better explanation (the LLM) arrived for an item already sent: edit it in. */
@@ -376,7 +387,7 @@ export class ListDelivery {
         const out = await sender.sendItem(target, { ...view, explanation }, list);
         const refs = out.messageIds.map((messageId): MessageRef => ({
           platform: target.platform,
-          chatId: target.chatId,
+          chatId: out.chatId ?? target.chatId,
           messageId,
           itemIds: [view.item.id],
           impressionId,
@@ -385,7 +396,13 @@ export class ListDelivery {
         for (const r of refs) this.pending.add(r);
         if (out.writes) writes.push(...out.writes);
         interim?.add(refs, out.writes);
-        sent.push({ position: view.position, itemId: view.item.id, messageIds: out.messageIds, explanation });
+        sent.push({
+          position: view.position,
+          itemId: view.item.id,
+          messageIds: out.messageIds,
+          explanation,
+          ...(out.chatId ? { chatId: out.chatId } : {}),
+        });
       }
       return { sent, writes, interimWrites: interim?.flushes ?? 0 };
     } catch (error) {
@@ -404,7 +421,11 @@ export class ListDelivery {
   record(
     impression: Impression,
     target: DeliveryTarget,
-    sent: readonly (({ itemId: string } | { itemIds: readonly string[] }) & { messageIds: readonly string[] })[],
+    sent: readonly (({ itemId: string } | { itemIds: readonly string[] }) & {
+      messageIds: readonly string[];
+      /** Where they landed when not `target.chatId`. */
+      chatId?: string;
+    })[],
     opts: { interim?: boolean; writes?: readonly StoreWrite[] } = {},
   ): { writes: StoreWrite[]; keys: string[]; apply: (d: UserDoc) => void } {
     const at = this.o.clock.now().toISOString();
@@ -413,15 +434,16 @@ export class ListDelivery {
     const messageIds: string[] = [];
     for (const s of sent) {
       for (const messageId of s.messageIds) {
+        const chatId = s.chatId ?? target.chatId;
         const ref: MessageRef = {
           platform: target.platform,
-          chatId: target.chatId,
+          chatId,
           messageId,
           itemIds: 'itemIds' in s ? [...s.itemIds] : [s.itemId],
           impressionId: impression.id,
           at,
         };
-        const key = messageKey(target.platform, target.chatId, messageId);
+        const key = messageKey(target.platform, chatId, messageId);
         writes.push({ op: 'set', ns: NS_MESSAGES, key, value: ref });
         keys.push(key);
         messageIds.push(messageId);

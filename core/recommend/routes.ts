@@ -23,6 +23,9 @@ export interface ChatRoute {
   updatedAt: string;
 }
 
+/** How long the forum post of a digest is remembered (a digest resumed after a crash continues in it). */
+const POST_TTL_MS = 3 * 24 * 3600_000;
+
 export class ChatRoutes {
   private readonly cache = new Map<string, { at: number; route: ChatRoute | undefined }>();
 
@@ -61,5 +64,14 @@ export class ChatRoutes {
     else await storeCall(() => this.store.set(NS_ROUTES, key, next));
     this.cache.set(key, { at: this.now(), route: empty ? undefined : next });
     return empty ? undefined : next;
+  }
+
+  /** Remembers the forum post (thread) a list is posted in, so a resumed digest continues in it. */
+  async rememberPost(listId: string, threadId: string): Promise<void> {
+    await storeCall(() => this.store.set(NS_ROUTES, `post:${listId}`, threadId, POST_TTL_MS));
+  }
+
+  async postOf(listId: string): Promise<string | undefined> {
+    return storeCall(() => this.store.get<string>(NS_ROUTES, `post:${listId}`));
   }
 }

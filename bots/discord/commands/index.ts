@@ -1,4 +1,5 @@
 /** The slash commands, one file each, all of the shape `Command` (command.ts). */
+import { digest } from './digest.js';
 import { explore } from './explore.js';
 import { forget } from './forget.js';
 import { help } from './help.js';
@@ -10,4 +11,4 @@ import type { Command } from './command.js';
 
 export type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [recommend, persona, forget, explore, status, help, link];
+export const COMMANDS: readonly Command[] = [recommend, persona, forget, explore, status, help, link, digest];

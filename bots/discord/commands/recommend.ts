@@ -27,6 +27,7 @@ import type { RecommendResult } from '../../../core/recommend/service.js';
 import { userMessage } from '../../../core/status/status.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
+import { discordLane, sendItemPayload } from '../delivery.js';
 import { MORE_PREFIX, itemMessage, moreTarget } from '../embeds.js';
 import {
   API,
@@ -183,15 +184,28 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
     `**${list.header}**\n${t(list.lang, 'reco.react', { like, dislike })}`;
   let first: string | undefined;
   return {
-    async sendItem(_target, view, list) {
+    async sendItem(target, view, list) {
       const isFirst = first === undefined;
       const payload = itemMessage(view, list.lang, view.explanation, isFirst ? header(list) : undefined);
       const needed = payload.files.length > 0 ? (['EmbedLinks', 'AttachFiles'] as const) : (['EmbedLinks'] as const);
-      const msg: Message = await needs(list.lang, needed, () =>
-        isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
+      // Through the outbox, reusing an uploaded thumbnail's CDN URL (delivery.ts).
+      const { msg, writes } = await needs(list.lang, needed, () =>
+        sendItemPayload(
+          {
+            outbox: ctx.outbox,
+            media: ctx.app.media,
+            lane: discordLane(target, list),
+            now: () => ctx.app.core.clock.now().getTime(),
+          },
+          payload,
+          (p): Promise<Message> => (isFirst ? interaction.editReply(p) : interaction.followUp(p)),
+        ),
       );
       if (isFirst) first = msg.id;
-      return { messageIds: [msg.id] };
+      return { messageIds: [msg.id], writes };
+    },
+    finish(target, list) {
+      ctx.outbox.finish(discordLane(target, list));
     },
     async afterRecorded(target, sent, list) {
       let reactionsMissing = false;
