@@ -14,7 +14,8 @@
  *   `--seconds` (open loop). Reports completed lists per second and the time to the first message (p50, p99).
  *
  * `--baseline DIR` runs DIR's `bots/main.ts` (another checkout, e.g. main) first, in the same run, on the same
- * fake settings, and prints both side by side with the ratios.
+ * fake settings, and prints both side by side with the ratios. `--cpu-prof DIR` writes the bot's V8 CPU profile
+ * there (open it in Chrome DevTools, or summarise it with `npx tsx scripts/bench/cpuprofile-top.ts FILE`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     baseline: { type: 'string' },
     json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const MODE = values.mode === 'open' ? 'open' : 'burst';
@@ -69,7 +71,8 @@ function hasButtons(payload: Record<string, unknown>): boolean {
 }
 
 async function startBot(dir: string, fake: FakeTelegram, dataDir: string, lifted: boolean): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bots/main.ts'], {
+  const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'bots/main.ts'], {
     cwd: dir,
     env: {
       ...process.env,
