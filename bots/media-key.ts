@@ -10,19 +10,24 @@ import { readFileSync, statSync } from 'node:fs';
 const memo = new Map<string, { size: number; mtimeMs: number; key: string }>();
 const MEMO_CAP = 50_000;
 
-/** `file:<sha256 of the bytes>` for a readable file, undefined when it cannot be read. */
-export function fileMediaKey(absPath: string): string | undefined {
+/** `file:<sha256 of the bytes>` and the size of a readable regular file (one `stat`), undefined when it cannot be read. */
+export function fileMedia(absPath: string): { key: string; size: number } | undefined {
   try {
     const st = statSync(absPath);
+    if (!st.isFile()) return undefined;
     const hit = memo.get(absPath);
-    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.key;
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return { key: hit.key, size: st.size };
     const key = `file:${createHash('sha256').update(readFileSync(absPath)).digest('base64url').slice(0, 32)}`;
     if (memo.size >= MEMO_CAP) memo.delete(memo.keys().next().value!);
     memo.set(absPath, { size: st.size, mtimeMs: st.mtimeMs, key });
-    return key;
+    return { key, size: st.size };
   } catch {
     return undefined;
   }
+}
+
+export function fileMediaKey(absPath: string): string | undefined {
+  return fileMedia(absPath)?.key;
 }
 
 /** `url:<sha256 of the URL>`. */

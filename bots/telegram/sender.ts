@@ -18,7 +18,6 @@
  * message that never left the outbox (the bot is stopping) → `rejected` (definitely not sent, retried later);
  * anything else (network error, timeout) → `ambiguous` (may have arrived: never sent again).
  */
-import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { GrammyError, InputFile, type Api, type InlineKeyboard } from 'grammy';
 import type { Message } from 'grammy/types';
@@ -28,7 +27,7 @@ import { OutboxClosedError, type OutboxLane } from '../../core/outbox/outbox.js'
 import type { StoreWrite } from '../../core/ports.js';
 import type { DeliveryTarget, ListItemView, ListToSend } from '../../core/recommend/delivery.js';
 import type { MediaRefs } from '../../core/recommend/media.js';
-import { fileMediaKey, urlMediaKey } from '../media-key.js';
+import { fileMedia, urlMediaKey } from '../media-key.js';
 import { withLane } from './outbox.js';
 import { feedbackKeyboard, itemCaption, type TgDeps } from './shared.js';
 
@@ -50,14 +49,9 @@ function photoSource(thumbnail: string | undefined): { key: string; input: () =>
   if (/^https:\/\//i.test(thumbnail)) return { key: urlMediaKey(thumbnail), input: () => thumbnail };
   if (/^[a-z][a-z0-9+.-]*:/i.test(thumbnail)) return undefined; // http:, data:, file: … are not sent
   const path = isAbsolute(thumbnail) ? thumbnail : resolve(thumbnail);
-  try {
-    const st = statSync(path);
-    if (!st.isFile() || st.size === 0 || st.size > MAX_PHOTO_UPLOAD_BYTES) return undefined;
-  } catch {
-    return undefined;
-  }
-  const key = fileMediaKey(path);
-  return key ? { key, input: () => new InputFile(path) } : undefined;
+  const file = fileMedia(path); // one stat; the hash is computed once per file
+  if (!file || file.size === 0 || file.size > MAX_PHOTO_UPLOAD_BYTES) return undefined;
+  return { key: file.key, input: () => new InputFile(path) };
 }
 
 /** Telegram refused the photo itself (bad or stale file id, unreachable URL, bad image, too large). */
