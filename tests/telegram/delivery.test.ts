@@ -16,7 +16,7 @@ import {
   type RecordedCall,
 } from '../helpers/fake-telegram.js';
 import { TestClock, fixtureItems, writeThumb } from '../helpers/telegram-app.js';
-import { buttonsOf, msgId, sends, startBot, textOf, type RunningBot } from '../helpers/telegram-harness.js';
+import { buttonsOf, msgId, sends, startBot, textOf, userDocOf, type RunningBot } from '../helpers/telegram-harness.js';
 
 const seoul = (local: string) => new Date(`${local}+09:00`).toISOString();
 
@@ -94,6 +94,9 @@ describe('Telegram delivery', () => {
     const list = sends(calls);
     expect(list).toHaveLength(3);
     expect(list.map((c) => c.payload.message_thread_id)).toEqual([77, 77, 77]);
+    // The topic's list is the topic's own "last list" (session state per chat and thread).
+    const doc = await userDocOf(b, alice);
+    expect(Object.keys(doc!.lastLists)).toEqual([`telegram:${forum.id}:77`]);
     // The reply to a plain command lands in the topic too (grammY's ctx.reply).
     const help = sends(await say(b, f, alice, forum, '/help', 77));
     expect(help[0]!.payload.message_thread_id).toBe(77);
