@@ -187,9 +187,11 @@ export class PendingMessages {
     if (!live(marker)) return undefined;
     if (opts.byItem) return this.fromMarker(platform, chatId, messageId, marker, now());
     const sleep = this.o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    const deadline = now() + RESOLVE_WAIT_MS;
+    // At most ~15 s of polls (200 ms doubling to 2 s), counted in polls so a frozen test clock cannot spin.
+    let waited = 0;
     let delay = 200;
-    while (live(marker) && now() + delay <= deadline) {
+    while (live(marker) && waited + delay <= RESOLVE_WAIT_MS) {
+      waited += delay;
       await sleep(delay);
       delay = Math.min(delay * 2, 2000);
       const mine = this.get(platform, chatId, messageId);
@@ -267,7 +269,11 @@ class InterimRefs {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.unflushed.length > 0) this.flush();
+      if (this.unflushed.length === 0) return;
+      // Judged on the injected clock, like `add`: the timer only makes sure a list stuck in the outbox is seen.
+      const wait = this.oldest + this.delay - this.o.clock.now().getTime();
+      if (wait <= 0) this.flush();
+      else this.arm(wait);
     }, ms);
     this.timer.unref?.();
   }
