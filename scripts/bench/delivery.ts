@@ -169,8 +169,25 @@ async function run(label: string, dir: string): Promise<Result> {
         }, 5);
       });
     }
-    const timeout = new Promise<void>((r) => setTimeout(r, 600_000).unref());
-    await Promise.race([all, timeout]);
+    // Lists that never complete (a send that failed for good) must not hold the run: stop after 60 s
+    // without any list completing (or 10 min in all).
+    let lastDone = done;
+    let lastProgress = Date.now();
+    const stalled = new Promise<void>((r) => {
+      const timer = setInterval(() => {
+        if (done !== lastDone) {
+          lastDone = done;
+          lastProgress = Date.now();
+        }
+        if (Date.now() - lastProgress > 60_000 || Date.now() - start > 600_000) {
+          clearInterval(timer);
+          r();
+        }
+      }, 1000);
+      timer.unref();
+      void all.then(() => clearInterval(timer));
+    });
+    await Promise.race([all, stalled]);
     const end = Math.max(...[...last.values()], start);
     const firsts = [...first.entries()].map(([chat, at]) => (at - pushedAt.get(chat)!) / 1000);
     const lasts = [...last.entries()].map(([chat, at]) => (at - pushedAt.get(chat)!) / 1000);
