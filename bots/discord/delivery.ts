@@ -17,7 +17,7 @@ import type { Logger, StoreWrite } from '../../core/ports.js';
 import type { DeliveryTarget, ListToSend } from '../../core/recommend/delivery.js';
 import type { MediaRefs } from '../../core/recommend/media.js';
 import { fileMediaKey } from '../media-key.js';
-import type { ItemMessage } from './embeds.js';
+import { COMPACT_PER_MESSAGE, type ItemMessage } from './embeds.js';
 
 /** How long before a signed CDN URL's expiry we stop reusing it. */
 const EXPIRY_MARGIN_MS = 3600_000;
@@ -46,13 +46,17 @@ export function watchRateLimits(client: Client, outbox: Outbox, logger: Logger):
   return () => client.rest.off(RESTEvents.RateLimited, on);
 }
 
-/** The outbox lane of a list on Discord (the header rides on the first item: one message per item). */
+/**
+ * The outbox lane of a list on Discord (the header rides on the first item: one message per item; a compact
+ * list is one message per COMPACT_PER_MESSAGE items).
+ */
 export function discordLane(target: DeliveryTarget, list: ListToSend): OutboxLane {
+  const messages = list.layout === 'compact' ? Math.ceil(list.items.length / COMPACT_PER_MESSAGE) : list.items.length;
   return {
     chat: target.chatId,
     priority: list.priority ?? 'interactive',
     ...(list.id ? { list: list.id } : {}),
-    size: list.parts ?? list.items.length,
+    size: list.parts ?? messages,
   };
 }
 

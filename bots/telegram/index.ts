@@ -37,6 +37,13 @@ import { linkComposer } from './composers/link.js';
 import { personaComposer } from './composers/persona.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
+import { filtersComposer } from './composers/filters.js';
+import { itemActionsComposer } from './composers/item-actions.js';
+import { layoutComposer } from './composers/layout.js';
+import { listReplyComposer } from './composers/list-reply.js';
+import { muteComposer } from './composers/mute.js';
+import { translateComposer } from './composers/translate.js';
+import { unmuteComposer } from './composers/unmute.js';
 import { conversationComposer } from './composers/conversation.js';
 import { autoRetryOutsideOutbox, createTelegramOutbox, outboxTransformer, telegramLimits } from './outbox.js';
 import { TelegramListSender } from './sender.js';
@@ -45,7 +52,21 @@ import { CallbackSigner, langOf, type TgDeps } from './shared.js';
 /** The update types the bot asks for. `message_reaction` is not sent unless asked for. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'message_reaction', 'my_chat_member'] as const;
 
-export const COMMANDS = ['recommend', 'digest', 'persona', 'explore', 'link', 'forget', 'status', 'help'] as const;
+export const COMMANDS = [
+  'recommend',
+  'digest',
+  'persona',
+  'mute',
+  'unmute',
+  'filters',
+  'layout',
+  'translate',
+  'explore',
+  'link',
+  'forget',
+  'status',
+  'help',
+] as const;
 
 export interface StartTelegramOptions {
   clock?: Clock;
@@ -163,7 +184,14 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     link: linkComposer,
     status: statusComposer,
     help: helpComposer,
+    mute: muteComposer,
+    unmute: unmuteComposer,
+    filters: filtersComposer,
+    layout: layoutComposer,
+    translate: translateComposer,
+    itemActions: itemActionsComposer,
     feedback: feedbackComposer,
+    listReply: listReplyComposer,
     conversation: conversationComposer,
   };
   for (const [name, make] of Object.entries(features)) bot.errorBoundary(boundary(name)).use(make(deps));

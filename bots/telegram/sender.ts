@@ -1,7 +1,8 @@
 /**
  * The Telegram list sender, used by `/recommend`, "more like this" and digests alike: a header message,
- * then one message per item (photo with caption, or text with a large link preview) with 👍/👎 and
- * "More like this" buttons; better LLM lines are edited in. Every message goes through the outbox (outbox.ts)
+ * then one message per item (photo with caption, or text with a large link preview) with 👍/👎, "More like
+ * this", "Why?" and "Mute source" buttons — or, in the compact layout, one numbered message with a row of
+ * those buttons per item; better LLM lines are edited in. Every message goes through the outbox (outbox.ts)
  * in the list's lane: its priority (`ListToSend.priority`), its id, its size. Sending is kept apart from
  * rendering (captions and keyboards are shared.ts's).
  *
@@ -25,11 +26,17 @@ import { DeliveryError, type DigestSender } from '../../core/digest/types.js';
 import type { ContentItem, Lang } from '../../core/domain.js';
 import { OutboxClosedError, type OutboxLane } from '../../core/outbox/outbox.js';
 import type { StoreWrite } from '../../core/ports.js';
-import type { DeliveryTarget, ListItemView, ListToSend } from '../../core/recommend/delivery.js';
+import type {
+  DeliveryTarget,
+  ItemTranslation,
+  ListItemView,
+  ListToSend,
+  SentItem,
+} from '../../core/recommend/delivery.js';
 import type { MediaRefs } from '../../core/recommend/media.js';
 import { fileMedia, urlMediaKey } from '../media-key.js';
 import { withLane } from './outbox.js';
-import { feedbackKeyboard, itemCaption, type TgDeps } from './shared.js';
+import { compactKeyboard, compactText, feedbackKeyboard, itemCaption, type TgDeps } from './shared.js';
 
 /** Telegram's limit for a photo sent by upload (larger files would be refused with 413). */
 const MAX_PHOTO_UPLOAD_BYTES = 10 * 1024 * 1024;
@@ -70,7 +77,13 @@ export async function sendItemMessage(
   explanation: string,
   lang: Lang,
   keyboard: InlineKeyboard,
-  opts: { position?: number; header?: string; reply: ReturnType<typeof replyTo>; media?: MediaRefs },
+  opts: {
+    position?: number;
+    header?: string;
+    translation?: ItemTranslation;
+    reply: ReturnType<typeof replyTo>;
+    media?: MediaRefs;
+  },
 ): Promise<{ msg: Message; writes: StoreWrite[] }> {
   const writes: StoreWrite[] = [];
   const src = photoSource(item.thumbnail);
@@ -78,6 +91,7 @@ export async function sendItemMessage(
   const caption = {
     ...(opts.position !== undefined ? { position: opts.position } : {}),
     ...(opts.header !== undefined ? { header: opts.header } : {}),
+    ...(opts.translation ? { translation: opts.translation } : {}),
   };
   const photoOpts = {
     caption: itemCaption(item, explanation, lang, caption),
@@ -124,14 +138,14 @@ export class TelegramListSender implements DigestSender {
     private readonly deps: TgDeps,
   ) {}
 
-  /** The outbox lane of a list: its chat, priority, id and size (header + items). */
+  /** The outbox lane of a list: its chat, priority, id and size (header + items; a compact list is one message). */
   private lane(target: DeliveryTarget, list: ListToSend): OutboxLane {
     return {
       chat: target.chatId,
       group: target.chatId.startsWith('-'),
       priority: list.priority ?? 'interactive',
       ...(list.id ? { list: list.id } : {}),
-      size: list.parts ?? list.items.length + 1,
+      size: list.parts ?? (list.layout === 'compact' ? 1 : list.items.length + 1),
     };
   }
 
@@ -173,12 +187,36 @@ export class TelegramListSender implements DigestSender {
         {
           position: view.position,
           ...(view.header ? { header: view.header } : {}),
+          ...(view.translation ? { translation: view.translation } : {}),
           reply: replyTo(to),
           ...(this.deps.media ? { media: this.deps.media } : {}),
         },
       );
       if (msg.photo) this.photos.add(String(msg.message_id));
       return { messageIds: [String(msg.message_id)], writes };
+    });
+  }
+
+  /** The compact layout: the whole list in one text message with a row of buttons per item (one outbox slot). */
+  async sendCompact(target: DeliveryTarget, list: ListToSend): Promise<{ messageIds: string[] }[]> {
+    return this.guard(target, list, async (to) => {
+      const msg = await this.api.sendMessage(to.chatId, compactText(list), {
+        parse_mode: 'HTML',
+        reply_markup: compactKeyboard(this.deps, to.chatId, list.items),
+        link_preview_options: { is_disabled: true },
+        ...replyTo(to),
+      });
+      return list.items.map(() => ({ messageIds: [String(msg.message_id)] }));
+    });
+  }
+
+  async editCompact(target: DeliveryTarget, sent: readonly SentItem[], list: ListToSend): Promise<void> {
+    const messageId = sent[0]?.messageIds[0];
+    if (!messageId) return;
+    await this.api.editMessageText(target.chatId, Number(messageId), compactText(list), {
+      parse_mode: 'HTML',
+      reply_markup: compactKeyboard(this.deps, target.chatId, list.items),
+      link_preview_options: { is_disabled: true },
     });
   }
 
@@ -197,14 +235,21 @@ export class TelegramListSender implements DigestSender {
     };
     if (this.photos.has(messageId))
       await this.api.editMessageCaption(target.chatId, Number(messageId), {
-        caption: itemCaption(view.item, view.explanation, lang, { position: view.position }),
+        caption: itemCaption(view.item, view.explanation, lang, {
+          position: view.position,
+          ...(view.translation ? { translation: view.translation } : {}),
+        }),
         ...markup,
       });
     else
       await this.api.editMessageText(
         target.chatId,
         Number(messageId),
-        itemCaption(view.item, view.explanation, lang, { position: view.position, withSummary: true }),
+        itemCaption(view.item, view.explanation, lang, {
+          position: view.position,
+          withSummary: true,
+          ...(view.translation ? { translation: view.translation } : {}),
+        }),
         // Without these, the edit would fall back to Telegram's default (small) preview.
         { ...markup, link_preview_options: { url: view.item.url, prefer_large_media: true } },
       );

@@ -15,6 +15,7 @@
  *   (`PendingMessages.resolve`); a button that names its item resolves from the marker at once.
  */
 import type { ContentItem, Evidence, Impression, Lang, MessageRef, Platform } from '../domain.js';
+import type { Layout } from '../filters/settings.js';
 import type { ListPriority } from '../outbox/outbox.js';
 import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
 import { storeCall } from '../store/call.js';
@@ -43,6 +44,18 @@ export interface ListItemView {
   explanation: string;
   /** A section header shown above the item (digests). */
   header?: string;
+  /** The title and summary translated into the reader's language (shown marked as a translation). */
+  translation?: ItemTranslation;
+}
+
+/** An item's title and summary in another language, made by the LLM (core/llm/translate.ts). */
+export interface ItemTranslation {
+  /** The language translated into. */
+  lang: Lang;
+  /** The language translated from (`ko`, `en`, or another ISO 639-1 code the text was written in). */
+  from: string;
+  title: string;
+  summary: string;
 }
 
 export interface ListToSend {
@@ -61,6 +74,11 @@ export interface ListToSend {
   id?: string;
   /** How many sends (header + items) the whole list makes when a call carries only part of it (digests). */
   parts?: number;
+  /**
+   * How the list looks (absent: `cards`). `compact` asks the sender for ONE numbered message with a row of
+   * buttons per item (`sendCompact`); a sender without it sends cards.
+   */
+  layout?: Layout;
 }
 
 /** What `sendItem` answers. */
@@ -85,6 +103,8 @@ export interface SentItem {
   explanation: string;
   /** Where the messages landed when not the target chat (see `SentMessage.chatId`). */
   chatId?: string;
+  /** The scoring evidence, kept with the message mapping for "why?". */
+  evidence?: Evidence;
 }
 
 /** What an adapter implements to show lists. Only `sendItem` is required. */
@@ -99,6 +119,13 @@ export interface ListSender {
    * the message (a reference to media it uploaded, see media.ts), stored with the list's refs.
    */
   sendItem(target: DeliveryTarget, item: ListItemView, list: ListToSend): Promise<SentMessage>;
+  /**
+   * The compact layout: the header and every item in one numbered message (or as few as the platform allows),
+   * a row of buttons per item. Resolves with the message ids that carry each item, in item order.
+   */
+  sendCompact?(target: DeliveryTarget, list: ListToSend): Promise<{ messageIds: string[] }[]>;
+  /** Compact layout: better explanation lines arrived; re-render the list's message(s) in place. */
+  editCompact?(target: DeliveryTarget, sent: readonly SentItem[], list: ListToSend): Promise<void>;
   /** After the message → item mapping is stored: the place for the bot's own 👍/👎 (they must find their item). */
   afterRecorded?(target: DeliveryTarget, sent: readonly SentItem[], list: ListToSend): Promise<void>;
   /** A better explanation (the LLM) arrived for an item already sent: edit it in. */
@@ -386,27 +413,42 @@ export class ListDelivery {
           itemIds: typeof impression === 'string' ? list.items.map((v) => v.item.id) : impression.itemIds,
         })
       : undefined;
+    const mapPending = (messageId: string, views: readonly ListItemView[], chatId = target.chatId): MessageRef => {
+      const ref: MessageRef = {
+        platform: target.platform,
+        chatId,
+        messageId,
+        itemIds: views.map((v) => v.item.id),
+        impressionId,
+        at,
+        ...(views.some((v) => v.evidence) ? { evidence: views.map((v) => v.evidence ?? null) } : {}),
+      };
+      this.pending.add(ref);
+      return ref;
+    };
     try {
+      if (list.layout === 'compact' && sender.sendCompact) {
+        const lines = improved();
+        const views = list.items.map((v, i) => ({ ...v, explanation: lines?.[i] || v.explanation }));
+        const out = await sender.sendCompact(target, { ...list, items: views });
+        const byMessage = new Map<string, ListItemView[]>();
+        views.forEach((view, i) => {
+          const messageIds = out[i]?.messageIds ?? [];
+          for (const m of messageIds) byMessage.set(m, [...(byMessage.get(m) ?? []), view]);
+          sent.push(sentOf(view, messageIds));
+        });
+        interim?.add([...byMessage].map(([m, vs]) => mapPending(m, vs)));
+        return { sent, writes, interimWrites: interim?.flushes ?? 0 };
+      }
       await sender.sendHeader?.(target, list);
       for (const [i, view] of list.items.entries()) {
         const explanation = improved()?.[i] || view.explanation;
         const out = await sender.sendItem(target, { ...view, explanation }, list);
-        const refs = out.messageIds.map((messageId): MessageRef => ({
-          platform: target.platform,
-          chatId: out.chatId ?? target.chatId,
-          messageId,
-          itemIds: [view.item.id],
-          impressionId,
-          at,
-        }));
-        for (const r of refs) this.pending.add(r);
+        const refs = out.messageIds.map((messageId) => mapPending(messageId, [view], out.chatId));
         if (out.writes) writes.push(...out.writes);
         interim?.add(refs, out.writes);
         sent.push({
-          position: view.position,
-          itemId: view.item.id,
-          messageIds: out.messageIds,
-          explanation,
+          ...sentOf({ ...view, explanation }, out.messageIds),
           ...(out.chatId ? { chatId: out.chatId } : {}),
         });
       }
@@ -427,7 +469,7 @@ export class ListDelivery {
   record(
     impression: Impression,
     target: DeliveryTarget,
-    sent: readonly (({ itemId: string } | { itemIds: readonly string[] }) & {
+    sent: readonly (({ itemId: string; evidence?: Evidence } | { itemIds: readonly string[] }) & {
       messageIds: readonly string[];
       /** Where they landed when not `target.chatId`. */
       chatId?: string;
@@ -438,22 +480,38 @@ export class ListDelivery {
     const writes: StoreWrite[] = [];
     const keys: string[] = [];
     const messageIds: string[] = [];
+    // One mapping per message; a compact message carries several items (and their evidence, for "why?").
+    const byMessage = new Map<
+      string,
+      { chatId: string; messageId: string; itemIds: string[]; evidence: (Evidence | null)[] }
+    >();
     for (const s of sent) {
+      const ids = 'itemIds' in s ? [...s.itemIds] : [s.itemId];
+      const ev = 'evidence' in s ? (s.evidence as Evidence | undefined) : undefined;
+      const chatId = s.chatId ?? target.chatId;
       for (const messageId of s.messageIds) {
-        const chatId = s.chatId ?? target.chatId;
-        const ref: MessageRef = {
-          platform: target.platform,
-          chatId,
-          messageId,
-          itemIds: 'itemIds' in s ? [...s.itemIds] : [s.itemId],
-          impressionId: impression.id,
-          at,
-        };
         const key = messageKey(target.platform, chatId, messageId);
-        writes.push({ op: 'set', ns: NS_MESSAGES, key, value: ref });
-        keys.push(key);
-        messageIds.push(messageId);
+        const entry = byMessage.get(key) ?? { chatId, messageId, itemIds: [], evidence: [] };
+        for (const id of ids) {
+          entry.itemIds.push(id);
+          entry.evidence.push(ids.length === 1 ? (ev ?? null) : null);
+        }
+        byMessage.set(key, entry);
       }
+    }
+    for (const [key, entry] of byMessage) {
+      const ref: MessageRef = {
+        platform: target.platform,
+        chatId: entry.chatId,
+        messageId: entry.messageId,
+        itemIds: entry.itemIds,
+        impressionId: impression.id,
+        at,
+        ...(entry.evidence.some(Boolean) ? { evidence: entry.evidence } : {}),
+      };
+      writes.push({ op: 'set', ns: NS_MESSAGES, key, value: ref });
+      keys.push(key);
+      messageIds.push(entry.messageId);
     }
     const full: Impression = { ...impression, messageIds: [...impression.messageIds, ...messageIds] };
     writes.unshift({ op: 'set', ns: NS_IMPRESSIONS, key: impression.id, value: full });
@@ -477,6 +535,20 @@ export class ListDelivery {
     lines: readonly string[],
     sender: ListSender,
   ): Promise<void> {
+    if (list.layout === 'compact' && sender.editCompact) {
+      if (!lines.some((l, i) => l && l !== sent[i]?.explanation)) return;
+      const items = list.items.map((v, i) => ({ ...v, explanation: lines[i] || v.explanation }));
+      try {
+        await sender.editCompact(target, sent, { ...list, items });
+        sent.forEach((s, i) => (s.explanation = items[i]?.explanation ?? s.explanation));
+      } catch (e) {
+        this.o.logger.debug(
+          { err: e },
+          'could not edit improved explanations into a compact list; the first lines stay',
+        );
+      }
+      return;
+    }
     if (!sender.editItem) return;
     for (const s of sent) {
       const i = s.position - 1;
@@ -491,4 +563,14 @@ export class ListDelivery {
       }
     }
   }
+}
+
+function sentOf(view: ListItemView, messageIds: string[]): SentItem {
+  return {
+    position: view.position,
+    itemId: view.item.id,
+    messageIds,
+    explanation: view.explanation,
+    ...(view.evidence ? { evidence: view.evidence } : {}),
+  };
 }

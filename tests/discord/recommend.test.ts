@@ -26,12 +26,17 @@ describe('discord /recommend and reactions', () => {
     expect(cmds.map((c) => c.name).sort()).toEqual([
       'digest',
       'explore',
+      'filters',
       'forget',
       'help',
+      'layout',
       'link',
+      'mute',
       'persona',
       'recommend',
       'status',
+      'translate',
+      'unmute',
     ]);
     expect(fake.commands.has('global')).toBe(false);
     const rec = cmds.find((c) => c.name === 'recommend');
