@@ -47,6 +47,10 @@ import { translateComposer } from './composers/translate.js';
 import { unmuteComposer } from './composers/unmute.js';
 import { conversationComposer } from './composers/conversation.js';
 import { autoRetryOutsideOutbox, createTelegramOutbox, outboxTransformer, telegramLimits } from './outbox.js';
+import { sourcesComposer } from './composers/sources.js';
+import { staleButtonsComposer } from './composers/stale-buttons.js';
+import { updatesComposer } from './composers/updates.js';
+import { splitLongMessages } from './split.js';
 import { TelegramListSender } from './sender.js';
 import { CallbackSigner, langOf, type TgDeps } from './shared.js';
 
@@ -67,6 +71,9 @@ export const COMMANDS = [
   'forget',
   'status',
   'help',
+  'subscribe',
+  'unsubscribe',
+  'sources',
 ] as const;
 
 export interface StartTelegramOptions {
@@ -131,6 +138,8 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
   } catch (e) {
     logger.warn({ err: e }, 'could not load the stored photo file_ids; photos are uploaded again');
   }
+  // Runs before both: a text over 4,096 characters becomes several messages, each through the outbox.
+  bot.api.config.use(splitLongMessages());
 
   // Telegram unreachable at start: a warning with the cause at once, retries with backoff, a clear exit after
   // PLATFORM_START_TIMEOUT_MS. A token Telegram rejects (401/404) is not retried.
@@ -196,6 +205,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     }
   };
   const features = {
+    updates: updatesComposer, // first: edits and channel posts stop here
     recommend: recommendComposer,
     digest: digestComposer,
     persona: personaComposer,
@@ -204,6 +214,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     link: linkComposer,
     status: statusComposer,
     help: helpComposer,
+    sources: sourcesComposer,
     mute: muteComposer,
     unmute: unmuteComposer,
     filters: filtersComposer,
@@ -213,6 +224,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     feedback: feedbackComposer,
     listReply: listReplyComposer,
     conversation: conversationComposer,
+    stale: staleButtonsComposer, // last: every button press is answered
   };
   for (const [name, make] of Object.entries(features)) bot.errorBoundary(boundary(name)).use(make(deps));
   bot.catch((err) => logger.error({ err: err.error }, 'unhandled telegram error'));

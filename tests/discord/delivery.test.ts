@@ -51,16 +51,16 @@ describe('Discord delivery', () => {
     app.store.get<MessageRef>(NS_MESSAGES, `discord:${channelId}:${messageId}`);
 
   it('GIVEN /recommend in a thread (type 11) THEN the items are posted in the thread, mapped there, and a reaction there counts', async () => {
-    const run = await recommend(bot, { user: fake.users.alice, channel: fake.thread, count: 3 });
+    const run = await recommend(bot, { user: fake.users.alice, channel: fake.knownThread, count: 3 });
     expect(run.report.ok).toBe(true);
     expect(run.messageIds).toHaveLength(3);
     for (const id of run.messageIds) {
-      expect(fake.messages.get(id)!.channel_id).toBe(fake.thread.id);
-      expect((await refOf(fake.thread.id, id))?.itemIds).toHaveLength(1);
+      expect(fake.messages.get(id)!.channel_id).toBe(fake.knownThread.id);
+      expect((await refOf(fake.knownThread.id, id))?.itemIds).toHaveLength(1);
     }
     const r = await react(bot, {
       user: fake.users.alice,
-      channelId: fake.thread.id,
+      channelId: fake.knownThread.id,
       messageId: run.messageIds[1]!,
       emoji: '👍',
     });

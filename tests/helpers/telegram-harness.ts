@@ -34,15 +34,18 @@ export async function startBot(
     digestLockTtlMs?: number;
     /** The catalog (default: `fixtureItems`). */
     items?: ContentItem[];
+    /** People's own sources: the address guard's switch and DNS (CreateAppOptions). */
+    sources?: Parameters<typeof makeApp>[0]['sources'];
   } = {},
 ): Promise<RunningBot> {
-  const { env, digestIntervalMs, digestLockTtlMs, items, ...rest } = opts;
+  const { env, digestIntervalMs, digestLockTtlMs, items, sources, ...rest } = opts;
   const app = await makeApp({
     store,
     clock,
     ...(items ? { items } : {}),
     env: { TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, DIGEST_SIZE: '4', ...env },
     digest: { intervalMs: digestIntervalMs ?? 0, lockTtlMs: digestLockTtlMs ?? 5000 },
+    ...(sources ? { sources } : {}),
   });
   const done = new Set<number>();
   const events = new EventEmitter();
