@@ -1,11 +1,11 @@
 /**
  * ONNX graphs of both towers, built from the trained weights with the project's OnnxGraphBuilder (opset 17).
  * Embeddings: Gather on index inputs (lang, platform, source), MatMul on pooled bags (attrs, interests, categories);
- * Concat with the dense features; per hidden layer MatMul → Add → LayerNormalization → Relu (dropout is a training-
+ * Concat with the dense features and (models with ids) the Gather of `user_id` / `item_id` and the `history` input; per hidden layer MatMul → Add → LayerNormalization → Relu (dropout is a training-
  * time op and is left out); output MatMul → Add → L2 normalise (x / sqrt(max(Σx², 1e-12)), as in training).
  */
 import { OnnxGraphBuilder } from '../onnx/builder.js';
-import { itemDenseDim, userDenseDim, type FeatureSpec } from './features.js';
+import { idDimOf, itemDenseDim, userDenseDim, type FeatureSpec } from './features.js';
 import { embeddingTables, INDEX_INPUTS, type ParamMap, type TowerName, type TowerSizes } from './model.js';
 
 export const OPSET = 17;
@@ -23,6 +23,13 @@ export function towerInputs(
       : { name: key, type: 'float32' as const, width: vocab },
   );
   out.push({ name: 'dense', type: 'float32', width: tower === 'user' ? userDenseDim(spec) : itemDenseDim(spec) });
+  const idDim = idDimOf(spec);
+  if (idDim) {
+    if (tower === 'user') {
+      out.push({ name: 'user_id', type: 'int64', width: 1 });
+      out.push({ name: 'history', type: 'float32', width: idDim });
+    } else out.push({ name: 'item_id', type: 'int64', width: 1 });
+  }
   return out;
 }
 
@@ -48,6 +55,14 @@ export function buildTowerOnnx(tower: TowerName, spec: FeatureSpec, sizes: Tower
     parts.push(out);
   }
   parts.push('dense');
+  if (idDimOf(spec)) {
+    const table = `${tower}.id`;
+    const p = param(table);
+    b.initializer(table, p.data, p.shape);
+    b.node('Gather', [table, `${tower}_id`], [`${tower}_id_emb`], { axis: 0 });
+    parts.push(`${tower}_id_emb`);
+    if (tower === 'user') parts.push('history');
+  }
   b.node('Concat', parts, ['h_in'], { axis: 1 });
   let h = 'h_in';
   sizes.hidden.forEach((_, k) => {

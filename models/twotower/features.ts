@@ -10,7 +10,11 @@
  *   categories f32 [n, |categories|]           (text ‖ image ‖ freshness ‖ popularity)
  *   dense     f32 [n, userDense]  (persona ‖ has-persona ‖ liked text mean ‖ liked category mean ‖ log-count ‖
  *                                  disliked text mean ‖ disliked category mean ‖ log-count)
+ *   user_id   int [n]  → embedding    item_id   int [n]  → embedding (0 = unknown: a new item, or dropped out)
+ *   history   f32 [n, idDim]  (mean of the liked items' id embeddings — the item tower's `item.id` table)
  * Bags are weights summing to 1 (mean pooling of the embeddings, an EmbeddingBag), or all zero when empty.
+ * The id inputs exist when the spec has `idDim > 0` (models trained before ids were added have none); their
+ * vocabularies are the training set's user and item ids, row 0 meaning "unknown".
  */
 import { fnv1a } from '../../core/eval/random.js';
 
@@ -29,9 +33,19 @@ export interface FeatureSpec {
   interestBuckets: number;
   /** popularity feature = min(1, log1p(pop) / log1p(popScale)). */
   popScale: number;
+  /** Width of the user-id and item-id embeddings; 0 or absent = no id inputs. */
+  idDim?: number;
+  /** Item id vocabulary: item `itemIds[k]` is row k + 1 of the `item.id` table (row 0 = unknown). */
+  itemIds?: string[];
+  /** User id vocabulary, as `itemIds` for the `user.id` table. */
+  userIds?: string[];
 }
 
+export const idDimOf = (s: FeatureSpec): number => s.idDim ?? 0;
+
 export interface UserInput {
+  /** The user's id (looked up in the spec's user vocabulary). */
+  id?: string | undefined;
   lang?: string | undefined;
   platform?: string | undefined;
   attributes?: Record<string, string> | undefined;
@@ -42,6 +56,8 @@ export interface UserInput {
 }
 
 export interface ItemInput {
+  /** The item's id (looked up in the spec's item vocabulary). */
+  id?: string | undefined;
   categories: readonly string[];
   source?: string | undefined;
   lang?: string | undefined;
@@ -57,6 +73,10 @@ export interface UserBatch {
   interests: Float32Array;
   categories: Float32Array;
   dense: Float32Array;
+  /** Row of each user in the `user.id` table (0 = unknown); all 0 without id inputs. */
+  userId: Int32Array;
+  /** `n × idDim` pooled id embeddings of the liked items (empty without id inputs). */
+  history: Float32Array;
 }
 
 export interface ItemBatch {
@@ -65,6 +85,8 @@ export interface ItemBatch {
   lang: Int32Array;
   categories: Float32Array;
   dense: Float32Array;
+  /** Row of each item in the `item.id` table (0 = unknown). */
+  itemId: Int32Array;
 }
 
 export const userDenseDim = (s: FeatureSpec): number => 3 * s.textDim + 2 * s.categories.length + 3;
@@ -80,6 +102,9 @@ export function buildSpec(init: {
   popScale: number;
   attrBuckets?: number;
   interestBuckets?: number;
+  idDim?: number;
+  itemIds?: readonly string[];
+  userIds?: readonly string[];
 }): FeatureSpec {
   const vocab = (xs: Iterable<string | undefined>) => [
     UNKNOWN,
@@ -96,6 +121,9 @@ export function buildSpec(init: {
     attrBuckets: init.attrBuckets ?? 64,
     interestBuckets: init.interestBuckets ?? 128,
     popScale: Math.max(1, init.popScale),
+    ...(init.idDim
+      ? { idDim: init.idDim, itemIds: [...(init.itemIds ?? [])], userIds: [...(init.userIds ?? [])] }
+      : {}),
   };
 }
 
@@ -107,16 +135,56 @@ const lookups = new WeakMap<
     platform: Map<string, number>;
     category: Map<string, number>;
     source: Map<string, number>;
+    item: Map<string, number>;
+    user: Map<string, number>;
   }
 >();
 function lookup(spec: FeatureSpec) {
   let l = lookups.get(spec);
   if (!l) {
     const m = (v: string[]) => new Map(v.map((x, i) => [x, i]));
-    l = { lang: m(spec.langs), platform: m(spec.platforms), category: m(spec.categories), source: m(spec.sources) };
+    const ids = (v: readonly string[] | undefined) => new Map((v ?? []).map((x, i) => [x, i + 1]));
+    l = {
+      lang: m(spec.langs),
+      platform: m(spec.platforms),
+      category: m(spec.categories),
+      source: m(spec.sources),
+      item: ids(spec.itemIds),
+      user: ids(spec.userIds),
+    };
     lookups.set(spec, l);
   }
   return l;
+}
+
+/** The `item.id` row of an item id (0 = unknown or no id inputs). */
+export const itemRow = (spec: FeatureSpec, id: string | undefined): number =>
+  id === undefined || !idDimOf(spec) ? 0 : (lookup(spec).item.get(id) ?? 0);
+/** The `user.id` row of a user id (0 = unknown or no id inputs). */
+export const userRow = (spec: FeatureSpec, id: string | undefined): number =>
+  id === undefined || !idDimOf(spec) ? 0 : (lookup(spec).user.get(id) ?? 0);
+
+/**
+ * Mean of the `table` rows (`idDim` wide) of the known items among `rows` (row 0 = unknown is skipped), written
+ * into `out[at ..]`: the user tower's `history` input. Zero when none is known.
+ */
+export function poolIdRows(
+  table: Float32Array,
+  idDim: number,
+  rows: ArrayLike<number>,
+  out: Float32Array,
+  at: number,
+): number {
+  let n = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    if (r <= 0) continue;
+    const o = r * idDim;
+    for (let j = 0; j < idDim; j++) out[at + j]! += table[o + j]!;
+    n++;
+  }
+  if (n > 1) for (let j = 0; j < idDim; j++) out[at + j]! /= n;
+  return n;
 }
 
 /** Adds a mean-pooled bag of bucket indices into `out[base ..]`. */
@@ -177,12 +245,16 @@ function writeHistory(out: Float32Array, base: number, spec: FeatureSpec, h: His
   return base + d + c + 1;
 }
 
-/** Encodes users with their liked / disliked histories (undefined = none: the cold-start input). */
+/**
+ * Encodes users with their liked / disliked histories (undefined = none: the cold-start input). With id inputs,
+ * `idHistory` holds the pooled id embeddings (`n × idDim`, from {@link poolIdRows}); absent = zeros.
+ */
 export function encodeUsers(
   spec: FeatureSpec,
   users: readonly UserInput[],
   liked: readonly (History | undefined)[],
   disliked: readonly (History | undefined)[],
+  idHistory?: Float32Array,
 ): UserBatch {
   const n = users.length;
   const l = lookup(spec);
@@ -196,8 +268,11 @@ export function encodeUsers(
     interests: new Float32Array(n * spec.interestBuckets),
     categories: new Float32Array(n * nc),
     dense: new Float32Array(n * dd),
+    userId: new Int32Array(n),
+    history: idHistory ?? new Float32Array(n * idDimOf(spec)),
   };
   users.forEach((u, r) => {
+    b.userId[r] = userRow(spec, u.id);
     b.lang[r] = l.lang.get(u.lang ?? '') ?? 0;
     b.platform[r] = l.platform.get(u.platform ?? '') ?? 0;
     bag(
@@ -251,9 +326,11 @@ export function encodeItems(
     lang: new Int32Array(n),
     categories: itemCategoryBags(spec, items),
     dense: new Float32Array(n * dd),
+    itemId: new Int32Array(n),
   };
   const logScale = Math.log1p(spec.popScale);
   items.forEach((it, r) => {
+    b.itemId[r] = itemRow(spec, it.id);
     b.source[r] = l.source.get(it.source ?? '') ?? 0;
     b.lang[r] = l.lang.get(it.lang ?? '') ?? 0;
     const o = r * dd;

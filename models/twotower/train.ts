@@ -1,17 +1,29 @@
 /**
- * Training the two towers with TensorFlow.js (wasm backend, cpu fallback).
+ * Training the two towers: the dense layers in TensorFlow.js (wasm backend, cpu fallback), the id embedding tables
+ * (`user.id`, `item.id`) as plain arrays updated row by row (lazy Adam) — a catalog of 100k items costs nothing per
+ * step beyond the rows a batch touches.
  *
- * Loss (default) — in-batch sampled softmax (InfoNCE) with logQ correction: for a batch of (user, liked item)
- * pairs, logits_ij = ⟨u_i, v_j⟩ / τ − log q_j over the batch's items j (q_j = the item's share of training likes,
- * the in-batch sampling probability; Yi et al. 2019), plus explicit hard negatives (the user's dislikes, optionally
- * mined top-scored non-liked items) as extra columns without correction; other in-batch items the user also liked are
- * masked out (not negatives). loss = mean_i [ logsumexp_j logits_ij − logits_ii ].
- * Triplet (selectable): mean_i max(0, margin − ⟨u_i, v_i⟩ + ⟨u_i, v_neg(i)⟩), neg = hard negative or a batch item.
+ * Towers (features.ts, model.ts): the item tower reads the item's id embedding beside its content (source, language,
+ * categories, text / image vectors, freshness, popularity); the user tower reads the user's id embedding and the mean
+ * of the liked items' id embeddings (`history`) beside the persona features (attributes, interests, categories,
+ * persona text) and the liked / disliked content pools.
  *
- * The liked-item pool of a training example never contains its own target, and with probability `historyDropout`
- * the whole history is hidden, so the user tower also learns to score from persona features alone (cold start).
- * Early stopping on validation NDCG@K keeps the best epoch's weights. Everything random comes from one seeded RNG.
+ * Loss (default) — sampled softmax (InfoNCE) with logQ correction: for a batch of (user, liked item) pairs,
+ * logits_ij = ⟨u_i, v_j⟩ / τ − log q_j over the batch's items j, plus the users' dislikes as hard negatives and
+ * `uniformNegatives` items drawn uniformly (q_j is the mixture of the in-batch popularity and the uniform draw;
+ * Yi et al. 2019, Yang et al. 2020); other columns the row's user also liked are masked out. Triplet (selectable):
+ * mean_i max(0, margin − ⟨u_i, v_i⟩ + ⟨u_i, v_neg(i)⟩).
+ *
+ * Three regularisers make the model serve what the bot meets:
+ * - **item-id dropout** (`idDropout`): a column's id embedding is replaced by the "unknown" row, so the content part
+ *   alone must place the item — a freshly scraped item with no id history still gets a good vector;
+ * - **the cold-start path** (`coldWeight`): every example is also scored from the user's attribute-only input (no
+ *   id, no history) and that loss is added with weight `coldWeight` — as many attribute-only examples as there are
+ *   positives, so a new user is served from persona features alone;
+ * - history dropout and user-id dropout, and a target never appears in its own history pool.
+ * Early stopping on validation NDCG@K keeps the best epoch; `budgetSeconds` caps the wall time. One seeded RNG.
  */
+import type * as tfc from '@tensorflow/tfjs-core';
 import type { FitContext } from '../../core/eval/baselines.js';
 import { likeCounts } from '../../core/eval/baselines.js';
 import type { InteractionDataset, Interactions } from '../../core/eval/datasets.js';
@@ -19,14 +31,15 @@ import { evaluateRecommender } from '../../core/eval/harness.js';
 import { createRng, type Rng } from '../../core/eval/random.js';
 import { indexByUser, itemsOf, matmulABt, maskKnown, topKRows, type UserItemIndex } from '../../core/eval/ranking.js';
 import { RecoError } from '../../core/errors.js';
-import type * as tfc from '@tensorflow/tfjs-core';
 import { initTf, type TfBackendName } from './backend.js';
 import {
   buildSpec,
   encodeItems,
   encodeUsers,
+  idDimOf,
   itemDenseDim,
   poolHistory,
+  poolIdRows,
   type FeatureSpec,
   type History,
   type ItemBatch,
@@ -50,8 +63,18 @@ export interface TrainOptions {
   mineHardNegatives?: boolean;
   /** Mine from each user's top this many. Default 20. */
   miningPool?: number;
-  /** Probability of hiding a training example's whole history. Default 0.3. */
+  /** Extra negatives per batch drawn uniformly from the catalog (shared by the batch). Default 256. */
+  uniformNegatives?: number;
+  /** Probability of hiding a training example's whole history (and user id). Default 0.1. */
   historyDropout?: number;
+  /** Width of the user-id / item-id embeddings; 0 = no id features (content and persona only). Default 32. */
+  idDim?: number;
+  /** Probability that an item column's id is replaced by "unknown" (feature dropout). Default 0.3. */
+  idDropout?: number;
+  /** Probability that a user's id is replaced by "unknown". Default 0.2. */
+  userIdDropout?: number;
+  /** Weight of the attribute-only (cold-start) loss added for every example; 0 = off. Default 0.5. */
+  coldWeight?: number;
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -91,6 +114,8 @@ export interface TrainedTwoTower {
   bestValidNdcg: number | null;
   backend: string;
   secondsPerEpoch: number;
+  /** Why training ended. */
+  stoppedBy: 'patience' | 'budget' | 'epochs';
 }
 
 export function resolveOptions(o: TrainOptions, seed: number, evalK: number): ResolvedTrainOptions {
@@ -103,9 +128,14 @@ export function resolveOptions(o: TrainOptions, seed: number, evalK: number): Re
     dislikeNegatives: o.dislikeNegatives ?? true,
     mineHardNegatives: o.mineHardNegatives ?? false,
     miningPool: o.miningPool ?? 20,
-    historyDropout: o.historyDropout ?? 0.3,
-    epochs: o.epochs ?? 20,
-    batchSize: o.batchSize ?? 256,
+    uniformNegatives: o.uniformNegatives ?? 256,
+    historyDropout: o.historyDropout ?? 0.1,
+    idDim: o.idDim ?? 32,
+    idDropout: o.idDropout ?? 0.3,
+    userIdDropout: o.userIdDropout ?? 0.2,
+    coldWeight: o.coldWeight ?? 0.5,
+    epochs: o.epochs ?? 30,
+    batchSize: o.batchSize ?? 1024,
     learningRate: o.learningRate ?? 0.003,
     patience: o.patience ?? 3,
     attrBuckets: o.attrBuckets ?? 64,
@@ -128,11 +158,12 @@ export class DatasetFeatures {
   constructor(
     readonly ds: InteractionDataset,
     train: Interactions,
-    buckets: { attrBuckets: number; interestBuckets: number },
+    buckets: { attrBuckets: number; interestBuckets: number; idDim?: number },
     spec?: FeatureSpec,
   ) {
     const counts = likeCounts(train, ds.items.length);
     this.itemInputs = ds.items.map((it, i) => ({
+      id: it.id,
       categories: it.categories,
       source: it.source,
       lang: it.lang,
@@ -149,13 +180,18 @@ export class DatasetFeatures {
         categories: [...ds.items.flatMap((i) => i.categories), ...ds.users.flatMap((u) => u.categories ?? [])],
         sources: ds.items.map((i) => i.source),
         popScale: this.itemInputs.reduce((m, i) => Math.max(m, i.popularity ?? 0), 1),
-        ...buckets,
+        attrBuckets: buckets.attrBuckets,
+        interestBuckets: buckets.interestBuckets,
+        ...(buckets.idDim
+          ? { idDim: buckets.idDim, itemIds: ds.items.map((i) => i.id), userIds: ds.users.map((u) => u.id) }
+          : {}),
       });
     this.items = encodeItems(this.spec, this.itemInputs, ds.itemText, ds.itemImage);
     const d = ds.textDim;
     this.userInputs = ds.users.map((u, i) => {
       const persona = ds.userPersona?.subarray(i * d, (i + 1) * d);
       return {
+        id: u.id,
         lang: u.lang,
         platform: u.platform,
         attributes: u.attributes,
@@ -172,14 +208,21 @@ export class DatasetFeatures {
     return items.length ? poolHistory(this.spec, items, this.ds.itemText, this.items.categories) : undefined;
   }
 
-  /** Users with their full training history (evaluation / serving view). */
-  encodeUsers(users: ArrayLike<number>) {
+  /** Users with their full training history (evaluation / serving view); `idTable` = the current `item.id` table. */
+  encodeUsers(users: ArrayLike<number>, idTable?: Float32Array) {
     const ids = Array.from(users);
+    const idDim = idDimOf(this.spec);
+    let hist: Float32Array | undefined;
+    if (idDim && idTable) {
+      hist = new Float32Array(ids.length * idDim);
+      ids.forEach((u, r) => poolIdRows(idTable, idDim, itemRows(this.items, itemsOf(this.likes, u)), hist!, r * idDim));
+    }
     return encodeUsers(
       this.spec,
       ids.map((u) => this.userInputs[u]!),
       ids.map((u) => this.history(itemsOf(this.likes, u))),
       ids.map((u) => this.history(itemsOf(this.dislikes, u))),
+      hist,
     );
   }
 
@@ -204,17 +247,9 @@ export class DatasetFeatures {
   }
 }
 
-const contains = (sorted: Int32Array, x: number): boolean => {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const m = (lo + hi) >> 1;
-    if (sorted[m] === x) return true;
-    if (sorted[m]! < x) lo = m + 1;
-    else hi = m - 1;
-  }
-  return false;
-};
+/** `item.id` rows of dataset item indices. */
+const itemRows = (items: ItemBatch, idx: ArrayLike<number>): Int32Array =>
+  Int32Array.from({ length: idx.length }, (_, k) => items.itemId[idx[k]!]!);
 
 function dropoutMasks(rng: Rng, n: number, sizes: TowerSizes): Float32Array[] | undefined {
   if (sizes.dropout <= 0) return undefined;
@@ -234,8 +269,59 @@ export function scoreUsersWith(
   itemMatrix?: Float32Array,
 ): Float32Array {
   const items = itemMatrix ?? towers.itemVectors(feats.items);
-  const u = towers.userVectors(feats.encodeUsers(users));
+  const u = towers.userVectors(feats.encodeUsers(users, towers.ids['item.id']?.data));
   return matmulABt(u, users.length, items, feats.items.n, towers.sizes.outputDim);
+}
+
+/**
+ * Adam on the rows of an embedding table that a step touched ("lazy" Adam: untouched rows keep their moments;
+ * bias correction uses the global step). Gradients are accumulated with `add`, applied with `step`.
+ */
+export class SparseRowAdam {
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private readonly acc: Float32Array;
+  private readonly mark: Uint8Array;
+  private touched: number[] = [];
+  private t = 0;
+  constructor(
+    private readonly table: Float32Array,
+    private readonly dim: number,
+    private readonly lr: number,
+  ) {
+    this.m = new Float32Array(table.length);
+    this.v = new Float32Array(table.length);
+    this.acc = new Float32Array(table.length);
+    this.mark = new Uint8Array(table.length / dim);
+  }
+  /** Adds `scale · g[at .. at+dim)` to row `row`'s gradient. */
+  add(row: number, g: ArrayLike<number>, at: number, scale = 1): void {
+    if (!this.mark[row]) {
+      this.mark[row] = 1;
+      this.touched.push(row);
+    }
+    const o = row * this.dim;
+    for (let j = 0; j < this.dim; j++) this.acc[o + j]! += scale * g[at + j]!;
+  }
+  step(): void {
+    this.t++;
+    const b1 = 0.9;
+    const b2 = 0.999;
+    const c1 = 1 - Math.pow(b1, this.t);
+    const c2 = 1 - Math.pow(b2, this.t);
+    for (const row of this.touched) {
+      const o = row * this.dim;
+      for (let j = o; j < o + this.dim; j++) {
+        const g = this.acc[j]!;
+        this.m[j] = b1 * this.m[j]! + (1 - b1) * g;
+        this.v[j] = b2 * this.v[j]! + (1 - b2) * g * g;
+        this.table[j]! -= (this.lr * (this.m[j]! / c1)) / (Math.sqrt(this.v[j]! / c2) + 1e-8);
+        this.acc[j] = 0;
+      }
+      this.mark[row] = 0;
+    }
+    this.touched = [];
+  }
 }
 
 /** Trains on `ctx.train`, early-stopping on `ctx.valid`; returns the best weights. */
@@ -244,12 +330,20 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
   const { tf, note } = await initTf(options.backend);
   const log = ctx.log ?? (() => {});
   log(note);
+  const started = performance.now();
+  const deadline = ctx.budgetSeconds !== undefined ? started + ctx.budgetSeconds * 1000 : Number.POSITIVE_INFINITY;
   const ds = ctx.dataset;
   const feats = new DatasetFeatures(ds, ctx.train, opts);
   const spec = feats.spec;
   const rng = createRng(opts.seed);
   const towers = new TfTowers(tf, spec, opts.sizes, initParams(spec, opts.sizes, rng));
   const optimizer = tf.train.adam(opts.learningRate);
+  const idDim = idDimOf(spec);
+  const itemTable = towers.ids['item.id']?.data;
+  const userTable = towers.ids['user.id']?.data;
+  const itemAdam = itemTable ? new SparseRowAdam(itemTable, idDim, opts.learningRate) : undefined;
+  const userAdam = userTable ? new SparseRowAdam(userTable, idDim, opts.learningRate) : undefined;
+  const nItems = ds.items.length;
 
   const examples: number[] = [];
   for (let r = 0; r < ctx.train.length; r++) if (ctx.train.signal[r] === 1) examples.push(r);
@@ -259,24 +353,19 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       details: { likes: examples.length },
     });
   }
-  const counts = likeCounts(ctx.train, ds.items.length);
-  const logQ = Float32Array.from(counts, (c) => Math.log(Math.max(c, 0.5) / examples.length));
+  const counts = likeCounts(ctx.train, nItems);
   const validHasTargets = ctx.valid.signal.some((s) => s === 1);
-  const validSplit = {
-    kind: 'random' as const,
-    options: {},
-    train: ctx.train,
-    valid: ctx.valid,
-    test: ctx.valid,
-    coldUsers: ctx.coldUsers,
-  };
+  const validSplit = { train: ctx.train, valid: ctx.valid, test: ctx.valid, coldUsers: ctx.coldUsers };
 
   let mined: UserItemIndex | undefined;
   const history: EpochInfo[] = [];
   let best: { ndcg: number; epoch: number; params: ParamMap } | undefined;
   let sinceBest = 0;
+  let stoppedBy: TrainedTwoTower['stoppedBy'] = 'epochs';
   const B = opts.batchSize;
   const steps = Math.ceil(examples.length / B);
+  const M = opts.uniformNegatives;
+  const cold = opts.coldWeight > 0;
   let totalSeconds = 0;
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -284,22 +373,29 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
     if (opts.mineHardNegatives && epoch > 1) mined = mine(towers, feats, opts.miningPool);
     rng.shuffle(examples);
     let lossSum = 0;
+    let seen = 0;
     for (let step = 0; step < steps; step++) {
+      if (performance.now() > deadline) break;
       const rows = examples.slice(step * B, (step + 1) * B);
       const n = rows.length;
       const users = rows.map((r) => ctx.train.user[r]!);
       const pos = rows.map((r) => ctx.train.item[r]!);
       const liked: (History | undefined)[] = [];
       const disliked: (History | undefined)[] = [];
+      const histRows: Int32Array[] = [];
       const negs: number[] = [];
       const negOf = new Int32Array(n).fill(-1);
+      const userRows = new Int32Array(n);
       rows.forEach((_, k) => {
         const u = users[k]!;
         const hide = rng.next() < opts.historyDropout;
         const likes = itemsOf(feats.likes, u);
         const dis = itemsOf(feats.dislikes, u);
-        liked.push(hide ? undefined : feats.history(likes.filter((i) => i !== pos[k])));
+        const others = likes.filter((i) => i !== pos[k]);
+        liked.push(hide ? undefined : feats.history(others));
         disliked.push(hide ? undefined : feats.history(dis));
+        histRows.push(hide ? new Int32Array(0) : itemRows(feats.items, others));
+        userRows[k] = !idDim || hide || rng.next() < opts.userIdDropout ? 0 : u + 1;
         let neg = -1;
         if (opts.dislikeNegatives && dis.length) neg = dis[rng.int(dis.length)]!;
         else if (mined) {
@@ -311,56 +407,111 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
           negs.push(neg);
         }
       });
-      const cols = [...pos, ...negs];
+      const uniform = opts.loss === 'infonce' ? Array.from({ length: Math.min(M, nItems) }, () => rng.int(nItems)) : [];
+      const cols = [...pos, ...negs, ...uniform];
       const m = cols.length;
-      // additive mask: −1e9 on columns that are a liked item of the row's user (other than its own target)
+      // additive mask: −1e9 on a row's columns that hold another positive of its user (or its target elsewhere)
+      const colsOf = new Map<number, number[]>();
+      cols.forEach((it, j) => {
+        const l = colsOf.get(it);
+        if (l) l.push(j);
+        else colsOf.set(it, [j]);
+      });
       const mask = new Float32Array(n * m);
       const diag = new Float32Array(n * m);
       const negSel = new Float32Array(n * m);
       for (let k = 0; k < n; k++) {
-        const likes = itemsOf(feats.likes, users[k]!);
-        for (let j = 0; j < m; j++)
-          if (j !== k && (cols[j] === pos[k] || contains(likes, cols[j]!))) mask[k * m + j] = -1e9;
+        for (const it of [pos[k]!, ...itemsOf(feats.likes, users[k]!)])
+          for (const j of colsOf.get(it) ?? []) if (j !== k) mask[k * m + j] = -1e9;
         diag[k * m + k] = 1;
         negSel[k * m + (negOf[k]! >= 0 ? negOf[k]! : (k + 1) % n)] = 1;
       }
+      // log q: the in-batch columns are drawn by popularity, the uniform ones uniformly: their mixture
       const q = new Float32Array(m);
-      if (opts.logQ) for (let j = 0; j < n; j++) q[j] = logQ[cols[j]!]!;
+      if (opts.logQ) {
+        const wPop = n / (n + uniform.length);
+        for (let j = 0; j < m; j++)
+          q[j] = Math.log(wPop * (Math.max(counts[cols[j]!]!, 0.5) / examples.length) + (1 - wPop) / nItems);
+      }
       const shift = 1 / opts.temperature - Math.min(0, ...q);
+      const itemIdRows = Int32Array.from(cols, (it) => (rng.next() < opts.idDropout ? 0 : feats.items.itemId[it]!));
+      const nu = cold ? 2 * n : n;
+      const userInputs = [...users.map((u) => feats.userInputs[u]!), ...(cold ? users.map((u) => feats.userInputs[u]!) : [])];
+      const hist = new Float32Array(nu * idDim);
+      if (itemTable) histRows.forEach((h, k) => poolIdRows(itemTable, idDim, h, hist, k * idDim));
+      const allUserRows = cold ? Int32Array.from([...userRows, ...new Int32Array(n)]) : userRows;
       const userBatch = encodeUsers(
         spec,
-        users.map((u) => feats.userInputs[u]!),
-        liked,
-        disliked,
+        userInputs,
+        cold ? [...liked, ...liked.map(() => undefined)] : liked,
+        cold ? [...disliked, ...disliked.map(() => undefined)] : disliked,
+        hist,
       );
-      const userMasks = dropoutMasks(rng, n, opts.sizes);
+      const userMasks = dropoutMasks(rng, nu, opts.sizes);
       const itemMasks = dropoutMasks(rng, m, opts.sizes);
-      const itemInputs = feats.sliceItems(cols);
-      const lossFn = () => {
-        const u = towers.forward(
-          'user',
-          userBatch as unknown as Record<string, Int32Array | Float32Array>,
-          n,
-          userMasks,
-        );
-        const v = towers.forward('item', itemInputs, m, itemMasks);
+      const itemInputs: Record<string, Int32Array | Float32Array | tfc.Tensor> = feats.sliceItems(cols);
+      const userInputT: Record<string, Int32Array | Float32Array | tfc.Tensor> = {
+        lang: userBatch.lang,
+        platform: userBatch.platform,
+        attrs: userBatch.attrs,
+        interests: userBatch.interests,
+        categories: userBatch.categories,
+        dense: userBatch.dense,
+      };
+      const idVars: tfc.Variable[] = [];
+      if (idDim) {
+        const itemEmb = tf.variable(tf.tensor2d(towers.gatherIds('item.id', itemIdRows), [m, idDim]));
+        const userEmb = tf.variable(tf.tensor2d(towers.gatherIds('user.id', allUserRows), [nu, idDim]));
+        const histV = tf.variable(tf.tensor2d(hist, [nu, idDim]));
+        itemInputs.itemEmb = itemEmb;
+        userInputT.userEmb = userEmb;
+        userInputT.history = histV;
+        idVars.push(itemEmb, userEmb, histV);
+      }
+      const diagT = () => tf.tensor2d(diag, [n, m]);
+      const lossOf = (u: tfc.Tensor2D, v: tfc.Tensor2D): tfc.Scalar => {
         const sim = towers.matMul(u, tf.transpose(v));
-        const diagT = tf.tensor2d(diag, [n, m]);
         if (opts.loss === 'triplet') {
-          const sPos = tf.sum(tf.mul(sim, diagT), 1);
+          const sPos = tf.sum(tf.mul(sim, diagT()), 1);
           const sNeg = tf.sum(tf.mul(sim, tf.tensor2d(negSel, [n, m])), 1);
           return tf.mean(tf.relu(tf.add(tf.sub(sNeg, sPos), opts.margin))) as tfc.Scalar;
         }
         // logits ≤ shift always (|cos| ≤ 1, q ≥ its minimum), so exp(logits − shift) cannot overflow; a constant
         // shift instead of tf.logSumExp's max keeps the slow broadcast Equal of Max's gradient off the wasm backend.
         const logits = tf.add(tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m])), tf.tensor2d(mask, [n, m]));
-        const target = tf.sum(tf.mul(logits, diagT), 1);
+        const target = tf.sum(tf.mul(logits, diagT()), 1);
         const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, shift)), 1)), shift);
         return tf.mean(tf.sub(lse, target)) as tfc.Scalar;
       };
-      const lossT = optimizer.minimize(lossFn, true, Object.values(towers.vars));
-      const loss = lossT ? (lossT.dataSync()[0] ?? Number.NaN) : Number.NaN;
-      lossT?.dispose();
+      const lossFn = () => {
+        const v = towers.forward('item', itemInputs, m, itemMasks);
+        const u = towers.forward('user', userInputT, nu, userMasks);
+        if (!cold) return lossOf(u, v);
+        const warm = tf.slice(u, [0, 0], [n, -1]) as tfc.Tensor2D;
+        const coldU = tf.slice(u, [n, 0], [n, -1]) as tfc.Tensor2D;
+        return tf.add(lossOf(warm, v), tf.mul(lossOf(coldU, v), opts.coldWeight)) as tfc.Scalar;
+      };
+      const towerVars = Object.values(towers.vars);
+      const { value, grads } = tf.variableGrads(lossFn, [...towerVars, ...idVars]);
+      const loss = value.dataSync()[0] ?? Number.NaN;
+      optimizer.applyGradients(towerVars.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+      if (idDim && itemAdam && userAdam) {
+        const gi = grads[idVars[0]!.name]!.dataSync();
+        const gu = grads[idVars[1]!.name]!.dataSync();
+        const gh = grads[idVars[2]!.name]!.dataSync();
+        itemIdRows.forEach((row, j) => itemAdam.add(row, gi, j * idDim));
+        allUserRows.forEach((row, k) => userAdam.add(row, gu, k * idDim));
+        histRows.forEach((h, k) => {
+          let known = 0;
+          for (const r of h) if (r > 0) known++;
+          for (const r of h) if (r > 0) itemAdam.add(r, gh, k * idDim, 1 / known);
+        });
+        itemAdam.step();
+        userAdam.step();
+      }
+      value.dispose();
+      for (const g of Object.values(grads)) g.dispose();
+      for (const v of idVars) v.dispose();
       if (!Number.isFinite(loss)) {
         towers.dispose();
         throw new RecoError(
@@ -369,6 +520,7 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         );
       }
       lossSum += loss * n;
+      seen += n;
       options.onBatch?.({ epoch, epochs: opts.epochs, step: step + 1, steps, loss });
       if (opts.yieldBetweenBatches) await new Promise<void>((r) => setImmediate(r));
     }
@@ -376,10 +528,10 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
     if (validHasTargets) {
       const itemMatrix = towers.itemVectors(feats.items);
       const r = await evaluateRecommender(
-        { name: 'two-tower', fit() {}, scoreUsers: (us) => scoreUsersWith(towers, feats, us, itemMatrix) },
+        { name: 'two-tower', scoreUsers: (us) => scoreUsersWith(towers, feats, us, itemMatrix) },
         ds,
         validSplit,
-        { ks: [opts.evalK], part: 'valid', accuracyOnly: true },
+        { ks: [opts.evalK], part: 'valid', accuracyOnly: true, tieSeed: opts.seed, maxUsers: 3000 },
       );
       validNdcg = r.metrics[`ndcg@${opts.evalK}`] ?? 0;
     }
@@ -390,14 +542,20 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       best = { ndcg: validNdcg ?? 0, epoch, params: towers.snapshot() };
       sinceBest = 0;
     } else sinceBest++;
-    const info: EpochInfo = { epoch, loss: lossSum / examples.length, validNdcg, seconds, best: isBest };
+    const info: EpochInfo = { epoch, loss: lossSum / Math.max(1, seen), validNdcg, seconds, best: isBest };
     history.push(info);
     options.onEpoch?.(info);
     log(
       `epoch ${epoch}: loss ${info.loss.toFixed(4)}${validNdcg === null ? '' : ` valid ndcg@${opts.evalK} ${validNdcg.toFixed(4)}`} (${seconds.toFixed(1)} s)${isBest ? ' *' : ''}`,
     );
     if (validHasTargets && sinceBest >= opts.patience) {
+      stoppedBy = 'patience';
       log(`early stop: no better validation NDCG for ${opts.patience} epochs; best epoch ${best!.epoch}`);
+      break;
+    }
+    if (performance.now() > deadline) {
+      stoppedBy = 'budget';
+      log(`two-tower: budget of ${ctx.budgetSeconds} s used after epoch ${epoch}; best epoch ${best!.epoch}`);
       break;
     }
   }
@@ -413,6 +571,7 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
     bestValidNdcg: validHasTargets ? best!.ndcg : null,
     backend: note,
     secondsPerEpoch: totalSeconds / history.length,
+    stoppedBy,
   };
 }
 
@@ -422,24 +581,16 @@ function mine(towers: TfTowers, feats: DatasetFeatures, pool: number): UserItemI
   const nItems = feats.items.n;
   const itemMatrix = towers.itemVectors(feats.items);
   const offsets = new Int32Array(nUsers + 1);
-  const chunks: Int32Array[] = [];
+  const items: number[] = [];
   for (let s = 0; s < nUsers; s += 256) {
     const ids = Int32Array.from({ length: Math.min(256, nUsers - s) }, (_, k) => s + k);
     const scores = scoreUsersWith(towers, feats, ids, itemMatrix);
     maskKnown(scores, ids, nItems, feats.likes);
     const top = topKRows(scores, ids.length, nItems, pool);
-    chunks.push(top);
-  }
-  const all = new Int32Array(nUsers * pool);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
-  const items: number[] = [];
-  for (let u = 0; u < nUsers; u++) {
-    for (let k = 0; k < pool; k++) if (all[u * pool + k]! >= 0) items.push(all[u * pool + k]!);
-    offsets[u + 1] = items.length;
+    ids.forEach((u, r) => {
+      for (let k = 0; k < pool; k++) if (top[r * pool + k]! >= 0) items.push(top[r * pool + k]!);
+      offsets[u + 1] = items.length;
+    });
   }
   return { offsets, items: Int32Array.from(items) };
 }

@@ -62,7 +62,8 @@ describe('model directory and ONNX export', () => {
     try {
       const split = makeSplit(ds, 'random', { seed: 1 });
       const feats = new DatasetFeatures(ds, split.train, config.spec, config.spec);
-      const users = feats.encodeUsers(Int32Array.from(ds.users.keys()));
+      const users = feats.encodeUsers(Int32Array.from(ds.users.keys()), towers.ids['item.id']?.data);
+      expect(users.history.some((x) => x !== 0)).toBe(true); // the id-history input is exercised
       const du = maxDiff(towers.userVectors(users), await runUserTower(onnx, users));
       const di = maxDiff(towers.itemVectors(feats.items), await runItemTower(onnx, feats.items, 64));
       expect(du).toBeLessThan(1e-4);
