@@ -298,6 +298,8 @@ export interface HarnessOptions {
   positive?: Positive;
   /** Training budget per model fit, seconds (`--budget`). */
   budgetSeconds?: number;
+  /** Per-model budgets (by model name), over `budgetSeconds`. */
+  budgets?: Readonly<Record<string, number>>;
   /** Folds of the rating cross-validation for models that predict ratings (0 = skip). Default 5. */
   ratingFolds?: number;
   log?: (message: string) => void;
@@ -371,6 +373,7 @@ export interface HarnessResult {
     ks: number[];
     seeds: number[];
     budgetSeconds?: number;
+    budgets?: Record<string, number>;
     significance: { test: string; correction: string; alpha: number; pairing: string };
     models: string[];
     node: string;
@@ -466,8 +469,9 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
         seed,
         k: ks[0]!,
         log,
-        ...(options.budgetSeconds !== undefined ? { budgetSeconds: options.budgetSeconds } : {}),
       };
+      const budget = options.budgets?.[model.name] ?? options.budgetSeconds;
+      if (budget !== undefined) ctx.budgetSeconds = budget;
       log(`seed ${seed}: fitting ${model.name}`);
       const t0 = performance.now();
       await model.fit(ctx);
@@ -496,7 +500,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
           folds: options.ratingFolds ?? 5,
           seed,
           k: ks[0]!,
-          ...(options.budgetSeconds !== undefined ? { budgetSeconds: options.budgetSeconds } : {}),
+          ...(budget !== undefined ? { budgetSeconds: budget } : {}),
           log,
         });
         rating = { rmse: cv.rmse, mae: cv.mae };
@@ -575,6 +579,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
       ks,
       seeds,
       ...(options.budgetSeconds !== undefined ? { budgetSeconds: options.budgetSeconds } : {}),
+      ...(options.budgets ? { budgets: { ...options.budgets } } : {}),
       significance: {
         test: 'wilcoxon-signed-rank',
         correction: 'holm',

@@ -94,6 +94,7 @@ export function buildExperimentRecord(input: RecordInput): ExperimentRecord {
     extra: {
       significance: result.config.significance,
       ...(result.config.budgetSeconds !== undefined ? { budgetSeconds: result.config.budgetSeconds } : {}),
+      ...(result.config.budgets ? { budgets: result.config.budgets } : {}),
       positives: result.config.dataset.positives,
       ...(input.extra ?? {}),
     },

@@ -17,9 +17,10 @@
  * Three regularisers make the model serve what the bot meets:
  * - **item-id dropout** (`idDropout`): a column's id embedding is replaced by the "unknown" row, so the content part
  *   alone must place the item — a freshly scraped item with no id history still gets a good vector;
- * - **the cold-start path** (`coldWeight`): every example is also scored from the user's attribute-only input (no
- *   id, no history) and that loss is added with weight `coldWeight` — as many attribute-only examples as there are
- *   positives, so a new user is served from persona features alone;
+ * - **the cold-start path** (`coldWeight`, `coldShare`): a share of every batch's examples is scored a second time
+ *   from the user's attribute-only input (no id, no history) and that loss is added with weight `coldWeight` — over
+ *   an epoch that is `coldShare` × the positives in attribute-only examples, so a new user is served from persona
+ *   features alone;
  * - history dropout and user-id dropout, and a target never appears in its own history pool.
  * Early stopping on validation NDCG@K keeps the best epoch; `budgetSeconds` caps the wall time. One seeded RNG.
  */
@@ -73,8 +74,10 @@ export interface TrainOptions {
   idDropout?: number;
   /** Probability that a user's id is replaced by "unknown". Default 0.2. */
   userIdDropout?: number;
-  /** Weight of the attribute-only (cold-start) loss added for every example; 0 = off. Default 0.5. */
+  /** Weight of the attribute-only (cold-start) loss; 0 = off. Default 0.5. */
   coldWeight?: number;
+  /** Share of each batch's examples also trained attribute-only. Default 0.5. */
+  coldShare?: number;
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -134,6 +137,7 @@ export function resolveOptions(o: TrainOptions, seed: number, evalK: number): Re
     idDropout: o.idDropout ?? 0.3,
     userIdDropout: o.userIdDropout ?? 0.2,
     coldWeight: o.coldWeight ?? 0.5,
+    coldShare: o.coldShare ?? 0.5,
     epochs: o.epochs ?? 30,
     batchSize: o.batchSize ?? 1024,
     learningRate: o.learningRate ?? 0.003,
@@ -154,6 +158,9 @@ export class DatasetFeatures {
   readonly userInputs: UserInput[];
   readonly likes: UserItemIndex;
   readonly dislikes: UserItemIndex;
+  /** Per user, the pooled content of all liked / disliked training items (sums; a training example subtracts its target). */
+  private readonly likedPool: (History | undefined)[];
+  private readonly dislikedPool: (History | undefined)[];
 
   constructor(
     readonly ds: InteractionDataset,
@@ -202,10 +209,30 @@ export class DatasetFeatures {
     });
     this.likes = indexByUser(train, ds.users.length, (s) => s === 1);
     this.dislikes = indexByUser(train, ds.users.length, (s) => s === -1);
+    this.likedPool = ds.users.map((_, u) => this.history(itemsOf(this.likes, u)));
+    this.dislikedPool = ds.users.map((_, u) => this.history(itemsOf(this.dislikes, u)));
   }
 
   history(items: ArrayLike<number>): History | undefined {
     return items.length ? poolHistory(this.spec, items, this.ds.itemText, this.items.categories) : undefined;
+  }
+
+  /** The user's disliked pool (shared, read-only). */
+  dislikedOf(u: number): History | undefined {
+    return this.dislikedPool[u];
+  }
+
+  /** The user's liked pool without item `target` (a training example must not see its own target). */
+  likedWithout(u: number, target: number): History | undefined {
+    const all = this.likedPool[u];
+    if (!all || all.count <= 1) return undefined;
+    const d = this.spec.textDim;
+    const c = this.spec.categories.length;
+    const textSum = all.textSum.slice();
+    const catSum = all.catSum.slice();
+    for (let j = 0; j < d; j++) textSum[j]! -= this.ds.itemText[target * d + j]!;
+    for (let j = 0; j < c; j++) catSum[j]! -= this.items.categories[target * c + j]!;
+    return { textSum, catSum, count: all.count - 1 };
   }
 
   /** Users with their full training history (evaluation / serving view); `idTable` = the current `item.id` table. */
@@ -220,8 +247,8 @@ export class DatasetFeatures {
     return encodeUsers(
       this.spec,
       ids.map((u) => this.userInputs[u]!),
-      ids.map((u) => this.history(itemsOf(this.likes, u))),
-      ids.map((u) => this.history(itemsOf(this.dislikes, u))),
+      ids.map((u) => this.likedPool[u]),
+      ids.map((u) => this.dislikedPool[u]),
       hist,
     );
   }
@@ -367,6 +394,7 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
   const M = opts.uniformNegatives;
   const cold = opts.coldWeight > 0;
   let totalSeconds = 0;
+  let maskBuf = new Float32Array(0);
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const t0 = performance.now();
@@ -391,10 +419,14 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         const hide = rng.next() < opts.historyDropout;
         const likes = itemsOf(feats.likes, u);
         const dis = itemsOf(feats.dislikes, u);
-        const others = likes.filter((i) => i !== pos[k]);
-        liked.push(hide ? undefined : feats.history(others));
-        disliked.push(hide ? undefined : feats.history(dis));
-        histRows.push(hide ? new Int32Array(0) : itemRows(feats.items, others));
+        liked.push(hide ? undefined : feats.likedWithout(u, pos[k]!));
+        disliked.push(hide ? undefined : feats.dislikedOf(u));
+        if (hide) histRows.push(new Int32Array(0));
+        else {
+          const h = new Int32Array(likes.length);
+          for (let t = 0; t < likes.length; t++) h[t] = likes[t] === pos[k] ? 0 : feats.items.itemId[likes[t]!]!;
+          histRows.push(h);
+        }
         userRows[k] = !idDim || hide || rng.next() < opts.userIdDropout ? 0 : u + 1;
         let neg = -1;
         if (opts.dislikeNegatives && dis.length) neg = dis[rng.int(dis.length)]!;
@@ -417,14 +449,15 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         if (l) l.push(j);
         else colsOf.set(it, [j]);
       });
-      const mask = new Float32Array(n * m);
-      const diag = new Float32Array(n * m);
-      const negSel = new Float32Array(n * m);
-      for (let k = 0; k < n; k++) {
+      if (maskBuf.length < n * m) maskBuf = new Float32Array(n * m);
+      const mask = maskBuf.subarray(0, n * m).fill(0);
+      for (let k = 0; k < n; k++)
         for (const it of [pos[k]!, ...itemsOf(feats.likes, users[k]!)])
           for (const j of colsOf.get(it) ?? []) if (j !== k) mask[k * m + j] = -1e9;
-        diag[k * m + k] = 1;
-        negSel[k * m + (negOf[k]! >= 0 ? negOf[k]! : (k + 1) % n)] = 1;
+      let negSel: Float32Array | undefined;
+      if (opts.loss === 'triplet') {
+        negSel = new Float32Array(n * m);
+        for (let k = 0; k < n; k++) negSel[k * m + (negOf[k]! >= 0 ? negOf[k]! : (k + 1) % n)] = 1;
       }
       // log q: the in-batch columns are drawn by popularity, the uniform ones uniformly: their mixture
       const q = new Float32Array(m);
@@ -435,16 +468,18 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       }
       const shift = 1 / opts.temperature - Math.min(0, ...q);
       const itemIdRows = Int32Array.from(cols, (it) => (rng.next() < opts.idDropout ? 0 : feats.items.itemId[it]!));
-      const nu = cold ? 2 * n : n;
-      const userInputs = [...users.map((u) => feats.userInputs[u]!), ...(cold ? users.map((u) => feats.userInputs[u]!) : [])];
+      // the first nc rows (a random subset: the examples are shuffled) are also scored attribute-only
+      const nc = cold ? Math.max(1, Math.round(opts.coldShare * n)) : 0;
+      const nu = n + nc;
+      const userInputs = [...users, ...users.slice(0, nc)].map((u) => feats.userInputs[u]!);
       const hist = new Float32Array(nu * idDim);
       if (itemTable) histRows.forEach((h, k) => poolIdRows(itemTable, idDim, h, hist, k * idDim));
-      const allUserRows = cold ? Int32Array.from([...userRows, ...new Int32Array(n)]) : userRows;
+      const allUserRows = cold ? Int32Array.from([...userRows, ...new Int32Array(nc)]) : userRows;
       const userBatch = encodeUsers(
         spec,
         userInputs,
-        cold ? [...liked, ...liked.map(() => undefined)] : liked,
-        cold ? [...disliked, ...disliked.map(() => undefined)] : disliked,
+        [...liked, ...new Array<undefined>(nc)],
+        [...disliked, ...new Array<undefined>(nc)],
         hist,
       );
       const userMasks = dropoutMasks(rng, nu, opts.sizes);
@@ -468,28 +503,33 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         userInputT.history = histV;
         idVars.push(itemEmb, userEmb, histV);
       }
-      const diagT = () => tf.tensor2d(diag, [n, m]);
-      const lossOf = (u: tfc.Tensor2D, v: tfc.Tensor2D): tfc.Scalar => {
+      /** The loss of the first `r` rows of the batch, scored by user vectors `u` (`r × d`). */
+      const lossOf = (u: tfc.Tensor2D, v: tfc.Tensor2D, r: number): tfc.Scalar => {
         const sim = towers.matMul(u, tf.transpose(v));
+        // the target of row k is column k: a row-wise dot with the first r item vectors (no r × m selector)
+        const sPos = tf.sum(tf.mul(u, tf.slice(v, [0, 0], [r, -1])), 1);
         if (opts.loss === 'triplet') {
-          const sPos = tf.sum(tf.mul(sim, diagT()), 1);
-          const sNeg = tf.sum(tf.mul(sim, tf.tensor2d(negSel, [n, m])), 1);
+          const sNeg = tf.sum(tf.mul(sim, tf.tensor2d(negSel!.subarray(0, r * m), [r, m])), 1);
           return tf.mean(tf.relu(tf.add(tf.sub(sNeg, sPos), opts.margin))) as tfc.Scalar;
         }
         // logits ≤ shift always (|cos| ≤ 1, q ≥ its minimum), so exp(logits − shift) cannot overflow; a constant
-        // shift instead of tf.logSumExp's max keeps the slow broadcast Equal of Max's gradient off the wasm backend.
-        const logits = tf.add(tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m])), tf.tensor2d(mask, [n, m]));
-        const target = tf.sum(tf.mul(logits, diagT()), 1);
-        const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, shift)), 1)), shift);
-        return tf.mean(tf.sub(lse, target)) as tfc.Scalar;
+        // shift instead of tf.logSumExp's max keeps the slow broadcast Equal of Max's gradient off the wasm backend,
+        // and the row sum is a product with a ones column (Sum's gradient would build an n × m ones array in JS).
+        const logits = tf.add(
+          tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m])),
+          tf.tensor2d(mask.subarray(0, r * m), [r, m]),
+        );
+        const lse = tf.add(tf.log(towers.matMul(tf.exp(tf.sub(logits, shift)) as tfc.Tensor2D, tf.ones([m, 1]))), shift);
+        const target = tf.sub(tf.div(sPos, opts.temperature), tf.tensor1d(q.subarray(0, r)));
+        return tf.mean(tf.sub(tf.reshape(lse, [r]), target)) as tfc.Scalar;
       };
       const lossFn = () => {
         const v = towers.forward('item', itemInputs, m, itemMasks);
         const u = towers.forward('user', userInputT, nu, userMasks);
-        if (!cold) return lossOf(u, v);
+        if (!cold) return lossOf(u, v, n);
         const warm = tf.slice(u, [0, 0], [n, -1]) as tfc.Tensor2D;
-        const coldU = tf.slice(u, [n, 0], [n, -1]) as tfc.Tensor2D;
-        return tf.add(lossOf(warm, v), tf.mul(lossOf(coldU, v), opts.coldWeight)) as tfc.Scalar;
+        const coldU = tf.slice(u, [n, 0], [nc, -1]) as tfc.Tensor2D;
+        return tf.add(lossOf(warm, v, n), tf.mul(lossOf(coldU, v, nc), opts.coldWeight)) as tfc.Scalar;
       };
       const towerVars = Object.values(towers.vars);
       const { value, grads } = tf.variableGrads(lossFn, [...towerVars, ...idVars]);
