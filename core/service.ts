@@ -27,6 +27,7 @@ import { CatalogService, type CatalogIndex } from './catalog/catalog.js';
 import { RecoError, toRecoError } from './errors.js';
 import { EmojiTable, applyFeedback, categoryPreferences, dislikedIds, likedIds } from './feedback.js';
 import { explainTemplate } from './explain.js';
+import { userModelFeatures } from './model-features.js';
 import { categoryName, exploreName, t } from './messages.js';
 import { rebuildPersonaVector, topInterests, updatePersona } from './persona.js';
 import type { Clock, KeyValueStore, LearnedScorer, Logger, MatrixOps, UserFeatures } from './ports.js';
@@ -786,27 +787,7 @@ export class DeepReco {
 
   featuresOf(subject: Subject): UserFeatures {
     const index = this.catalog.index;
-    const f: UserFeatures = {
-      userId: subject.userId,
-      lang: subject.lang,
-      platform: subject.platform,
-      attributes: subject.persona.attributes,
-      interests: topInterests(subject.persona, 20),
-      categories: Object.entries(subject.persona.categories)
-        .filter(([, v]) => (v ?? 0) > 0)
-        .map(([c]) => c),
-      likedItemIds: Object.values(subject.feedback)
-        .filter((x) => x.signal === 'like')
-        .map((x) => x.itemId)
-        .filter((id) => index.rowOf.has(id)),
-      dislikedItemIds: Object.values(subject.feedback)
-        .filter((x) => x.signal === 'dislike')
-        .map((x) => x.itemId)
-        .filter((id) => index.rowOf.has(id)),
-    };
-    if (subject.persona.vector && subject.persona.encoderId === index.textEncoderId)
-      f.personaVector = Float32Array.from(subject.persona.vector);
-    return f;
+    return userModelFeatures(subject, { textEncoderId: index.textEncoderId, has: (id) => index.rowOf.has(id) });
   }
 
   private async ensurePersonaVector(doc: UserDoc): Promise<UserDoc> {
