@@ -166,6 +166,10 @@ export function generateMovieLensLike(options: MovieLensLikeOptions = {}): Movie
   const ratings: MovieLensWriteInput['ratings'] = [];
   const weights = new Float64Array(nItems);
   const cum = new Float64Array(nItems);
+  const base = new Float64Array(nItems);
+  const slope = new Float64Array(nItems);
+  const hasGenre = new Uint8Array(nG * nItems);
+  itemGenres.forEach((gs, i) => gs.forEach((g) => (hasGenre[g * nItems + i] = 1)));
   const affinities: number[] = [];
   const pending: { user: number; item: number; aff: number; ub: number; t: number }[] = [];
   const t0 = Date.UTC(1997, 8, 20) / 1000;
@@ -197,6 +201,11 @@ export function generateMovieLensLike(options: MovieLensLikeOptions = {}): Movie
       Math.round(20 + Math.exp(Math.log(Math.max(1, meanRatings - 20)) - 0.5 + rng.normal())),
     );
     const seen = new Uint8Array(nItems);
+    // affinity at history position p: taste·v + p·drift·v (the taste drifts linearly over the history)
+    for (let i = 0; i < nItems; i++) {
+      base[i] = dotF(taste, itemVec[i]!);
+      slope[i] = dotF(drift, itemVec[i]!);
+    }
     let t = t0 + rng.next() * 200 * 86400;
     let prev = -1;
     let count = 0;
@@ -208,11 +217,10 @@ export function generateMovieLensLike(options: MovieLensLikeOptions = {}): Movie
         genreAff.map((a, gi) => Math.exp(2 * a) * (GENRE_COUNTS[gi]! + 1)),
       );
       const pos = count / n - 0.5;
-      const now = Float64Array.from(taste, (x, k) => x + pos * drift[k]!);
       let total = 0;
       for (let i = 0; i < nItems; i++) {
-        const boost = itemGenres[i]!.includes(focus) ? focusBoost : 0;
-        weights[i] = seen[i] ? 0 : Math.exp(2.2 * dotF(now, itemVec[i]!) + logPop[i]! + boost);
+        const boost = hasGenre[focus * nItems + i] ? focusBoost : 0;
+        weights[i] = seen[i] ? 0 : Math.exp(2.2 * (base[i]! + pos * slope[i]!) + logPop[i]! + boost);
         total += weights[i]!;
         cum[i] = total;
       }
@@ -236,7 +244,7 @@ export function generateMovieLensLike(options: MovieLensLikeOptions = {}): Movie
         }
         if (item < 0) break;
         seen[item] = 1;
-        const aff = dotF(now, itemVec[item]!);
+        const aff = base[item]! + pos * slope[item]!;
         affinities.push(aff);
         pending.push({ user: u, item, aff, ub, t: Math.round(t) });
         t += 20 + rng.int(300);

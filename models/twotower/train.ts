@@ -76,7 +76,7 @@ export interface TrainOptions {
   userIdDropout?: number;
   /** Weight of the attribute-only (cold-start) loss; 0 = off. Default 0.5. */
   coldWeight?: number;
-  /** Share of each batch's examples also trained attribute-only. Default 0.5. */
+  /** Share of each batch's examples also trained attribute-only. Default 0.25. */
   coldShare?: number;
   epochs?: number;
   batchSize?: number;
@@ -103,7 +103,12 @@ export interface EpochInfo {
   epoch: number;
   loss: number;
   validNdcg: number | null;
+  /** Wall seconds of the epoch, validation included. */
   seconds: number;
+  /** Wall seconds of the training steps alone. */
+  trainSeconds: number;
+  /** Training examples seen this epoch. */
+  examples: number;
   best: boolean;
 }
 
@@ -137,7 +142,7 @@ export function resolveOptions(o: TrainOptions, seed: number, evalK: number): Re
     idDropout: o.idDropout ?? 0.3,
     userIdDropout: o.userIdDropout ?? 0.2,
     coldWeight: o.coldWeight ?? 0.5,
-    coldShare: o.coldShare ?? 0.5,
+    coldShare: o.coldShare ?? 0.25,
     epochs: o.epochs ?? 30,
     batchSize: o.batchSize ?? 1024,
     learningRate: o.learningRate ?? 0.003,
@@ -395,6 +400,7 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
   const cold = opts.coldWeight > 0;
   let totalSeconds = 0;
   let maskBuf = new Float32Array(0);
+  const colFirst = new Int32Array(nItems).fill(-1);
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const t0 = performance.now();
@@ -442,18 +448,22 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       const uniform = opts.loss === 'infonce' ? Array.from({ length: Math.min(M, nItems) }, () => rng.int(nItems)) : [];
       const cols = [...pos, ...negs, ...uniform];
       const m = cols.length;
-      // additive mask: −1e9 on a row's columns that hold another positive of its user (or its target elsewhere)
-      const colsOf = new Map<number, number[]>();
-      cols.forEach((it, j) => {
-        const l = colsOf.get(it);
-        if (l) l.push(j);
-        else colsOf.set(it, [j]);
-      });
+      // additive mask: −1e9 on a row's columns that hold another positive of its user (or its target elsewhere);
+      // columns of an item as linked lists (colFirst[item] → colNext[column]) over the batch's columns
+      const colNext = new Int32Array(m).fill(-1);
+      for (let j = m - 1; j >= 0; j--) {
+        colNext[j] = colFirst[cols[j]!]!;
+        colFirst[cols[j]!] = j;
+      }
       if (maskBuf.length < n * m) maskBuf = new Float32Array(n * m);
       const mask = maskBuf.subarray(0, n * m).fill(0);
-      for (let k = 0; k < n; k++)
-        for (const it of [pos[k]!, ...itemsOf(feats.likes, users[k]!)])
-          for (const j of colsOf.get(it) ?? []) if (j !== k) mask[k * m + j] = -1e9;
+      for (let k = 0; k < n; k++) {
+        const likes = itemsOf(feats.likes, users[k]!);
+        for (let t = -1; t < likes.length; t++)
+          for (let j = colFirst[t < 0 ? pos[k]! : likes[t]!]!; j >= 0; j = colNext[j]!)
+            if (j !== k) mask[k * m + j] = -1e9;
+      }
+      for (const it of cols) colFirst[it] = -1;
       let negSel: Float32Array | undefined;
       if (opts.loss === 'triplet') {
         negSel = new Float32Array(n * m);
@@ -564,6 +574,7 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       options.onBatch?.({ epoch, epochs: opts.epochs, step: step + 1, steps, loss });
       if (opts.yieldBetweenBatches) await new Promise<void>((r) => setImmediate(r));
     }
+    const trainSeconds = (performance.now() - t0) / 1000;
     let validNdcg: number | null = null;
     if (validHasTargets) {
       const itemMatrix = towers.itemVectors(feats.items);
@@ -582,7 +593,15 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       best = { ndcg: validNdcg ?? 0, epoch, params: towers.snapshot() };
       sinceBest = 0;
     } else sinceBest++;
-    const info: EpochInfo = { epoch, loss: lossSum / Math.max(1, seen), validNdcg, seconds, best: isBest };
+    const info: EpochInfo = {
+      epoch,
+      loss: lossSum / Math.max(1, seen),
+      validNdcg,
+      seconds,
+      trainSeconds,
+      examples: seen,
+      best: isBest,
+    };
     history.push(info);
     options.onEpoch?.(info);
     log(
