@@ -49,7 +49,8 @@ const HELP = `npm run tune -- --model <name> [--trials N] [options]
 export function sampleParams(space: Record<string, ParamSpace>, rng: Rng): Params {
   const out: Params = {};
   for (const [k, s] of Object.entries(space)) {
-    if ('log' in s) out[k] = +Math.exp(Math.log(s.log[0]) + rng.next() * (Math.log(s.log[1]) - Math.log(s.log[0]))).toPrecision(3);
+    if ('log' in s)
+      out[k] = +Math.exp(Math.log(s.log[0]) + rng.next() * (Math.log(s.log[1]) - Math.log(s.log[0]))).toPrecision(3);
     else if ('int' in s) out[k] = s.int[0] + rng.int(s.int[1] - s.int[0] + 1);
     else if ('uniform' in s) out[k] = +(s.uniform[0] + rng.next() * (s.uniform[1] - s.uniform[0])).toPrecision(3);
     else out[k] = s.choice[rng.int(s.choice.length)]!;
@@ -74,9 +75,7 @@ async function main(): Promise<void> {
   const seed = numberOpt('seed', values.seed, { integer: true, min: 0 });
   const objective = choice('objective', values.objective, ['ndcg', 'recall', 'hit', 'mrr'] as const);
   const budget =
-    values.budget !== undefined
-      ? numberOpt('budget', values.budget, { min: 1 })
-      : (spec as { budget?: number }).budget;
+    values.budget !== undefined ? numberOpt('budget', values.budget, { min: 1 }) : (spec as { budget?: number }).budget;
   const dataset = await resolveDataset(values.dataset, { dataDir: config.DATA_DIR });
   const ds = withPositive(dataset, positive);
   const s = makeSplit(ds, split, { seed });
@@ -102,11 +101,15 @@ async function main(): Promise<void> {
     const score = ev.metrics[key] ?? 0;
     const seconds = (performance.now() - t0) / 1000;
     results.push({ params: t === 0 ? { defaults: true } : params, score, seconds: +seconds.toFixed(2) });
-    console.log(`trial ${t + 1}/${trials} ${JSON.stringify(params)}: valid ${key} ${score.toFixed(4)} (${seconds.toFixed(1)} s)`);
+    console.log(
+      `trial ${t + 1}/${trials} ${JSON.stringify(params)}: valid ${key} ${score.toFixed(4)} (${seconds.toFixed(1)} s)`,
+    );
   }
   const best = results.reduce((b, r, i) => (r.score > results[b]!.score ? i : b), 0);
   const bestParams = best === 0 ? {} : results[best]!.params;
-  console.log(`best: trial ${best + 1} ${JSON.stringify(results[best]!.params)} (valid ${key} ${results[best]!.score.toFixed(4)})`);
+  console.log(
+    `best: trial ${best + 1} ${JSON.stringify(results[best]!.params)} (valid ${key} ${results[best]!.score.toFixed(4)})`,
+  );
   const result = await runHarness({
     dataset,
     split,

@@ -33,7 +33,9 @@ export function parseCli<O extends Options>(
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
       throw new CliError(`option ${flag.split(' ')[0] || '?'} needs a value; valid options: ${flags}`);
     if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
-      throw new CliError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(err.message)?.[1] ?? '')}; valid options: ${flags}`);
+      throw new CliError(
+        `unexpected argument ${JSON.stringify(/'([^']*)'/.exec(err.message)?.[1] ?? '')}; valid options: ${flags}`,
+      );
     throw new CliError(err.message.split('\n')[0]!);
   }
 }

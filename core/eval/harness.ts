@@ -151,7 +151,9 @@ export async function evaluateRecommender(
     const salts = Array.from(ids, (u) => tieSalt(tieSeed, u));
     const scores = await model.scoreUsers(ids);
     if (scores.length !== ids.length * nItems)
-      throw new Error(`${model.name ?? 'model'}.scoreUsers returned ${scores.length} scores for ${ids.length}×${nItems}`);
+      throw new Error(
+        `${model.name ?? 'model'}.scoreUsers returned ${scores.length} scores for ${ids.length}×${nItems}`,
+      );
     maskKnown(scores, ids, nItems, ...masks);
     lists.set(
       options.rerank
@@ -688,8 +690,7 @@ export function formatTable(results: readonly ModelResult[], ks: readonly number
       if (results.some((r) => r.summary[`${name}@${k}`])) cols.push({ key: `${name}@${k}`, accuracy: true });
   for (const name of BEYOND_METRICS)
     if (results.some((r) => r.summary[`${name}@${ks[0]}`])) cols.push({ key: `${name}@${ks[0]}`, accuracy: false });
-  for (const key of ['rmse', 'mae'])
-    if (results.some((r) => r.summary[key])) cols.push({ key, accuracy: false });
+  for (const key of ['rmse', 'mae']) if (results.some((r) => r.summary[key])) cols.push({ key, accuracy: false });
   const header = ['model', ...cols.map((c) => c.key), 'fit s'];
   const rows = results.map((r) => [
     r.model,

@@ -21,11 +21,11 @@ export function erfc(x: number): number {
   const t = 2 / (2 + z);
   const ty = 4 * t - 2;
   const cof = [
-    -1.3026537197817094, 6.4196979235649026e-1, 1.9476473204185836e-2, -9.561514786808631e-3, -9.46595344482036e-4,
-    3.66839497852761e-4, 4.2523324806907e-5, -2.0278578112534e-5, -1.624290004647e-6, 1.30365583558e-6,
-    1.5626441722e-8, -8.5238095915e-8, 6.529054439e-9, 5.059343495e-9, -9.91364156e-10, -2.27365122e-10,
-    9.6467911e-11, 2.394038e-12, -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13, 3.81e-16, 7.106e-15,
-    -1.523e-15, -9.4e-17, 1.21e-16, -2.8e-17,
+    -1.3026537197817094, 6.419697923564902e-1, 1.9476473204185836e-2, -9.561514786808631e-3, -9.46595344482036e-4,
+    3.66839497852761e-4, 4.2523324806907e-5, -2.0278578112534e-5, -1.624290004647e-6, 1.30365583558e-6, 1.5626441722e-8,
+    -8.5238095915e-8, 6.529054439e-9, 5.059343495e-9, -9.91364156e-10, -2.27365122e-10, 9.6467911e-11, 2.394038e-12,
+    -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13, 3.81e-16, 7.106e-15, -1.523e-15, -9.4e-17, 1.21e-16,
+    -2.8e-17,
   ];
   let d = 0;
   let dd = 0;
@@ -70,7 +70,7 @@ export function wilcoxonSignedRank(a: ArrayLike<number>, b: ArrayLike<number>): 
   const order = d.map((_, i) => i).sort((i, j) => Math.abs(d[i]!) - Math.abs(d[j]!));
   const ranks = new Float64Array(n);
   let tieTerm = 0;
-  for (let s = 0; s < n; ) {
+  for (let s = 0; s < n;) {
     let e = s + 1;
     while (e < n && Math.abs(d[order[e]!]!) === Math.abs(d[order[s]!]!)) e++;
     const r = (s + 1 + e) / 2; // average of ranks s+1 .. e
@@ -81,7 +81,10 @@ export function wilcoxonSignedRank(a: ArrayLike<number>, b: ArrayLike<number>): 
   }
   let wPlus = 0;
   let wMinus = 0;
-  for (let i = 0; i < n; i++) (d[i]! > 0 ? (wPlus += ranks[i]!) : (wMinus += ranks[i]!));
+  for (let i = 0; i < n; i++) {
+    if (d[i]! > 0) wPlus += ranks[i]!;
+    else wMinus += ranks[i]!;
+  }
   const mean = (n * (n + 1)) / 4;
   const variance = (n * (n + 1) * (2 * n + 1)) / 24 - tieTerm / 48;
   const stat = Math.min(wPlus, wMinus);

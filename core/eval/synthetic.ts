@@ -150,7 +150,13 @@ export function generateMovieLensLike(options: MovieLensLikeOptions = {}): Movie
     const pool = byGenre[gs[0]!]!.filter((j) => j !== i);
     const out: number[] = [];
     for (let t = 0; t < 12 && out.length < 3 && pool.length; t++) {
-      const j = pool[weighted(rng, pool.map((p) => Math.exp(0.5 * logPop[p]!)))]!;
+      const j =
+        pool[
+          weighted(
+            rng,
+            pool.map((p) => Math.exp(0.5 * logPop[p]!)),
+          )
+        ]!;
       if (!out.includes(j)) out.push(j);
     }
     return out;

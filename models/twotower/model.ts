@@ -144,7 +144,8 @@ export class TfTowers {
     this.matMul = fastMatMul(tf);
     this.vars = {};
     for (const [name, p] of Object.entries(params)) {
-      if ((ID_TABLES as readonly string[]).includes(name)) this.ids[name] = { shape: [...p.shape], data: p.data.slice() };
+      if ((ID_TABLES as readonly string[]).includes(name))
+        this.ids[name] = { shape: [...p.shape], data: p.data.slice() };
       else this.vars[name] = tf.variable(tf.tensor(p.data, p.shape, 'float32'), true);
     }
   }
@@ -236,7 +237,9 @@ export class TfTowers {
   userVectors(b: UserBatch, batch = 1024): Float32Array {
     const d = this.idDim;
     return this.run('user', b.n, batch, (s, e) => ({
-      ...(d ? { userEmb: this.gatherIds('user.id', b.userId.subarray(s, e)), history: b.history.subarray(s * d, e * d) } : {}),
+      ...(d
+        ? { userEmb: this.gatherIds('user.id', b.userId.subarray(s, e)), history: b.history.subarray(s * d, e * d) }
+        : {}),
       lang: b.lang.subarray(s, e),
       platform: b.platform.subarray(s, e),
       attrs: b.attrs.subarray(s * this.spec.attrBuckets, e * this.spec.attrBuckets),

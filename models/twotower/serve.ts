@@ -200,7 +200,13 @@ export function encodeServingUser(
   let hist: Float32Array | undefined;
   if (idDim && itemTable) {
     hist = new Float32Array(idDim);
-    poolIdRows(itemTable, idDim, Int32Array.from(liked, (i) => catalog.idRows[i]!), hist, 0);
+    poolIdRows(
+      itemTable,
+      idDim,
+      Int32Array.from(liked, (i) => catalog.idRows[i]!),
+      hist,
+      0,
+    );
   }
   return encodeUsers(spec, [userInputOf(user)], [pool(liked)], [pool(disliked)], hist);
 }

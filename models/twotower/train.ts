@@ -529,7 +529,10 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
           tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m])),
           tf.tensor2d(mask.subarray(0, r * m), [r, m]),
         );
-        const lse = tf.add(tf.log(towers.matMul(tf.exp(tf.sub(logits, shift)) as tfc.Tensor2D, tf.ones([m, 1]))), shift);
+        const lse = tf.add(
+          tf.log(towers.matMul(tf.exp(tf.sub(logits, shift)) as tfc.Tensor2D, tf.ones([m, 1]))),
+          shift,
+        );
         const target = tf.sub(tf.div(sPos, opts.temperature), tf.tensor1d(q.subarray(0, r)));
         return tf.mean(tf.sub(tf.reshape(lse, [r]), target)) as tfc.Scalar;
       };

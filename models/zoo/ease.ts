@@ -95,8 +95,7 @@ export class EaseRecommender implements Recommender {
     for (let i = 0; i < n; i++) g[i * n + i]! += this.lambda;
     const p = invertSpd(g, n);
     const b = new Float32Array(n * n);
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) b[i * n + j] = i === j ? 0 : -p[i * n + j]! / p[j * n + j]!;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) b[i * n + j] = i === j ? 0 : -p[i * n + j]! / p[j * n + j]!;
     this.b = b;
   }
 

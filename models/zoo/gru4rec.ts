@@ -57,7 +57,8 @@ export class Gru4RecRecommender extends SequenceRecommender {
     const v = this.params!.v;
     const { dim: d, maxLen: L, dropout } = this.options;
     let x = this.gather!(v.emb!, tf.tensor1d(inputs, 'int32')) as tfc.Tensor2D;
-    if (rng && dropout > 0) x = tf.mul(x, tf.tensor2d(dropoutMask(rng, b * L * d, dropout), [b * L, d])) as tfc.Tensor2D;
+    if (rng && dropout > 0)
+      x = tf.mul(x, tf.tensor2d(dropoutMask(rng, b * L * d, dropout), [b * L, d])) as tfc.Tensor2D;
     const xw = tf.reshape(tf.add(this.mm!(x, v.wx as tfc.Tensor2D), v.bx!), [b, L, 3 * d]);
     const keep = Float32Array.from(inputs, (i) => (i > 0 ? 1 : 0));
     let h = tf.zeros([b, d]) as tfc.Tensor2D;

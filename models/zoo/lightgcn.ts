@@ -52,7 +52,12 @@ export function buildGraph(nUsers: number, nItems: number, userItems: (u: number
  * out = Â x (x: nodes × d row-major). Four output columns at a time in registers: about 5× the naive loop in V8
  * (≈ 1.1 G multiply-adds/s here).
  */
-export function propagate(g: Graph, x: Float32Array, d: number, out: Float32Array = new Float32Array(x.length)): Float32Array {
+export function propagate(
+  g: Graph,
+  x: Float32Array,
+  d: number,
+  out: Float32Array = new Float32Array(x.length),
+): Float32Array {
   const { offsets, cols, vals, nodes } = g;
   const d4 = d - (d % 4);
   for (let v = 0; v < nodes; v++) {

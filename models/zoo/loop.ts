@@ -54,7 +54,8 @@ export async function trainLoop<S>(o: LoopOptions<S>): Promise<LoopResult> {
     const t0 = performance.now();
     lastLoss = await o.epoch(epoch, deadline);
     trainSeconds += (performance.now() - t0) / 1000;
-    if (!Number.isFinite(lastLoss)) throw new Error(`${o.name}: training diverged at epoch ${epoch} (loss ${lastLoss})`);
+    if (!Number.isFinite(lastLoss))
+      throw new Error(`${o.name}: training diverged at epoch ${epoch} (loss ${lastLoss})`);
     const out = performance.now() >= deadline;
     if (validate && (epoch % every === 0 || out || epoch === o.maxEpochs)) {
       const score = await validate();

@@ -131,7 +131,8 @@ export class BprMfRecommender implements Recommender {
     const pu = new Float32Array(users.length * f);
     users.forEach((u, r) => pu.set(this.p.subarray(u * f, (u + 1) * f), r * f));
     const out = matmulABt(pu, users.length, this.q, this.nItems, f);
-    for (let r = 0; r < users.length; r++) for (let i = 0; i < this.nItems; i++) out[r * this.nItems + i]! += this.bias[i]!;
+    for (let r = 0; r < users.length; r++)
+      for (let i = 0; i < this.nItems; i++) out[r * this.nItems + i]! += this.bias[i]!;
     return out;
   }
 
@@ -296,4 +297,3 @@ export class SvdRecommender implements RatingRecommender {
     return { ...this.options, ratingScale: [this.lo, this.hi], ...loopSummary(this.loop) };
   }
 }
-

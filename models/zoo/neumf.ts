@@ -156,7 +156,10 @@ export class NeuMfRecommender implements Recommender {
         us.fill(u, r * n, (r + 1) * n);
         for (let i = 0; i < n; i++) is[r * n + i] = i;
       });
-      out.set(tf.tidy(() => this.logit(us, is).dataSync() as Float32Array), s * n);
+      out.set(
+        tf.tidy(() => this.logit(us, is).dataSync() as Float32Array),
+        s * n,
+      );
     }
     return out;
   }

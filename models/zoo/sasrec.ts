@@ -215,8 +215,13 @@ export class SasRecRecommender extends SequenceRecommender {
     const v = this.params!.v;
     const { dim: d, maxLen: L, dropout } = this.options;
     const drop = (x: tfc.Tensor2D): tfc.Tensor2D =>
-      rng && dropout > 0 ? (tf.mul(x, tf.tensor2d(dropoutMask(rng, b * L * d, dropout), [b * L, d])) as tfc.Tensor2D) : x;
-    const keep = tf.tensor2d(Float32Array.from(inputs, (x) => (x > 0 ? 1 : 0)), [b * L, 1]);
+      rng && dropout > 0
+        ? (tf.mul(x, tf.tensor2d(dropoutMask(rng, b * L * d, dropout), [b * L, d])) as tfc.Tensor2D)
+        : x;
+    const keep = tf.tensor2d(
+      Float32Array.from(inputs, (x) => (x > 0 ? 1 : 0)),
+      [b * L, 1],
+    );
     const posIdx = Int32Array.from({ length: b * L }, (_, k) => k % L);
     let x = tf.add(
       tf.mul(this.gather!(v.emb!, tf.tensor1d(inputs, 'int32')), Math.sqrt(d)),
@@ -227,8 +232,7 @@ export class SasRecRecommender extends SequenceRecommender {
     const mask = new Float32Array(b * L * L);
     for (let r = 0; r < b; r++)
       for (let q = 0; q < L; q++)
-        for (let k = 0; k < L; k++)
-          if (k > q || inputs[r * L + k] === 0) mask[(r * L + q) * L + k] = -1e9;
+        for (let k = 0; k < L; k++) if (k > q || inputs[r * L + k] === 0) mask[(r * L + q) * L + k] = -1e9;
     const maskT = tf.tensor3d(mask, [b, L, L]);
     for (let k = 0; k < this.options.blocks; k++) {
       const q = this.ln(x, v[`ln1G${k}`]!, v[`ln1B${k}`]!);
@@ -240,9 +244,10 @@ export class SasRecRecommender extends SequenceRecommender {
       x = tf.add(q, drop(ctxv)) as tfc.Tensor2D;
       const y = this.ln(x, v[`ln2G${k}`]!, v[`ln2B${k}`]!);
       const f = tf.add(
-        this.mm!(drop(tf.relu(tf.add(this.mm!(y, v[`f1${k}`] as tfc.Tensor2D), v[`fb1${k}`]!)) as tfc.Tensor2D), v[
-          `f2${k}`
-        ] as tfc.Tensor2D),
+        this.mm!(
+          drop(tf.relu(tf.add(this.mm!(y, v[`f1${k}`] as tfc.Tensor2D), v[`fb1${k}`]!)) as tfc.Tensor2D),
+          v[`f2${k}`] as tfc.Tensor2D,
+        ),
         v[`fb2${k}`]!,
       ) as tfc.Tensor2D;
       x = tf.mul(tf.add(y, drop(f)), keep) as tfc.Tensor2D;

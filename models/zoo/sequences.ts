@@ -9,7 +9,8 @@ export function userSequences(nUsers: number, ...parts: Interactions[]): Int32Ar
   const by: { t: number; o: number; i: number }[][] = Array.from({ length: nUsers }, () => []);
   let o = 0;
   for (const p of parts)
-    for (let r = 0; r < p.length; r++, o++) if (p.signal[r] === 1) by[p.user[r]!]!.push({ t: p.time[r]!, o, i: p.item[r]! + 1 });
+    for (let r = 0; r < p.length; r++, o++)
+      if (p.signal[r] === 1) by[p.user[r]!]!.push({ t: p.time[r]!, o, i: p.item[r]! + 1 });
   return by.map((xs) => Int32Array.from(xs.sort((a, b) => a.t - b.t || a.o - b.o).map((x) => x.i)));
 }
 
@@ -17,7 +18,10 @@ export function userSequences(nUsers: number, ...parts: Interactions[]): Int32Ar
  * Training windows: for a sequence s (length m ≥ 2), inputs s[a..b) and next-item targets s[a+1..b+1), cut into
  * windows of `len` from the end backwards, each left-padded with 0 to `len`.
  */
-export function trainingWindows(seqs: readonly Int32Array[], len: number): { inputs: Int32Array; targets: Int32Array; count: number } {
+export function trainingWindows(
+  seqs: readonly Int32Array[],
+  len: number,
+): { inputs: Int32Array; targets: Int32Array; count: number } {
   const ins: number[] = [];
   const outs: number[] = [];
   let count = 0;

@@ -78,12 +78,7 @@ export function dropoutMask(rng: Rng, n: number, p: number): Float32Array {
 }
 
 /** One Adam step on `params` minimising `loss()`; returns the loss value. */
-export function step(
-  tf: Tf,
-  optimizer: tfc.Optimizer,
-  params: TfParams,
-  loss: () => tfc.Scalar,
-): number {
+export function step(tf: Tf, optimizer: tfc.Optimizer, params: TfParams, loss: () => tfc.Scalar): number {
   const l = optimizer.minimize(loss, true, params.list);
   const value = l ? l.dataSync()[0]! : Number.NaN;
   l?.dispose();

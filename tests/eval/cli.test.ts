@@ -43,7 +43,9 @@ describe('evaluation CLI errors', () => {
     );
     expect(msg(() => numberList('seeds', '0,1,x', { integer: true, min: 0 }))).toMatch(/--seeds "0,1,x": "x"/);
     expect(msg(() => numberOpt('budget', '-3', { min: 1 }))).toBe('--budget "-3" is not valid; it takes a number ≥ 1');
-    expect(msg(() => positiveOpt('four'))).toMatch(/--positive "four" is not valid; it takes all .* or a rating threshold/);
+    expect(msg(() => positiveOpt('four'))).toMatch(
+      /--positive "four" is not valid; it takes all .* or a rating threshold/,
+    );
     expect(nameList('models', 'all', ['a', 'b'] as const)).toEqual(['a', 'b']);
     expect(positiveOpt('3.5')).toBe(3.5);
   });
