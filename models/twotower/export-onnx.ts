@@ -6,7 +6,7 @@
  */
 import { OnnxGraphBuilder } from '../onnx/builder.js';
 import { idDimOf, itemDenseDim, userDenseDim, type FeatureSpec } from './features.js';
-import { embeddingTables, INDEX_INPUTS, type ParamMap, type TowerName, type TowerSizes } from './model.js';
+import { embeddingTables, INDEX_INPUTS, vectorDim, type ParamMap, type TowerName, type TowerSizes } from './model.js';
 
 export const OPSET = 17;
 export const OUTPUT_NAME = 'embedding';
@@ -91,7 +91,28 @@ export function buildTowerOnnx(tower: TowerName, spec: FeatureSpec, sizes: Tower
   b.node('ReduceSum', ['out_sq', 'l2_axes'], ['out_ss'], { keepdims: 1 });
   b.node('Max', ['out_ss', 'l2_eps'], ['out_ss_eps']);
   b.node('Sqrt', ['out_ss_eps'], ['out_norm']);
-  b.node('Div', ['out_lin', 'out_norm'], [OUTPUT_NAME]);
-  b.output(OUTPUT_NAME, 'float32', ['batch', sizes.outputDim]);
+  if (!sizes.biasScale) {
+    b.node('Div', ['out_lin', 'out_norm'], [OUTPUT_NAME]);
+  } else {
+    // served vectors: items [v, biasScale·b_i], users [u, 1] (model.ts `served`)
+    b.node('Div', ['out_lin', 'out_norm'], ['unit']);
+    b.initializer('bias_scale', Float32Array.from([sizes.biasScale]), []);
+    if (tower === 'item') {
+      for (const name of ['item.bias.W', 'item.bias.b']) {
+        const p = param(name);
+        b.initializer(name, p.data, p.shape);
+      }
+      b.node('MatMul', [h, 'item.bias.W'], ['bias_mm']);
+      b.node('Add', ['bias_mm', 'item.bias.b'], ['bias_lin']);
+      b.node('Mul', ['bias_lin', 'bias_scale'], ['extra']);
+    } else {
+      b.initializer('zero', Float32Array.from([0]), []);
+      b.initializer('one', Float32Array.from([1]), []);
+      b.node('Mul', ['out_norm', 'zero'], ['zeros']);
+      b.node('Add', ['zeros', 'one'], ['extra']);
+    }
+    b.node('Concat', ['unit', 'extra'], [OUTPUT_NAME], { axis: 1 });
+  }
+  b.output(OUTPUT_NAME, 'float32', ['batch', vectorDim(sizes)]);
   return b.toBytes();
 }

@@ -301,6 +301,51 @@ export function encodeUsers(
   return b;
 }
 
+/** Rows `rows` of an encoded batch, as a new batch (training gathers its users from one batch of all users). */
+export function gatherUsers(spec: FeatureSpec, all: UserBatch, rows: ArrayLike<number>): UserBatch {
+  const n = rows.length;
+  const nc = spec.categories.length;
+  const dd = userDenseDim(spec);
+  const id = idDimOf(spec);
+  const b: UserBatch = {
+    n,
+    lang: new Int32Array(n),
+    platform: new Int32Array(n),
+    attrs: new Float32Array(n * spec.attrBuckets),
+    interests: new Float32Array(n * spec.interestBuckets),
+    categories: new Float32Array(n * nc),
+    dense: new Float32Array(n * dd),
+    userId: new Int32Array(n),
+    history: new Float32Array(n * id),
+  };
+  const copy = (to: Float32Array, from: Float32Array, w: number, r: number, s: number) =>
+    to.set(from.subarray(s * w, (s + 1) * w), r * w);
+  for (let r = 0; r < n; r++) {
+    const s = rows[r]!;
+    b.lang[r] = all.lang[s]!;
+    b.platform[r] = all.platform[s]!;
+    b.userId[r] = all.userId[s]!;
+    copy(b.attrs, all.attrs, spec.attrBuckets, r, s);
+    copy(b.interests, all.interests, spec.interestBuckets, r, s);
+    copy(b.categories, all.categories, nc, r, s);
+    copy(b.dense, all.dense, dd, r, s);
+    if (id) copy(b.history, all.history, id, r, s);
+  }
+  return b;
+}
+
+/** Writes the liked / disliked content pools of row `r` into an encoded batch (as `encodeUsers` does). */
+export function setUserHistory(
+  spec: FeatureSpec,
+  b: UserBatch,
+  r: number,
+  liked: History | undefined,
+  disliked: History | undefined,
+): void {
+  const o = writeHistory(b.dense, r * userDenseDim(spec) + spec.textDim + 1, spec, liked);
+  writeHistory(b.dense, o, spec, disliked);
+}
+
 /** Category bags of items (`n × |categories|`), the pooled-history building block. */
 export function itemCategoryBags(spec: FeatureSpec, items: readonly ItemInput[]): Float32Array {
   const nc = spec.categories.length;

@@ -19,7 +19,17 @@ export interface TowerSizes {
   /** Dropout after each hidden layer (training only). Default 0.1. */
   dropout: number;
   layerNormEpsilon: number;
+  /**
+   * Item bias: when > 0 the item tower also outputs a learned scalar b_i (a linear read-out of its last hidden layer)
+   * and the served vectors are [v, biasScale·b_i] (items) and [u, 1] (users), so u'·v' = cos(u, v) + biasScale·b_i —
+   * τ × the training logit when biasScale = τ. Gives popularity its own channel instead of a direction of the unit
+   * sphere. 0 / absent = plain cosine (models trained before it existed).
+   */
+  biasScale?: number;
 }
+
+/** Width of the served vectors: the output dimension, plus the bias column when there is one. */
+export const vectorDim = (s: TowerSizes): number => s.outputDim + (s.biasScale ? 1 : 0);
 
 export const DEFAULT_SIZES: TowerSizes = {
   embeddingDim: 16,
@@ -105,6 +115,10 @@ export function initParams(spec: FeatureSpec, sizes: TowerSizes, rng: Rng): Para
     });
     p[`${tower}.out.W`] = uniform([width, sizes.outputDim], Math.sqrt(6 / (width + sizes.outputDim)));
     p[`${tower}.out.b`] = fill(sizes.outputDim, 0);
+    if (tower === 'item' && sizes.biasScale) {
+      p['item.bias.W'] = { shape: [width, 1], data: new Float32Array(width) };
+      p['item.bias.b'] = fill(1, 0);
+    }
   }
   return p;
 }
@@ -193,6 +207,43 @@ export class TfTowers {
     n: number,
     dropoutMasks?: Float32Array[],
   ): tfc.Tensor2D {
+    return this.head(tower, this.hidden(tower, inputs, n, dropoutMasks));
+  }
+
+  /** The item bias b_i (`n × 1`) from the item tower's last hidden layer. */
+  itemBias(h: tfc.Tensor2D): tfc.Tensor2D {
+    const v = this.vars;
+    return this.tf.add(this.matMul(h, v['item.bias.W'] as unknown as tfc.Tensor2D), v['item.bias.b']!) as tfc.Tensor2D;
+  }
+
+  /** The output layer and L2 normalisation. */
+  head(tower: TowerName, h: tfc.Tensor2D): tfc.Tensor2D {
+    const tf = this.tf;
+    const v = this.vars;
+    const out = tf.add(
+      this.matMul(h, v[`${tower}.out.W`] as unknown as tfc.Tensor2D),
+      v[`${tower}.out.b`]!,
+    ) as tfc.Tensor2D;
+    return tf.mul(out, tf.rsqrt(tf.maximum(tf.sum(tf.square(out), 1, true), 1e-12))) as tfc.Tensor2D;
+  }
+
+  /** The served vector: [u, 1] / [v, biasScale·b] with an item bias, the unit vector otherwise. */
+  served(tower: TowerName, h: tfc.Tensor2D): tfc.Tensor2D {
+    const tf = this.tf;
+    const unit = this.head(tower, h);
+    const scale = this.sizes.biasScale;
+    if (!scale) return unit;
+    const extra = tower === 'item' ? tf.mul(this.itemBias(h), scale) : tf.ones([h.shape[0], 1]);
+    return tf.concat2d([unit, extra as tfc.Tensor2D], 1);
+  }
+
+  /** Embeddings, dense and id inputs → the last hidden layer (`n × hidden`). */
+  hidden(
+    tower: TowerName,
+    inputs: Record<string, Int32Array | Float32Array | tfc.Tensor>,
+    n: number,
+    dropoutMasks?: Float32Array[],
+  ): tfc.Tensor2D {
     const tf = this.tf;
     const v = this.vars;
     const parts: tfc.Tensor2D[] = [];
@@ -226,14 +277,10 @@ export class TfTowers {
       const mask = dropoutMasks?.[k];
       if (mask) h = tf.mul(h, tf.tensor2d(mask, [n, width]));
     });
-    const out = tf.add(
-      this.matMul(h, v[`${tower}.out.W`] as unknown as tfc.Tensor2D),
-      v[`${tower}.out.b`]!,
-    ) as tfc.Tensor2D;
-    return tf.mul(out, tf.rsqrt(tf.maximum(tf.sum(tf.square(out), 1, true), 1e-12))) as tfc.Tensor2D;
+    return h;
   }
 
-  /** Inference: L2-normalised vectors, `n × outputDim`, in batches. */
+  /** Inference: the served vectors (`n × vectorDim(sizes)`: unit vector, and the bias column if any), in batches. */
   userVectors(b: UserBatch, batch = 1024): Float32Array {
     const d = this.idDim;
     return this.run('user', b.n, batch, (s, e) => ({
@@ -265,11 +312,11 @@ export class TfTowers {
     batch: number,
     slice: (s: number, e: number) => Record<string, Int32Array | Float32Array>,
   ): Float32Array {
-    const d = this.sizes.outputDim;
+    const d = vectorDim(this.sizes);
     const out = new Float32Array(n * d);
     for (let s = 0; s < n; s += batch) {
       const e = Math.min(n, s + batch);
-      const y = this.tf.tidy(() => this.forward(tower, slice(s, e), e - s));
+      const y = this.tf.tidy(() => this.served(tower, this.hidden(tower, slice(s, e), e - s)));
       out.set(y.dataSync() as Float32Array, s * d);
       y.dispose();
     }

@@ -19,6 +19,7 @@ import { RecoError } from '../../core/errors.js';
 import { silentLogger, type LearnedScorer, type Logger, type MatrixOps, type UserFeatures } from '../../core/ports.js';
 import { latestModelDir, loadParams, readModelConfig, type ModelConfig } from './artifacts.js';
 import { OUTPUT_NAME } from './export-onnx.js';
+import { vectorDim } from './model.js';
 import {
   encodeItems,
   encodeUsers,
@@ -137,7 +138,7 @@ export async function runUserTower(model: LoadedModel, b: UserBatch): Promise<Fl
 
 export async function runItemTower(model: LoadedModel, b: ItemBatch, batch = 4096): Promise<Float32Array> {
   const s = model.spec;
-  const d = model.config.sizes.outputDim;
+  const d = vectorDim(model.config.sizes);
   const nc = s.categories.length;
   const dd = b.dense.length / Math.max(1, b.n);
   const out = new Float32Array(b.n * d);
@@ -303,7 +304,7 @@ export class TwoTowerScorer implements LearnedScorer {
       const catalog = st.catalog;
       const batch = encodeServingUser(model.spec, catalog, model.itemTable, user);
       const u = await runUserTower(model, batch);
-      const dim = model.config.sizes.outputDim;
+      const dim = vectorDim(model.config.sizes);
       const ops = this.options.matrixOps;
       return ops
         ? ops.matVec(catalog.matrix, dim, u.subarray(0, dim))

@@ -37,23 +37,27 @@ import {
   buildSpec,
   encodeItems,
   encodeUsers,
+  gatherUsers,
   idDimOf,
   itemDenseDim,
   poolHistory,
   poolIdRows,
+  setUserHistory,
   type FeatureSpec,
   type History,
   type ItemBatch,
   type ItemInput,
   type UserInput,
 } from './features.js';
-import { DEFAULT_SIZES, initParams, TfTowers, type ParamMap, type TowerSizes } from './model.js';
+import { DEFAULT_SIZES, initParams, TfTowers, vectorDim, type ParamMap, type TowerSizes } from './model.js';
 
 export interface TrainOptions {
   sizes?: Partial<TowerSizes>;
   loss?: 'infonce' | 'triplet';
   /** Softmax temperature τ. Default 0.1. */
   temperature?: number;
+  /** A learned item bias beside the cosine (model.ts `biasScale`). Default true. */
+  itemBias?: boolean;
   /** logQ popularity correction (InfoNCE). Default true. */
   logQ?: boolean;
   /** Triplet margin (cosine). Default 0.2. */
@@ -64,7 +68,7 @@ export interface TrainOptions {
   mineHardNegatives?: boolean;
   /** Mine from each user's top this many. Default 20. */
   miningPool?: number;
-  /** Extra negatives per batch drawn uniformly from the catalog (shared by the batch). Default 256. */
+  /** Extra negatives per batch drawn uniformly from the catalog (shared by the batch). Default 128. */
   uniformNegatives?: number;
   /** Probability of hiding a training example's whole history (and user id). Default 0.1. */
   historyDropout?: number;
@@ -127,16 +131,22 @@ export interface TrainedTwoTower {
 }
 
 export function resolveOptions(o: TrainOptions, seed: number, evalK: number): ResolvedTrainOptions {
+  const temperature = o.temperature ?? 0.1;
   return {
-    sizes: { ...DEFAULT_SIZES, ...(o.sizes ?? {}) },
+    sizes: {
+      ...DEFAULT_SIZES,
+      ...(o.sizes ?? {}),
+      biasScale: o.sizes?.biasScale ?? (o.itemBias === false ? 0 : temperature),
+    },
+    itemBias: o.itemBias ?? true,
     loss: o.loss ?? 'infonce',
-    temperature: o.temperature ?? 0.1,
+    temperature,
     logQ: o.logQ ?? true,
     margin: o.margin ?? 0.2,
     dislikeNegatives: o.dislikeNegatives ?? true,
     mineHardNegatives: o.mineHardNegatives ?? false,
     miningPool: o.miningPool ?? 20,
-    uniformNegatives: o.uniformNegatives ?? 256,
+    uniformNegatives: o.uniformNegatives ?? 128,
     historyDropout: o.historyDropout ?? 0.1,
     idDim: o.idDim ?? 32,
     idDropout: o.idDropout ?? 0.3,
@@ -147,7 +157,7 @@ export function resolveOptions(o: TrainOptions, seed: number, evalK: number): Re
     batchSize: o.batchSize ?? 1024,
     learningRate: o.learningRate ?? 0.003,
     patience: o.patience ?? 3,
-    attrBuckets: o.attrBuckets ?? 64,
+    attrBuckets: o.attrBuckets ?? 256,
     interestBuckets: o.interestBuckets ?? 128,
     yieldBetweenBatches: o.yieldBetweenBatches ?? true,
     seed,
@@ -302,7 +312,7 @@ export function scoreUsersWith(
 ): Float32Array {
   const items = itemMatrix ?? towers.itemVectors(feats.items);
   const u = towers.userVectors(feats.encodeUsers(users, towers.ids['item.id']?.data));
-  return matmulABt(u, users.length, items, feats.items.n, towers.sizes.outputDim);
+  return matmulABt(u, users.length, items, feats.items.n, vectorDim(towers.sizes));
 }
 
 /**
@@ -399,7 +409,13 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
   const M = opts.uniformNegatives;
   const cold = opts.coldWeight > 0;
   let totalSeconds = 0;
-  let maskBuf = new Float32Array(0);
+  // every user's static inputs (attributes, interests, persona…) encoded once; a step copies rows and adds histories
+  const staticUsers = encodeUsers(
+    spec,
+    feats.userInputs,
+    feats.userInputs.map(() => undefined),
+    feats.userInputs.map(() => undefined),
+  );
   const colFirst = new Int32Array(nItems).fill(-1);
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -455,13 +471,12 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         colNext[j] = colFirst[cols[j]!]!;
         colFirst[cols[j]!] = j;
       }
-      if (maskBuf.length < n * m) maskBuf = new Float32Array(n * m);
-      const mask = maskBuf.subarray(0, n * m).fill(0);
+      // (k, j) pairs to mask, built as a dense tensor by ScatterNd in the backend (no n × m array in JS)
+      const masked: number[] = [];
       for (let k = 0; k < n; k++) {
         const likes = itemsOf(feats.likes, users[k]!);
         for (let t = -1; t < likes.length; t++)
-          for (let j = colFirst[t < 0 ? pos[k]! : likes[t]!]!; j >= 0; j = colNext[j]!)
-            if (j !== k) mask[k * m + j] = -1e9;
+          for (let j = colFirst[t < 0 ? pos[k]! : likes[t]!]!; j >= 0; j = colNext[j]!) if (j !== k) masked.push(k, j);
       }
       for (const it of cols) colFirst[it] = -1;
       let negSel: Float32Array | undefined;
@@ -481,17 +496,11 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       // the first nc rows (a random subset: the examples are shuffled) are also scored attribute-only
       const nc = cold ? Math.max(1, Math.round(opts.coldShare * n)) : 0;
       const nu = n + nc;
-      const userInputs = [...users, ...users.slice(0, nc)].map((u) => feats.userInputs[u]!);
-      const hist = new Float32Array(nu * idDim);
+      const userBatch = gatherUsers(spec, staticUsers, [...users, ...users.slice(0, nc)]);
+      const hist = userBatch.history;
       if (itemTable) histRows.forEach((h, k) => poolIdRows(itemTable, idDim, h, hist, k * idDim));
       const allUserRows = cold ? Int32Array.from([...userRows, ...new Int32Array(nc)]) : userRows;
-      const userBatch = encodeUsers(
-        spec,
-        userInputs,
-        [...liked, ...new Array<undefined>(nc)],
-        [...disliked, ...new Array<undefined>(nc)],
-        hist,
-      );
+      for (let k = 0; k < n; k++) setUserHistory(spec, userBatch, k, liked[k], disliked[k]);
       const userMasks = dropoutMasks(rng, nu, opts.sizes);
       const itemMasks = dropoutMasks(rng, m, opts.sizes);
       const itemInputs: Record<string, Int32Array | Float32Array | tfc.Tensor> = feats.sliceItems(cols);
@@ -513,6 +522,13 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         userInputT.history = histV;
         idVars.push(itemEmb, userEmb, histV);
       }
+      let biasRow: tfc.Tensor | undefined;
+      /** How many masked pairs fall in the first `r` rows (pairs are in row order). */
+      const maskedBelow = (r: number): number => {
+        let c = 0;
+        while (c < masked.length / 2 && masked[2 * c]! < r) c++;
+        return c;
+      };
       /** The loss of the first `r` rows of the batch, scored by user vectors `u` (`r × d`). */
       const lossOf = (u: tfc.Tensor2D, v: tfc.Tensor2D, r: number): tfc.Scalar => {
         const sim = towers.matMul(u, tf.transpose(v));
@@ -525,19 +541,30 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         // logits ≤ shift always (|cos| ≤ 1, q ≥ its minimum), so exp(logits − shift) cannot overflow; a constant
         // shift instead of tf.logSumExp's max keeps the slow broadcast Equal of Max's gradient off the wasm backend,
         // and the row sum is a product with a ones column (Sum's gradient would build an n × m ones array in JS).
-        const logits = tf.add(
-          tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m])),
-          tf.tensor2d(mask.subarray(0, r * m), [r, m]),
-        );
+        let logits = tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m]));
+        if (biasRow) logits = tf.add(logits, biasRow);
+        const inRows = r === n ? masked.length / 2 : maskedBelow(r);
+        if (inRows > 0)
+          logits = tf.add(
+            logits,
+            tf.scatterND(
+              tf.tensor2d(Int32Array.from(masked.slice(0, 2 * inRows)), [inRows, 2], 'int32'),
+              tf.fill([inRows], -1e9),
+              [r, m],
+            ),
+          );
         const lse = tf.add(
           tf.log(towers.matMul(tf.exp(tf.sub(logits, shift)) as tfc.Tensor2D, tf.ones([m, 1]))),
           shift,
         );
-        const target = tf.sub(tf.div(sPos, opts.temperature), tf.tensor1d(q.subarray(0, r)));
+        let target = tf.sub(tf.div(sPos, opts.temperature), tf.tensor1d(q.subarray(0, r)));
+        if (biasRow) target = tf.add(target, tf.reshape(tf.slice(biasRow, [0, 0], [1, r]), [r]));
         return tf.mean(tf.sub(tf.reshape(lse, [r]), target)) as tfc.Scalar;
       };
       const lossFn = () => {
-        const v = towers.forward('item', itemInputs, m, itemMasks);
+        const hItem = towers.hidden('item', itemInputs, m, itemMasks);
+        const v = towers.head('item', hItem);
+        biasRow = opts.sizes.biasScale ? tf.reshape(towers.itemBias(hItem), [1, m]) : undefined;
         const u = towers.forward('user', userInputT, nu, userMasks);
         if (!cold) return lossOf(u, v, n);
         const warm = tf.slice(u, [0, 0], [n, -1]) as tfc.Tensor2D;

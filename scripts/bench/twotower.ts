@@ -20,6 +20,7 @@ import { loadMovieLens } from '../../core/eval/movielens.js';
 import { writeSyntheticMovieLens } from '../../core/eval/synthetic.js';
 import type { UserFeatures } from '../../core/ports.js';
 import { OrtMatrixOps } from '../../models/matrix-ops.js';
+import { vectorDim } from '../../models/twotower/model.js';
 import { trainAndSave } from '../../models/twotower/pipeline.js';
 import { TwoTowerScorer } from '../../models/twotower/serve.js';
 
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   const ops = await OrtMatrixOps.create();
   const scorer = new TwoTowerScorer({ matrixOps: ops });
   await scorer.swap(trained.modelDir);
-  const dim = trained.trained.sizes.outputDim;
+  const dim = vectorDim(trained.trained.sizes);
   const rows: Record<string, unknown>[] = [];
   for (const n of values.n.split(',').map((x) => numberOpt('n', x, { integer: true, min: 1 }))) {
     const cat = generateSynthetic({ users: 1, items: n, perUser: 1, seed: 2, textDim: ds.textDim });
