@@ -165,8 +165,9 @@ export const userRow = (spec: FeatureSpec, id: string | undefined): number =>
   id === undefined || !idDimOf(spec) ? 0 : (lookup(spec).user.get(id) ?? 0);
 
 /**
- * Mean of the `table` rows (`idDim` wide) of the known items among `rows` (row 0 = unknown is skipped), written
- * into `out[at ..]`: the user tower's `history` input. Zero when none is known.
+ * Mean of the `table` rows (`idDim` wide) of the known items among `rows` (row 0 = unknown is skipped, and row
+ * `skip` — a training example's own target), added into `out[at ..]`: the user tower's `history` input. Zero when
+ * none is known.
  */
 export function poolIdRows(
   table: Float32Array,
@@ -174,11 +175,12 @@ export function poolIdRows(
   rows: ArrayLike<number>,
   out: Float32Array,
   at: number,
+  skip = 0,
 ): number {
   let n = 0;
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k]!;
-    if (r <= 0) continue;
+    if (r <= 0 || r === skip) continue;
     const o = r * idDim;
     for (let j = 0; j < idDim; j++) out[at + j]! += table[o + j]!;
     n++;

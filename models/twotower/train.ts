@@ -32,7 +32,7 @@ import { evaluateRecommender } from '../../core/eval/harness.js';
 import { createRng, type Rng } from '../../core/eval/random.js';
 import { indexByUser, itemsOf, matmulABt, maskKnown, topKRows, type UserItemIndex } from '../../core/eval/ranking.js';
 import { RecoError } from '../../core/errors.js';
-import { initTf, type TfBackendName } from './backend.js';
+import { initTf, type Tf, type TfBackendName } from './backend.js';
 import {
   buildSpec,
   encodeItems,
@@ -78,9 +78,9 @@ export interface TrainOptions {
   idDropout?: number;
   /** Probability that a user's id is replaced by "unknown". Default 0.2. */
   userIdDropout?: number;
-  /** Weight of the attribute-only (cold-start) loss; 0 = off. Default 0.5. */
+  /** Weight of the attribute-only (cold-start) loss; 0 = off. Default 1. */
   coldWeight?: number;
-  /** Share of each batch's examples also trained attribute-only. Default 0.25. */
+  /** Share of each batch's examples also trained attribute-only. Default 0.5. */
   coldShare?: number;
   epochs?: number;
   batchSize?: number;
@@ -151,8 +151,8 @@ export function resolveOptions(o: TrainOptions, seed: number, evalK: number): Re
     idDim: o.idDim ?? 32,
     idDropout: o.idDropout ?? 0.3,
     userIdDropout: o.userIdDropout ?? 0.2,
-    coldWeight: o.coldWeight ?? 0.5,
-    coldShare: o.coldShare ?? 0.25,
+    coldWeight: o.coldWeight ?? 1,
+    coldShare: o.coldShare ?? 0.5,
     epochs: o.epochs ?? 30,
     batchSize: o.batchSize ?? 1024,
     learningRate: o.learningRate ?? 0.003,
@@ -366,6 +366,25 @@ export class SparseRowAdam {
   }
 }
 
+/**
+ * Row sums `r × 1` of an `r × m` matrix as a product with a ones column, with the gradient written as one broadcast
+ * (dy · 1ᵀ): tfjs's own gradients would build an r × m ones array in JS (Sum) or transpose the r × m input (MatMul).
+ */
+function makeRowSum(tf: Tf): (x: tfc.Tensor2D) => tfc.Tensor2D {
+  const f = tf.customGrad((...args: (tfc.Tensor | tfc.GradSaveFunc)[]) => {
+    const x = args[0] as tfc.Tensor2D;
+    const m = x.shape[1];
+    return {
+      value: tf.matMul(x, tf.ones([m, 1])),
+      gradFunc: (dy: tfc.Tensor) => [tf.mul(dy, tf.ones([1, m]))],
+    };
+  });
+  return (x) => f(x) as tfc.Tensor2D;
+}
+
+/** The item bias is clipped to ±this in the training logits (so the shifted softmax cannot overflow). */
+const BIAS_CAP = 20;
+
 /** Trains on `ctx.train`, early-stopping on `ctx.valid`; returns the best weights. */
 export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {}): Promise<TrainedTwoTower> {
   const opts = resolveOptions(options, ctx.seed, ctx.k);
@@ -417,6 +436,10 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
     feats.userInputs.map(() => undefined),
   );
   const colFirst = new Int32Array(nItems).fill(-1);
+  const rowSum = makeRowSum(tf);
+  // each user's liked items as `item.id` rows (a step pools them, skipping the example's own target)
+  const likedRows = ds.users.map((_, u) => itemRows(feats.items, itemsOf(feats.likes, u)));
+  const EMPTY = new Int32Array(0);
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const t0 = performance.now();
@@ -433,22 +456,18 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       const liked: (History | undefined)[] = [];
       const disliked: (History | undefined)[] = [];
       const histRows: Int32Array[] = [];
+      const histSkip = new Int32Array(n);
       const negs: number[] = [];
       const negOf = new Int32Array(n).fill(-1);
       const userRows = new Int32Array(n);
       rows.forEach((_, k) => {
         const u = users[k]!;
         const hide = rng.next() < opts.historyDropout;
-        const likes = itemsOf(feats.likes, u);
         const dis = itemsOf(feats.dislikes, u);
         liked.push(hide ? undefined : feats.likedWithout(u, pos[k]!));
         disliked.push(hide ? undefined : feats.dislikedOf(u));
-        if (hide) histRows.push(new Int32Array(0));
-        else {
-          const h = new Int32Array(likes.length);
-          for (let t = 0; t < likes.length; t++) h[t] = likes[t] === pos[k] ? 0 : feats.items.itemId[likes[t]!]!;
-          histRows.push(h);
-        }
+        histRows.push(hide ? EMPTY : likedRows[u]!);
+        histSkip[k] = hide ? 0 : feats.items.itemId[pos[k]!]!;
         userRows[k] = !idDim || hide || rng.next() < opts.userIdDropout ? 0 : u + 1;
         let neg = -1;
         if (opts.dislikeNegatives && dis.length) neg = dis[rng.int(dis.length)]!;
@@ -491,14 +510,18 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         for (let j = 0; j < m; j++)
           q[j] = Math.log(wPop * (Math.max(counts[cols[j]!]!, 0.5) / examples.length) + (1 - wPop) / nItems);
       }
-      const shift = 1 / opts.temperature - Math.min(0, ...q);
+      const shift = 1 / opts.temperature - Math.min(0, ...q) + (opts.sizes.biasScale ? BIAS_CAP : 0);
+      const offsRow = tf.tensor2d(
+        Float32Array.from(q, (x) => -x - shift),
+        [1, m],
+      );
       const itemIdRows = Int32Array.from(cols, (it) => (rng.next() < opts.idDropout ? 0 : feats.items.itemId[it]!));
       // the first nc rows (a random subset: the examples are shuffled) are also scored attribute-only
       const nc = cold ? Math.max(1, Math.round(opts.coldShare * n)) : 0;
       const nu = n + nc;
       const userBatch = gatherUsers(spec, staticUsers, [...users, ...users.slice(0, nc)]);
       const hist = userBatch.history;
-      if (itemTable) histRows.forEach((h, k) => poolIdRows(itemTable, idDim, h, hist, k * idDim));
+      if (itemTable) histRows.forEach((h, k) => poolIdRows(itemTable, idDim, h, hist, k * idDim, histSkip[k]));
       const allUserRows = cold ? Int32Array.from([...userRows, ...new Int32Array(nc)]) : userRows;
       for (let k = 0; k < n; k++) setUserHistory(spec, userBatch, k, liked[k], disliked[k]);
       const userMasks = dropoutMasks(rng, nu, opts.sizes);
@@ -531,40 +554,41 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
       };
       /** The loss of the first `r` rows of the batch, scored by user vectors `u` (`r × d`). */
       const lossOf = (u: tfc.Tensor2D, v: tfc.Tensor2D, r: number): tfc.Scalar => {
-        const sim = towers.matMul(u, tf.transpose(v));
         // the target of row k is column k: a row-wise dot with the first r item vectors (no r × m selector)
         const sPos = tf.sum(tf.mul(u, tf.slice(v, [0, 0], [r, -1])), 1);
         if (opts.loss === 'triplet') {
+          const sim = towers.matMul(u, tf.transpose(v));
           const sNeg = tf.sum(tf.mul(sim, tf.tensor2d(negSel!.subarray(0, r * m), [r, m])), 1);
           return tf.mean(tf.relu(tf.add(tf.sub(sNeg, sPos), opts.margin))) as tfc.Scalar;
         }
-        // logits ≤ shift always (|cos| ≤ 1, q ≥ its minimum), so exp(logits − shift) cannot overflow; a constant
-        // shift instead of tf.logSumExp's max keeps the slow broadcast Equal of Max's gradient off the wasm backend,
-        // and the row sum is a product with a ones column (Sum's gradient would build an n × m ones array in JS).
-        let logits = tf.sub(tf.div(sim, opts.temperature), tf.tensor2d(q, [1, m]));
-        if (biasRow) logits = tf.add(logits, biasRow);
+        // z = logits − shift with logits = cos/τ − log q + b (b clipped to ±BIAS_CAP): z ≤ 0 always, so exp(z)
+        // cannot overflow — a constant shift instead of tf.logSumExp's max keeps the slow broadcast Equal of Max's
+        // gradient off the wasm backend; 1/τ is applied to the d-wide user vectors and the −log q − shift + b terms
+        // to one row (fewer r × m operations); the row sum is a product with a ones column (Sum's gradient would
+        // build an r × m ones array in JS).
+        const simT = towers.matMul(tf.div(u, opts.temperature) as tfc.Tensor2D, tf.transpose(v));
+        const offs = biasRow ? tf.add(biasRow, offsRow) : offsRow;
+        let z = tf.add(simT, offs);
         const inRows = r === n ? masked.length / 2 : maskedBelow(r);
         if (inRows > 0)
-          logits = tf.add(
-            logits,
+          z = tf.add(
+            z,
             tf.scatterND(
               tf.tensor2d(Int32Array.from(masked.slice(0, 2 * inRows)), [inRows, 2], 'int32'),
               tf.fill([inRows], -1e9),
               [r, m],
             ),
           );
-        const lse = tf.add(
-          tf.log(towers.matMul(tf.exp(tf.sub(logits, shift)) as tfc.Tensor2D, tf.ones([m, 1]))),
-          shift,
-        );
-        let target = tf.sub(tf.div(sPos, opts.temperature), tf.tensor1d(q.subarray(0, r)));
-        if (biasRow) target = tf.add(target, tf.reshape(tf.slice(biasRow, [0, 0], [1, r]), [r]));
+        const lse = tf.log(rowSum(tf.exp(z) as tfc.Tensor2D));
+        const target = tf.add(tf.div(sPos, opts.temperature), tf.reshape(tf.slice(offs, [0, 0], [1, r]), [r]));
         return tf.mean(tf.sub(tf.reshape(lse, [r]), target)) as tfc.Scalar;
       };
       const lossFn = () => {
         const hItem = towers.hidden('item', itemInputs, m, itemMasks);
         const v = towers.head('item', hItem);
-        biasRow = opts.sizes.biasScale ? tf.reshape(towers.itemBias(hItem), [1, m]) : undefined;
+        biasRow = opts.sizes.biasScale
+          ? tf.clipByValue(tf.reshape(towers.itemBias(hItem), [1, m]), -BIAS_CAP, BIAS_CAP)
+          : undefined;
         const u = towers.forward('user', userInputT, nu, userMasks);
         if (!cold) return lossOf(u, v, n);
         const warm = tf.slice(u, [0, 0], [n, -1]) as tfc.Tensor2D;
@@ -583,13 +607,14 @@ export async function trainTwoTower(ctx: FitContext, options: TrainOptions = {})
         allUserRows.forEach((row, k) => userAdam.add(row, gu, k * idDim));
         histRows.forEach((h, k) => {
           let known = 0;
-          for (const r of h) if (r > 0) known++;
-          for (const r of h) if (r > 0) itemAdam.add(r, gh, k * idDim, 1 / known);
+          for (const r of h) if (r > 0 && r !== histSkip[k]) known++;
+          for (const r of h) if (r > 0 && r !== histSkip[k]) itemAdam.add(r, gh, k * idDim, 1 / known);
         });
         itemAdam.step();
         userAdam.step();
       }
       value.dispose();
+      offsRow.dispose();
       for (const g of Object.values(grads)) g.dispose();
       for (const v of idVars) v.dispose();
       if (!Number.isFinite(loss)) {
