@@ -1,44 +1,57 @@
 /**
- * `npm start`: reads the config, assembles the app and starts the chat adapters.
- * With no Discord or Telegram token it starts the console chat on the built-in catalog and a
- * SQLite store in DATA_DIR — no network, no model files needed.
+ * `npm start`: reads the config (at the edge), assembles the app (the composition root, app/compose.ts)
+ * and starts the chat adapters listed below — one line per platform. With no Discord or Telegram token
+ * it starts the console chat on the built-in catalog and a SQLite store in DATA_DIR — no network, no
+ * model files needed.
  */
-import { loadConfig, redactConfig, type Config } from '../core/config.js';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { redactConfig, type Config } from '../core/config.js';
 import { isRecoError, toRecoError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
+import { loadConfig } from '../infra/config.js';
 import { createLogger, secretValues } from '../infra/logger.js';
-import { createApp, type App } from './app.js';
-import { CatalogIngestSink } from './catalog-sink.js';
+import { createApp, type App } from '../app/compose.js';
+import { lazyAdapter, type PlatformAdapter, type RunningAdapter } from './adapter.js';
 
-interface Running {
-  name: string;
-  stop(): Promise<void>;
-}
+/** Every platform adapter. The console runs when no other is configured (or with BOT_MODE=all). */
+export const ADAPTERS: readonly PlatformAdapter[] = [
+  lazyAdapter(
+    'discord',
+    (c) => Boolean(c.DISCORD_TOKEN),
+    () => import('./discord/index.js'),
+  ),
+  lazyAdapter(
+    'telegram',
+    (c) => Boolean(c.TELEGRAM_TOKEN),
+    () => import('./telegram/index.js'),
+  ),
+  lazyAdapter(
+    'console',
+    () => false,
+    () => import('./console/index.js'),
+  ),
+];
 
-function modes(config: Config): Set<'console' | 'discord' | 'telegram'> {
-  if (config.BOT_MODE === 'console') return new Set(['console']);
-  if (config.BOT_MODE === 'discord') return new Set(['discord']);
-  if (config.BOT_MODE === 'telegram') return new Set(['telegram']);
-  const out = new Set<'console' | 'discord' | 'telegram'>();
-  if (config.DISCORD_TOKEN) out.add('discord');
-  if (config.TELEGRAM_TOKEN) out.add('telegram');
-  if (out.size === 0 || config.BOT_MODE === 'all') out.add('console');
+/** The adapters this configuration runs: the one BOT_MODE names, else the configured ones (the console as fallback). */
+export function selectAdapters(config: Config, all: readonly PlatformAdapter[] = ADAPTERS): PlatformAdapter[] {
+  const named = all.find((a) => a.name === config.BOT_MODE);
+  if (named) return [named];
+  const out = all.filter((a) => a.configured(config));
+  const console = all.find((a) => a.name === 'console');
+  if (console && !out.includes(console) && (out.length === 0 || config.BOT_MODE === 'all')) out.push(console);
   return out;
 }
 
-async function startAdapters(app: App, which: Set<string>, log: Logger): Promise<Running[]> {
-  const running: Running[] = [];
-  if (which.has('discord')) {
-    const { startDiscord } = await import('./discord/index.js');
-    const d = await startDiscord(app);
-    running.push({ name: 'discord', stop: d.stop });
-    log.info({}, 'Discord adapter started');
-  }
-  if (which.has('telegram')) {
-    const { startTelegram } = await import('./telegram/index.js');
-    const tg = await startTelegram(app, { links: app.links });
-    running.push({ name: 'telegram', stop: tg.stop });
-    log.info({}, 'Telegram adapter started');
+async function startAdapters(
+  app: App,
+  which: PlatformAdapter[],
+  log: Logger,
+): Promise<(RunningAdapter & { name: string })[]> {
+  const running: (RunningAdapter & { name: string })[] = [];
+  for (const a of which.filter((x) => x.name !== 'console')) {
+    running.push({ name: a.name, ...(await a.start(app)) });
+    log.info({}, `${a.name.charAt(0).toUpperCase()}${a.name.slice(1)} adapter started`);
   }
   return running;
 }
@@ -72,8 +85,9 @@ export async function main(): Promise<number> {
     return isRecoError(err, 'STORE_OPEN_FAILED') || isRecoError(err, 'CATALOG_CORRUPT') ? 3 : 1;
   }
 
-  const which = modes(config);
-  let running: Running[] = [];
+  const which = selectAdapters(config);
+  const withConsole = which.some((a) => a.name === 'console');
+  let running: (RunningAdapter & { name: string })[] = [];
   try {
     running = await startAdapters(app, which, logger);
   } catch (e) {
@@ -84,26 +98,24 @@ export async function main(): Promise<number> {
     return 1;
   }
 
-  // Scheduled scraping in the background (never on the chat path). The offline console demo only scrapes
-  // when sources are configured explicitly.
-  if (
-    config.SCRAPE_INTERVAL_MINUTES > 0 &&
-    (!which.has('console') || which.size > 1 || config.SCRAPE_SOURCES.trim() !== '')
-  ) {
-    const { createScraping, formatHealth } = await import('../scrapers/index.js');
-    const scraping = createScraping(config, {
-      store: app.store,
-      logger,
-      sink: new CatalogIngestSink(app.catalog, app.store, logger),
-      textEncoder: app.catalog.textEncoder,
-      ...(app.catalog.imageEncoder ? { imageEncoder: app.catalog.imageEncoder } : {}),
-    });
-    app.statusLines.push(async () => formatHealth(await scraping.health.all()));
-    scraping.scheduler.start();
-    running.push({ name: 'scrapers', stop: () => scraping.close() });
-  }
+  // Background work: two-tower retraining, and scheduled scraping (never on the chat path). The offline
+  // console demo only scrapes when sources are configured explicitly.
+  await app.startBackground({
+    scraping: !withConsole || which.length > 1 || config.SCRAPE_SOURCES.trim() !== '',
+  });
 
-  app.learned.start(); // background two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK)
+  // The experiments dashboard inside the bot (DASHBOARD_PORT): read-only on the bot's store and live catalog.
+  if (config.DASHBOARD_PORT !== undefined) {
+    const { startDashboard } = await import('../dashboard/server.js');
+    const dash = await startDashboard({ config, logger, store: app.store, catalog: app.catalog }).catch(
+      (e: unknown) => {
+        const err = toRecoError(e, 'CONFIG_INVALID');
+        logger.error({ err, code: err.code }, `the dashboard did not start (the bot goes on): ${err.message}`);
+        return undefined;
+      },
+    );
+    if (dash) running.push({ name: 'dashboard', stop: dash.close });
+  }
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
@@ -115,19 +127,18 @@ export async function main(): Promise<number> {
   process.once('SIGINT', () => void shutdown().then(() => process.exit(0)));
   process.once('SIGTERM', () => void shutdown().then(() => process.exit(0)));
 
-  if (which.has('console')) {
-    const { runConsole } = await import('./console/index.js');
-    await runConsole(app, {
-      link: {
-        create: async (actor) => (await app.links.createCode(actor)).message,
-        redeem: async (actor, code) => (await app.links.redeem(actor, code)).message,
-      },
-    });
+  if (withConsole) {
+    const consoleAdapter = which.find((a) => a.name === 'console')!;
+    const c = await consoleAdapter.start(app);
+    running.push({ name: 'console', ...c });
+    await c.done;
     await shutdown();
     return 0;
   }
   return await new Promise<number>(() => undefined); // platform bots run until a signal
 }
 
-const code = await main();
-if (code !== 0) process.exitCode = code;
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const code = await main();
+  if (code !== 0) process.exitCode = code;
+}

@@ -1,10 +1,9 @@
 /**
- * The one module that reads the environment. Every setting has its default here, is validated
- * with zod, and is documented in the README's configuration table (keep them in step:
- * `tests/config.test.ts` checks that every key below appears in the README).
+ * The configuration as data: every setting's default, the zod schema that validates it, and
+ * `parseConfig` that turns raw strings into a typed `Config`. Core reads nothing: the edge
+ * (`infra/config.ts`, the one module that reads the environment and `.env`) hands it the raw values.
+ * Every key is documented in the README's configuration table (`tests/config.test.ts` checks it).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { RecoError } from './errors.js';
 
@@ -105,6 +104,26 @@ export const DEFAULTS = {
   ITEM_MAX_AGE_DAYS: '30',
   THUMB_MAX_BYTES: '5000000',
   THUMB_MAX_PIXELS: '40000000',
+  // large catalogs
+  CATALOG_ANN: 'auto',
+  CATALOG_ANN_MIN_ITEMS: '50000',
+  CATALOG_VECTOR_QUANTIZATION: 'f16',
+  CATALOG_ANN_CONNECTIVITY: '16',
+  CATALOG_ANN_EXPANSION_ADD: '128',
+  CATALOG_ANN_EXPANSION_SEARCH: '256',
+  CATALOG_SNAPSHOT: 'true',
+  CATALOG_SNAPSHOT_DIR: '',
+  CATALOG_SYNC_INTERVAL_SECONDS: '60',
+  // dashboard (`npm run dashboard`; the bot serves it too when DASHBOARD_PORT is set)
+  DASHBOARD_PORT: '',
+  DASHBOARD_HOST: '127.0.0.1',
+  DASHBOARD_TOKEN: '',
+  DASHBOARD_PERSONAL_DATA: 'false',
+  DASHBOARD_UPLOAD_MAX_MB: '20',
+  DASHBOARD_MAP_MAX_POINTS: '2000',
+  // controls (hard filters, list layout)
+  FILTERS_MAX: '100',
+  LAYOUT_DEFAULT: 'cards',
 } as const satisfies Record<string, string>;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -116,6 +135,7 @@ export const SECRET_KEYS = [
   'TELEGRAM_WEBHOOK_SECRET',
   'REDIS_URL',
   'HF_TOKEN',
+  'DASHBOARD_TOKEN',
 ] as const satisfies readonly ConfigKey[];
 
 const schema = z.object({
@@ -190,6 +210,25 @@ const schema = z.object({
   ITEM_MAX_AGE_DAYS: num(0, 3650),
   THUMB_MAX_BYTES: int(1000, 100_000_000),
   THUMB_MAX_PIXELS: int(1000, 500_000_000),
+  CATALOG_ANN: z.enum(['auto', 'off']),
+  CATALOG_ANN_MIN_ITEMS: int(1, 1e9),
+  CATALOG_VECTOR_QUANTIZATION: z.enum(['f32', 'f16', 'i8']),
+  CATALOG_ANN_CONNECTIVITY: int(4, 128),
+  CATALOG_ANN_EXPANSION_ADD: int(8, 4096),
+  CATALOG_ANN_EXPANSION_SEARCH: int(8, 4096),
+  CATALOG_SNAPSHOT: bool,
+  CATALOG_SNAPSHOT_DIR: z.string(),
+  CATALOG_SYNC_INTERVAL_SECONDS: int(0, 86_400),
+  DASHBOARD_PORT: optionalString.pipe(
+    z.string().regex(/^\d+$/, 'a port number').transform(Number).pipe(z.number().int().max(65535)).optional(),
+  ),
+  DASHBOARD_HOST: z.string().min(1),
+  DASHBOARD_TOKEN: optionalString,
+  DASHBOARD_PERSONAL_DATA: bool,
+  DASHBOARD_UPLOAD_MAX_MB: num(0.01, 1024),
+  DASHBOARD_MAP_MAX_POINTS: int(10, 100_000),
+  FILTERS_MAX: int(1, 100),
+  LAYOUT_DEFAULT: z.enum(['cards', 'compact']),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -203,31 +242,15 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-export interface LoadConfigOptions {
-  /** Defaults to `process.env`. */
-  env?: Record<string, string | undefined>;
-  /** A `.env` file to read first (process env wins). Defaults to `./.env` when it exists; `false` to skip. */
-  dotenvPath?: string | false;
-}
-
 /**
- * Reads and validates the configuration.
+ * Validates raw values (environment strings) into a `Config`; a key not given takes its default.
  * @throws RecoError `CONFIG_INVALID` naming every bad variable (values of secrets are never echoed).
  * @example
- * const config = loadConfig();
- * config.DATA_DIR; // './data'
+ * parseConfig({ DATA_DIR: '/var/lib/deep-reco' }).RECO_MAX_COUNT; // 10
  */
-export function loadConfig(options: LoadConfigOptions = {}): Config {
-  const env = options.env ?? process.env;
-  const path = options.dotenvPath === undefined ? '.env' : options.dotenvPath;
-  let fromFile: Record<string, string> = {};
-  if (path !== false && existsSync(path)) {
-    fromFile = parseDotenv(readFileSync(path));
-  }
+export function parseConfig(values: Partial<Record<string, string | undefined>>): Config {
   const raw: Record<string, string> = {};
-  for (const key of Object.keys(DEFAULTS) as ConfigKey[]) {
-    raw[key] = env[key] ?? fromFile[key] ?? DEFAULTS[key];
-  }
+  for (const key of Object.keys(DEFAULTS) as ConfigKey[]) raw[key] = values[key] ?? DEFAULTS[key];
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -240,7 +263,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
 /** A config with defaults only (plus overrides), for tests and scripts. */
 export function defaultConfig(overrides: Partial<Record<ConfigKey, string>> = {}): Config {
-  return loadConfig({ env: overrides, dotenvPath: false });
+  return parseConfig(overrides);
 }
 
 /** The config with secrets replaced, safe to log. */

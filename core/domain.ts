@@ -55,6 +55,11 @@ export interface ContentItem {
   thumbnail?: string;
   /** ISO-8601 time the source says the item was published. */
   publishedAt: string;
+  /**
+   * The source gave no date: `publishedAt` is then the first time we saw the item (so the age
+   * limit counts from there), and ranking treats the item as not fresh.
+   */
+  dateUnknown?: boolean;
   /** ISO-8601 time we fetched it. */
   fetchedAt: string;
   popularity: Popularity;
@@ -127,6 +132,11 @@ export interface MessageRef {
   itemIds: string[];
   impressionId?: string;
   at: string;
+  /**
+   * The scoring evidence of each item (parallel to `itemIds`; null where none was kept), so "why?" on the
+   * message shows what the pick was based on at the time. Absent for lists that kept none (digests).
+   */
+  evidence?: (Evidence | null)[];
 }
 
 /** A weighted interest term with where it came from. */

@@ -1,6 +1,6 @@
 /**
  * The ONE mapping from what the bot stores about a person (persona + latest feedback) to what the learned model
- * reads (`UserFeatures`). Serving (core/service.ts `featuresOf`) and training (bots/learned.ts `toFeedbackUser`,
+ * reads (`UserFeatures`). Serving (core/recommend/ranker.ts `featuresOf`) and training (models/twotower/learned-model.ts,
  * the rows `readFeedbackLog` turns into the training set) both call it, so the two towers see the same user at
  * training and at serving time — tests/twotower/features.test.ts feeds one user document through both paths and
  * compares the encoded tensors.

@@ -4,7 +4,7 @@
  * ("I don't like football", "축구는 싫어") as negative interests.
  */
 import type { Interest, Lang, Persona } from './domain.js';
-import { pushCapped, LIMITS } from './users.js';
+import { pushCapped, LIMITS } from './users/doc.js';
 import { isStopword, terms } from './text.js';
 
 /** How much of the old vector/weights a new message keeps. */

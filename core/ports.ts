@@ -15,6 +15,8 @@ import type { Lang } from './domain.js';
 export interface KeyValueStore {
   /** A short name for logs and `/status`: `memory`, `sqlite:./data/deep-reco.sqlite`, `redis://host:6379`. */
   readonly description: string;
+  /** What this backend guarantees beyond one process (declared by the store, never guessed from its name). */
+  readonly capabilities: StoreCapabilities;
   get<T>(namespace: string, key: string): Promise<T | undefined>;
   getMany<T>(namespace: string, keys: readonly string[]): Promise<(T | undefined)[]>;
   /** Resolves once the value is durable (written to disk / acknowledged by Redis). */
@@ -30,7 +32,51 @@ export interface KeyValueStore {
   acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Release a lock, only if `owner` holds it. */
   releaseLock(name: string, owner: string): Promise<void>;
+  /**
+   * Reads keys of any namespaces in ONE round trip. `versions[i]` is an opaque token of the stored value
+   * (undefined when the key is absent) for a later `writeBatch` `expect`.
+   */
+  readBatch(keys: readonly StoreKey[]): Promise<BatchRead>;
+  /**
+   * Applies sets and deletes in ONE round trip, all or nothing. With `expect`, only when every listed key
+   * still has the version read before (undefined: still absent): an optimistic compare-and-set that holds
+   * across processes. Resolves false (and writes nothing) when an expectation failed.
+   */
+  writeBatch(writes: readonly StoreWrite[], options?: WriteBatchOptions): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * What a store backend guarantees, declared by each implementation. Core decides with these, never with
+ * the store's name. A later backend (or a stronger SQLite lock) declares more and core follows.
+ */
+export interface StoreCapabilities {
+  /** Several processes may read and write the same data at once (Redis replicas, processes on one SQLite file). */
+  readonly sharedAcrossProcesses: boolean;
+  /** `acquireLock` excludes every process that shares the store (not only this one). */
+  readonly crossProcessLocks: boolean;
+  /** `writeBatch` with `expect` is a compare-and-set across processes (not only within this one). */
+  readonly crossProcessCompareAndSet: boolean;
+}
+
+/** One key in one namespace. */
+export interface StoreKey {
+  readonly ns: string;
+  readonly key: string;
+}
+
+export type StoreWrite =
+  | { readonly op: 'set'; readonly ns: string; readonly key: string; readonly value: unknown; readonly ttlMs?: number }
+  | { readonly op: 'delete'; readonly ns: string; readonly key: string };
+
+export interface BatchRead {
+  values: unknown[];
+  versions: (string | undefined)[];
+}
+
+export interface WriteBatchOptions {
+  /** Write only if each key still has this version (from `readBatch`; undefined = the key must be absent). */
+  expect?: readonly (StoreKey & { readonly version: string | undefined })[];
 }
 
 // ---------------------------------------------------------------- encoders

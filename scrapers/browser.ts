@@ -4,16 +4,22 @@
  * (fetch) for `http` sources. Every request goes through: robots.txt (cached per origin) →
  * per-host queue (concurrency + minimum spacing, raised by Crawl-delay) → global queue → attempt
  * with a timeout; 5xx, timeouts and network errors are retried with exponential backoff, 4xx not.
+ *
+ * Every byte comes through {@link guardedRequest} and the {@link AddressGuard} (SSRF): plain HTTP,
+ * robots.txt, and Chromium too — Chromium is started unable to resolve any host
+ * (`--host-resolver-rules=MAP * ~NOTFOUND`), and every request it makes (navigations, redirects,
+ * subresources, XHR) is answered by a route handler that fetches it through the guarded client.
  */
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
 import * as robotsModule from 'robots-parser';
-import { TextDecoder } from 'node:util';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { RecoError } from '../core/errors.js';
 import type { Lang } from '../core/domain.js';
 import type { Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
+import { decodeText, guardedRequest, readBody } from './http-client.js';
+import { AddressGuard, refusalError, type AllowPrivate, type Resolver } from './net-guard.js';
 import type { FetchedPage, ScrapeMode } from './types.js';
 
 /** The product token robots.txt rules are matched against. */
@@ -41,12 +47,27 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
+/**
+ * Chromium resolves no host name (IP literals included): every request must be answered by the
+ * route handler, which fetches it through the address guard. A request that escaped routing
+ * (a redirect Chromium follows itself, a WebSocket, a preconnect) fails instead of reaching the network.
+ */
+export const CHROMIUM_NETWORK_LOCKDOWN = [
+  '--host-resolver-rules=MAP * ~NOTFOUND',
+  '--dns-prefetch-disable',
+  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
+];
+
 /** Why a page could not be read: the `reason` in a SCRAPE_FAILED error's details and in source health. */
 export type ScrapeReason =
   | 'ROBOTS_DISALLOWED'
   | 'ROBOTS_UNREACHABLE'
   | 'HTTP_4XX'
   | 'HTTP_5XX'
+  | 'BLOCKED_ADDRESS'
+  | 'TOO_MANY_REDIRECTS'
+  | 'BLOCKED'
+  | 'LAYOUT_CHANGED'
   | 'TIMEOUT'
   | 'NETWORK'
   | 'TOO_LARGE'
@@ -96,6 +117,16 @@ export interface FetcherOptions {
   maxBodyBytes?: number;
   /** How long robots.txt answers are kept (default 24 h). */
   robotsTtlMs?: number;
+  /** Redirects followed per request at most (default 5). */
+  maxRedirects?: number;
+  /** The SSRF guard (default: one built from `allowPrivate` and `resolve`); share it with the thumbnail cache. */
+  guard?: AddressGuard;
+  /** SCRAPE_ALLOW_PRIVATE when no `guard` is given (default false). */
+  allowPrivate?: AllowPrivate;
+  /** DNS resolution when no `guard` is given (tests map names to addresses). */
+  resolve?: Resolver;
+  /** Extra trusted CA certificates (PEM) for https. */
+  ca?: string;
   logger?: Logger;
 }
 
@@ -171,7 +202,14 @@ class ContextPool {
 
 /** Fetches list pages for the plugins. Create one per process (or test file) and `close()` it. */
 export class Fetcher {
-  private readonly o: Required<Omit<FetcherOptions, 'logger'>> & { logger: Logger };
+  private readonly o: Required<Omit<FetcherOptions, 'logger' | 'guard' | 'allowPrivate' | 'resolve' | 'ca'>> & {
+    logger: Logger;
+    ca?: string;
+  };
+  /** The SSRF guard every request of this fetcher goes through. */
+  readonly guard: AddressGuard;
+  /** The last navigation of each browser page: final URL after redirects, or why it was refused. */
+  private readonly navigations = new WeakMap<Page, { finalUrl?: string; refused?: RecoError }>();
   private readonly global: PQueue;
   private readonly hosts = new Map<string, PQueue>();
   private readonly robots = new Map<string, Promise<RobotsEntry>>();
@@ -179,9 +217,20 @@ export class Fetcher {
   private pool: ContextPool | undefined;
   private closed = false;
   /** Counters for /status and tests. */
-  readonly stats = { http: 0, browser: 0, retries: 0, robotsSkipped: 0, browserLaunches: 0 };
+  readonly stats = {
+    http: 0,
+    browser: 0,
+    retries: 0,
+    robotsSkipped: 0,
+    browserLaunches: 0,
+    /** Requests Chromium made that the route handler answered (through the guard). */
+    browserRouted: 0,
+    /** Requests refused by the guard (pages, robots.txt, Chromium subresources). */
+    blocked: 0,
+  };
 
   constructor(options: FetcherOptions) {
+    const { guard, allowPrivate, resolve, ca, ...rest } = options;
     this.o = {
       retries: 2,
       retryMinTimeoutMs: 1000,
@@ -191,9 +240,13 @@ export class Fetcher {
       respectRobots: true,
       maxBodyBytes: 8_000_000,
       robotsTtlMs: 24 * 3600e3,
+      maxRedirects: 5,
       logger: silentLogger,
-      ...options,
+      ...rest,
+      ...(ca !== undefined && { ca }),
     };
+    this.guard =
+      guard ?? new AddressGuard({ allowPrivate: allowPrivate ?? false, ...(resolve !== undefined && { resolve }) });
     this.global = new PQueue({ concurrency: this.o.concurrency });
   }
 
@@ -212,9 +265,21 @@ export class Fetcher {
    */
   async fetchPage(req: FetchRequest): Promise<FetchedPage> {
     if (this.closed) throw new RecoError('INTERNAL', 'fetcher is closed');
-    const url = new URL(req.url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw scrapeError('NETWORK', `unsupported URL scheme in ${req.url}`, { url: req.url });
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch (e) {
+      throw scrapeError('NETWORK', `not a URL: ${JSON.stringify(req.url)}`, { url: req.url, cause: e });
+    }
+    // SSRF: nothing is sent (not even robots.txt) to an address the guard refuses
+    const checked = await this.guard.checkUrl(url);
+    if (!checked.ok) {
+      if (checked.error.reason === 'BLOCKED_ADDRESS') {
+        this.stats.blocked++;
+        throw refusalError(checked.error);
+      }
+      throw scrapeError('NETWORK', checked.error.message, { url: req.url });
+    }
     let crawlDelayMs = 0;
     if (this.o.respectRobots) {
       const verdict = await this.robotsVerdict(url);
@@ -287,16 +352,25 @@ export class Fetcher {
   private async loadRobots(origin: string): Promise<RobotsEntry> {
     const robotsUrl = `${origin}/robots.txt`;
     try {
-      const res = await fetch(robotsUrl, {
-        headers: { 'user-agent': this.o.userAgent },
-        redirect: 'follow',
+      const res = await guardedRequest(robotsUrl, {
+        guard: this.guard,
+        headers: { 'user-agent': this.o.userAgent, 'accept-encoding': 'gzip, deflate, br' },
         signal: AbortSignal.timeout(Math.min(this.o.timeoutMs, 10_000)),
+        maxRedirects: this.o.maxRedirects,
+        ...(this.o.ca !== undefined && { ca: this.o.ca }),
       });
-      if (res.status >= 500) return { at: Date.now(), unreachable: `robots.txt answered ${res.status}` };
-      if (!res.ok) return { at: Date.now() }; // 4xx: no rules, everything allowed (RFC 9309 §2.3.1.3)
-      const text = (await readLimited(res, 500_000, robotsUrl)).text;
+      if (res.status >= 500) {
+        res.body.resume();
+        return { at: Date.now(), unreachable: `robots.txt answered ${res.status}` };
+      }
+      if (res.status >= 400) {
+        res.body.resume();
+        return { at: Date.now() }; // 4xx: no rules, everything allowed (RFC 9309 §2.3.1.3)
+      }
+      const text = decodeText(await readBody(res, 500_000, robotsUrl), String(res.headers['content-type'] ?? ''));
       return { at: Date.now(), robot: robotsParser(robotsUrl, text) };
     } catch (e) {
+      if (reasonOf(e) === 'BLOCKED_ADDRESS') this.stats.blocked++;
       this.o.logger.warn({ origin, err: e }, 'robots.txt unreachable; not crawling this origin for now');
       return { at: Date.now(), unreachable: e instanceof Error ? e.message : String(e) };
     }
@@ -322,47 +396,135 @@ export class Fetcher {
 
   private async viaHttp(req: FetchRequest): Promise<FetchedPage> {
     this.stats.http++;
-    let res: Response;
+    const signal = AbortSignal.timeout(this.o.timeoutMs);
+    let res;
     try {
-      res = await fetch(req.url, {
+      res = await guardedRequest(req.url, {
+        guard: this.guard,
         headers: {
           'user-agent': this.o.userAgent,
           accept:
             'text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml,application/atom+xml,*/*;q=0.8',
           'accept-language': this.acceptLanguage(req.lang),
+          'accept-encoding': 'gzip, deflate, br',
         },
-        redirect: 'follow',
-        signal: AbortSignal.timeout(this.o.timeoutMs),
+        signal,
+        maxRedirects: this.o.maxRedirects,
+        ...(this.o.ca !== undefined && { ca: this.o.ca }),
       });
     } catch (e) {
-      throw classifyFetchError(e, req.url, this.o.timeoutMs);
+      throw this.classifyRequestError(e, req.url, signal);
     }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
+    if (res.status < 200 || res.status >= 300) {
+      res.body.resume();
       throw httpStatusError(res.status, req.url);
     }
     let body: string;
     try {
-      body = (await readLimited(res, this.o.maxBodyBytes, req.url)).text;
+      body = decodeText(await readBody(res, this.o.maxBodyBytes, req.url), String(res.headers['content-type'] ?? ''));
     } catch (e) {
-      if (e instanceof RecoError) throw new AbortError(e);
-      throw classifyFetchError(e, req.url, this.o.timeoutMs);
+      if (reasonOf(e) === 'TOO_LARGE') throw new AbortError(e as Error);
+      throw this.classifyRequestError(e, req.url, signal);
     }
     return {
       url: req.url,
-      finalUrl: res.url || req.url,
+      finalUrl: res.url,
       status: res.status,
-      contentType: res.headers.get('content-type') ?? '',
+      contentType: String(res.headers['content-type'] ?? ''),
       body,
       mode: 'http',
     };
+  }
+
+  /** Guard refusals and redirect loops are final (not retried); timeouts and network errors are retried. */
+  private classifyRequestError(e: unknown, url: string, signal: AbortSignal): Error {
+    const reason = reasonOf(e);
+    if (reason === 'BLOCKED_ADDRESS' || reason === 'TOO_MANY_REDIRECTS') {
+      if (reason === 'BLOCKED_ADDRESS') this.stats.blocked++;
+      return new AbortError(e as Error);
+    }
+    if (signal.aborted)
+      return scrapeError('TIMEOUT', `timed out after ${this.o.timeoutMs} ms: ${url}`, { url, cause: e });
+    if (e instanceof RecoError) return e;
+    return classifyFetchError(e, url, this.o.timeoutMs);
+  }
+
+  /**
+   * Answers one request Chromium made: images, media and fonts are not loaded; everything else is
+   * fetched through the guarded client (redirects followed here, each hop checked) and fulfilled.
+   */
+  private async routeRequest(route: Route): Promise<void> {
+    const request = route.request();
+    const type = request.resourceType();
+    if (type === 'image' || type === 'media' || type === 'font') return route.abort();
+    let page: Page | undefined;
+    let isMainNavigation = false;
+    try {
+      const frame = request.frame();
+      page = frame.page();
+      isMainNavigation = request.isNavigationRequest() && frame === page.mainFrame();
+    } catch {
+      // service-worker and other frameless requests: no page to report to
+    }
+    this.stats.browserRouted++;
+    const signal = AbortSignal.timeout(this.o.timeoutMs);
+    try {
+      const headers = await request.allHeaders();
+      delete headers['accept-encoding'];
+      const body = request.postDataBuffer();
+      const res = await guardedRequest(request.url(), {
+        guard: this.guard,
+        method: request.method(),
+        headers: { ...headers, 'accept-encoding': 'gzip, deflate, br' },
+        ...(body && { body }),
+        signal,
+        maxRedirects: this.o.maxRedirects,
+        ...(this.o.ca !== undefined && { ca: this.o.ca }),
+      });
+      let bytes: Buffer = await readBody(res, this.o.maxBodyBytes, res.url);
+      const contentType = String(res.headers['content-type'] ?? '');
+      if (isMainNavigation && page) {
+        this.navigations.set(page, { finalUrl: res.url });
+        // the document now lives at the final URL: relative links must resolve against it
+        if (res.redirects.length && /html/i.test(contentType)) bytes = withBase(bytes, res.url);
+      }
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v === undefined || /^(content-encoding|content-length|transfer-encoding|connection|keep-alive)$/i.test(k))
+          continue;
+        out[k] = Array.isArray(v) ? v.join(k === 'set-cookie' ? '\n' : ', ') : v;
+      }
+      await route.fulfill({ status: res.status, headers: out, body: bytes });
+    } catch (e) {
+      const reason = reasonOf(e);
+      if (reason === 'BLOCKED_ADDRESS') this.stats.blocked++;
+      if (isMainNavigation && page) {
+        const refused =
+          e instanceof RecoError
+            ? e
+            : signal.aborted
+              ? scrapeError('TIMEOUT', `timed out after ${this.o.timeoutMs} ms: ${request.url()}`, {
+                  url: request.url(),
+                  cause: e,
+                })
+              : classifyFetchError(e, request.url(), this.o.timeoutMs);
+        this.navigations.set(page, { refused });
+      }
+      this.o.logger.debug({ url: request.url(), reason }, 'browser request not answered');
+      await route.abort(reason === 'BLOCKED_ADDRESS' ? 'blockedbyclient' : 'failed').catch(() => undefined);
+    }
   }
 
   private getBrowser(): Promise<Browser> {
     if (!this.browser) {
       this.stats.browserLaunches++;
       const launching = import('playwright-core').then(({ chromium }) =>
-        chromium.launch({ executablePath: this.o.chromiumPath, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 }),
+        chromium.launch({
+          executablePath: this.o.chromiumPath,
+          args: [...CHROMIUM_ARGS, ...CHROMIUM_NETWORK_LOCKDOWN],
+          headless: true,
+          timeout: 60_000,
+        }),
       );
       this.browser = launching;
       launching.then(
@@ -393,11 +555,10 @@ export class Fetcher {
             viewport: { width: 1280, height: 900 },
             javaScriptEnabled: true,
           });
-          // the DOM is all we read: no images, media or fonts (less load on the sites and on us)
-          await ctx.route('**/*', (route) => {
-            const t = route.request().resourceType();
-            return t === 'image' || t === 'media' || t === 'font' ? route.abort() : route.continue();
-          });
+          // every request through the guard; the DOM is all we read: no images, media or fonts
+          await ctx.route('**/*', (route) => this.routeRequest(route));
+          // WebSockets cannot be fetched over HTTP: refuse them (Chromium could not resolve them anyway)
+          await ctx.routeWebSocket(/.*/, (ws) => ws.close({ code: 1008, reason: 'not allowed' }));
           return ctx;
         },
         this.o.pagesPerContext,
@@ -437,6 +598,8 @@ export class Fetcher {
       try {
         response = await page.goto(req.url, { waitUntil: 'domcontentloaded', timeout: this.o.timeoutMs });
       } catch (e) {
+        const refused = this.navigations.get(page)?.refused;
+        if (refused) throw reasonOf(refused) === 'BLOCKED_ADDRESS' ? new AbortError(refused) : refused;
         const name = e instanceof Error ? e.name : '';
         if (name === 'TimeoutError')
           throw scrapeError('TIMEOUT', `timed out after ${this.o.timeoutMs} ms: ${req.url}`, {
@@ -464,7 +627,7 @@ export class Fetcher {
         );
       return {
         url: req.url,
-        finalUrl: page.url(),
+        finalUrl: this.navigations.get(page)?.finalUrl ?? page.url(),
         status,
         contentType: (await response?.headerValue('content-type')) ?? 'text/html',
         body,
@@ -505,39 +668,15 @@ function classifyFetchError(e: unknown, url: string, timeoutMs: number): RecoErr
   return scrapeError('NETWORK', `network error for ${url}${cause}`, { url, cause: e });
 }
 
-/** Reads a response body up to `limit` bytes (throws TOO_LARGE past it), decoding by the declared charset. */
-export async function readLimited(
-  res: Response,
-  limit: number,
-  url: string,
-): Promise<{ bytes: Uint8Array; text: string }> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => undefined);
-    throw scrapeError('TOO_LARGE', `body of ${declared} bytes exceeds ${limit}`, { url });
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (res.body) {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => undefined);
-        throw scrapeError('TOO_LARGE', `body exceeds ${limit} bytes`, { url });
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = Buffer.concat(chunks);
-  const charset = /charset=["']?([\w-]+)/i.exec(res.headers.get('content-type') ?? '')?.[1]?.toLowerCase() ?? 'utf-8';
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(charset);
-  } catch {
-    decoder = new TextDecoder('utf-8');
-  }
-  return { bytes, text: decoder.decode(bytes) };
+/** HTML with a `<base href>` for its final URL (after redirects Chromium still thinks it is at the first one). */
+function withBase(html: Buffer, finalUrl: string): Buffer {
+  // latin1 round-trips every byte, so a page in EUC-KR survives the edit
+  const text = html.toString('latin1');
+  if (/<base\s/i.test(text)) return html;
+  const tag = `<base href="${finalUrl.replace(/"/g, '&quot;')}">`;
+  const at = /<head[^>]*>/i.exec(text);
+  return Buffer.from(
+    at ? text.slice(0, at.index + at[0].length) + tag + text.slice(at.index + at[0].length) : tag + text,
+    'latin1',
+  );
 }

@@ -1,13 +1,32 @@
 /**
- * Source health: one record per source (last run, last success, last error with its code, items
- * found / new, duration, notes such as a login wall), persisted in the store namespace
- * `source-health` so `/status` and `npm run scrape` show the same thing across processes.
+ * Source health: one record per source (last run, last success, last error with its code, what
+ * happened to every item found, duration, the condition when it delivered nothing — empty, layout
+ * changed, blocked, login wall — with a hint), persisted in the store namespace `source-health`
+ * so `/status` and `npm run scrape` show the same thing across processes.
  */
 import type { KeyValueStore } from '../core/ports.js';
 
 export const NS_SOURCE_HEALTH = 'source-health';
 
 export type HealthStatus = 'ok' | 'degraded' | 'failing' | 'never';
+
+/** Why a source delivered nothing (or less): distinct causes with distinct fixes. */
+export type HealthCondition = 'empty' | 'layout-changed' | 'blocked' | 'login-wall';
+
+/** Every item found in the last run, accounted for: found = new + known + duplicateUrl + duplicateStory + invalid + capped. */
+export interface HealthCounts {
+  found: number;
+  new: number;
+  /** Already stored from an earlier run. */
+  known: number;
+  /** The same URL twice in this run. */
+  duplicateUrl: number;
+  /** The same story as another source's item (or a stored one). */
+  duplicateStory: number;
+  invalid: number;
+  /** Over the per-source cap. */
+  capped: number;
+}
 
 export interface SourceHealth {
   source: string;
@@ -21,8 +40,14 @@ export interface SourceHealth {
   itemsFound: number;
   /** Items stored as new in the last run. */
   itemsNew: number;
-  /** Items dropped in the last run: invalid, duplicates of stored items or of other sources' stories. */
+  /** Items dropped in the last run: invalid, capped, the same URL twice, the same story (not the already-known ones). */
   itemsDropped: number;
+  /** The breakdown of the last run (absent on records written before it existed). */
+  counts?: HealthCounts;
+  /** Set when the source delivered nothing for a reason an operator can act on. */
+  condition?: HealthCondition;
+  /** What to do about the condition. */
+  hint?: string;
   pagesOk: number;
   pagesFailed: number;
   durationMs: number;
@@ -61,21 +86,42 @@ function ago(iso: string | undefined, now: Date): string {
   return `${Math.round(s / 86400)}d ago`;
 }
 
+/** "38 found: 0 new, 30 already stored, 6 same URL, 2 same story" (zero parts left out, except new). */
+export function formatCounts(h: SourceHealth): string {
+  const c = h.counts;
+  if (!c) return `${h.itemsFound} found, ${h.itemsNew} new`;
+  const parts = [`${c.new} new`];
+  if (c.known) parts.push(`${c.known} already stored`);
+  if (c.duplicateUrl) parts.push(`${c.duplicateUrl} same URL`);
+  if (c.duplicateStory) parts.push(`${c.duplicateStory} same story`);
+  if (c.invalid) parts.push(`${c.invalid} invalid`);
+  if (c.capped) parts.push(`${c.capped} over the cap`);
+  return `${c.found} found: ${parts.join(', ')}`;
+}
+
+const CONDITION_LABEL: Readonly<Record<HealthCondition, string>> = {
+  empty: 'EMPTY',
+  'layout-changed': 'LAYOUT CHANGED',
+  blocked: 'BLOCKED',
+  'login-wall': 'LOGIN WALL',
+};
+
 /** One line per source, for `/status` and the scrape script. */
 export function formatHealth(records: readonly SourceHealth[], now = new Date()): string[] {
   return records.map((h) => {
     const icon = h.status === 'ok' ? '✓' : h.status === 'degraded' ? '!' : h.status === 'failing' ? '✗' : '·';
     const parts = [
       `${icon} ${h.source}`,
-      h.status,
+      h.condition ? `${h.status} (${CONDITION_LABEL[h.condition]})` : h.status,
       `last success ${ago(h.lastSuccessAt, now)}`,
-      `${h.itemsFound} found, ${h.itemsNew} new`,
+      formatCounts(h),
       `${h.pagesOk}/${h.pagesOk + h.pagesFailed} pages`,
       `${(h.durationMs / 1000).toFixed(1)}s`,
     ];
     if (h.lastError && h.status !== 'ok') parts.push(`error ${h.lastError.reason}: ${h.lastError.message}`);
     const notes = h.notes.join('; ');
     if (notes && notes !== h.lastError?.message) parts.push(notes);
+    if (h.hint && h.status !== 'ok') parts.push(`hint: ${h.hint}`);
     return parts.join(' · ');
   });
 }

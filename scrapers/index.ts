@@ -18,6 +18,7 @@ import { IngestPipeline } from './pipeline.js';
 import { ScrapeScheduler } from './scheduler.js';
 import type { BuildSourcesOptions } from './sources/index.js';
 import { sourcesFromConfig } from './sources/index.js';
+import { AddressGuard, type AllowPrivate, type Resolver } from './net-guard.js';
 import { ThumbnailCache } from './thumbnails.js';
 import type { SourcePlugin } from './types.js';
 
@@ -30,6 +31,8 @@ export { KeyValueIngestSink } from './kv-sink.js';
 export { ThumbnailCache } from './thumbnails.js';
 export { Fetcher } from './browser.js';
 export { sourcesFromConfig } from './sources/index.js';
+export { AddressGuard, addressVerdict, checkUrl } from './net-guard.js';
+export type { AllowPrivate, CheckedUrl, GuardRefusal } from './net-guard.js';
 
 export type ScrapeConfig = Pick<
   Config,
@@ -60,13 +63,18 @@ export interface ScrapingDeps {
   /** Fetcher retry backoff (tests shorten it). */
   retryMinTimeoutMs?: number;
   retries?: number;
-  /** Thumbnail downloads: extra trusted CA (PEM) and a private-range override (the `--fixtures` mode of the script). */
+  /** Extra trusted CA (PEM) for https (the `--fixtures` mode of the script trusts the fixture server). */
   thumbnailCa?: string;
-  allowPrivate?: boolean | readonly string[];
+  /** Overrides SCRAPE_ALLOW_PRIVATE for this instance (the `--fixtures` mode allows loopback only). */
+  allowPrivate?: AllowPrivate;
+  /** DNS resolution for the address guard (tests). */
+  resolve?: Resolver;
 }
 
 export interface Scraping {
   plugins: SourcePlugin[];
+  /** The one SSRF guard of every request: pages, robots.txt, feeds, thumbnails, Chromium. */
+  guard: AddressGuard;
   fetcher: Fetcher;
   thumbnails: ThumbnailCache;
   health: SourceHealthStore;
@@ -79,7 +87,12 @@ export interface Scraping {
 export function createScraping(config: ScrapeConfig, deps: ScrapingDeps): Scraping {
   const logger = (deps.logger ?? silentLogger).child({ component: 'scrapers' });
   const plugins = deps.plugins ?? sourcesFromConfig(config.SCRAPE_SOURCES, deps.sources);
+  const guard = new AddressGuard({
+    allowPrivate: deps.allowPrivate ?? config.SCRAPE_ALLOW_PRIVATE,
+    ...(deps.resolve && { resolve: deps.resolve }),
+  });
   const fetcher = new Fetcher({
+    guard,
     chromiumPath: config.CHROMIUM_PATH,
     concurrency: config.SCRAPE_CONCURRENCY,
     perDomain: config.SCRAPE_PER_DOMAIN,
@@ -88,13 +101,14 @@ export function createScraping(config: ScrapeConfig, deps: ScrapingDeps): Scrapi
     logger,
     ...(deps.retryMinTimeoutMs !== undefined && { retryMinTimeoutMs: deps.retryMinTimeoutMs }),
     ...(deps.retries !== undefined && { retries: deps.retries }),
+    ...(deps.thumbnailCa !== undefined && { ca: deps.thumbnailCa }),
   });
   const thumbnails = new ThumbnailCache({
     dataDir: config.DATA_DIR,
     maxBytes: config.THUMB_MAX_BYTES,
     maxPixels: config.THUMB_MAX_PIXELS,
     timeoutMs: config.SCRAPE_TIMEOUT_MS,
-    allowPrivate: deps.allowPrivate ?? config.SCRAPE_ALLOW_PRIVATE,
+    guard,
     store: deps.store,
     ...(deps.thumbnailCa !== undefined && { ca: deps.thumbnailCa }),
     logger,
@@ -120,6 +134,7 @@ export function createScraping(config: ScrapeConfig, deps: ScrapingDeps): Scrapi
   });
   return {
     plugins,
+    guard,
     fetcher,
     thumbnails,
     health,

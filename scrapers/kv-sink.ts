@@ -68,8 +68,13 @@ export class KeyValueIngestSink implements IngestSink {
       (v): v is ContentItem => v !== undefined,
     );
     items.sort((a, b) => b.fetchedAt.localeCompare(a.fetchedAt));
-    return items
-      .slice(0, limit)
-      .map((it) => ({ id: it.id, title: it.title, canonicalUrl: it.canonicalUrl, source: it.source }));
+    return items.slice(0, limit).map((it) => ({
+      id: it.id,
+      title: it.title,
+      canonicalUrl: it.canonicalUrl,
+      source: it.source,
+      summary: it.summary,
+      ...(!it.dateUnknown && { publishedAt: it.publishedAt }),
+    }));
   }
 }

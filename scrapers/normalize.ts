@@ -1,7 +1,6 @@
 /**
- * Normalisation and deduplication: canonical URLs, stable ids, language detection, category
- * mapping, and near-duplicate detection (the same story from two portals) by title trigrams and,
- * when vectors are given, embedding cosine.
+ * Normalisation: canonical URLs, stable ids, language detection, category mapping, title keys and
+ * trigrams (the same-story rule itself lives in near-duplicates.ts).
  */
 import { createHash } from 'node:crypto';
 import { detect } from 'tinyld';
@@ -157,96 +156,6 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
   return inter / (a.size + b.size - inter);
 }
 
-export interface NearDuplicateOptions {
-  /** Title trigram Jaccard at or above which two items are the same story (default 0.6). */
-  titleThreshold?: number;
-  /** Row-major L2-normalised vectors, one row per item, and their dimension. */
-  vectors?: Float32Array;
-  dim?: number;
-  /** Cosine at or above which two items are the same story (default 0.93). */
-  cosineThreshold?: number;
-  /** Titles (and optional vectors) already stored: items matching one are duplicates too. */
-  existing?: { titles: readonly string[]; vectors?: Float32Array };
-}
-
-export interface NearDuplicateResult {
-  /** Indices of the items to keep, in input order. */
-  keep: number[];
-  /** index → the index it duplicates (or `-1 - k` for the k-th existing title). */
-  duplicateOf: Map<number, number>;
-}
-
-/**
- * Near-duplicate detection over a batch. The first item of a group is kept (callers order the batch
- * by preference). Title check: trigram Jaccard through an inverted index of trigrams, so only items
- * sharing a trigram are compared; vector check: dot products over the contiguous matrix.
- */
-export function findNearDuplicates(titles: readonly string[], options: NearDuplicateOptions = {}): NearDuplicateResult {
-  const tThr = options.titleThreshold ?? 0.6;
-  const cThr = options.cosineThreshold ?? 0.93;
-  const { vectors, dim } = options;
-  const useVec = vectors !== undefined && dim !== undefined && dim > 0 && vectors.length >= titles.length * dim;
-  const existingTitles = options.existing?.titles ?? [];
-  const existingVecs = options.existing?.vectors;
-  const grams: Set<string>[] = [];
-  const index = new Map<string, number[]>(); // trigram → kept ids (existing: -1-k, batch: i)
-  const addToIndex = (id: number, g: Set<string>) => {
-    for (const t of g) {
-      const list = index.get(t);
-      if (list) list.push(id);
-      else index.set(t, [id]);
-    }
-  };
-  const existingGrams = existingTitles.map((t) => trigrams(titleKey(t)));
-  existingGrams.forEach((g, k) => addToIndex(-1 - k, g));
-  const keep: number[] = [];
-  const duplicateOf = new Map<number, number>();
-  for (let i = 0; i < titles.length; i++) {
-    const g = trigrams(titleKey(titles[i]!));
-    grams.push(g);
-    let dup: number | undefined;
-    // title similarity against kept items that share at least one trigram
-    const candidates = new Set<number>();
-    for (const t of g) for (const id of index.get(t) ?? []) candidates.add(id);
-    for (const id of candidates) {
-      const other = id < 0 ? existingGrams[-1 - id]! : grams[id]!;
-      if (jaccard(g, other) >= tThr) {
-        dup = id;
-        break;
-      }
-    }
-    if (dup === undefined && useVec) {
-      const off = i * dim;
-      for (const j of keep) {
-        if (dotAt(vectors, off, vectors, j * dim, dim) >= cThr) {
-          dup = j;
-          break;
-        }
-      }
-      if (dup === undefined && existingVecs) {
-        const rows = Math.floor(existingVecs.length / dim);
-        for (let k = 0; k < rows; k++) {
-          if (dotAt(vectors, off, existingVecs, k * dim, dim) >= cThr) {
-            dup = -1 - k;
-            break;
-          }
-        }
-      }
-    }
-    if (dup === undefined) {
-      keep.push(i);
-      addToIndex(i, g);
-    } else duplicateOf.set(i, dup);
-  }
-  return { keep, duplicateOf };
-}
-
-function dotAt(a: Float32Array, aOff: number, b: Float32Array, bOff: number, dim: number): number {
-  let s = 0;
-  for (let k = 0; k < dim; k++) s += a[aOff + k]! * b[bOff + k]!;
-  return s;
-}
-
 // ---------------------------------------------------------------- items
 
 export function isCategory(x: unknown): x is Category {
@@ -290,7 +199,8 @@ export function toContentItem(
   const title = collapse(c.title).slice(0, 300);
   const summary = collapse(c.summary ?? '').slice(0, 1000);
   const fetched = fetchedAt.toISOString();
-  let published = fetched;
+  // no (believable) date: stored as first seen now, flagged so ranking does not take it for brand new
+  let published: string | undefined;
   if (c.publishedAt) {
     const ms = Date.parse(c.publishedAt);
     // a source clock a little ahead is tolerated; far-future dates are not believed
@@ -306,10 +216,11 @@ export function toContentItem(
     category: categoryFor(plugin, page, c),
     source: plugin.id,
     lang: c.lang ?? detectLang(`${title} ${summary}`, page.lang ?? plugin.defaultLang),
-    publishedAt: published,
+    publishedAt: published ?? fetched,
     fetchedAt: fetched,
     popularity: cleanPopularity(c.popularity),
   };
+  if (!published) item.dateUnknown = true;
   const thumb = absoluteUrl(c.thumbnail, pageUrl);
   if (thumb && /^https?:/i.test(thumb)) item.thumbnail = thumb;
   const tags = [...new Set((c.tags ?? []).map(collapse).filter(Boolean))].slice(0, 12);

@@ -1,6 +1,7 @@
 /**
  * Small parsing helpers shared by the source plugins: counts ("1.2만", "12.3K viewers",
- * "조회수 1,234회"), relative and Korean local times, and JSON embedded in script tags.
+ * "조회수 1,234회"), the largest of several image sizes, and JSON embedded in script tags.
+ * Dates live in dates.ts (one extractor for every source).
  */
 
 const UNITS: Record<string, number> = { k: 1e3, m: 1e6, b: 1e9, 천: 1e3, 만: 1e4, 억: 1e8 };
@@ -19,87 +20,6 @@ export function parseCount(text: string | undefined | null): number | undefined 
   if (!Number.isFinite(n)) return undefined;
   const unit = m[2] ? (UNITS[m[2].toLowerCase()] ?? 1) : 1;
   return Math.round(n * unit);
-}
-
-const REL_UNITS: [RegExp, number][] = [
-  [/^(?:s|sec|secs|second|seconds|초)$/u, 1e3],
-  [/^(?:m|min|mins|minute|minutes|분)$/u, 60e3],
-  [/^(?:h|hr|hrs|hour|hours|시간)$/u, 3600e3],
-  [/^(?:d|day|days|일)$/u, 86400e3],
-  [/^(?:w|wk|week|weeks|주|주일)$/u, 7 * 86400e3],
-  [/^(?:mo|month|months|개월|달)$/u, 30 * 86400e3],
-  [/^(?:y|yr|year|years|년)$/u, 365 * 86400e3],
-];
-
-/**
- * "3 hours ago", "Streamed 2 days ago", "1시간전", "3일 전", "방금 전" → ISO time relative to `now`.
- * Undefined when the text is not a relative time.
- */
-export function parseRelativeTime(text: string | undefined | null, now: Date): string | undefined {
-  if (!text) return undefined;
-  const t = text.trim();
-  if (/방금|just now|moments? ago/iu.test(t)) return now.toISOString();
-  const m = /(\d+)\s*([a-z]+|초|분|시간|일|주일?|개월|달|년)\s*(?:ago|전)/iu.exec(t);
-  if (!m) return undefined;
-  const unit = m[2]!.toLowerCase();
-  const ms = REL_UNITS.find(([re]) => re.test(unit))?.[1];
-  if (ms === undefined) return undefined;
-  return new Date(now.getTime() - Number(m[1]) * ms).toISOString();
-}
-
-/**
- * A Korean site's local time (KST, UTC+9): "2025-11-26 14:03:11", "2025.11.26. 오후 2:03",
- * "2025.11.26", "11-26" (this year), "14:03" (today). Undefined when unrecognised.
- */
-export function parseKstTime(text: string | undefined | null, now: Date): string | undefined {
-  if (!text) return undefined;
-  const t = text.trim();
-  const kstNow = new Date(now.getTime() + 9 * 3600e3);
-  let y = kstNow.getUTCFullYear();
-  let mo = kstNow.getUTCMonth() + 1;
-  let d = kstNow.getUTCDate();
-  let h = 0;
-  let mi = 0;
-  let s = 0;
-  let matched = false;
-  const full = /(\d{4})[-./]\s*(\d{1,2})[-./]\s*(\d{1,2})\.?/u.exec(t);
-  const short = /^(\d{1,2})[-./](\d{1,2})(?:\s|$)/u.exec(t);
-  if (full) {
-    y = Number(full[1]);
-    mo = Number(full[2]);
-    d = Number(full[3]);
-    matched = true;
-  } else if (short) {
-    mo = Number(short[1]);
-    d = Number(short[2]);
-    matched = true;
-  }
-  const time = /(오전|오후|AM|PM)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?/iu.exec(
-    full ? t.slice(full.index + full[0].length) : t,
-  );
-  if (time) {
-    h = Number(time[2]);
-    mi = Number(time[3]);
-    s = Number(time[4] ?? 0);
-    const ampm = time[1]?.toUpperCase();
-    if ((ampm === '오후' || ampm === 'PM') && h < 12) h += 12;
-    if ((ampm === '오전' || ampm === 'AM') && h === 12) h = 0;
-    matched = true;
-  }
-  if (!matched) return undefined;
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s) - 9 * 3600e3;
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
-}
-
-/** Any recognised time: ISO / RFC 2822, relative, or Korean local. */
-export function parseAnyTime(text: string | undefined | null, now: Date): string | undefined {
-  if (!text) return undefined;
-  const t = text.trim();
-  if (/^\d{4}-\d{2}-\d{2}T/.test(t) || /^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4}/.test(t)) {
-    const ms = Date.parse(t);
-    if (Number.isFinite(ms)) return new Date(ms).toISOString();
-  }
-  return parseRelativeTime(t, now) ?? parseKstTime(t, now);
 }
 
 /**
@@ -195,3 +115,26 @@ export const num = (x: unknown): number | undefined => {
   const n = typeof x === 'string' ? Number(x) : x;
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 };
+
+export interface ImageCandidate {
+  url: string;
+  width?: number;
+  height?: number;
+  /** Bytes, when a feed gives `fileSize` but no dimensions. */
+  bytes?: number;
+}
+
+/**
+ * The largest image of a list of sizes: by pixels when dimensions are known, else by bytes, else
+ * the last one (YouTube, Instagram and most feeds list sizes smallest first).
+ * @example largestImage([{ url: 'a', width: 140 }, { url: 'b', width: 460 }]) // { url: 'b', width: 460 }
+ */
+export function largestImage<T extends ImageCandidate>(candidates: readonly (T | undefined)[]): T | undefined {
+  const list = candidates.filter((c): c is T => !!c && typeof c.url === 'string' && c.url.trim() !== '');
+  if (list.length === 0) return undefined;
+  const area = (c: T) => (c.width ?? 0) * (c.height ?? c.width ?? 0);
+  if (list.some((c) => area(c) > 0)) return list.reduce((best, c) => (area(c) > area(best) ? c : best));
+  if (list.some((c) => (c.bytes ?? 0) > 0))
+    return list.reduce((best, c) => ((c.bytes ?? 0) > (best.bytes ?? 0) ? c : best));
+  return list[list.length - 1];
+}

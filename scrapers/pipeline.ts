@@ -1,8 +1,9 @@
 /**
- * The ingestion pipeline: scrape → normalise → validate → dedupe (within the batch, against stored
- * items by canonical URL, and near-duplicates by title / embedding against the batch and recent
- * stored titles) → thumbnails → embed text and images → store. Incremental: only items whose
- * canonical URL is not stored yet are processed past the dedupe step.
+ * The ingestion pipeline: scrape → normalise → validate → dedupe (the same URL twice in the run,
+ * already stored, the same story from another portal — near-duplicates.ts) → thumbnails → embed
+ * text and images → store. Incremental: only items whose canonical URL is not stored yet are
+ * processed past the dedupe step. Every item found is accounted for in the source's report:
+ * found = new + already stored + same URL + same story + invalid + over the per-source cap.
  *
  * It depends on small interfaces only (`IngestSink`, `PageFetcher`, the encoder ports), so the
  * catalog service, a bare key-value store, or a test double can receive the items.
@@ -18,9 +19,10 @@ import { silentLogger, systemClock } from '../core/ports.js';
 import type { FetchRequest } from './browser.js';
 import { reasonOf, scrapeError } from './browser.js';
 import type { HealthStatus, SourceHealth, SourceHealthStore } from './health.js';
-import { findNearDuplicates, toContentItem } from './normalize.js';
+import { findSameStories, SAME_STORY_RULE, type SameStoryRule, type StoryText } from './near-duplicates.js';
+import { toContentItem } from './normalize.js';
 import type { ThumbnailCache } from './thumbnails.js';
-import type { FetchedPage, SourcePlugin } from './types.js';
+import type { FetchedPage, ParseResult, SourcePlugin } from './types.js';
 import { validateItems } from './validate.js';
 
 /** Vectors for the items of one `upsert`, row-major, rows in item order. */
@@ -35,6 +37,9 @@ export interface StoredTitle {
   title: string;
   canonicalUrl: string;
   source?: string;
+  /** Lets the same-story check compare summaries and publication times too (optional). */
+  summary?: string;
+  publishedAt?: string;
 }
 
 /** Where ingested items go. The catalog service implements it; `KeyValueIngestSink` is a minimal one. */
@@ -72,10 +77,8 @@ export interface PipelineOptions {
   thumbnails?: ThumbnailCache;
   clock?: Clock;
   logger?: Logger;
-  /** Title trigram Jaccard for near-duplicates (default 0.6). */
-  titleThreshold?: number;
-  /** Embedding cosine for near-duplicates (default 0.93). */
-  cosineThreshold?: number;
+  /** The same-story rule (default: the one calibrated on the labelled set, SAME_STORY_RULE). */
+  sameStoryRule?: SameStoryRule;
   /** Items kept per source per run (default 100). */
   maxItemsPerSource?: number;
   /** Stored titles compared for near-duplicates (default 1000). */
@@ -92,18 +95,31 @@ export interface PageReport {
   message?: string;
 }
 
+/** What kept a source from delivering: nothing listed, a list we no longer understand, a wall. */
+export type SourceCondition = 'empty' | 'layout-changed' | 'blocked' | 'login-wall';
+
 export interface SourceReport {
   source: string;
   status: HealthStatus;
   pages: PageReport[];
-  /** Candidates parsed. */
+  /** Candidates parsed. found = stored + known + duplicateUrl + duplicateStory + invalid + capped. */
   found: number;
+  /** Unusable (no title or link, or refused by the schema). */
   invalid: number;
+  /** Beyond the per-source cap of one run. */
+  capped: number;
+  /** The same canonical URL earlier in this run (this source or another). */
+  duplicateUrl: number;
   /** Already stored (same canonical URL). */
   known: number;
-  /** Near-duplicates of another item (batch or stored). */
-  duplicates: number;
+  /** The same story as another item of this run or a stored one (near-duplicates.ts). */
+  duplicateStory: number;
+  /** New items stored. */
   stored: number;
+  /** Set when the source delivered nothing for a reason an operator can act on. */
+  condition?: SourceCondition;
+  /** What to do about it (an RSS bridge, the official API, re-recording a fixture). */
+  hint?: string;
   notes: string[];
   error?: { reason: string; message: string };
   durationMs: number;
@@ -181,39 +197,41 @@ export class IngestPipeline {
     }
     await yieldToLoop();
 
-    // 3. exact dedupe within the batch, then against the store (incremental)
+    // 3. exact dedupe: the same URL twice in this run, then already stored (incremental)
     progress({ type: 'stage', stage: 'dedupe', count: valid.length });
+    const reportOf = (it: ContentItem) => reports.find((x) => x.source === it.source);
     const byCanonical = new Map<string, ContentItem>();
-    for (const it of valid) if (!byCanonical.has(it.canonicalUrl)) byCanonical.set(it.canonicalUrl, it);
+    for (const it of valid) {
+      if (byCanonical.has(it.canonicalUrl)) {
+        const r = reportOf(it);
+        if (r) r.duplicateUrl++;
+        continue;
+      }
+      byCanonical.set(it.canonicalUrl, it);
+    }
     const unique = [...byCanonical.values()];
     const known = unique.length ? await this.o.sink.has(unique.map((i) => i.canonicalUrl)) : [];
     let fresh = unique.filter((_, i) => !known[i]);
     unique.forEach((it, i) => {
       if (known[i]) {
-        const r = reports.find((x) => x.source === it.source);
+        const r = reportOf(it);
         if (r) r.known++;
       }
     });
 
-    // 4. embed text (also used for near-duplicate detection)
-    let textVecs: Float32Array | undefined;
-    const enc = this.o.textEncoder;
-    if (enc && fresh.length) {
-      progress({ type: 'stage', stage: 'embed-text', count: fresh.length });
-      textVecs = await this.embedText(enc, fresh);
-    }
-
-    // 5. near-duplicates: the same story from two portals (titles, vectors), in the batch and vs stored titles
-    const recent = this.o.sink.recent ? await this.o.sink.recent(this.o.recentTitles ?? 1000) : [];
-    const nd = findNearDuplicates(
-      fresh.map((i) => i.title),
-      {
-        titleThreshold: this.o.titleThreshold ?? 0.6,
-        cosineThreshold: this.o.cosineThreshold ?? 0.93,
-        ...(textVecs && enc && { vectors: textVecs, dim: enc.dim }),
-        existing: { titles: recent.map((r) => r.title) },
-      },
-    );
+    // 4. the same story from another portal, in the batch and against recently stored items
+    const recent = this.o.sink.recent && fresh.length ? await this.o.sink.recent(this.o.recentTitles ?? 1000) : [];
+    const storyOf = (x: {
+      title: string;
+      summary?: string;
+      publishedAt?: string;
+      dateUnknown?: boolean;
+    }): StoryText => ({
+      title: x.title,
+      ...(x.summary !== undefined && { summary: x.summary }),
+      ...(x.publishedAt !== undefined && !x.dateUnknown && { publishedAt: x.publishedAt }),
+    });
+    const nd = await findSameStories(fresh.map(storyOf), recent.map(storyOf), this.o.sameStoryRule ?? SAME_STORY_RULE);
     const duplicates: RunReport['duplicates'] = [];
     for (const [i, of] of nd.duplicateOf) {
       const dropped = fresh[i]!;
@@ -223,12 +241,23 @@ export class IngestPipeline {
         dropped,
         of: { id: target.id, title: target.title, ...(target.source && { source: target.source }) },
       });
-      const r = reports.find((x) => x.source === dropped.source);
-      if (r) r.duplicates++;
+      const r = reportOf(dropped);
+      if (r) r.duplicateStory++;
+      this.log.debug(
+        { dropped: dropped.title, of: target.title, evidence: nd.evidence.get(i) },
+        'same story from another source dropped',
+      );
     }
-    if (textVecs && enc) textVecs = pickRows(textVecs, enc.dim, nd.keep);
     fresh = nd.keep.map((i) => fresh[i]!);
     await yieldToLoop();
+
+    // 5. embed text (only what is kept)
+    let textVecs: Float32Array | undefined;
+    const enc = this.o.textEncoder;
+    if (enc && fresh.length) {
+      progress({ type: 'stage', stage: 'embed-text', count: fresh.length });
+      textVecs = await this.embedText(enc, fresh);
+    }
 
     // 6. thumbnails and image vectors
     const thumbStats = { ok: 0, failed: 0, refused: 0 };
@@ -328,15 +357,19 @@ export class IngestPipeline {
       pages: [],
       found: 0,
       invalid: 0,
+      capped: 0,
+      duplicateUrl: 0,
       known: 0,
-      duplicates: 0,
+      duplicateStory: 0,
       stored: 0,
       notes: [],
       durationMs: 0,
     };
     const items: ContentItem[] = [];
+    let wall: ParseResult['wall'] | undefined;
     let walled = false;
     let lastError: { reason: string; message: string } | undefined;
+    const conditions: SourceCondition[] = [];
     await Promise.all(
       pages.map(async (page) => {
         try {
@@ -349,7 +382,7 @@ export class IngestPipeline {
             ...(plugin.politeness?.perDomain !== undefined && { perDomain: plugin.politeness.perDomain }),
           });
           const fetchedAt = this.clock.now();
-          let parsed;
+          let parsed: ParseResult;
           try {
             parsed = plugin.parse(fetched, { page, fetchedAt });
           } catch (e) {
@@ -359,7 +392,10 @@ export class IngestPipeline {
               { url: page.url, cause: e },
             );
           }
-          if (parsed.walled) walled = true;
+          if (parsed.walled) {
+            walled = true;
+            wall ??= parsed.wall;
+          }
           for (const n of parsed.notes ?? []) if (!report.notes.includes(n)) report.notes.push(n);
           let kept = 0;
           for (const c of parsed.items) {
@@ -373,16 +409,15 @@ export class IngestPipeline {
             }
           }
           report.found += parsed.items.length;
-          if (parsed.items.length === 0 && !parsed.walled) {
-            throw scrapeError('EMPTY', `${plugin.id}: no items on ${page.url} (empty list, or the layout changed)`, {
-              url: page.url,
-            });
-          }
+          if (parsed.items.length === 0 && !parsed.walled) throw emptyPageError(plugin, page.url, parsed);
           report.pages.push({ url: page.url, ok: true, items: kept });
           progress({ type: 'page', source: plugin.id, url: page.url, ok: true, items: kept });
         } catch (e) {
           const err = toRecoError(e, 'SCRAPE_FAILED');
           const reason = reasonOf(err) === 'INTERNAL' ? 'INTERNAL' : reasonOf(err);
+          const status = typeof err.details.status === 'number' ? err.details.status : undefined;
+          const condition = conditionOf(reason, status);
+          if (condition) conditions.push(condition);
           lastError = { reason, message: err.message };
           report.pages.push({ url: page.url, ok: false, items: 0, reason, message: err.message });
           progress({ type: 'page', source: plugin.id, url: page.url, ok: false, items: 0, reason });
@@ -395,10 +430,27 @@ export class IngestPipeline {
     const max = this.o.maxItemsPerSource ?? 100;
     report.status =
       okPages === 0 && pages.length > 0 ? 'failing' : walled || okPages < pages.length ? 'degraded' : 'ok';
-    if (walled && !lastError) lastError = { reason: 'LOGIN_WALL', message: report.notes.join('; ') || 'login wall' };
+    if (walled) {
+      const kind = wall?.kind ?? 'login';
+      conditions.unshift(kind === 'login' ? 'login-wall' : 'blocked');
+      if (!lastError || okPages === pages.length)
+        lastError = {
+          reason: kind === 'login' ? 'LOGIN_WALL' : 'BLOCKED',
+          message: report.notes.join('; ') || (kind === 'login' ? 'login wall' : 'blocked'),
+        };
+    }
+    // the most telling condition: a wall over a layout change over an empty list
+    const order: SourceCondition[] = ['login-wall', 'blocked', 'layout-changed', 'empty'];
+    const condition = order.find((c) => conditions.includes(c));
+    if (condition) {
+      report.condition = condition;
+      const hint = wall?.hint ?? CONDITION_HINTS[condition];
+      if (hint) report.hint = hint;
+    }
     if (lastError && report.status !== 'ok') report.error = lastError;
     report.durationMs = Math.round(performance.now() - t0);
     progress({ type: 'source', source: plugin.id, status: report.status, found: report.found });
+    report.capped = Math.max(0, items.length - max);
     return { report, items: items.slice(0, max) };
   }
 
@@ -414,13 +466,24 @@ export class IngestPipeline {
       lastRunAt: now,
       itemsFound: r.found,
       itemsNew: r.stored,
-      itemsDropped: r.invalid + r.duplicates,
+      itemsDropped: r.invalid + r.capped + r.duplicateUrl + r.duplicateStory,
+      counts: {
+        found: r.found,
+        new: r.stored,
+        known: r.known,
+        duplicateUrl: r.duplicateUrl,
+        duplicateStory: r.duplicateStory,
+        invalid: r.invalid,
+        capped: r.capped,
+      },
       pagesOk: r.pages.filter((p) => p.ok).length,
       pagesFailed: r.pages.filter((p) => !p.ok).length,
       durationMs: r.durationMs,
       consecutiveFailures: failed ? (prev?.consecutiveFailures ?? 0) + 1 : 0,
       notes: r.notes,
     };
+    if (r.condition) h.condition = r.condition;
+    if (r.hint) h.hint = r.hint;
     const lastSuccess = failed ? prev?.lastSuccessAt : now;
     if (lastSuccess) h.lastSuccessAt = lastSuccess;
     const failedPage = r.pages.find((p) => !p.ok);
@@ -475,8 +538,41 @@ export class IngestPipeline {
   }
 }
 
-function pickRows(m: Float32Array, dim: number, rows: readonly number[]): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, k) => out.set(m.subarray(r * dim, (r + 1) * dim), k * dim));
-  return out;
+/** What an operator can do about each condition (walls bring their own, more specific hint). */
+const CONDITION_HINTS: Readonly<Record<SourceCondition, string>> = {
+  empty: 'the page lists nothing: check the configured section/board/account still exists',
+  'layout-changed':
+    'the site changed its markup: record a fresh fixture (npm run scrape:record) and update the parser (docs/SCRAPERS.md)',
+  blocked: "the site refuses this bot (captcha, 403/429): lengthen every=, or use the site's RSS feed or official API",
+  'login-wall': 'the content needs a login: use an RSS bridge or the official API',
+};
+
+/** A page read fine but yielded nothing: an empty list, or a layout the parser no longer understands. */
+function emptyPageError(plugin: SourcePlugin, url: string, parsed: ParseResult): Error {
+  const n = parsed.candidates ?? 0;
+  if (parsed.missing)
+    return scrapeError(
+      'LAYOUT_CHANGED',
+      `${plugin.id}: layout changed: ${parsed.missing} not found on ${url}${n ? ` (the page had ${n} candidate nodes)` : ''}`,
+      { url },
+    );
+  if (n > 0)
+    return scrapeError(
+      'LAYOUT_CHANGED',
+      `${plugin.id}: layout changed: 0 items from a page that had ${n} candidate nodes (${url})`,
+      {
+        url,
+      },
+    );
+  const why = parsed.notes?.length ? ` (${parsed.notes.join('; ')})` : '';
+  return scrapeError('EMPTY', `${plugin.id}: empty: ${url} lists nothing and has no item-like nodes${why}`, { url });
+}
+
+function conditionOf(reason: string, status: number | undefined): SourceCondition | undefined {
+  if (reason === 'EMPTY') return 'empty';
+  if (reason === 'LAYOUT_CHANGED' || reason === 'PARSE_FAILED') return 'layout-changed';
+  if (reason === 'LOGIN_WALL') return 'login-wall';
+  if (reason === 'BLOCKED' || reason === 'ROBOTS_DISALLOWED' || status === 403 || status === 429 || status === 451)
+    return 'blocked';
+  return undefined;
 }

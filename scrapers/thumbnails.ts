@@ -4,27 +4,25 @@
  *
  * Limits: bytes (Content-Length and a streaming count; the transfer is aborted past the limit),
  * pixels (sharp metadata and `limitInputPixels`), content type (image/* declared AND magic bytes
- * sniffed; SVG refused). SSRF guard: every hop (redirects are followed by hand, at most 3) must be
- * http(s) to a public address: literal IPs are checked before connecting, host names are resolved
- * by a guarded `lookup` that refuses private, loopback, link-local, CGNAT, multicast, reserved …
- * addresses, so the socket only ever connects to an address that passed the check.
+ * sniffed; SVG refused). SSRF: downloads go through the scrapers' one guarded client
+ * (scrapers/http-client.ts and the AddressGuard of scrapers/net-guard.ts): every hop (redirects
+ * followed by hand, at most 3) must be http(s) to an allowed address, checked in the lookup the
+ * socket connects with.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as dns } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
-import ipaddr from 'ipaddr.js';
 import sharp from 'sharp';
 import type { ContentItem } from '../core/domain.js';
 import { RecoError } from '../core/errors.js';
 import type { KeyValueStore, Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
-import { DEFAULT_USER_AGENT } from './browser.js';
+import { DEFAULT_USER_AGENT, reasonOf } from './browser.js';
+import { guardedRequest, readBody } from './http-client.js';
+import { AddressGuard, type AllowPrivate } from './net-guard.js';
+
+export { addressVerdict, type AllowPrivate } from './net-guard.js';
 
 export const NS_THUMBS = 'thumbs';
 
@@ -44,13 +42,6 @@ function thumbError(reason: ThumbReason, message: string, url: string, cause?: u
   return new RecoError('SCRAPE_FAILED', message, { details: { reason, url }, ...(cause !== undefined && { cause }) });
 }
 
-/**
- * Which non-public address ranges (ipaddr.js range names: `loopback`, `private`, `linkLocal`,
- * `uniqueLocal`, `carrierGradeNat`, …) may be fetched anyway. `true` allows every range
- * (SCRAPE_ALLOW_PRIVATE=true, for self-hosted setups and tests); `false` (default) only public unicast.
- */
-export type AllowPrivate = boolean | readonly string[];
-
 export interface ThumbnailOptions {
   dataDir: string;
   /** THUMB_MAX_BYTES */
@@ -58,6 +49,8 @@ export interface ThumbnailOptions {
   /** THUMB_MAX_PIXELS */
   maxPixels: number;
   timeoutMs: number;
+  /** The scrapers' SSRF guard (share the fetcher's); default: one built from `allowPrivate` and `resolve`. */
+  guard?: AddressGuard;
   allowPrivate?: AllowPrivate;
   userAgent?: string;
   maxRedirects?: number;
@@ -99,38 +92,26 @@ export function sniffImage(bytes: Uint8Array): string | undefined {
   return MAGIC.find((m) => m.test(bytes))?.type;
 }
 
-/** Whether `address` may be connected to under `allow`. Returns the ipaddr range name when refused. */
-export function addressVerdict(address: string, allow: AllowPrivate = false): { ok: boolean; range: string } {
-  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    parsed = ipaddr.process(address); // IPv4-mapped IPv6 → IPv4
-  } catch {
-    return { ok: false, range: 'invalid' };
-  }
-  const range = parsed.range();
-  if (range === 'unicast') return { ok: true, range };
-  if (allow === true) return { ok: true, range };
-  if (Array.isArray(allow) && allow.includes(range)) return { ok: true, range };
-  return { ok: false, range };
-}
-
 export class ThumbnailCache {
-  private readonly o: Required<Omit<ThumbnailOptions, 'store' | 'resolve' | 'ca'>> &
-    Pick<ThumbnailOptions, 'store' | 'resolve' | 'ca'>;
+  private readonly o: Required<Omit<ThumbnailOptions, 'store' | 'resolve' | 'ca' | 'guard' | 'allowPrivate'>> &
+    Pick<ThumbnailOptions, 'store' | 'ca'>;
+  readonly guard: AddressGuard;
   private readonly dir: string;
   private readonly memo = new Map<string, Thumbnail>();
   private readonly inflight = new Map<string, Promise<Thumbnail>>();
   readonly stats = { downloads: 0, refused: 0, hits: 0 };
 
   constructor(options: ThumbnailOptions) {
+    const { guard, allowPrivate, resolve, ...rest } = options;
+    this.guard =
+      guard ?? new AddressGuard({ allowPrivate: allowPrivate ?? false, ...(resolve !== undefined && { resolve }) });
     this.o = {
-      allowPrivate: false,
       userAgent: DEFAULT_USER_AGENT,
       maxRedirects: 3,
       width: 320,
       quality: 70,
       logger: silentLogger,
-      ...options,
+      ...rest,
     };
     this.dir = join(options.dataDir, 'thumbs');
   }
@@ -234,153 +215,51 @@ export class ThumbnailCache {
 
   /** Downloads with the SSRF guard on every hop and the byte limit while streaming. */
   async download(url: string): Promise<Buffer> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.o.timeoutMs);
+    const signal = AbortSignal.timeout(this.o.timeoutMs);
     try {
-      let current: URL;
-      try {
-        current = new URL(url);
-      } catch (e) {
-        throw thumbError('NETWORK', `invalid URL ${JSON.stringify(url)}`, url, e);
-      }
-      for (let hop = 0; hop <= this.o.maxRedirects; hop++) {
-        const res = await this.requestOnce(current, controller.signal);
-        const status = res.statusCode ?? 0;
-        if (status >= 300 && status < 400 && res.headers.location) {
-          res.resume();
-          let next: URL;
-          try {
-            next = new URL(res.headers.location, current);
-          } catch (e) {
-            throw thumbError('NETWORK', `bad redirect location from ${current.href}`, url, e);
-          }
-          current = next;
-          continue;
-        }
-        if (status < 200 || status >= 300) {
-          res.resume();
-          throw thumbError(status >= 500 ? 'HTTP_5XX' : 'HTTP_4XX', `HTTP ${status} for ${current.href}`, url);
-        }
-        const type = String(res.headers['content-type'] ?? '').toLowerCase();
-        if (!type.startsWith('image/') || type.startsWith('image/svg')) {
-          res.destroy();
-          this.stats.refused++;
-          throw thumbError(
-            'NOT_IMAGE',
-            `content type ${JSON.stringify(type)} is not a raster image: ${current.href}`,
-            url,
-          );
-        }
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > this.o.maxBytes) {
-          res.destroy();
-          this.stats.refused++;
-          throw thumbError('TOO_LARGE', `image of ${declared} bytes exceeds ${this.o.maxBytes}: ${current.href}`, url);
-        }
-        this.stats.downloads++;
-        return await this.readCapped(res, url);
-      }
-      throw thumbError('TOO_MANY_REDIRECTS', `more than ${this.o.maxRedirects} redirects: ${url}`, url);
-    } catch (e) {
-      if (e instanceof RecoError) throw e;
-      if (controller.signal.aborted)
-        throw thumbError('TIMEOUT', `timed out after ${this.o.timeoutMs} ms: ${url}`, url, e);
-      throw thumbError('NETWORK', `download failed: ${url}: ${e instanceof Error ? e.message : String(e)}`, url, e);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private readCapped(res: IncomingMessage, url: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      let settled = false;
-      const fail = (e: unknown) => {
-        if (settled) return;
-        settled = true;
-        reject(e);
-      };
-      res.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        total += chunk.byteLength;
-        if (total > this.o.maxBytes) {
-          this.stats.refused++;
-          fail(
-            thumbError('TOO_LARGE', `image exceeds ${this.o.maxBytes} bytes (aborted while streaming): ${url}`, url),
-          );
-          res.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        if (settled) return;
-        settled = true;
-        resolve(Buffer.concat(chunks));
-      });
-      res.on('error', fail);
-      res.on('aborted', () => fail(new Error('response aborted')));
-    });
-  }
-
-  private requestOnce(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      this.stats.refused++;
-      return Promise.reject(thumbError('BLOCKED_ADDRESS', `scheme ${url.protocol} refused: ${url.href}`, url.href));
-    }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host)) {
-      const v = addressVerdict(host, this.o.allowPrivate);
-      if (!v.ok) {
-        this.stats.refused++;
-        return Promise.reject(
-          thumbError('BLOCKED_ADDRESS', `refused to connect to ${host} (${v.range} address)`, url.href),
-        );
-      }
-    }
-    const allow = this.o.allowPrivate;
-    const resolve = this.o.resolve ?? ((h: string) => dns.lookup(h, { all: true, verbatim: true }));
-    let blocked: RecoError | undefined;
-    const lookup = (hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void): void => {
-      resolve(hostname).then(
-        (addrs) => {
-          if (addrs.length === 0)
-            return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }));
-          for (const a of addrs) {
-            const v = addressVerdict(a.address, allow);
-            if (!v.ok) {
-              blocked = thumbError(
-                'BLOCKED_ADDRESS',
-                `refused: ${hostname} resolves to ${a.address} (${v.range} address)`,
-                url.href,
-              );
-              return callback(blocked);
-            }
-          }
-          if (options.all) callback(null, addrs);
-          else callback(null, addrs[0]!.address, addrs[0]!.family);
+      const res = await guardedRequest(url, {
+        guard: this.guard,
+        headers: {
+          'user-agent': this.o.userAgent,
+          accept: 'image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8',
         },
-        (e: unknown) => callback(e),
-      );
-    };
-    const lib = url.protocol === 'https:' ? https : http;
-    return new Promise((resolvePromise, reject) => {
-      const req = lib.request(url, {
-        method: 'GET',
-        headers: { 'user-agent': this.o.userAgent, accept: 'image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8' },
-        lookup: lookup as unknown as typeof dns.lookup,
-        agent: false,
         signal,
-        ...(this.o.ca !== undefined && url.protocol === 'https:' && { ca: this.o.ca }),
+        maxRedirects: this.o.maxRedirects,
+        ...(this.o.ca !== undefined && { ca: this.o.ca }),
       });
-      req.on('response', resolvePromise);
-      req.on('error', (e) => {
-        if (blocked) this.stats.refused++;
-        reject(blocked ?? e);
-      });
-      req.end();
-    });
+      const status = res.status;
+      if (status < 200 || status >= 300) {
+        res.body.resume();
+        throw thumbError(status >= 500 ? 'HTTP_5XX' : 'HTTP_4XX', `HTTP ${status} for ${res.url}`, url);
+      }
+      const type = String(res.headers['content-type'] ?? '').toLowerCase();
+      if (!type.startsWith('image/') || type.startsWith('image/svg')) {
+        res.body.destroy();
+        this.stats.refused++;
+        throw thumbError('NOT_IMAGE', `content type ${JSON.stringify(type)} is not a raster image: ${res.url}`, url);
+      }
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > this.o.maxBytes) {
+        res.body.destroy();
+        this.stats.refused++;
+        throw thumbError('TOO_LARGE', `image of ${declared} bytes exceeds ${this.o.maxBytes}: ${res.url}`, url);
+      }
+      this.stats.downloads++;
+      try {
+        return await readBody(res, this.o.maxBytes, url);
+      } catch (e) {
+        if (reasonOf(e) === 'TOO_LARGE') this.stats.refused++;
+        throw e;
+      }
+    } catch (e) {
+      const reason = reasonOf(e);
+      if (reason === 'BLOCKED_ADDRESS') this.stats.refused++;
+      const final = ['BLOCKED_ADDRESS', 'TOO_MANY_REDIRECTS', 'NOT_IMAGE', 'TOO_LARGE', 'HTTP_4XX', 'HTTP_5XX'];
+      if (signal.aborted && !final.includes(reason))
+        throw thumbError('TIMEOUT', `timed out after ${this.o.timeoutMs} ms: ${url}`, url, e);
+      if (e instanceof RecoError) throw e;
+      throw thumbError('NETWORK', `download failed: ${url}: ${e instanceof Error ? e.message : String(e)}`, url, e);
+    }
   }
 }
 

@@ -47,6 +47,9 @@ export interface ItemCandidate {
   tags?: string[];
 }
 
+/** What stood between the bot and the content: a login wall, a bot check (captcha, block page), a consent page. */
+export type WallKind = 'login' | 'blocked' | 'consent';
+
 export interface ParseResult {
   items: ItemCandidate[];
   /** Human-readable notes for the health record (e.g. "login wall: showing profile only"). */
@@ -56,6 +59,15 @@ export interface ParseResult {
    * the source as degraded (not failed) with the notes above.
    */
   walled?: boolean;
+  /** The kind of wall and what an operator can do instead (an RSS bridge, the official API). */
+  wall?: { kind: WallKind; hint: string };
+  /**
+   * Nodes on the page that look like items to a looser check than the parser's (links to articles,
+   * objects with a video id). With no items, N > 0 means the layout changed; 0 means the list is empty.
+   */
+  candidates?: number;
+  /** A structure the parser needs is missing altogether (e.g. `ytInitialData`): the layout changed. */
+  missing?: string;
 }
 
 export interface ParseContext {

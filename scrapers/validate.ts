@@ -1,27 +1,12 @@
 /**
- * Validation of parsed items before they are stored. Uses the catalog's zod schema
- * (`core/catalog/schema.ts`, `parseContentItem`) when that module exists; otherwise the structural
- * checks below (the same rules: required strings, known category and language, ISO times, http(s) URLs).
+ * Validation of parsed items before they are stored: the structural checks below (required strings,
+ * known category and language, ISO times, http(s) URLs), then the catalog's zod schema
+ * (`core/catalog/schema.ts`, `parseContentItem`).
  */
+import { parseContentItem } from '../core/catalog/schema.js';
 import type { ContentItem } from '../core/domain.js';
 import { LANGS } from '../core/domain.js';
 import { isCategory } from './normalize.js';
-
-type Parser = (x: unknown) => ContentItem;
-let schemaParser: Promise<Parser | undefined> | undefined;
-
-/** The catalog's `parseContentItem`, loaded once (a computed specifier: the module is optional). */
-function loadSchema(): Promise<Parser | undefined> {
-  if (!schemaParser) {
-    const specifier = ['..', 'core', 'catalog', 'schema.js'].join('/');
-    schemaParser = import(/* @vite-ignore */ new URL(specifier, import.meta.url).href).then(
-      (m: { parseContentItem?: Parser; contentItemSchema?: { parse: Parser } }) =>
-        m.parseContentItem ?? (m.contentItemSchema ? (x: unknown) => m.contentItemSchema!.parse(x) : undefined),
-      () => undefined,
-    );
-  }
-  return schemaParser;
-}
 
 const isoOk = (s: unknown) => typeof s === 'string' && Number.isFinite(Date.parse(s));
 const httpOk = (s: unknown) => typeof s === 'string' && /^https?:\/\/[^\s]+$/i.test(s);
@@ -47,7 +32,6 @@ export function structuralProblems(item: ContentItem): string[] {
 export async function validateItems(
   items: readonly ContentItem[],
 ): Promise<{ valid: ContentItem[]; invalid: { item: ContentItem; problem: string }[] }> {
-  const parse = await loadSchema();
   const valid: ContentItem[] = [];
   const invalid: { item: ContentItem; problem: string }[] = [];
   for (const item of items) {
@@ -56,12 +40,8 @@ export async function validateItems(
       invalid.push({ item, problem: `invalid ${structural.join(', ')}` });
       continue;
     }
-    if (!parse) {
-      valid.push(item);
-      continue;
-    }
     try {
-      valid.push(parse(item));
+      valid.push(parseContentItem(item));
     } catch (e) {
       invalid.push({ item, problem: e instanceof Error ? e.message.slice(0, 300) : String(e) });
     }

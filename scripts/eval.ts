@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 import { choice, CliError, nameList, numberList, numberOpt, parseCli, positiveOpt, runCli } from '../core/eval/cli.js';
 import { runHarness } from '../core/eval/harness.js';
 import { DATASET_CHOICES, resolveDataset } from '../core/eval/load.js';

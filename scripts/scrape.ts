@@ -7,10 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { loadConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 import { isRecoError } from '../core/errors.js';
-import { createApp } from '../bots/app.js';
-import { CatalogIngestSink } from '../bots/catalog-sink.js';
+import { createApp } from '../app/compose.js';
 import { createLogger, secretValues } from '../infra/logger.js';
 import { createScraping, formatHealth, sourcesFromConfig } from '../scrapers/index.js';
 import type { ProgressEvent } from '../scrapers/pipeline.js';
@@ -71,7 +70,7 @@ async function main(): Promise<number> {
   });
   const app = await createApp({ config, logger, ...(values.memory ? { memory: true } : {}) });
   const store = app.store;
-  const sink = new CatalogIngestSink(app.catalog, store, logger);
+  const sink = app.ingest;
   // fixture mode: one local host serves every site, so no spacing between requests
   const scraping = createScraping(values.fixtures ? { ...config, SCRAPE_DELAY_MS: 0 } : config, {
     store,
@@ -105,8 +104,12 @@ async function main(): Promise<number> {
       : scraping.pipeline;
     const report = await pipeline.run({ ...(values.source && { sources: values.source }), onProgress });
     if (started) bar.stop();
+    const sum = (k: 'found' | 'known' | 'duplicateUrl' | 'duplicateStory' | 'invalid') =>
+      report.sources.reduce((n, s) => n + s[k], 0);
     console.log(
-      `\nstored ${report.stored.length} new items in ${store.description} (catalog now ${app.catalog.size} items) (${(report.durationMs / 1000).toFixed(1)}s); ${report.duplicates.length} near-duplicates dropped; thumbnails ${report.thumbnails.ok} cached, ${report.thumbnails.refused} refused, ${report.thumbnails.failed} failed`,
+      `\nstored ${report.stored.length} new items in ${store.description} (catalog now ${app.catalog.size} items) (${(report.durationMs / 1000).toFixed(1)}s); ` +
+        `${sum('found')} found: ${sum('known')} already stored, ${sum('duplicateUrl')} same URL, ${sum('duplicateStory')} same story, ${sum('invalid')} invalid; ` +
+        `thumbnails ${report.thumbnails.ok} cached, ${report.thumbnails.refused} refused, ${report.thumbnails.failed} failed`,
     );
     const ran = new Set(report.sources.map((s) => s.source));
     const health = (await scraping.health.all()).filter((h) => ran.has(h.source));

@@ -12,7 +12,7 @@
  * epoch count), --backend wasm|cpu. A bad option or value is one line naming it and the valid choices.
  */
 import { SingleBar, Presets } from 'cli-progress';
-import { loadConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 import { choice, numberOpt, parseCli, positiveOpt, runCli } from '../core/eval/cli.js';
 import { withPositive } from '../core/eval/datasets.js';
 import { resolveDataset } from '../core/eval/load.js';

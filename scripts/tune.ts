@@ -8,7 +8,7 @@
  *   npm run tune -- --model ease --trials 8
  *   npm run tune -- --model sasrec --trials 6 --split loo --budget 60 --dataset ./ml-100k
  */
-import { loadConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 import { choice, numberOpt, parseCli, positiveOpt, runCli } from '../core/eval/cli.js';
 import { withPositive } from '../core/eval/datasets.js';
 import { evaluateRecommender, runHarness } from '../core/eval/harness.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, defaultConfig, loadConfig, redactConfig } from '../core/config.js';
+import { DEFAULTS, defaultConfig, redactConfig } from '../core/config.js';
+import { loadConfig } from '../infra/config.js';
 
 describe('config', () => {
   it('GIVEN the README THEN every setting is documented there', () => {

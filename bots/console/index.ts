@@ -6,13 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { userInfo } from 'node:os';
-import type { App } from '../app.js';
-import type { Actor } from '../../core/users.js';
-import { RecoError, toRecoError } from '../../core/errors.js';
-import { categoryName, t } from '../../core/messages.js';
-import { formatAge } from '../../core/explain.js';
-import type { RecommendResult } from '../../core/service.js';
+import type { App } from '../../app/compose.js';
 import type { Lang } from '../../core/domain.js';
+import { toRecoError } from '../../core/errors.js';
+import { formatAge } from '../../core/explain.js';
+import { categoryName, t } from '../../core/messages.js';
+import type { ListItemView, ListSender, ListToSend } from '../../core/recommend/delivery.js';
+import { formatStatus, userMessage } from '../../core/status/status.js';
+import type { Actor } from '../../core/users/doc.js';
+import type { PlatformAdapter } from '../adapter.js';
+import { handleControl } from './controls.js';
 import { parseConsoleLine, type ConsoleInput } from './parse.js';
 
 export interface ConsoleOptions {
@@ -20,37 +23,94 @@ export interface ConsoleOptions {
   output?: NodeJS.WritableStream;
   /** The console user's id (default: CONSOLE_USER or the OS user name). */
   user?: string;
-  /** Optional `/link` support (the LinkService), wired by the composition root when present. */
-  link?: {
-    create(actor: Actor): Promise<string>;
-    redeem(actor: Actor, code: string): Promise<string>;
-  };
+  /** Called after each input line was handled (or failed): metrics, and tests waiting for a line. */
+  onLineHandled?: (n: number) => void;
 }
 
 const CHAT_ID = 'console';
 
-export function formatList(
-  result: RecommendResult,
-  lang: Lang,
-  like: string,
-  dislike: string,
-  now = new Date(),
-): string {
-  if (result.empty) return result.empty;
-  const lines = [`── ${result.header} ──`];
-  for (const r of result.items) {
-    const age = formatAge((now.getTime() - Date.parse(r.item.publishedAt)) / 3_600_000, lang);
-    lines.push(`${r.position}. ${r.item.title}`);
-    lines.push(`   ${r.item.source} · ${categoryName(r.item.category, lang)} · ${age}`);
-    lines.push(`   ${r.item.url}`);
+/** The translation marker line of an item shown translated (absent: shown as published). */
+function translated(r: ListItemView, lang: Lang): { title: string; note?: string } {
+  const tr = r.translation;
+  if (!tr) return { title: r.item.title };
+  const from = tr.from === 'ko' || tr.from === 'en' ? t(lang, `lang.name.${tr.from}`) : tr.from;
+  return {
+    title: tr.title,
+    note: `${t(lang, 'translate.mark', { lang: from })} · ${t(lang, 'translate.original', { title: r.item.title })}`,
+  };
+}
+
+/** One list item as console lines: position and title, source · category · age, link, why. */
+export function formatItem(r: ListItemView, lang: Lang, now = new Date()): string {
+  const age = formatAge((now.getTime() - Date.parse(r.item.publishedAt)) / 3_600_000, lang);
+  const { title, note } = translated(r, lang);
+  return [
+    `${r.position}. ${title}`,
+    ...(note ? [`   ${note}`] : []),
+    `   ${r.item.source} · ${categoryName(r.item.category, lang)} · ${age}`,
+    `   ${r.item.url}`,
+    `   ↳ ${r.explanation}`,
+  ].join('\n');
+}
+
+/** The compact layout: one block, two lines per item (title with source and category; why). */
+export function formatCompact(list: ListToSend): string {
+  const lines = [`── ${list.header} ──`];
+  for (const r of list.items) {
+    const { title, note } = translated(r, list.lang);
+    lines.push(
+      `${r.position}. ${title} — ${r.item.source} · ${categoryName(r.item.category, list.lang)} · ${r.item.url}`,
+    );
+    if (note) lines.push(`   ${note}`);
     lines.push(`   ↳ ${r.explanation}`);
   }
-  lines.push(t(lang, 'reco.react', { like: `${like} N`, dislike: `${dislike} N` }));
   return lines.join('\n');
+}
+
+/**
+ * The console's list sender: a header line, four lines per item (cards) or one block (compact), the reaction
+ * hint; "message ids" are unique per process (`nextId`), so every printed item keeps its own mapping.
+ */
+export function consoleSender(
+  write: (s: string) => void,
+  like: string,
+  dislike: string,
+  nextId: () => string = counter(),
+  shown?: (position: number, messageId: string) => void,
+): ListSender {
+  return {
+    async sendHeader(_target, list) {
+      write(`── ${list.header} ──`);
+    },
+    async sendItem(_target, item, list) {
+      write(formatItem(item, list.lang));
+      const id = nextId();
+      shown?.(item.position, id);
+      return { messageIds: [id] };
+    },
+    async sendCompact(_target, list) {
+      write(formatCompact(list));
+      const id = nextId();
+      for (const r of list.items) shown?.(r.position, id);
+      return list.items.map(() => ({ messageIds: [id] }));
+    },
+    async afterRecorded(_target, _sent, list) {
+      write(t(list.lang, 'reco.react', { like: `${like} N`, dislike: `${dislike} N` }));
+    },
+    async sendEmpty(_target, text) {
+      write(text);
+    },
+  };
+}
+
+function counter(): () => string {
+  let n = 0;
+  return () => `line-${++n}`;
 }
 
 /** Runs the console chat until EOF or /quit. Resolves when the input is exhausted and every line handled. */
 export async function runConsole(app: App, options: ConsoleOptions = {}): Promise<void> {
+  const core = app.core;
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const user = options.user || app.config.CONSOLE_USER || safeUserName();
@@ -58,15 +118,25 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const interactive = (input as { isTTY?: boolean }).isTTY === true;
   const write = (s: string) => output.write(s.endsWith('\n') ? s : `${s}\n`);
   const rl = createInterface({ input, ...(interactive ? { output, prompt: '> ' } : {}), terminal: interactive });
+  const target = { platform: 'console' as const, chatId: CHAT_ID };
+  const { like, dislike } = core.emojis.defaults;
   let pendingForget = false;
+  // Which message carries each item of the last list printed (for /why N): the console's own rendering state.
+  const nextId = counter();
+  let lastMessages = new Map<number, string>();
+  const sender = () => {
+    lastMessages = new Map();
+    return consoleSender(write, like, dislike, nextId, (position, id) => lastMessages.set(position, id));
+  };
 
   const handle = async (input: ConsoleInput): Promise<'quit' | void> => {
-    const lang = await app.reco.langOf(actor);
+    // The reply language is read only by the answers that need it (lists and reactions carry their own).
+    const lang = (): Promise<Lang> => core.identity.langOf(actor);
     if (pendingForget && input.kind === 'text') {
       pendingForget = false;
       if (/^(y|yes|네|예|응)$/i.test(input.text.trim())) {
-        write((await app.reco.forget(actor)).message);
-      } else write(t(lang, 'forget.cancelled'));
+        write((await core.forget.forget(actor)).message);
+      } else write(t(await lang(), 'forget.cancelled'));
       return;
     }
     pendingForget = false;
@@ -76,14 +146,14 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       case 'quit':
         return 'quit';
       case 'help':
-        write(app.reco.help(lang));
+        write(t(await lang(), 'help.text'));
         return;
       case 'error':
-        if (input.error === 'unknown-command') write(t(lang, 'cmd.unknown', { command: input.command ?? '' }));
-        else write(t(lang, 'cmd.badArg', { arg: input.arg ?? '', reason: input.reason ?? '' }));
+        if (input.error === 'unknown-command') write(t(await lang(), 'cmd.unknown', { command: input.command ?? '' }));
+        else write(t(await lang(), 'cmd.badArg', { arg: input.arg ?? '', reason: input.reason ?? '' }));
         return;
       case 'text': {
-        const res = await app.reco.message(actor, input.text);
+        const res = await core.conversation.message(actor, input.text);
         write(res.reply);
         return;
       }
@@ -94,28 +164,16 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
           ...(input.category ? { category: input.category } : {}),
           ...(input.source ? { source: input.source } : {}),
         };
-        const res = await app.reco.recommend(actor, req, { chatId: CHAT_ID });
-        const { like, dislike } = app.reco.emojis.defaults;
-        write(formatList(res, res.lang, like, dislike));
+        await core.recommend.deliver(actor, req, target, sender());
         return;
       }
       case 'more': {
-        const itemId = await app.reco.listItem(actor, CHAT_ID, input.position);
-        if (!itemId) {
-          write(t(lang, 'react.unknownItem', { n: input.position }));
-          return;
-        }
-        const res = await app.reco.recommend(
-          actor,
-          { likeItemId: itemId, ...(input.count ? { count: input.count } : {}) },
-          { chatId: CHAT_ID },
-        );
-        const { like, dislike } = app.reco.emojis.defaults;
-        write(formatList(res, res.lang, like, dislike));
+        const res = await core.recommend.moreFromList(actor, input.position, input.count, target, sender());
+        if (res.status !== 'sent') write(res.message);
         return;
       }
       case 'react': {
-        const res = await app.reco.reactToListItem(
+        const res = await core.feedback.reactToListItem(
           actor,
           CHAT_ID,
           input.position,
@@ -127,44 +185,56 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         return;
       }
       case 'persona': {
-        if (input.remove) write((await app.reco.removeInterest(actor, input.remove)).message);
-        else write((await app.reco.persona(actor)).text);
+        if (input.remove) write((await core.persona.removeInterest(actor, input.remove)).message);
+        else if (input.mute) write((await core.controls.mute(actor, input.mute, { kind: 'user' })).message);
+        else if (input.unmute) write((await core.controls.unmute(actor, input.unmute, { kind: 'user' })).message);
+        else write((await core.persona.persona(actor)).text);
         return;
       }
+      case 'mute':
+      case 'unmute':
+      case 'filters':
+      case 'layout':
+      case 'translate':
+      case 'item':
+        write(await handleControl(app, actor, input, lastMessages));
+        return;
       case 'forget':
-        if (input.confirmed) write((await app.reco.forget(actor)).message);
+        if (input.confirmed) write((await core.forget.forget(actor)).message);
         else {
           pendingForget = true;
-          write(`${t(lang, 'forget.confirm')} (yes/no)`);
+          write(`${t(await lang(), 'forget.confirm')} (yes/no)`);
         }
         return;
       case 'explore':
-        write((await app.reco.explore(actor, input.level)).message);
+        write((await core.persona.explore(actor, input.level)).message);
         return;
       case 'link':
-        if (!options.link) {
-          write(t(lang, 'error.NOT_FOUND'));
-          return;
-        }
-        write(input.code ? await options.link.redeem(actor, input.code) : await options.link.create(actor));
+        write(
+          input.code
+            ? (await app.links.redeem(actor, input.code)).message
+            : (await app.links.createCode(actor)).message,
+        );
         return;
       case 'status': {
-        write(app.reco.formatStatus(await app.reco.status(), lang));
+        write(formatStatus(await core.status.status(actor), await lang()));
         return;
       }
     }
   };
 
   const log = app.logger.child({ adapter: 'console' });
-  const intro = interactive ? t(await app.reco.langOf(actor), 'console.intro') : undefined;
+  const intro = interactive ? t(await core.identity.langOf(actor), 'console.intro') : undefined;
   if (intro) write(intro);
   if (interactive) rl.prompt();
 
   // Lines are handled strictly in order, one at a time, even when stdin delivers them all at once.
   let chain: Promise<unknown> = Promise.resolve();
   let quitting = false;
+  let lines = 0;
   await new Promise<void>((resolve) => {
     rl.on('line', (line) => {
+      const n = ++lines;
       chain = chain.then(async () => {
         if (quitting) return;
         try {
@@ -176,9 +246,10 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         } catch (e) {
           const err = toRecoError(e);
           log.error({ err, code: err.code, hint: err.hint }, `console command failed: ${err.hint}`);
-          const lang = await app.reco.langOf(actor).catch(() => app.config.DEFAULT_LANG);
-          write(err instanceof RecoError ? app.reco.userMessage(err, lang) : t(lang, 'error.generic'));
+          const lang = await core.identity.langOf(actor).catch(() => app.config.DEFAULT_LANG);
+          write(userMessage(err, lang));
         }
+        options.onLineHandled?.(n);
         if (interactive && !quitting) rl.prompt();
       });
     });
@@ -187,6 +258,16 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
     });
   });
 }
+
+/** The console adapter: a chat in the terminal, until end of input or `/quit`. */
+export const adapter: PlatformAdapter = {
+  name: 'console',
+  configured: () => false,
+  async start(app) {
+    const done = runConsole(app);
+    return { done, stop: async () => undefined };
+  },
+};
 
 function safeUserName(): string {
   try {

@@ -5,11 +5,12 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Client } from 'discord.js';
-import type { LinkService } from '../../core/link.js';
+import type { App } from '../../app/compose.js';
+import type { ReactStatus } from '../../core/feedback/service.js';
+import type { LinkService } from '../../core/identity/link.js';
 import type { Logger } from '../../core/ports.js';
-import type { ReactStatus } from '../../core/service.js';
-import type { App } from '../app.js';
-import type { ReactionKeys } from './reactions.js';
+import type { CoreServices } from '../../core/service.js';
+import type { ReactionKeys } from './reaction-keys.js';
 
 /** `on`: requested and granted; `off`: not requested (DISCORD_MESSAGE_CONTENT=false); `denied`: requested, refused by Discord (4014), running without. */
 export type ContentIntentState = 'on' | 'off' | 'denied';
@@ -36,6 +37,8 @@ export interface CommandReport {
 /** Events on `BotContext.events`: `reaction` (ReactionReport), `command` (CommandReport), `message` ({ userId, replied }). */
 export interface BotContext {
   app: App;
+  /** The core's services (recommend, feedback, conversation, persona, forget, status, …). */
+  core: CoreServices;
   log: Logger;
   client: Client;
   contentIntent: ContentIntentState;

@@ -13,12 +13,13 @@
 import { EventEmitter } from 'node:events';
 import { Client, Events, GatewayIntentBits, Options, Partials, type ClientOptions } from 'discord.js';
 import { RecoError } from '../../core/errors.js';
-import type { App } from '../app.js';
+import type { App } from '../../app/compose.js';
+import type { PlatformAdapter } from '../adapter.js';
 import { COMMANDS } from './commands/index.js';
 import { discordStatusLine } from './commands/status.js';
 import type { BotContext, ContentIntentState } from './context.js';
 import { attachListeners } from './listeners/index.js';
-import { ReactionKeys } from './reactions.js';
+import { ReactionKeys } from './reaction-keys.js';
 import { applicationIdFromToken, registerCommands } from './register.js';
 import { describeError } from './util.js';
 
@@ -88,7 +89,7 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
     state: ContentIntentState,
   ): Promise<{ ctx: BotContext; detach: () => void }> => {
     const client = new Client(clientOptions(app, messageContent));
-    const ctx: BotContext = { app, log, client, contentIntent: state, links, reactionKeys, events };
+    const ctx: BotContext = { app, core: app.core, log, client, contentIntent: state, links, reactionKeys, events };
     const detach = attachListeners(ctx);
     client.rest.setToken(token);
     // Only the process holding shard 0 registers commands (one registration per bot, not per shard).
@@ -177,6 +178,13 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
     },
   };
 }
+
+/** The Discord adapter for the composition root (bots/main.ts). */
+export const adapter: PlatformAdapter = {
+  name: 'discord',
+  configured: (c) => Boolean(c.DISCORD_TOKEN),
+  start: (app) => startDiscord(app),
+};
 
 function startError(e: unknown): RecoError {
   if (e instanceof RecoError) return e;

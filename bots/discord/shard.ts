@@ -12,7 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ShardingManager } from 'discord.js';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig } from '../../infra/config.js';
 import { RecoError } from '../../core/errors.js';
 import { createLogger, secretValues } from '../../infra/logger.js';
 

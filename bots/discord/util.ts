@@ -17,7 +17,8 @@ import {
 import type { Lang } from '../../core/domain.js';
 import { RecoError, isRecoError, toRecoError } from '../../core/errors.js';
 import { t, type MessageKey } from '../../core/messages.js';
-import type { Actor } from '../../core/users.js';
+import { userMessage } from '../../core/status/status.js';
+import type { Actor } from '../../core/users/doc.js';
 import type { BotContext } from './context.js';
 
 export const PLATFORM = 'discord' as const;
@@ -193,7 +194,7 @@ export async function handleInteractionError(
     );
     return code;
   }
-  const lang = await ctx.app.reco.langOf(interactionActor(interaction)).catch(() => ctx.app.config.DEFAULT_LANG);
+  const lang = await ctx.core.identity.langOf(interactionActor(interaction)).catch(() => ctx.app.config.DEFAULT_LANG);
   const err =
     code === API.MissingPermissions || code === API.MissingAccess
       ? missingPermissionError(lang, ['ViewChannel', 'SendMessages'], e)
@@ -209,7 +210,7 @@ export async function handleInteractionError(
   log[level]({ err: describeError(e), code: err.code }, `${what} failed: ${hint}`);
   if (!interaction.isRepliable()) return err.code;
   try {
-    await replyEphemeral(interaction, ctx.app.reco.userMessage(err, lang));
+    await replyEphemeral(interaction, userMessage(err, lang));
   } catch (e2) {
     const c2 = apiCode(e2);
     log.warn(

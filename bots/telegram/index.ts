@@ -2,28 +2,32 @@
  * The Telegram adapter (grammY). `startTelegram(app)` builds the bot, registers the commands in Korean
  * and English, and takes updates by long polling with @grammyjs/runner — or by webhook when
  * TELEGRAM_WEBHOOK_URL is set (node:http server on TELEGRAM_WEBHOOK_PORT, secret token checked). API calls
- * go through the throttler (per-chat and global limits) and auto-retry (429 `retry_after`). The digest
- * scheduler ticks every minute in the background and never blocks update handling.
+ * go through the throttler (per-chat and global limits) and auto-retry (429 `retry_after`). Digests, links
+ * and everything else come built from the composition root; this adapter registers its list sender with
+ * the root's digest scheduler.
  *
  * @example
  * const tg = await startTelegram(app);
  * // … on shutdown:
  * await tg.stop();
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import { Bot, webhookCallback, type BotError, type Context } from 'grammy';
 import type { BotCommand } from 'grammy/types';
-import type { App } from '../app.js';
-import { DigestService, type TickReport } from '../../core/digest.js';
+import type { App } from '../../app/compose.js';
+import type { DigestService } from '../../core/digest/service.js';
+import type { TickReport } from '../../core/digest/types.js';
 import type { Lang } from '../../core/domain.js';
 import { RecoError } from '../../core/errors.js';
-import { LinkService } from '../../core/link.js';
+import type { LinkService } from '../../core/identity/link.js';
 import { t, type MessageKey } from '../../core/messages.js';
 import { systemClock, type Clock } from '../../core/ports.js';
+import { userMessage } from '../../core/status/status.js';
+import type { PlatformAdapter } from '../adapter.js';
 import { digestComposer } from './composers/digest.js';
 import { exploreComposer } from './composers/explore.js';
 import { feedbackComposer } from './composers/feedback.js';
@@ -33,23 +37,38 @@ import { linkComposer } from './composers/link.js';
 import { personaComposer } from './composers/persona.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
+import { filtersComposer } from './composers/filters.js';
+import { itemActionsComposer } from './composers/item-actions.js';
+import { layoutComposer } from './composers/layout.js';
+import { listReplyComposer } from './composers/list-reply.js';
+import { muteComposer } from './composers/mute.js';
+import { translateComposer } from './composers/translate.js';
+import { unmuteComposer } from './composers/unmute.js';
 import { conversationComposer } from './composers/conversation.js';
-import { TelegramDigestSender } from './sender.js';
+import { TelegramListSender } from './sender.js';
 import { CallbackSigner, langOf, type TgDeps } from './shared.js';
 
 /** The update types the bot asks for. `message_reaction` is not sent unless asked for. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'message_reaction', 'my_chat_member'] as const;
 
-export const COMMANDS = ['recommend', 'digest', 'persona', 'explore', 'link', 'forget', 'status', 'help'] as const;
+export const COMMANDS = [
+  'recommend',
+  'digest',
+  'persona',
+  'mute',
+  'unmute',
+  'filters',
+  'layout',
+  'translate',
+  'explore',
+  'link',
+  'forget',
+  'status',
+  'help',
+] as const;
 
 export interface StartTelegramOptions {
   clock?: Clock;
-  /** Share one LinkService with the console / Discord (default: a new one). */
-  links?: LinkService;
-  /** Digest scheduler period; 0 turns the timer off (tests call `tick()`). Default 60 000. */
-  digestIntervalMs?: number;
-  /** Digest lock expiry (renewed before each send). Default 60 000. */
-  digestLockTtlMs?: number;
   /** Throttler limits (grammY transformer-throttler); defaults follow Telegram's published limits. */
   throttle?: APIThrottlerOptions;
   /** auto-retry: the longest `retry_after` to wait (s). Default 120. */
@@ -67,7 +86,7 @@ export interface TelegramHandle {
   bot: Bot;
   digest: DigestService;
   links: LinkService;
-  /** Runs one digest tick now (the timer calls this every minute). */
+  /** Runs one digest tick for Telegram now (the root's scheduler does this every minute). */
   tick(): Promise<TickReport>;
   /** The webhook server's port (webhook mode only). */
   webhookPort?: number;
@@ -113,28 +132,12 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: opts.maxRetryAfterSeconds ?? 120, rethrowHttpErrors: true }),
   );
 
-  const links = opts.links ?? new LinkService({ reco: app.reco, store: app.store, clock, logger });
-  const digest = new DigestService({
-    reco: app.reco,
-    store: app.store,
-    clock,
-    logger,
-    defaultTime: cfg.DIGEST_DEFAULT_TIME,
-    defaultTz: cfg.DIGEST_DEFAULT_TZ,
-    size: cfg.DIGEST_SIZE,
-    lockTtlMs: opts.digestLockTtlMs ?? 60_000,
-    owner: `telegram-${randomUUID()}`,
-    ...(app.llm?.enabled
-      ? {
-          introWriter: ({ userId, lang, template, evidence }) =>
-            app.llm.explainer.introLine({ id: userId }, lang, { template, evidence }, { waitMs: cfg.LLM_TIMEOUT_MS }),
-        }
-      : {}),
-  });
-
   await bot.init();
+  const digest = app.digests;
+  const links = app.links;
   const deps: TgDeps = {
     app,
+    core: app.core,
     digest,
     links,
     signer: new CallbackSigner(token),
@@ -164,7 +167,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     logger.error({ err: err.error, feature, update: err.ctx.update.update_id }, 'telegram handler failed');
     try {
       const lang = await langOf(deps, err.ctx);
-      const text = app.reco.userMessage(err.error, lang);
+      const text = userMessage(err.error, lang);
       if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text, show_alert: true });
       else if (err.ctx.chat && err.ctx.message) await err.ctx.reply(text);
     } catch (e) {
@@ -180,7 +183,14 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     link: linkComposer,
     status: statusComposer,
     help: helpComposer,
+    mute: muteComposer,
+    unmute: unmuteComposer,
+    filters: filtersComposer,
+    layout: layoutComposer,
+    translate: translateComposer,
+    itemActions: itemActionsComposer,
     feedback: feedbackComposer,
+    listReply: listReplyComposer,
     conversation: conversationComposer,
   };
   for (const [name, make] of Object.entries(features)) bot.errorBoundary(boundary(name)).use(make(deps));
@@ -237,27 +247,16 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     logger.info({ bot: bot.botInfo.username }, 'telegram long polling');
   }
 
-  // ---------------------------------------------------------------- digest scheduler
-  const sender = new TelegramDigestSender(bot.api, deps);
-  let running: Promise<TickReport> | undefined;
+  // ---------------------------------------------------------------- digests (the root's scheduler ticks them)
+  const sender = new TelegramListSender(bot.api, deps);
+  const unregister = app.digestScheduler.register(sender);
+  const tick = (): Promise<TickReport> => app.digestScheduler.tick('telegram');
   let stopped = false;
-  const tick = (): Promise<TickReport> => {
-    if (running) return running;
-    running = digest.tick(sender, clock.now()).finally(() => (running = undefined));
-    return running;
-  };
-  const background = () => {
-    if (stopped) return;
-    tick().catch((e: unknown) => logger.error({ err: e }, 'digest tick failed'));
-  };
-  const interval = opts.digestIntervalMs ?? 60_000;
-  const timer = interval > 0 ? setInterval(background, interval) : undefined;
-  timer?.unref();
-  if (interval > 0) setImmediate(background); // catch up at start (late delivery after a restart)
-  app.statusLines.push(async () => {
+  const statusLine = async () => {
     const on = (await digest.schedules('telegram')).filter((s) => s.enabled).length;
     return [`Telegram: @${bot.botInfo.username}, ${server ? 'webhook' : 'long polling'}, ${on} digest chats`];
-  });
+  };
+  app.statusLines.push(statusLine);
 
   return {
     bot,
@@ -269,12 +268,19 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
       if (stopped) return;
       stopped = true;
       sender.stopping = true;
-      if (timer) clearInterval(timer);
+      const i = app.statusLines.indexOf(statusLine);
+      if (i >= 0) app.statusLines.splice(i, 1);
       if (runner?.isRunning()) await runner.stop();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-      // Let a tick in flight stop at its next part (bounded: a hung request is abandoned).
-      if (running)
-        await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      // Let a digest tick in flight stop at its next part (bounded: a hung request is abandoned).
+      await unregister();
     },
   };
 }
+
+/** The Telegram adapter for the composition root (bots/main.ts). */
+export const adapter: PlatformAdapter = {
+  name: 'telegram',
+  configured: (c) => Boolean(c.TELEGRAM_TOKEN),
+  start: (app) => startTelegram(app),
+};

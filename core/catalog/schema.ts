@@ -41,6 +41,7 @@ export const contentItemSchema = z.object({
   lang: z.enum(LANGS),
   thumbnail: thumbnailSchema.exactOptional(),
   publishedAt: isoTime,
+  dateUnknown: z.boolean().exactOptional(),
   fetchedAt: isoTime,
   popularity: popularitySchema,
   tags: tagsSchema.exactOptional(),

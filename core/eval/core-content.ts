@@ -6,7 +6,7 @@
 import { buildIndex, type CatalogIndex } from '../catalog/catalog.js';
 import { CATEGORIES, type Category, type ContentItem, type FeedbackState } from '../domain.js';
 import { scoreCatalog, type ScoringWeights } from '../recommend.js';
-import { emptyPersona } from '../users.js';
+import { emptyPersona } from '../users/doc.js';
 import type { Recommender, FitContext } from './baselines.js';
 import type { InteractionDataset } from './datasets.js';
 import { indexByUser, itemsOf, type UserItemIndex } from './ranking.js';

@@ -148,6 +148,15 @@ export const experimentPoolsSchema = z.object({
   itemPopularity: z.record(z.string(), z.number().int().nonnegative()),
   nItems: z.number().int().positive(),
   nTrainUsers: z.number().int().positive(),
+  /** Optional: display data of the pooled items (the dashboard's embedding map: hover text, colour by category). */
+  itemMeta: z
+    .record(
+      z.string(),
+      z.object({ title: z.string().optional(), category: z.string().optional(), source: z.string().optional() }),
+    )
+    .optional(),
+  /** Optional: model name → item id → that model's own item embedding (e.g. the two-tower item tower), for the map. */
+  modelItemVectors: z.record(z.string(), z.record(z.string(), z.array(z.number()))).optional(),
 });
 export type ExperimentPools = z.infer<typeof experimentPoolsSchema>;
 

@@ -9,7 +9,8 @@
 import type { Config } from '../config.js';
 import { systemClock, silentLogger, type Clock, type KeyValueStore, type Logger } from '../ports.js';
 
-export const NS_LLM_BUDGET = 'llm-budget';
+export { NS_LLM_BUDGET } from '../store/namespaces.js';
+import { NS_LLM_BUDGET } from '../store/namespaces.js';
 const TTL_MS = 2 * 24 * 3600_000;
 
 export interface BudgetLimits {

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { ChatMessage, KeyValueStore } from '../ports.js';
 
-export const NS_LLM_CACHE = 'llm-cache';
+export { NS_LLM_CACHE } from '../store/namespaces.js';
+import { NS_LLM_CACHE } from '../store/namespaces.js';
 export const DEFAULT_CACHE_TTL_MS = 6 * 3600_000;
 
 export function promptHash(modelId: string, messages: readonly ChatMessage[], json: boolean): string {

@@ -13,14 +13,7 @@ import { z } from 'zod';
 import type { Evidence, Lang } from '../domain.js';
 import { silentLogger, type Logger } from '../ports.js';
 import type { LlmClient } from './client.js';
-import {
-  checkSentence,
-  factsOf,
-  FRESH_HOURS,
-  groundLines,
-  DEFAULT_MAX_CHARS,
-  type GroundingOptions,
-} from './grounding.js';
+import { factsOf, FRESH_HOURS, DEFAULT_MAX_CHARS, type GroundingChecker } from './grounding.js';
 
 export interface ExplainItem {
   evidence: Evidence;
@@ -50,7 +43,10 @@ export interface IntroRequest {
 export interface LlmExplainerOptions {
   replyWaitMs: number;
   logger?: Logger;
-  grounding?: GroundingOptions;
+  /** The grounding checker every LLM sentence must pass (core/llm/grounding.ts). */
+  checker: GroundingChecker;
+  /** Maximum characters per sentence told to the model (default DEFAULT_MAX_CHARS). */
+  maxChars?: number;
 }
 
 export const LANGUAGE_NAMES: Record<Lang, string> = { en: 'English', ko: 'Korean (한국어)' };
@@ -123,7 +119,7 @@ export class LlmExplainer {
     const templates = items.map((i) => i.template);
     if (items.length === 0) return templates;
     return this.bounded(templates, options, async (signal) => {
-      const maxChars = this.options.grounding?.maxChars ?? DEFAULT_MAX_CHARS[lang];
+      const maxChars = this.options.maxChars ?? DEFAULT_MAX_CHARS[lang];
       const result = await this.client.json({
         prompt: 'explain-list',
         values: {
@@ -143,12 +139,19 @@ export class LlmExplainer {
           if (pos < items.length) candidates[pos] = line;
         } else if (line.i < items.length && candidates[line.i] === undefined) candidates[line.i] = line.text;
       });
-      const grounded = groundLines(items, candidates, lang, this.options.grounding);
+      const grounded = this.options.checker.lines(items, candidates, lang);
       if (grounded.rejected.length > 0) {
         this.logger.info(
           { userId: user.id, rejected: grounded.rejected.map((r) => ({ index: r.index, reason: r.reason })) },
           'LLM explanations rejected by the grounding checker; templates used for those items',
         );
+        for (const r of grounded.rejected) {
+          if (r.text === undefined) continue;
+          this.logger.debug(
+            { userId: user.id, index: r.index, reason: r.reason, word: r.word, text: r.text },
+            'rejected LLM line (first unaccounted word in "word")',
+          );
+        }
       }
       return grounded.lines;
     });
@@ -165,7 +168,7 @@ export class LlmExplainer {
     const lineOptions: ExplainOptions = { ...options };
     if (onImproved) lineOptions.onImproved = (lines) => onImproved(lines);
     const [line] = await this.bounded([intro.template], lineOptions, async (signal) => {
-      const maxChars = this.options.grounding?.maxChars ?? DEFAULT_MAX_CHARS[lang];
+      const maxChars = this.options.maxChars ?? DEFAULT_MAX_CHARS[lang];
       const result = await this.client.json({
         prompt: 'digest-intro',
         values: {
@@ -178,16 +181,15 @@ export class LlmExplainer {
         signal,
       });
       if (!result.ok) return [intro.template];
-      const checked = checkSentence(
-        result.value.text,
-        factsOf(intro.evidence, [intro.template]),
-        lang,
-        this.options.grounding,
-      );
+      const checked = this.options.checker.check(result.value.text, factsOf(intro.evidence, [intro.template]), lang);
       if (!checked.ok) {
         this.logger.info(
           { userId: user.id, reason: checked.reason },
           'LLM digest intro rejected by the grounding checker; template used',
+        );
+        this.logger.debug(
+          { userId: user.id, reason: checked.reason, word: checked.word, text: result.value.text },
+          'rejected LLM digest intro (first unaccounted word in "word")',
         );
         return [intro.template];
       }

@@ -4,7 +4,7 @@
  *
  * @example
  * const model = createChatModel(config, logger); // infra/llm/openai.ts; undefined when unconfigured
- * const llm = createLlmServices({ model, store, config, logger, clock });
+ * const llm = createLlmServices({ model, store, config, logger, clock, prompts: loadPrompts(), vocabularies: loadGroundingVocabularies() });
  * const lines = await llm.explainer.explainList(user, user.lang, items, { onImproved: (l) => editMessage(l) });
  */
 import type { Config } from '../config.js';
@@ -13,14 +13,17 @@ import { TokenBudget } from './budget.js';
 import { DEFAULT_CACHE_TTL_MS, PromptCache } from './cache.js';
 import { LlmClient } from './client.js';
 import { LlmExplainer } from './explain.js';
+import { GroundingChecker } from './grounding.js';
+import type { GroundingVocabularies } from './vocabulary.js';
 import { PersonaExtractor } from './persona-extract.js';
-import { DEFAULT_PROMPTS_DIR, loadPrompts } from './prompt.js';
+import type { PromptTemplate } from './prompt.js';
 
 export interface LlmServices {
   client: LlmClient;
   budget: TokenBudget;
   explainer: LlmExplainer;
   extractor: PersonaExtractor;
+  checker: GroundingChecker;
   /** True when a chat model is configured. */
   enabled: boolean;
 }
@@ -31,16 +34,21 @@ export interface LlmServicesDeps {
   config: Pick<Config, 'LLM_REPLY_WAIT_MS' | 'LLM_DAILY_TOKENS_PER_USER' | 'LLM_DAILY_TOKENS_TOTAL'>;
   logger: Logger;
   clock?: Clock;
-  promptsDir?: string;
+  /** The prompt templates (read from `prompts/` at the edge: infra/llm/prompts.ts). */
+  prompts: ReadonlyMap<string, PromptTemplate>;
+  /** The grounding checker's vocabularies (read from `prompts/` at the edge: infra/llm/prompts.ts). */
+  vocabularies: GroundingVocabularies;
   cacheTtlMs?: number;
 }
 
 export function createLlmServices(deps: LlmServicesDeps): LlmServices {
   const clock = deps.clock ?? systemClock;
   const budget = TokenBudget.fromConfig(deps.config, deps.store, clock, deps.logger);
+  const vocabularies = deps.vocabularies;
+  const checker = new GroundingChecker(vocabularies);
   const client = new LlmClient({
     model: deps.model,
-    prompts: loadPrompts(deps.promptsDir ?? DEFAULT_PROMPTS_DIR),
+    prompts: deps.prompts,
     budget,
     cache: new PromptCache(deps.store, deps.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS),
     logger: deps.logger,
@@ -48,8 +56,9 @@ export function createLlmServices(deps: LlmServicesDeps): LlmServices {
   return {
     client,
     budget,
-    explainer: new LlmExplainer(client, { replyWaitMs: deps.config.LLM_REPLY_WAIT_MS, logger: deps.logger }),
-    extractor: new PersonaExtractor(client, { logger: deps.logger }),
+    explainer: new LlmExplainer(client, { replyWaitMs: deps.config.LLM_REPLY_WAIT_MS, logger: deps.logger, checker }),
+    extractor: new PersonaExtractor(client, { logger: deps.logger, vocabularies }),
+    checker,
     enabled: client.enabled,
   };
 }
@@ -68,4 +77,5 @@ export {
   type PersonaCorrection,
   type PersonaExtraction,
 } from './persona-extract.js';
-export { checkSentence, factsOf, groundLines } from './grounding.js';
+export { checkSentence, factsOf, GroundingChecker } from './grounding.js';
+export { compileGroundingVocabularies, type GroundingVocabularies } from './vocabulary.js';

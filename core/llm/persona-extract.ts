@@ -14,6 +14,8 @@ import type { RecoError, Result } from '../errors.js';
 import { silentLogger, type Logger } from '../ports.js';
 import type { LlmClient } from './client.js';
 import { LANGUAGE_NAMES } from './explain.js';
+import { checkPersonaTerm, checkTermShape, type TermCheck } from './persona-terms.js';
+import type { GroundingVocabularies } from './vocabulary.js';
 
 /** Attribute keys an extraction may set (anything else is dropped). */
 export const ATTRIBUTE_KEYS = ['ageBand', 'occupation', 'location', 'lifeStage'] as const;
@@ -269,8 +271,45 @@ export function isTermBlocked(persona: Persona, term: string): boolean {
   return (persona.removedTerms ?? []).includes(t);
 }
 
+/**
+ * Keeps only what the user's own messages ground (core/llm/persona-terms.ts): interests, dislikes
+ * and sources must be short noun phrases that occur in the messages; formats and attribute values
+ * (which the model may translate: 영상 → video, 30대 → 30s) must be short noun phrases.
+ * Returns the grounded extraction and what was dropped, with the reason.
+ */
+export function groundExtraction(
+  extraction: PersonaExtraction,
+  messages: readonly string[],
+  vocab: GroundingVocabularies,
+): { extraction: PersonaExtraction; dropped: { field: string; term: string; reason: string }[] } {
+  const dropped: { field: string; term: string; reason: string }[] = [];
+  const keep = (field: string, term: string, check: TermCheck): boolean => {
+    if (!check.ok) dropped.push({ field, term, reason: check.reason });
+    return check.ok;
+  };
+  const inMessages = (field: string) => (e: { term: string }) =>
+    keep(field, e.term, checkPersonaTerm(e.term, messages, vocab));
+  const attributes: PersonaExtraction['attributes'] = {};
+  for (const [key, value] of Object.entries(extraction.attributes) as [keyof typeof attributes, string][]) {
+    if (keep(`attributes.${key}`, value, checkTermShape(value, vocab))) attributes[key] = value;
+  }
+  return {
+    extraction: {
+      interests: extraction.interests.filter(inMessages('interests')),
+      dislikes: extraction.dislikes.filter(inMessages('dislikes')),
+      languages: extraction.languages,
+      formats: extraction.formats.filter((f) => keep('formats', f, checkTermShape(f, vocab))),
+      sources: extraction.sources.filter((s) => keep('sources', s, checkPersonaTerm(s, messages, vocab))),
+      attributes,
+    },
+    dropped,
+  };
+}
+
 export interface PersonaExtractorOptions {
   logger?: Logger;
+  /** The closed word lists; with them, extracted terms must be grounded in the messages (groundExtraction). */
+  vocabularies?: GroundingVocabularies;
   /** How many recent messages the model reads (newest kept). Default 20. */
   maxMessages?: number;
   /** Characters per message. Default 500. */
@@ -309,7 +348,13 @@ export class PersonaExtractor {
       ...(signal ? { signal } : {}),
     });
     if (!result.ok) return result;
-    return { ok: true, value: cleanExtraction(result.value) };
+    const cleaned = cleanExtraction(result.value);
+    if (!this.options.vocabularies) return { ok: true, value: cleaned };
+    const grounded = groundExtraction(cleaned, texts, this.options.vocabularies);
+    if (grounded.dropped.length > 0) {
+      this.logger.debug({ userId, dropped: grounded.dropped }, 'extracted terms not grounded in the messages dropped');
+    }
+    return { ok: true, value: grounded.extraction };
   }
 
   /**

@@ -20,9 +20,6 @@
  * or look like markup escaped, so nothing inside can end the block or read as an instruction.
  * Plain variables take short values from code only (no newlines, backticks or braces).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RecoError } from '../errors.js';
 import type { ChatMessage } from '../ports.js';
 
@@ -37,9 +34,6 @@ export interface PromptTemplate {
   /** Where it was read from (for errors and logs). */
   file: string;
 }
-
-/** The project's `prompts/` folder. */
-export const DEFAULT_PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -103,13 +97,11 @@ export function parsePrompt(text: string, file = '<inline>'): PromptTemplate {
   return { id, version, variables, data, system, user, file };
 }
 
-/** Reads every `*.md` / `*.txt` prompt in a folder, keyed by id. Duplicate ids are an error. */
-export function loadPrompts(dir: string = DEFAULT_PROMPTS_DIR): Map<string, PromptTemplate> {
+/** Parses prompt files (name → text, as the edge read them) into templates keyed by id. Duplicate ids are an error. */
+export function parsePrompts(files: Iterable<readonly [string, string]>): Map<string, PromptTemplate> {
   const out = new Map<string, PromptTemplate>();
-  for (const name of readdirSync(dir).sort()) {
-    if (!/\.(md|txt)$/.test(name) || name.toLowerCase() === 'readme.md') continue;
-    const file = join(dir, name);
-    const prompt = parsePrompt(readFileSync(file, 'utf8'), file);
+  for (const [file, text] of files) {
+    const prompt = parsePrompt(text, file);
     if (out.has(prompt.id)) throw promptError(file, `duplicate prompt id "${prompt.id}"`);
     out.set(prompt.id, prompt);
   }

@@ -4,17 +4,23 @@
  *
  * - Configured by LLM_BASE_URL / LLM_API_KEY / LLM_MODEL. Neither URL nor key → `undefined` (LLM off).
  * - A server that needs no key gets a placeholder key (the OpenAI client insists on one).
- * - Retries: LangChain's own retry layer only (`maxRetries` = LLM_MAX_RETRIES, exponential backoff
- *   with jitter, honouring `retry-after` on 429; 5xx, 429 and connection errors retried; 4xx not).
- *   The OpenAI SDK's own retries are off (LangChain sets them to 0), so there is one layer.
- * - LLM_TIMEOUT_MS bounds one `invoke` as a whole, retries included (and each HTTP attempt).
+ * - Retries: ONE layer, here, with p-retry (`LLM_MAX_RETRIES`; exponential backoff with jitter; the
+ *   policy is the data in RETRY_POLICY: 408/409/425/429/5xx and connection errors are retried, other
+ *   4xx and "insufficient quota" are not; a 429's `retry-after` is waited for, unless it would outlive
+ *   the deadline, then the call gives up at once). LangChain's and the OpenAI SDK's retries are off.
+ * - LLM_TIMEOUT_MS bounds one `invoke` as a whole: ONE AbortSignal (deadline + the caller's signal)
+ *   cancels the HTTP attempt in flight, the retry-after wait AND the backoff sleep between attempts,
+ *   so a call never outlives the deadline by a backoff (it did by ~0.4 s with LangChain's own retries,
+ *   whose sleeps ignore the signal).
  * - JSON: plain `response_format: {type: "json_object"}` (supported by OpenAI, Ollama, vLLM and
  *   llama.cpp) and validation with zod in core, rather than `withStructuredOutput`/json_schema, which
  *   many local servers do not implement or implement differently.
  * - Token usage from the response's `usage_metadata` goes to the caller's `onUsage` (the budgets).
  * - The API key is never logged; error messages are scrubbed of it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatOpenAI } from '@langchain/openai';
+import pRetry, { AbortError } from 'p-retry';
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage, type UsageMetadata } from '@langchain/core/messages';
 import type { Config } from '../../core/config.js';
 import { RecoError } from '../../core/errors.js';
@@ -89,9 +95,41 @@ function statusOf(e: unknown): number | undefined {
   return undefined;
 }
 
+/** The retry policy as data (exported for tests and docs). */
+export const RETRY_POLICY = {
+  /** HTTP statuses worth another attempt; any other status fails at once. */
+  retryStatuses: new Set([408, 409, 425, 429, 500, 502, 503, 504]),
+  /** First backoff (ms), doubled each attempt, with jitter (× 1..2), capped at maxDelayMs. */
+  minDelayMs: 1000,
+  factor: 2,
+  maxDelayMs: 8000,
+} as const;
+
 export interface CreateChatModelOptions {
   /** Override the HTTP fetch (tests, proxies). */
   fetch?: typeof fetch;
+  /** Override the backoff (tests: a long backoff proves the deadline cancels the sleep). */
+  backoff?: { minDelayMs?: number; maxDelayMs?: number };
+}
+
+/** `retry-after` of an HTTP error (seconds or an HTTP date) in ms; undefined when absent. */
+export function retryAfterMs(e: unknown, now = Date.now()): number | undefined {
+  if (typeof e !== 'object' || e === null || !('headers' in e)) return undefined;
+  const headers = (e as { headers: unknown }).headers;
+  let raw: string | null | undefined;
+  if (headers && typeof (headers as Headers).get === 'function') raw = (headers as Headers).get('retry-after');
+  else if (headers && typeof headers === 'object') raw = (headers as Record<string, string | undefined>)['retry-after'];
+  if (raw === null || raw === undefined || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function isQuotaError(e: unknown): boolean {
+  const code = (e as { code?: unknown; error?: { code?: unknown } } | null)?.code;
+  const inner = (e as { error?: { code?: unknown } } | null)?.error?.code;
+  return code === 'insufficient_quota' || inner === 'insufficient_quota';
 }
 
 /**
@@ -119,7 +157,8 @@ export function createChatModel(
     apiKey,
     configuration,
     timeout: timeoutMs,
-    maxRetries: config.LLM_MAX_RETRIES,
+    // Retries happen in invoke() below, under the call's deadline signal.
+    maxRetries: 0,
     // Chat Completions only: the Responses API is OpenAI-specific.
     useResponsesApi: false,
   });
@@ -136,10 +175,34 @@ export function createChatModel(
       const deadline = AbortSignal.timeout(timeoutMs);
       const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
       const started = Date.now();
+      const attempt = async (): Promise<AIMessage> => {
+        try {
+          return await chat.invoke(toLangChain(messages), {
+            signal,
+            ...(opts.json ? { response_format: { type: 'json_object' as const } } : {}),
+          });
+        } catch (e) {
+          if (signal.aborted) throw new AbortError(e instanceof Error ? e : String(e));
+          const status = statusOf(e);
+          if ((status !== undefined && !RETRY_POLICY.retryStatuses.has(status)) || isQuotaError(e))
+            throw new AbortError(e instanceof Error ? e : String(e));
+          const wait = retryAfterMs(e);
+          if (wait !== undefined) {
+            // A retry-after past the deadline: give up now rather than wait to time out.
+            if (wait > timeoutMs - (Date.now() - started)) throw new AbortError(e instanceof Error ? e : String(e));
+            await sleep(wait, undefined, { signal });
+          }
+          throw e;
+        }
+      };
       try {
-        const res = await chat.invoke(toLangChain(messages), {
+        const res = await pRetry(attempt, {
+          retries: config.LLM_MAX_RETRIES,
           signal,
-          ...(opts.json ? { response_format: { type: 'json_object' as const } } : {}),
+          factor: RETRY_POLICY.factor,
+          minTimeout: options.backoff?.minDelayMs ?? RETRY_POLICY.minDelayMs,
+          maxTimeout: options.backoff?.maxDelayMs ?? RETRY_POLICY.maxDelayMs,
+          randomize: true,
         });
         const u = (res as unknown as { usage_metadata?: Partial<UsageMetadata> }).usage_metadata;
         if (u && opts.onUsage) {
@@ -152,6 +215,7 @@ export function createChatModel(
         }
         return textOf(res);
       } catch (e) {
+        // p-retry rejects with the attempt's error, or with the signal's reason when aborted mid-sleep.
         const status = statusOf(e);
         const callerAborted = opts.signal?.aborted === true;
         const timedOut = !callerAborted && deadline.aborted;

@@ -4,10 +4,10 @@
  * Locks are per process (there is nobody else to share them with).
  */
 import Keyv from 'keyv';
-import type { Logger } from '../../core/ports.js';
+import type { Logger, StoreCapabilities } from '../../core/ports.js';
 import { deserialize } from './codec.js';
 import { checkLockArgs, checkNamespace } from './common.js';
-import { KEYV_OPTIONS, KeyvBackedStore } from './keyv-store.js';
+import { KEYV_OPTIONS, KeyvBackedStore, isExpired, versionOf, type RawExpect, type RawWrite } from './keyv-store.js';
 
 interface StoredEnvelope {
   expires?: number | null;
@@ -15,6 +15,12 @@ interface StoredEnvelope {
 
 export class MemoryStore extends KeyvBackedStore {
   readonly description = 'memory';
+  /** One process only: nobody else can see it. */
+  readonly capabilities: StoreCapabilities = {
+    sharedAcrossProcesses: false,
+    crossProcessLocks: false,
+    crossProcessCompareAndSet: false,
+  };
   protected readonly keyv: Keyv;
   private readonly map = new Map<string, string>();
   private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
@@ -39,6 +45,25 @@ export class MemoryStore extends KeyvBackedStore {
       matches.push(key.slice(start.length));
     }
     yield* matches;
+  }
+
+  protected async rawGetMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    return keys.map((k) => this.map.get(k));
+  }
+
+  /** Synchronous check-and-write: atomic within the one process that can see this store. */
+  protected async rawApply(writes: readonly RawWrite[], expect: readonly RawExpect[]): Promise<boolean> {
+    const now = Date.now();
+    for (const e of expect) {
+      const cur = this.map.get(e.key);
+      const live = cur !== undefined && !isExpired(cur, now) ? cur : undefined;
+      if ((live === undefined ? undefined : versionOf(live)) !== e.version) return false;
+    }
+    for (const w of writes) {
+      if (w.raw === undefined) this.map.delete(w.key);
+      else this.map.set(w.key, w.raw);
+    }
+    return true;
   }
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {

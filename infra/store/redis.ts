@@ -13,7 +13,7 @@
 import KeyvRedis, { createClient } from '@keyv/redis';
 import Keyv from 'keyv';
 import { RecoError } from '../../core/errors.js';
-import type { Logger } from '../../core/ports.js';
+import type { Logger, StoreCapabilities } from '../../core/ports.js';
 import {
   checkLockArgs,
   checkNamespace,
@@ -24,7 +24,7 @@ import {
   unavailable,
   withTimeout,
 } from './common.js';
-import { KEYV_OPTIONS, KeyvBackedStore } from './keyv-store.js';
+import { KEYV_OPTIONS, KeyvBackedStore, type RawExpect, type RawWrite } from './keyv-store.js';
 
 export interface RedisStoreOptions {
   logger?: Logger;
@@ -55,6 +55,38 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/**
+ * Compare-and-set batch, atomic (a Lua script runs alone). KEYS: the expected keys, then the written keys.
+ * ARGV[1] = number of expectations, then one version per expectation ('' = must be absent), then per
+ * write: op (`s` set / `d` delete), the raw value, the TTL in ms (0 = none).
+ */
+const APPLY_BATCH = `
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local cur = redis.call('GET', KEYS[i])
+  local want = ARGV[i + 1]
+  if want == '' then
+    if cur then return 0 end
+  elseif (not cur) or redis.sha1hex(cur) ~= want then
+    return 0
+  end
+end
+local a = n + 2
+for i = n + 1, #KEYS do
+  if ARGV[a] == 's' then
+    local ttl = tonumber(ARGV[a + 2])
+    if ttl > 0 then
+      redis.call('SET', KEYS[i], ARGV[a + 1], 'PX', ttl)
+    else
+      redis.call('SET', KEYS[i], ARGV[a + 1])
+    end
+  else
+    redis.call('DEL', KEYS[i])
+  end
+  a = a + 3
+end
+return 1`;
+
 /** Escapes Redis glob metacharacters so a prefix matches literally in SCAN MATCH. */
 export function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
@@ -62,6 +94,12 @@ export function escapeGlob(s: string): string {
 
 export class RedisStore extends KeyvBackedStore {
   readonly description: string;
+  /** Replicas share one Redis: data, locks (SET NX PX) and compare-and-set (Lua) hold across processes. */
+  readonly capabilities: StoreCapabilities = {
+    sharedAcrossProcesses: true,
+    crossProcessLocks: true,
+    crossProcessCompareAndSet: true,
+  };
   protected readonly keyv: Keyv;
   private readonly client: Client;
   private readonly adapter: KeyvRedis<string>;
@@ -170,6 +208,23 @@ export class RedisStore extends KeyvBackedStore {
         yield k.slice(start.length);
       }
     } while (cursor !== '0');
+  }
+
+  /** Full keys (`<namespace>:<key>`) → Redis keys: keyv-redis puts the prefix in front. */
+  private prefixed(fullKey: string): string {
+    return `${this.prefix}:${fullKey}`;
+  }
+
+  protected async rawGetMany(keys: readonly string[]): Promise<(string | null)[]> {
+    return this.client.sendCommand<(string | null)[]>(['MGET', ...keys.map((k) => this.prefixed(k))]);
+  }
+
+  protected async rawApply(writes: readonly RawWrite[], expect: readonly RawExpect[]): Promise<boolean> {
+    const keys = [...expect.map((e) => this.prefixed(e.key)), ...writes.map((w) => this.prefixed(w.key))];
+    const args = [String(expect.length), ...expect.map((e) => e.version ?? '')];
+    for (const w of writes) args.push(w.raw === undefined ? 'd' : 's', w.raw ?? '', String(w.ttlMs ?? 0));
+    const out = await this.client.sendCommand<number>(['EVAL', APPLY_BATCH, String(keys.length), ...keys, ...args]);
+    return out === 1;
   }
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {

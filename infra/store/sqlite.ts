@@ -10,15 +10,18 @@
  *   resolves after the commit is on disk.
  * - Locks live in their own `locks` table and are taken with one atomic upsert, so they hold across
  *   processes that share the file.
+ * - `writeBatch` runs as one `BEGIN IMMEDIATE` transaction (one writer across processes): the
+ *   compare-and-set check and the writes commit together or not at all. Other statements of this
+ *   process wait while a batch transaction is open, so none of them slips into it.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import { RecoError } from '../../core/errors.js';
-import type { Logger } from '../../core/ports.js';
+import type { Logger, StoreCapabilities } from '../../core/ports.js';
 import { checkLockArgs, checkNamespace, messageOf, prefixUpperBound } from './common.js';
-import { KEYV_OPTIONS, KeyvBackedStore } from './keyv-store.js';
+import { KEYV_OPTIONS, KeyvBackedStore, isExpired, versionOf, type RawExpect, type RawWrite } from './keyv-store.js';
 
 export const SQLITE_FILE_NAME = 'deep-reco.sqlite';
 const TABLE = 'keyv';
@@ -36,23 +39,45 @@ type Query = (sql: string, ...params: unknown[]) => Promise<Record<string, unkno
 
 export class SqliteStore extends KeyvBackedStore {
   readonly description: string;
+  /**
+   * Processes on one host may share the file (WAL). Locks (the `locks` table) and compare-and-set
+   * (`BEGIN IMMEDIATE`) hold across them.
+   */
+  readonly capabilities: StoreCapabilities = {
+    sharedAcrossProcesses: true,
+    crossProcessLocks: true,
+    crossProcessCompareAndSet: true,
+  };
   readonly path: string;
   protected readonly keyv: Keyv;
   private readonly adapter: KeyvSqlite;
+  /** Every statement of this store and of keyv goes through here (waits while a batch transaction is open). */
   private readonly query: Query;
+  /** The driver's query, used inside a batch transaction. */
+  private readonly rawQuery: Query;
+  private tx: Promise<unknown> | undefined;
+  private readonly busyTimeoutMs: number;
   private purgeTimer: NodeJS.Timeout | undefined;
 
   private constructor(path: string, options: SqliteStoreOptions) {
     super(options.logger);
     this.path = path;
     this.description = `sqlite:${path}`;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.adapter = new KeyvSqlite({
       uri: `sqlite://${path}`,
       table: TABLE,
       busyTimeout: options.busyTimeoutMs ?? 5000,
     });
-    // The adapter's `query` is sqlite3's `Database#all`, promisified: rows out, no `changes`.
-    this.query = this.adapter.query.bind(this.adapter) as Query;
+    // The adapter's `query` is sqlite3's `Database#all`, promisified: rows out, no `changes`. keyv's own
+    // statements go through the adapter's `query` too: route them past the batch-transaction gate.
+    this.rawQuery = this.adapter.query.bind(this.adapter) as Query;
+    const gated: Query = async (sql, ...params) => {
+      while (this.tx) await this.tx.catch(() => undefined);
+      return this.rawQuery(sql, ...params);
+    };
+    (this.adapter as unknown as { query: Query }).query = gated;
+    this.query = gated;
     this.keyv = new Keyv(this.adapter, KEYV_OPTIONS);
     this.watchErrors();
   }
@@ -131,6 +156,101 @@ export class SqliteStore extends KeyvBackedStore {
       for (const row of rows) yield String(row.key).slice(start.length);
       if (rows.length < PAGE) return;
       after = String(rows[rows.length - 1]?.key);
+    }
+  }
+
+  protected async rawGetMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    const rows = await this.query(
+      `SELECT key, value FROM ${TABLE} WHERE key IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(keys),
+    );
+    const byKey = new Map(rows.map((r) => [String(r.key), String(r.value)]));
+    return keys.map((k) => byKey.get(k));
+  }
+
+  protected async rawApply(writes: readonly RawWrite[], expect: readonly RawExpect[]): Promise<boolean> {
+    return this.transaction(async (q) => {
+      if (expect.length > 0) {
+        const rows = await q(
+          `SELECT key, value FROM ${TABLE} WHERE key IN (SELECT value FROM json_each(?))`,
+          JSON.stringify(expect.map((e) => e.key)),
+        );
+        const byKey = new Map(rows.map((r) => [String(r.key), String(r.value)]));
+        const now = Date.now();
+        for (const e of expect) {
+          const cur = byKey.get(e.key);
+          const live = cur !== undefined && !isExpired(cur, now) ? cur : undefined;
+          if ((live === undefined ? undefined : versionOf(live)) !== e.version) return false;
+        }
+      }
+      const sets = writes.filter((w) => w.raw !== undefined);
+      const dels = writes.filter((w) => w.raw === undefined).map((w) => w.key);
+      // Later writes of the same key win, as if applied one by one.
+      const last = new Map<string, string>();
+      for (const w of sets) last.set(w.key, w.raw!);
+      for (const k of dels) last.delete(k);
+      if (dels.length > 0)
+        await q(`DELETE FROM ${TABLE} WHERE key IN (SELECT value FROM json_each(?))`, JSON.stringify(dels));
+      if (last.size > 0) {
+        await q(
+          `INSERT INTO ${TABLE} (key, value) SELECT json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]')
+           FROM json_each(?) AS e WHERE true
+           ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+          JSON.stringify([...last]),
+        );
+      }
+      return true;
+    });
+  }
+
+  /**
+   * `BEGIN IMMEDIATE`, retried on a timer while another connection holds the write lock. The driver's busy
+   * handler is off for this (busy_timeout 0 while a batch runs): it would wait on a libuv worker thread,
+   * and a few such waits can starve the very connection that holds the lock when both live in one process.
+   */
+  private async begin(q: Query): Promise<void> {
+    await this.busyRetry(() => q('BEGIN IMMEDIATE'));
+  }
+
+  /** Retries a statement answered with SQLITE_BUSY (a failed COMMIT leaves the transaction open to retry). */
+  private async busyRetry(statement: () => Promise<unknown>): Promise<void> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await statement();
+        return;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 2) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  /** One `BEGIN IMMEDIATE` transaction; other statements of this process wait until it ends. */
+  private async transaction<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    while (this.tx) await this.tx.catch(() => undefined);
+    const q = this.rawQuery;
+    const run = (async () => {
+      await q('PRAGMA busy_timeout = 0');
+      try {
+        await this.begin(q);
+        try {
+          const out = await fn(q);
+          await this.busyRetry(() => q('COMMIT'));
+          return out;
+        } catch (e) {
+          await q('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+      } finally {
+        await q(`PRAGMA busy_timeout = ${Math.floor(this.busyTimeoutMs)}`).catch(() => undefined);
+      }
+    })();
+    this.tx = run;
+    try {
+      return await run;
+    } finally {
+      if (this.tx === run) this.tx = undefined;
     }
   }
 

@@ -172,13 +172,14 @@ export function buildPlugins(
         plugin = googleNews({ ...common, topics: bare, locales: keyed('locale') });
         break;
       case 'youtube': {
-        ['search', 'channel', 'trending', 'region', 'hl'].forEach((k) => known.add(k));
+        ['search', 'channel', 'watch', 'trending', 'region', 'hl'].forEach((k) => known.add(k));
         const region = keyed('region')[0];
         const hl = keyed('hl')[0];
         plugin = youtube({
           ...common,
           searches: [...keyed('search'), ...bare.filter((b) => !b.startsWith('@') && b !== 'trending')],
           channels: [...keyed('channel'), ...bare.filter((b) => b.startsWith('@'))],
+          watches: keyed('watch'),
           ...((bare.includes('trending') || keyed('trending').length > 0) && { trending: true }),
           ...(region && { region }),
           ...(hl && { hl }),

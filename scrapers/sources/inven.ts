@@ -1,9 +1,12 @@
 /**
  * 인벤: game news (`/webzine/news/`, the `webzineNewsList` table: `span.title a`, `span.summary`,
  * `span.info` "[게임] 기자 | 2025-11-26 14:03", `span.thumb img`, `span.cmtnum`) and boards
- * (`/board/<game>/<id>`: `div.board-list tr` rows with `a.subject-link`, `td.date`, `td.view`, `td.reco`).
+ * (`/board/<game>/<id>`: `div.board-list table.thumbnail tbody tr:not(.notice)` rows with
+ * `a.subject-link`, `td.user span.layerNickName`, `span.con-comment`, `td.date` ("14:03" today,
+ * "11-26" earlier), `td.view`, `td.reco`).
  */
-import { parseCount, parseKstTime } from '../parse-util.js';
+import { parseDateText } from '../dates.js';
+import { parseCount } from '../parse-util.js';
 import type { ItemCandidate, PluginOptions, SourcePlugin } from '../types.js';
 import { baseUrlOf, clean, html, imgSrc } from './common.js';
 
@@ -57,14 +60,17 @@ export function inven(options: InvenOptions = {}): SourcePlugin {
         const img = row.find('span.thumb img, .thumb img').first();
         const thumb = img.length ? imgSrc(img) : undefined;
         if (thumb) c.thumbnail = thumb;
-        const published = parseKstTime(info.split('|').pop(), ctx.fetchedAt);
+        const published = parseDateText(info.split('|').pop(), ctx.fetchedAt, { assumeKst: true });
         if (published) c.publishedAt = published;
         items.push(c);
       });
-      // boards
-      $('.board-list tbody tr').each((_, el) => {
+      // boards (a row matching both selectors is read once)
+      const seenRows = new Set<unknown>();
+      $('.board-list tbody tr, table.thumbnail tbody tr').each((_, el) => {
         const row = $(el);
         if (row.hasClass('notice') || row.find('td.num .notice, td.num img').length) return;
+        if (seenRows.has(el)) return;
+        seenRows.add(el);
         const a = row.find('a.subject-link').first();
         const href = a.attr('href');
         const cat = clean(a.find('.category').first().text()).replace(/^\[|\]$/g, '');
@@ -84,11 +90,16 @@ export function inven(options: InvenOptions = {}): SourcePlugin {
           },
           tags: [cat].filter(Boolean),
         };
-        const published = parseKstTime(row.find('td.date').first().text(), ctx.fetchedAt);
+        const published = parseDateText(row.find('td.date').first().text(), ctx.fetchedAt, { assumeKst: true });
         if (published) c.publishedAt = published;
         items.push(c);
       });
-      return { items };
+      const candidates = $('a[href]').filter(
+        (_, a) =>
+          /\/board\/[\w-]+\/\d+\/\d+|\/webzine\/news\/\?.*news=\d+/.test($(a).attr('href') ?? '') &&
+          !$(a).closest('.notice').length,
+      ).length;
+      return { items, candidates };
     },
   };
 }

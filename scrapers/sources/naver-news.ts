@@ -1,10 +1,14 @@
 /**
  * 네이버 뉴스 section pages (news.naver.com/section/<sid>). Server-rendered: each headline is an
- * `li.sa_item` with `a.sa_text_title > strong.sa_text_strong`, `div.sa_text_lede`,
- * `div.sa_text_press`, `div.sa_text_datetime` ("1시간전") and a lazy `img` in `a.sa_thumb_link`.
+ * `li.sa_item` (`._SECTION_HEADLINE` in the headline clusters, `._LAZY_LOADING_WRAP` in the latest
+ * list) holding `div.sa_item_inner > div.sa_item_flex` with `div.sa_thumb > div.sa_thumb_inner >
+ * a.sa_thumb_link > img[data-src]` and `div.sa_text > a.sa_text_title > strong.sa_text_strong`,
+ * `div.sa_text_lede`, `div.sa_text_info_left > div.sa_text_press` + `div.sa_text_datetime > b`
+ * ("1시간전") and `a.sa_text_cmt` (comments). Thumbnails ask pstatic for the 647-px rendition.
  */
 import type { Category } from '../../core/domain.js';
-import { parseAnyTime, parseCount } from '../parse-util.js';
+import { parseDateText } from '../dates.js';
+import { parseCount } from '../parse-util.js';
 import type { ItemCandidate, PluginOptions, SourcePlugin } from '../types.js';
 import { baseUrlOf, clean, html, imgSrc } from './common.js';
 
@@ -60,12 +64,25 @@ export function naverNews(options: NaverNewsOptions = {}): SourcePlugin {
           tags: [press, NAVER_SECTIONS[ctx.page.section ?? '']?.name ?? ''].filter(Boolean),
         };
         const thumb = img.length ? imgSrc(img) : undefined;
-        if (thumb) c.thumbnail = thumb;
-        const published = parseAnyTime(time, ctx.fetchedAt);
+        if (thumb) c.thumbnail = largestPstatic(thumb);
+        const published = parseDateText(time, ctx.fetchedAt, { assumeKst: true });
         if (published) c.publishedAt = published;
         items.push(c);
       });
-      return { items };
+      const candidates = $('a[href*="/article/"]').length;
+      return { items, candidates };
     },
   };
+}
+
+/** Naver's image CDN serves a size per `type` (`nf106_72` in lists): ask for the large one. */
+export function largestPstatic(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!/(^|\.)pstatic\.net$/.test(u.hostname) || !u.searchParams.has('type')) return url;
+    u.searchParams.set('type', 'w647');
+    return u.toString();
+  } catch {
+    return url;
+  }
 }

@@ -1,13 +1,27 @@
 /**
  * Generic OpenGraph page: one item per configured page from its `og:` tags (title, description,
- * image, url, type), `article:published_time`, and `<title>` / meta description / canonical link as
- * fallbacks. Configured from SCRAPE_SOURCES (`og:https://example.com/page|news`).
+ * image, url), with `<title>` / meta description / canonical link and then JSON-LD (`headline`,
+ * `name`, `description`, `image`) as fallbacks. The date comes from the one date extractor
+ * (site patterns such as Naver's `data-date-time`, meta tags, JSON-LD, `<time>`). Instagram post
+ * pages carry neither og:title nor a date tag: they are read by the Instagram parser (embedded JSON).
+ * Configured from SCRAPE_SOURCES (`og:https://example.com/page|news`).
  */
-import { parseAnyTime } from '../parse-util.js';
+import { extractPageDate, jsonLdObjects } from '../dates.js';
+import { largestImage, num, str, type ImageCandidate } from '../parse-util.js';
 import type { ItemCandidate, ParseResult, SourcePlugin } from '../types.js';
 import { clean, html, singlePageSource, type SinglePageOptions } from './common.js';
+import { parseInstagram } from './instagram.js';
+
+const ARTICLE_TYPES = /Article|Posting|Report|VideoObject|ImageObject|WebPage|CreativeWork|Blog/;
 
 export function parseOpenGraph(body: string, pageUrl: string, now: Date): ParseResult {
+  let host = '';
+  try {
+    host = new URL(pageUrl).hostname;
+  } catch {
+    // a relative or odd URL: no site-specific reading
+  }
+  if (/(^|\.)instagram\.com$/.test(host)) return parseInstagram(body, pageUrl, '', now);
   const $ = html(body);
   const meta = (...names: string[]): string | undefined => {
     for (const n of names) {
@@ -16,24 +30,54 @@ export function parseOpenGraph(body: string, pageUrl: string, now: Date): ParseR
     }
     return undefined;
   };
-  const title = clean(meta('og:title', 'twitter:title') ?? $('title').first().text());
-  if (!title) return { items: [] };
+  const ld = jsonLdObjects($).find((o) => typeof o['@type'] === 'string' && ARTICLE_TYPES.test(o['@type']));
+  const ldText = (k: string) => (ld ? str(ld[k]) : undefined);
+  const title = clean(
+    meta('og:title', 'twitter:title') ?? ldText('headline') ?? ldText('name') ?? $('title').first().text(),
+  );
+  if (!title) return { items: [], missing: 'og:title, JSON-LD headline and <title>', candidates: 0 };
   const c: ItemCandidate = {
     url: meta('og:url') ?? $('link[rel="canonical"]').attr('href') ?? pageUrl,
     title,
-    summary: clean(meta('og:description', 'twitter:description', 'description')),
+    summary: clean(meta('og:description', 'twitter:description', 'description') ?? ldText('description')),
     tags: [meta('og:site_name') ?? '', ...(meta('article:tag', 'keywords')?.split(',') ?? [])]
       .map(clean)
       .filter(Boolean),
   };
-  const image = meta('og:image:secure_url', 'og:image', 'og:image:url', 'twitter:image');
-  if (image) c.thumbnail = image;
-  const published = parseAnyTime(meta('article:published_time', 'og:updated_time', 'article:modified_time'), now);
-  if (published) c.publishedAt = published;
+  const images: ImageCandidate[] = [];
+  const ogImage = meta('og:image:secure_url', 'og:image', 'og:image:url');
+  if (ogImage) {
+    const img: ImageCandidate = { url: ogImage };
+    const w = num(meta('og:image:width'));
+    const h = num(meta('og:image:height'));
+    if (w) img.width = w;
+    if (h) img.height = h;
+    images.push(img);
+  }
+  const tw = meta('twitter:image');
+  if (tw) images.push({ url: tw });
+  const ldImage = ld?.image;
+  for (const i of Array.isArray(ldImage) ? ldImage : [ldImage]) {
+    const url = typeof i === 'string' ? i : str((i as Record<string, unknown> | undefined)?.url);
+    if (url) {
+      const img: ImageCandidate = { url };
+      const w = num((i as Record<string, unknown> | undefined)?.width);
+      const h = num((i as Record<string, unknown> | undefined)?.height);
+      if (w) img.width = w;
+      if (h) img.height = h;
+      images.push(img);
+    }
+  }
+  // og:image first unless another candidate is known to be larger
+  const sized = images.filter((i) => i.width);
+  const image = sized.length > 1 ? largestImage(sized) : images[0];
+  if (image) c.thumbnail = image.url;
+  const date = extractPageDate($, pageUrl, now);
+  if (date) c.publishedAt = date.iso;
   const locale = meta('og:locale') ?? $('html').attr('lang');
   if (locale && /^ko/i.test(locale)) c.lang = 'ko';
   else if (locale && /^en/i.test(locale)) c.lang = 'en';
-  return { items: [c] };
+  return { items: [c], candidates: 1 };
 }
 
 export type OpenGraphOptions = SinglePageOptions;

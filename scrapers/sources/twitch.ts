@@ -1,9 +1,12 @@
 /**
  * Twitch live directory (`/directory/all`, `/directory/category/<slug>`). The directory is a React
  * app: the HTML has no streams until JavaScript renders them, so this plugin uses the browser and
- * reads the rendered cards: `a[data-a-target="preview-card-image-link"]` (channel link + preview
- * image), `[data-a-target="preview-card-title-link"]` (stream title), `preview-card-channel-link`,
- * `preview-card-game-link` and the `.tw-media-card-stat` viewer count ("1.2K viewers", "시청자 1.2만명").
+ * reads the rendered `article` cards: `a[data-a-target="preview-card-image-link"]` (channel link +
+ * preview image + `.tw-media-card-stat` viewers, "1.2K viewers", "시청자 1.2만명"), the title either
+ * in `[data-a-target="preview-card-title-link"] h3` (2021–23 cards) or in the
+ * `a[data-a-target="preview-card-channel-link"][data-test-selector="TitleAndChannel"]` link that
+ * holds both `h3[title]` and `p[data-a-target="preview-card-channel-link"]` (2024– cards), the
+ * game link (category directory pages omit it) and `button.tw-tag` tags.
  */
 import type { Category } from '../../core/domain.js';
 import { parseCount } from '../parse-util.js';
@@ -40,6 +43,8 @@ const NON_GAME_NAMES: Readonly<Record<string, Category>> = {
   'Talk Shows & Podcasts': 'entertainment',
 };
 
+const TITLE_LINK = '[data-a-target="preview-card-title-link"], a[data-test-selector="TitleAndChannel"]';
+
 export function twitch(options: TwitchOptions = {}): SourcePlugin {
   const baseUrl = baseUrlOf(options, 'https://www.twitch.tv');
   const cats = options.categories?.length ? options.categories : ['all'];
@@ -71,14 +76,24 @@ export function twitch(options: TwitchOptions = {}): SourcePlugin {
         const href = link.attr('href');
         if (!href || seen.has(href)) return;
         // the card is the nearest ancestor that also holds the title link
-        let card = link.parent();
-        for (let up = 0; up < 8 && card.length && !card.find('[data-a-target="preview-card-title-link"]').length; up++)
-          card = card.parent();
-        const titleEl = card.find('[data-a-target="preview-card-title-link"]').first();
-        const title = clean(titleEl.find('h3, h4').first().attr('title') ?? titleEl.text());
+        let card = link.closest('article');
+        if (!card.length) {
+          card = link.parent();
+          for (let up = 0; up < 8 && card.length && !card.find(TITLE_LINK).length; up++) card = card.parent();
+        }
+        const titleEl = card
+          .find('[data-a-target="preview-card-title-link"], a[data-test-selector="TitleAndChannel"]')
+          .first();
+        const h = titleEl.find('h3, h4').first();
+        const title = clean(h.attr('title') ?? h.text()) || clean(titleEl.text());
         if (!title) return;
         seen.add(href);
-        const channel = clean(card.find('[data-a-target="preview-card-channel-link"]').first().text());
+        const channelEl = card
+          .find(
+            'p[data-a-target="preview-card-channel-link"], a[data-a-target="preview-card-channel-link"]:not([data-test-selector="TitleAndChannel"])',
+          )
+          .first();
+        const channel = clean(channelEl.attr('title') ?? channelEl.text()) || clean(href.replace(/^\/|\/.*$/g, ''));
         const game = clean(card.find('[data-a-target="preview-card-game-link"]').first().text());
         const viewers = parseCount(
           link.find('.tw-media-card-stat').first().text() || card.find('.tw-media-card-stat').first().text(),
@@ -104,7 +119,8 @@ export function twitch(options: TwitchOptions = {}): SourcePlugin {
         if (thumb) c.thumbnail = thumb;
         items.push(c);
       });
-      return { items };
+      const candidates = $('a[data-a-target="preview-card-image-link"], article').length;
+      return { items, candidates };
     },
   };
 }

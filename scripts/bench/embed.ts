@@ -17,7 +17,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig } from '../../infra/config.js';
 import { ClipImageEncoder } from '../../models/clip.js';
 import { makeTinyModels } from '../../models/fixtures/make-tiny-models.js';
 import { OrtRuntime, type OrtDeviceSetting } from '../../models/runtime.js';

@@ -8,7 +8,7 @@ import type { Category, ContentItem } from '../../core/domain.js';
 import { CATEGORIES } from '../../core/domain.js';
 import { rankItems, textQuery, type RankInput } from '../../core/recommend.js';
 import { OrtMatrixOps } from '../../models/matrix-ops.js';
-import { emptyPersona } from '../../core/users.js';
+import { emptyPersona } from '../../core/users/doc.js';
 import { normalizeRows } from '../../core/vectors.js';
 import { cpus, totalmem } from 'node:os';
 
@@ -60,7 +60,7 @@ function time(fn: () => void, reps: number): number {
 
 const dim = Number(process.argv[2] ?? 384);
 import { matVec } from '../../core/vectors.js';
-import { settingsFrom } from '../../bots/settings.js';
+import { settingsFrom } from '../../app/settings.js';
 import { defaultConfig } from '../../core/config.js';
 
 const DEFAULT_WEIGHTS = settingsFrom(defaultConfig()).weights;

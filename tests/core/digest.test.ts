@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../bots/app.js';
+import type { App } from '../../app/compose.js';
 import {
   DeliveryError,
   DigestService,
@@ -8,8 +8,10 @@ import {
   type DigestChat,
   type DigestPart,
   type DigestSender,
-} from '../../core/digest.js';
-import type { Actor, UserDoc } from '../../core/users.js';
+  type DigestServiceOptions,
+} from '../../core/digest/index.js';
+import type { DeliveryTarget, ListItemView, ListToSend } from '../../core/recommend/delivery.js';
+import type { Actor, UserDoc } from '../../core/users/doc.js';
 import { MemoryStore } from '../../infra/store/memory.js';
 import { TestClock, makeApp } from '../helpers/telegram-app.js';
 
@@ -18,16 +20,30 @@ const chat: DigestChat = { platform: 'telegram', chatId: '7', kind: 'private' };
 // 08:00 in Seoul (UTC+9) is 23:00 UTC the day before.
 const at = (seoul: string) => new Date(new Date(`${seoul}+09:00`).getTime());
 
+/** Records what the digest sends, as the parts of its plan (the list sender's header is the intro). */
 class StubSender implements DigestSender {
   readonly platform = 'telegram' as const;
   sent: { chatId: string; part: DigestPart }[] = [];
   private next = 1;
   /** Called before each send; throw to fail. */
   before: ((part: DigestPart, n: number) => void | Promise<void>) | undefined;
-  async send(s: { chatId: string }, part: DigestPart): Promise<{ messageId: string }> {
+  async sendHeader(target: DeliveryTarget, list: ListToSend): Promise<{ messageIds: string[] }> {
+    return this.send(target, { kind: 'intro', text: list.header });
+  }
+  async sendItem(target: DeliveryTarget, view: ListItemView): Promise<{ messageIds: string[] }> {
+    const part: DigestPart = {
+      kind: 'item',
+      itemId: view.item.id,
+      position: view.position,
+      explanation: view.explanation,
+      ...(view.header ? { header: view.header } : {}),
+    };
+    return this.send(target, part);
+  }
+  private async send(s: { chatId: string }, part: DigestPart): Promise<{ messageIds: string[] }> {
     await this.before?.(part, this.sent.length + 1);
     this.sent.push({ chatId: s.chatId, part });
-    return { messageId: String(this.next++) };
+    return { messageIds: [String(this.next++)] };
   }
   items(): string[] {
     return this.sent.flatMap((s) => (s.part.kind === 'item' ? [s.part.itemId] : []));
@@ -39,17 +55,21 @@ describe('DigestService', () => {
   let clock: TestClock;
   let digest: DigestService;
   let sender: StubSender;
-  const make = (a: App, owner?: string) =>
-    new DigestService({
-      reco: a.reco,
-      store: a.store,
+  const make = (a: App, owner?: string, extra: Partial<DigestServiceOptions> = {}) => {
+    const d = new DigestService({
+      ...a.core,
+      maxCount: a.core.settings.maxCount,
       clock,
       defaultTime: '08:00',
       defaultTz: 'Asia/Seoul',
       size: 5,
       lockTtlMs: 5000,
       ...(owner ? { owner } : {}),
+      ...extra,
     });
+    a.core.forget.onForget(d.forgetHook);
+    return d;
+  };
 
   beforeEach(async () => {
     clock = new TestClock(at('2026-03-10T07:00:00'));
@@ -207,12 +227,7 @@ describe('DigestService', () => {
 
   it('GIVEN an intro writer THEN the intro is reworded from the evidence, and a failing one falls back to the template', async () => {
     const seen: { template: string; evidence: number }[] = [];
-    const worded = new DigestService({
-      reco: app.reco,
-      store: app.store,
-      clock,
-      defaultTime: '08:00',
-      defaultTz: 'Asia/Seoul',
+    const worded = make(app, undefined, {
       size: 4,
       introWriter: async ({ template, evidence }) => {
         seen.push({ template, evidence: evidence.length });
@@ -226,12 +241,7 @@ describe('DigestService', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.evidence).toBe(4);
 
-    const failing = new DigestService({
-      reco: app.reco,
-      store: app.store,
-      clock,
-      defaultTime: '08:00',
-      defaultTz: 'Asia/Seoul',
+    const failing = make(app, undefined, {
       size: 4,
       introWriter: async () => {
         throw new Error('LLM down');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FeedbackEvent } from '../../core/domain.js';
-import { EmojiTable, applyFeedback, categoryPreferences, normalizeEmoji } from '../../core/feedback.js';
-import { newUserDoc, type UserDoc } from '../../core/users.js';
+import { EmojiTable, applyFeedback, categoryPreferences, normalizeEmoji } from '../../core/feedback/apply.js';
+import { newUserDoc, type UserDoc } from '../../core/users/doc.js';
 
 const table = new EmojiTable(['👍', '❤️', '🔥', '😍', '⭐'], ['👎', '😡', '💩', '🙄']);
 

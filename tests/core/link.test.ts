@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../bots/app.js';
-import { LINK_ALPHABET, LinkService, formatCode, normalizeCode } from '../../core/link.js';
-import { NS_USERS, type Actor } from '../../core/users.js';
+import type { App } from '../../app/compose.js';
+import { LINK_ALPHABET, LinkService, formatCode, normalizeCode } from '../../core/identity/link.js';
+import { NS_USERS } from '../../core/store/namespaces.js';
+import type { Actor } from '../../core/users/doc.js';
 import { MemoryStore } from '../../infra/store/memory.js';
 import { TestClock, makeApp } from '../helpers/telegram-app.js';
 
@@ -16,7 +17,8 @@ describe('LinkService', () => {
   beforeEach(async () => {
     clock = new TestClock(new Date('2026-03-10T00:00:00Z'));
     app = await makeApp({ store: new MemoryStore(), clock });
-    links = new LinkService({ reco: app.reco, store: app.store, clock });
+    links = new LinkService({ ...app.core, clock });
+    app.core.forget.onForget(links.forgetHook);
   });
   afterEach(async () => app.close());
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LexicalEncoder } from '../../core/lexical.js';
 import { analyzeMessage, rebuildPersonaVector, updatePersona } from '../../core/persona.js';
-import { emptyPersona } from '../../core/users.js';
+import { emptyPersona } from '../../core/users/doc.js';
 import { dot } from '../../core/vectors.js';
 
 const enc = new LexicalEncoder();

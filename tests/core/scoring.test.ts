@@ -3,7 +3,7 @@ import { buildIndex } from '../../core/catalog/catalog.js';
 import { itemText } from '../../core/catalog/catalog.js';
 import type { ContentItem, FeedbackState, Persona } from '../../core/domain.js';
 import { LexicalEncoder } from '../../core/lexical.js';
-import { emptyPersona } from '../../core/users.js';
+import { emptyPersona } from '../../core/users/doc.js';
 import {
   mmr,
   popularityPrior,
@@ -16,7 +16,7 @@ import {
 import { updatePersona } from '../../core/persona.js';
 import { dot } from '../../core/vectors.js';
 import { item, topicCatalog } from '../helpers/items.js';
-import { settingsFrom } from '../../bots/settings.js';
+import { settingsFrom } from '../../app/settings.js';
 import { defaultConfig } from '../../core/config.js';
 
 const DEFAULT_WEIGHTS = settingsFrom(defaultConfig()).weights;

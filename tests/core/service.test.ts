@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { App } from '../../bots/app.js';
+import type { App } from '../../app/compose.js';
 import { explainTemplate } from '../../core/explain.js';
-import type { Actor } from '../../core/users.js';
+import type { Actor } from '../../core/users/doc.js';
 import { MemoryStore } from '../../infra/store/memory.js';
 import { topicCatalog } from '../helpers/items.js';
 import { testApp } from '../helpers/app.js';
@@ -182,14 +182,19 @@ describe('DeepReco service', () => {
     const store = new MemoryStore();
     app = await testApp({ store });
     const list = await app.reco.recommend(alice, { count: 1 }, { chatId: 'c' });
+    // The store goes down for writes (single and batched).
     const realSet = store.set.bind(store);
-    store.set = async () => {
+    const realBatch = store.writeBatch.bind(store);
+    const down = async (): Promise<never> => {
       throw new Error('connection refused');
     };
+    store.set = down;
+    store.writeBatch = down;
     await expect(app.reco.feedback(alice, list.items[0]!.item.id, 'like', 'command', 'z')).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',
     });
     store.set = realSet;
+    store.writeBatch = realBatch;
     expect((await app.reco.persona(alice)).text).toContain("I don't know much about you yet");
     expect(
       app.reco.userMessage(new (await import('../../core/errors.js')).RecoError('STORE_UNAVAILABLE', 'x'), 'ko'),

@@ -77,8 +77,10 @@ describe('discord failures', () => {
   });
 
   it('turns a core error into an ephemeral apology in the user’s language', async () => {
-    const original = bot.app.reco.persona.bind(bot.app.reco);
-    bot.app.reco.persona = async () => {
+    // The adapter calls the core's persona service: make it fail as a store outage would.
+    const service = bot.app.core.persona;
+    const original = service.persona.bind(service);
+    service.persona = async () => {
       throw new RecoError('STORE_UNAVAILABLE', 'redis down');
     };
     try {
@@ -92,7 +94,7 @@ describe('discord failures', () => {
       expect(cb.body.data.content).toContain('저장소에 연결할 수 없어');
       expect(bot.logs.some((l) => l.level === 'warn' && /REDIS_URL/.test(l.msg))).toBe(true);
     } finally {
-      bot.app.reco.persona = original;
+      service.persona = original;
     }
     await helpStillWorks();
   });

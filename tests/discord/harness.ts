@@ -1,7 +1,7 @@
 /** Starts the real Discord adapter (real discord.js client) against the fake Discord, with an in-memory or SQLite app. */
 import { once, type EventEmitter } from 'node:events';
 import { afterAll, beforeAll } from 'vitest';
-import { createApp, type App } from '../../bots/app.js';
+import { createApp, type App } from '../../app/compose.js';
 import { startDiscord, type DiscordHandle } from '../../bots/discord/index.js';
 import { defaultConfig, type ConfigKey } from '../../core/config.js';
 import type { ContentItem } from '../../core/domain.js';

@@ -4,7 +4,7 @@
  * custom id naming an item that is not on the pressed message is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { NS_IMPRESSIONS } from '../../core/users.js';
+import { NS_IMPRESSIONS } from '../../core/store/namespaces.js';
 import type { Impression } from '../../core/domain.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
 import { docOf, type Bot, withDiscordBot, EPHEMERAL } from './harness.js';

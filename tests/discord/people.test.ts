@@ -3,7 +3,7 @@
  * /persona isolation, conversation from DMs and @mentions, /explore and /link.
  */
 import { describe, expect, it } from 'vitest';
-import { NS_IDENTITIES, NS_IMPRESSIONS, NS_MESSAGES, NS_USERS } from '../../core/users.js';
+import { NS_IDENTITIES, NS_IMPRESSIONS, NS_MESSAGES, NS_USERS } from '../../core/store/namespaces.js';
 import { FakeDiscord, type FakeMessage } from '../helpers/fake-discord.js';
 import { docOf, nextEvent, type Bot, withDiscordBot, EPHEMERAL } from './harness.js';
 import { react, recommend, runCommand } from './flows.js';

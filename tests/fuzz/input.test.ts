@@ -3,11 +3,11 @@
  * bounded concurrency check on one user's document. Nothing here touches the network.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../bots/app.js';
+import type { App } from '../../app/compose.js';
 import { parseConsoleLine } from '../../bots/console/parse.js';
 import { analyzeMessage } from '../../core/persona.js';
 import { sanitizeText, terms } from '../../core/text.js';
-import type { Actor } from '../../core/users.js';
+import type { Actor } from '../../core/users/doc.js';
 import { testApp } from '../helpers/app.js';
 
 function rng(seed: number) {

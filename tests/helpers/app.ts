@@ -2,7 +2,7 @@
 import { defaultConfig, type ConfigKey } from '../../core/config.js';
 import type { ContentItem } from '../../core/domain.js';
 import { silentLogger, type KeyValueStore } from '../../core/ports.js';
-import { createApp, type App } from '../../bots/app.js';
+import { createApp, type App } from '../../app/compose.js';
 import { topicCatalog } from './items.js';
 
 export async function testApp(

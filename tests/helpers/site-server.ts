@@ -6,6 +6,7 @@
  *   /_status/<code>/…     answers that status
  *   /_slow/<ms>/…         answers after <ms> (capped at 10 s; cancelled on close)
  *   /_flaky/<n>/…         answers 503 to the first <n> requests of that path, then serves it
+ *   /_redirect/<url>      answers 302 to the percent-encoded <url> (SSRF tests: a public hop to a private one)
  *   /img/<name>           images made with sharp at start; huge / fake / oversized / redirecting variants
  *   /robots.txt           disallows /no-bots/ for DeepRecoBot
  *
@@ -98,7 +99,12 @@ async function makeImages(): Promise<Map<string, { type: string; body: Buffer }>
   return img;
 }
 
-export async function startSiteServer(): Promise<SiteServer> {
+export interface SiteServerOptions {
+  /** Answer /robots.txt with a 302 to this URL (SSRF: a robots.txt that redirects to a private address). */
+  robotsRedirect?: string;
+}
+
+export async function startSiteServer(options: SiteServerOptions = {}): Promise<SiteServer> {
   const images = await makeImages();
   const log: { path: string; ua: string }[] = [];
   const flaky = new Map<string, number>();
@@ -177,6 +183,17 @@ export async function startSiteServer(): Promise<SiteServer> {
     const url = new URL(req.url ?? '/', 'http://x');
     log.push({ path: url.pathname + url.search, ua: String(req.headers['user-agent'] ?? '') });
     let path = url.pathname;
+    if (path === '/robots.txt' && options.robotsRedirect) {
+      res.writeHead(302, { location: options.robotsRedirect });
+      res.end();
+      return;
+    }
+    const redirect = /^\/_redirect\/(.+)$/.exec(path);
+    if (redirect) {
+      res.writeHead(302, { location: decodeURIComponent(redirect[1]!) });
+      res.end();
+      return;
+    }
     if (path === '/robots.txt') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(

@@ -1,24 +1,18 @@
 /**
- * A small `App` for Telegram tests: a given store (memory or a shared SQLite file), a fixed catalog,
- * the lexical encoder and a controllable clock. Built by hand (not `createApp`) so tests do not depend on
- * the built-in catalog. With `LLM_BASE_URL`/`LLM_API_KEY` in `env`, the LLM explainer is wired as
- * `createApp` does it (point it at tests/helpers/fake-openai.ts).
+ * A small `App` for Telegram (and core) tests: the composition root (`createApp`) on a given store (memory
+ * or a shared SQLite file), a fixed catalog instead of the built-in one, the lexical encoder and a
+ * controllable clock. With `LLM_BASE_URL`/`LLM_API_KEY` in `env`, the LLM explainer is wired as in
+ * production (point it at tests/helpers/fake-openai.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { App } from '../../bots/app.js';
-import { CatalogService, itemText } from '../../core/catalog/catalog.js';
+import { createApp, type App, type CreateAppOptions } from '../../app/compose.js';
+import { itemText } from '../../core/catalog/catalog.js';
 import { defaultConfig, type ConfigKey } from '../../core/config.js';
 import { CATEGORIES, type Category, type ContentItem } from '../../core/domain.js';
 import { LexicalEncoder } from '../../core/lexical.js';
 import type { Clock, KeyValueStore, Logger } from '../../core/ports.js';
 import { silentLogger } from '../../core/ports.js';
-import { DeepReco } from '../../core/service.js';
-import { LinkService } from '../../core/link.js';
-import { createLlmServices } from '../../core/llm/index.js';
-import { createChatModel } from '../../infra/llm/openai.js';
-import { LearnedModel } from '../../bots/learned.js';
-import { settingsFrom } from '../../bots/settings.js';
 
 export class TestClock implements Clock {
   constructor(public t: Date) {}
@@ -146,49 +140,20 @@ export async function makeApp(opts: {
   clock: TestClock;
   env?: Partial<Record<ConfigKey, string>>;
   items?: ContentItem[];
+  digest?: CreateAppOptions['digest'];
 }): Promise<App> {
   const config = defaultConfig(opts.env ?? {});
   const logger = process.env.DEBUG_TG === '1' ? debugLogger : silentLogger;
   const items = opts.items ?? fixtureItems(opts.clock.now(), writeThumb());
-  for (const it of items) if (!(await opts.store.get('items', it.id))) await opts.store.set('items', it.id, it);
   const text = new LexicalEncoder({ dim: 256 });
   text.fit(items.map(itemText));
-  const catalog = new CatalogService({ store: opts.store, text, logger });
-  const statusLines: App['statusLines'] = [];
-  const llm = createLlmServices({
-    model: createChatModel(config, logger),
-    store: opts.store,
-    config,
-    logger,
-    clock: opts.clock,
-  });
-  const reco = new DeepReco({
-    store: opts.store,
-    catalog,
-    settings: settingsFrom(config),
-    logger,
-    clock: opts.clock,
-    ...(llm.enabled ? { explainer: llm.explainer } : {}),
-    statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
-  });
-  await reco.init();
-  const links = new LinkService({ reco, store: opts.store, clock: opts.clock, logger });
-  const learned = new LearnedModel({ config, catalog, store: opts.store, users: () => reco.users.all(), logger });
-  return {
+  return createApp({
     config,
     logger,
     store: opts.store,
-    catalog,
-    reco,
-    llm,
-    links,
-    learned,
-    encodersReady: Promise.resolve(),
-    notes: [],
-    statusLines,
-    close: async () => {
-      await llm.explainer.idle().catch(() => undefined);
-      await opts.store.close();
-    },
-  };
+    seedItems: items,
+    textEncoder: text,
+    clock: opts.clock,
+    digest: { intervalMs: 0, ...opts.digest },
+  });
 }

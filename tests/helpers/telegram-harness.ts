@@ -3,7 +3,7 @@
  * so tests can wait for an update to be processed (reactions produce no API call).
  */
 import { EventEmitter } from 'node:events';
-import type { App } from '../../bots/app.js';
+import type { App } from '../../app/compose.js';
 import { startTelegram, type StartTelegramOptions, type TelegramHandle } from '../../bots/telegram/index.js';
 import type { ConfigKey } from '../../core/config.js';
 import type { KeyValueStore } from '../../core/ports.js';
@@ -29,22 +29,26 @@ export async function startBot(
   fake: FakeTelegram,
   store: KeyValueStore,
   clock: TestClock,
-  opts: StartTelegramOptions & { env?: Partial<Record<ConfigKey, string>> } = {},
+  opts: StartTelegramOptions & {
+    env?: Partial<Record<ConfigKey, string>>;
+    /** The digest scheduler's period (0: no timer, tests call `tick()`) and lock expiry (the root's settings). */
+    digestIntervalMs?: number;
+    digestLockTtlMs?: number;
+  } = {},
 ): Promise<RunningBot> {
-  const { env, ...rest } = opts;
+  const { env, digestIntervalMs, digestLockTtlMs, ...rest } = opts;
   const app = await makeApp({
     store,
     clock,
     env: { TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, DIGEST_SIZE: '4', ...env },
+    digest: { intervalMs: digestIntervalMs ?? 0, lockTtlMs: digestLockTtlMs ?? 5000 },
   });
   const done = new Set<number>();
   const events = new EventEmitter();
   const tg = await startTelegram(app, {
     clock,
-    digestIntervalMs: 0,
     throttle: FAST_THROTTLE,
     pollTimeoutSeconds: 10,
-    digestLockTtlMs: 5000,
     ...rest,
     onUpdateHandled: (id) => {
       done.add(id);
@@ -70,7 +74,10 @@ export async function startBot(
         events.on('handled', on);
       });
     },
-    stop: () => tg.stop(),
+    stop: async () => {
+      await tg.stop();
+      await app.digestScheduler.stop();
+    },
   };
 }
 

@@ -112,7 +112,7 @@ describe('persona extraction', () => {
     });
     const before = persona({
       recentTexts: [
-        { text: "I'm into retro handhelds and hate spoilers", at: '2026-03-01T08:00:00Z' },
+        { text: "I'm into retro handhelds and hate spoilers. Mostly on youtube", at: '2026-03-01T08:00:00Z' },
         { text: '축구도 좋아해요. 30대 간호사입니다', at: '2026-03-01T08:01:00Z' },
       ],
       interests: [{ term: 'racing games', weight: 2, source: 'user', updatedAt: '2026-02-01T00:00:00Z' }],
@@ -128,7 +128,10 @@ describe('persona extraction', () => {
     expect(after.attributes).toEqual({ ageBand: '30s', occupation: 'nurse' });
     // The messages travelled as data.
     const block = readDataBlock(userMessage(fake.requests[0]), 'messages');
-    expect(block?.json).toEqual(["I'm into retro handhelds and hate spoilers", '축구도 좋아해요. 30대 간호사입니다']);
+    expect(block?.json).toEqual([
+      "I'm into retro handhelds and hate spoilers. Mostly on youtube",
+      '축구도 좋아해요. 30대 간호사입니다',
+    ]);
     // Usage from the response fed the budget.
     expect(await s.budget.usage('u1')).toMatchObject({ user: 360, total: 360 });
   });
@@ -231,8 +234,8 @@ describe('explanations', () => {
     fake.script({
       content: JSON.stringify({
         lines: [
-          "'Game Boy modding guide'를 좋아하셨던 분께 딱 맞는 레트로 휴대용 게임기 리뷰예요.",
-          "요즘 인기 있는 '손흥민 멀티골 하이라이트', 축구 팬이라면 놓치지 마세요.",
+          "'Game Boy modding guide'를 좋아하셨던 분께 딱 맞는 retro handhelds 리뷰예요.",
+          "요즘 인기 있는 '손흥민 멀티골 하이라이트', 축구 팬이시라면 반가울 영상이에요.",
           'Speedrunning explained is a fresh pick for you.',
         ],
       }),

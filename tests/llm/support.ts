@@ -4,9 +4,14 @@ import type { Evidence, Persona } from '../../core/domain.js';
 import type { Clock, KeyValueStore, Logger } from '../../core/ports.js';
 import { createLlmServices } from '../../core/llm/index.js';
 import { createChatModel } from '../../infra/llm/openai.js';
+import { loadGroundingVocabularies, loadPrompts } from '../../infra/llm/prompts.js';
+import { IN_PROCESS, emulatedReadBatch, emulatedWriteBatch } from '../helpers/batch-emulation.js';
 
 export class MemoryStore implements KeyValueStore {
   readonly description = 'memory';
+  readonly capabilities = IN_PROCESS;
+  readonly readBatch: KeyValueStore['readBatch'] = (keys) => emulatedReadBatch(this, keys);
+  readonly writeBatch: KeyValueStore['writeBatch'] = (writes, o) => emulatedWriteBatch(this, writes, o);
   private readonly data = new Map<string, { value: unknown; expires?: number }>();
   constructor(private readonly now: () => number = Date.now) {}
   private k(ns: string, key: string): string {
@@ -146,6 +151,14 @@ export function llmStack(baseUrl: string | undefined, overrides: Partial<Record<
   const clock = fixedClock('2026-03-01T09:00:00.000Z');
   const store = new MemoryStore();
   const model = createChatModel(config, logger);
-  const { budget, client, explainer, extractor } = createLlmServices({ model, store, config, logger, clock });
+  const { budget, client, explainer, extractor } = createLlmServices({
+    model,
+    store,
+    config,
+    logger,
+    clock,
+    prompts: loadPrompts(),
+    vocabularies: loadGroundingVocabularies(),
+  });
   return { config, logger, clock, store, model, budget, client, explainer, extractor };
 }

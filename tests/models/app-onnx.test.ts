@@ -5,7 +5,7 @@
  * and the next start (vectors cached) serves the new model at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../bots/app.js';
+import { createApp, type App } from '../../app/compose.js';
 import { defaultConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/ports.js';
 import { MemoryStore } from '../../infra/store/memory.js';

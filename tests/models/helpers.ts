@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyValueStore, Logger } from '../../core/ports.js';
 import { makeTinyModels, type TinyModelsInfo } from '../../models/fixtures/make-tiny-models.js';
+import { IN_PROCESS, emulatedReadBatch, emulatedWriteBatch } from '../helpers/batch-emulation.js';
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join('tests/.tmp', `${prefix}-`));
@@ -37,9 +38,12 @@ export function recordingLogger(): Logger & { lines: LogLine[] } {
 export function memoryStore(): KeyValueStore & { data: Map<string, unknown> } {
   const data = new Map<string, unknown>();
   const k = (ns: string, key: string) => `${ns}\u0000${key}`;
-  return {
+  const store: KeyValueStore & { data: Map<string, unknown> } = {
     data,
     description: 'memory',
+    capabilities: IN_PROCESS,
+    readBatch: (keys) => emulatedReadBatch(store, keys),
+    writeBatch: (writes, o) => emulatedWriteBatch(store, writes, o),
     get: async <T>(ns: string, key: string) => data.get(k(ns, key)) as T | undefined,
     getMany: async <T>(ns: string, keys: readonly string[]) => keys.map((key) => data.get(k(ns, key)) as T | undefined),
     set: async (ns, key, value) => void data.set(k(ns, key), value),
@@ -54,6 +58,7 @@ export function memoryStore(): KeyValueStore & { data: Map<string, unknown> } {
     releaseLock: async () => {},
     close: async () => {},
   };
+  return store;
 }
 
 export function rowNorm(m: Float32Array, dim: number, row: number): number {

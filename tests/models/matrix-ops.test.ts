@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../core/catalog/catalog.js';
 import { rankItems, textQuery, type RankInput } from '../../core/recommend.js';
-import { emptyPersona } from '../../core/users.js';
+import { emptyPersona } from '../../core/users/doc.js';
 import { matVec, normalizeRows } from '../../core/vectors.js';
 import { OrtMatrixOps } from '../../models/matrix-ops.js';
 import { item } from '../helpers/items.js';
-import { settingsFrom } from '../../bots/settings.js';
+import { settingsFrom } from '../../app/settings.js';
 import { defaultConfig } from '../../core/config.js';
 
 const DEFAULT_WEIGHTS = settingsFrom(defaultConfig()).weights;

@@ -3,8 +3,8 @@
  * behind the real pipeline (RSS/Atom fixtures over HTTP), with the app's own encoder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../bots/app.js';
-import { CatalogIngestSink } from '../../bots/catalog-sink.js';
+import type { App } from '../../app/compose.js';
+import { CatalogIngestSink } from '../../app/catalog-sink.js';
 import { SourceHealthStore } from '../../scrapers/health.js';
 import { IngestPipeline } from '../../scrapers/pipeline.js';
 import { rssFeed } from '../../scrapers/sources/index.js';

@@ -11,8 +11,10 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const NOW = new Date('2025-11-26T06:00:00.000Z');
 export const clock = { now: () => NOW };
 
+/** A fetcher for the fixture sites on 127.0.0.1: SCRAPE_ALLOW_PRIVATE=true, as the test config sets it. */
 export function testFetcher(overrides: Partial<FetcherOptions> = {}): Fetcher {
   return new Fetcher({
+    allowPrivate: true,
     chromiumPath: CHROMIUM,
     concurrency: 4,
     perDomain: 4,

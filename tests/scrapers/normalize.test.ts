@@ -1,15 +1,9 @@
 /** Pure parts: canonical URLs, language, near-duplicates, parsing helpers, the SCRAPE_SOURCES syntax. */
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalUrl,
-  detectLang,
-  findNearDuplicates,
-  itemIdFor,
-  jaccard,
-  titleKey,
-  trigrams,
-} from '../../scrapers/normalize.js';
-import { extractJsonAfter, parseCount, parseKstTime, parseRelativeTime } from '../../scrapers/parse-util.js';
+import { canonicalUrl, detectLang, itemIdFor, jaccard, titleKey, trigrams } from '../../scrapers/normalize.js';
+import { extractJsonAfter, largestImage, parseCount } from '../../scrapers/parse-util.js';
+import { findSameStories } from '../../scrapers/near-duplicates.js';
+import { parseKstTime, parseRelativeTime } from '../../scrapers/dates.js';
 import { buildPlugins, parseSourceSpecs, sourcesFromConfig } from '../../scrapers/sources/index.js';
 import { isRecoError } from '../../core/errors.js';
 import { NOW } from './helpers.js';
@@ -59,7 +53,7 @@ describe('near-duplicates', () => {
     expect(titleKey('삼성전자 차세대 HBM4 양산 돌입 - 연합뉴스')).toBe('삼성전자 차세대 hbm4 양산 돌입');
     expect(jaccard(trigrams('abcd'), trigrams('abcd'))).toBe(1);
   });
-  it('finds the same story across portals by title, keeping the first', () => {
+  it('GIVEN one run THEN the same story across portals is found by title, the first kept', async () => {
     const titles = [
       '[속보] 삼성전자, 차세대 HBM4 양산 돌입',
       'Apple unveils M5 MacBook Pro',
@@ -67,26 +61,41 @@ describe('near-duplicates', () => {
       '삼성전자, 차세대 HBM4 본격 양산 돌입',
       '카카오, 새 AI 비서 출시',
     ];
-    const r = findNearDuplicates(titles);
+    const r = await findSameStories(titles.map((title) => ({ title })));
     expect(r.keep).toEqual([0, 1, 4]);
     expect(r.duplicateOf.get(2)).toBe(0);
     expect(r.duplicateOf.get(3)).toBe(0);
   });
-  it('compares against stored titles', () => {
-    const r = findNearDuplicates(['Apple unveils M5 MacBook Pro - The Verge', 'Other'], {
-      existing: { titles: ['Apple unveils M5 MacBook Pro'] },
-    });
+  it('GIVEN stored stories THEN a new item repeating one is a duplicate of it', async () => {
+    const r = await findSameStories(
+      [{ title: 'Apple unveils M5 MacBook Pro - The Verge' }, { title: 'Other' }],
+      [{ title: 'Apple unveils M5 MacBook Pro' }],
+    );
     expect(r.keep).toEqual([1]);
     expect(r.duplicateOf.get(0)).toBe(-1);
   });
-  it('uses embedding cosine when vectors are given', () => {
-    const dim = 3;
-    const v = new Float32Array([1, 0, 0, 0, 1, 0, 0.99, 0.141, 0]);
-    const titles = ['Totally different words', 'Something else', 'No shared trigrams here'];
-    expect(findNearDuplicates(titles).keep).toEqual([0, 1, 2]);
-    const r = findNearDuplicates(titles, { vectors: v, dim, cosineThreshold: 0.95 });
-    expect(r.keep).toEqual([0, 1]);
-    expect(r.duplicateOf.get(2)).toBe(0);
+  it('GIVEN different wording of one event THEN the summary embedding and shared names catch it; a different event the same day does not merge', async () => {
+    const at = '2022-10-15T08:00:00Z';
+    const r = await findSameStories([
+      {
+        title: "판교 SK 데이터 센터 화재로 카톡·뉴스·페이 등 카카오 '먹통'",
+        summary: '15일 오후 3시 33분 경기 성남시 분당구 삼평동 SK 판교 캠퍼스 A동 지하 3층에서 불이 났다.',
+        publishedAt: at,
+      },
+      {
+        title: '[속보] 판교 SK C&C 데이터센터 화재…카카오 전 서비스 먹통 원인',
+        summary:
+          '판교 SK C&C 데이터센터에서 화재가 발생해 카카오가 운영하는 주요 서비스가 원활하게 이뤄지지 않은 것으로 나타났다.',
+        publishedAt: at,
+      },
+      {
+        title: '카카오, 새 AI 비서 출시',
+        summary: '카카오가 15일 대화형 AI 비서를 공개했다.',
+        publishedAt: at,
+      },
+    ]);
+    expect(r.keep).toEqual([0, 2]);
+    expect(r.duplicateOf.get(1)).toBe(0);
   });
 });
 
@@ -97,6 +106,28 @@ describe('parsing helpers', () => {
     expect(parseCount('12.3K viewers')).toBe(12300);
     expect(parseCount('3.4M views')).toBe(3400000);
     expect(parseCount('No views')).toBeUndefined();
+  });
+  it('GIVEN several sizes THEN the largest image wins: by pixels, else bytes, else the last listed', () => {
+    expect(
+      largestImage([
+        { url: 'a', width: 140 },
+        { url: 'b', width: 460 },
+      ])?.url,
+    ).toBe('b');
+    expect(
+      largestImage([
+        { url: 'a', width: 640, height: 800 },
+        { url: 'b', width: 336, height: 188 },
+      ])?.url,
+    ).toBe('a');
+    expect(
+      largestImage([
+        { url: 'a', bytes: 10 },
+        { url: 'b', bytes: 5 },
+      ])?.url,
+    ).toBe('a');
+    expect(largestImage([{ url: 'a' }, { url: 'b' }])?.url).toBe('b');
+    expect(largestImage([])).toBeUndefined();
   });
   it('times', () => {
     expect(parseRelativeTime('3시간전', NOW)).toBe('2025-11-26T03:00:00.000Z');

@@ -118,7 +118,7 @@ describe.runIf(run)('ingestion pipeline', () => {
       'google-news': ['ok', undefined],
       twitch: ['ok', undefined],
       clien: ['failing', 'HTTP_5XX'],
-      youtube: ['failing', 'PARSE_FAILED'],
+      youtube: ['failing', 'LAYOUT_CHANGED'],
       instagram: ['degraded', 'LOGIN_WALL'],
       inven: ['ok', undefined],
       'rss:blog': ['ok', undefined],
@@ -130,7 +130,27 @@ describe.runIf(run)('ingestion pipeline', () => {
     expect(first.duplicates.map((d) => [d.dropped.source, d.dropped.title, d.of.source, d.of.title])).toEqual([
       ['google-news', '삼성전자 차세대 HBM4 양산 돌입', 'naver-news', '[속보] 삼성전자, 차세대 HBM4 양산 돌입'],
     ]);
-    expect(first.sources.find((s) => s.source === 'google-news')).toMatchObject({ found: 2, duplicates: 1, stored: 1 });
+    expect(first.sources.find((s) => s.source === 'google-news')).toMatchObject({
+      found: 2,
+      duplicateStory: 1,
+      stored: 1,
+    });
+  });
+
+  it('accounts for every item found: new + already stored + same URL + same story + invalid + over the cap', () => {
+    for (const r of first.sources)
+      expect(r.stored + r.known + r.duplicateUrl + r.duplicateStory + r.invalid + r.capped, r.source).toBe(r.found);
+    // the feed's entry without title or link is counted as invalid, not lost
+    expect(first.sources.find((s) => s.source === 'rss:blog')).toMatchObject({ found: 3, invalid: 1, stored: 2 });
+  });
+
+  it('names the condition of a source that delivered nothing: a layout change, a login wall', () => {
+    const bySource = Object.fromEntries(first.sources.map((s) => [s.source, s]));
+    expect(bySource.youtube).toMatchObject({ condition: 'layout-changed' });
+    expect(bySource.youtube!.error!.message).toMatch(/layout changed: ytInitialData not found/);
+    expect(bySource.instagram).toMatchObject({ condition: 'login-wall' });
+    expect(bySource.instagram!.hint).toMatch(/RSS bridge/);
+    expect(bySource.clien!.condition).toBeUndefined(); // a 500 is a failure, not one of the named conditions
   });
 
   it('stores every new item in the store with its content hash', async () => {
@@ -211,11 +231,18 @@ describe.runIf(run)('ingestion pipeline', () => {
     ]);
     const lines = formatHealth(all, NOW);
     expect(lines.find((l) => l.includes('clien'))).toMatch(
-      /^✗ clien · failing · last success never · 0 found, 0 new · 0\/2 pages · .* · error HTTP_5XX: HTTP 500/,
+      /^✗ clien · failing · last success never · 0 found: 0 new · 0\/2 pages · .* · error HTTP_5XX: HTTP 500/,
     );
     expect(lines.find((l) => l.includes('naver-news'))).toMatch(
-      /^✓ naver-news · ok · last success 0s ago · 3 found, 3 new · 1\/1 pages/,
+      /^✓ naver-news · ok · last success 0s ago · 3 found: 3 new · 1\/1 pages/,
     );
+    expect(lines.find((l) => l.includes('youtube'))).toMatch(
+      /failing \(LAYOUT CHANGED\).*hint: the site changed its markup/,
+    );
+    expect(lines.find((l) => l.includes('instagram'))).toMatch(
+      /degraded \(LOGIN WALL\).*hint: Instagram shows posts only/,
+    );
+    expect(lines.find((l) => l.includes('google-news'))).toMatch(/2 found: 1 new, 1 same story/);
   });
 
   it('is incremental: a second run stores nothing new and embeds nothing', async () => {
@@ -226,6 +253,8 @@ describe.runIf(run)('ingestion pipeline', () => {
       ['naver-news', 3, 3, 0],
       ['rss:blog', 3, 2, 0], // the feed's third entry has no title or link
     ]);
+    // the run says why nothing is new ("3 found, 0 new" alone hid it)
+    expect(formatHealth([(await health.get('naver-news'))!], NOW)[0]).toMatch(/3 found: 0 new, 3 already stored/);
     expect(text.calls).toBe(calls);
     await expect(pipeline.run({ sources: ['nope'] })).rejects.toThrow(/unknown source/);
   });

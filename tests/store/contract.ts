@@ -95,6 +95,18 @@ export function defineStoreContract(name: string, makeTarget: () => Promise<Cont
       expect(await store.getMany(s, [])).toEqual([]);
     });
 
+    it('GIVEN more keys than one backend call takes THEN getMany still answers each in request order', async () => {
+      const s = ns();
+      for (let i = 0; i < 1200; i += 3) await store.set(s, `k${i}`, i);
+      const keys = Array.from({ length: 1300 }, (_, i) => `k${1299 - i}`);
+      const back = await store.getMany<number>(s, keys);
+      expect(back).toHaveLength(1300);
+      back.forEach((v, j) => {
+        const i = 1299 - j;
+        expect(v).toBe(i < 1200 && i % 3 === 0 ? i : undefined);
+      });
+    });
+
     it('keeps namespaces apart', async () => {
       const a = ns();
       const b = ns();
@@ -338,6 +350,113 @@ export function defineStoreContract(name: string, makeTarget: () => Promise<Cont
         }
       } finally {
         await other.close();
+      }
+    });
+
+    it('declares its capabilities (shared backends declare cross-process locks and compare-and-set)', () => {
+      const c = store.capabilities;
+      expect(c.sharedAcrossProcesses).toBe(target.shared);
+      expect(c.crossProcessLocks).toBe(target.shared);
+      expect(c.crossProcessCompareAndSet).toBe(target.shared);
+    });
+
+    it('readBatch reads keys of several namespaces in order, with versions that change on write', async () => {
+      const a = ns();
+      const b = ns();
+      await store.set(a, 'k1', { v: 1 });
+      await store.set(b, 'k2', 'two');
+      const r = await store.readBatch([
+        { ns: a, key: 'k1' },
+        { ns: b, key: 'missing' },
+        { ns: b, key: 'k2' },
+      ]);
+      expect(r.values).toEqual([{ v: 1 }, undefined, 'two']);
+      expect(r.versions[0]).toMatch(/^[0-9a-f]{40}$/);
+      expect(r.versions[1]).toBeUndefined();
+      await store.set(a, 'k1', { v: 2 });
+      const again = await store.readBatch([{ ns: a, key: 'k1' }]);
+      expect(again.versions[0]).not.toBe(r.versions[0]);
+      expect((await store.readBatch([])).values).toEqual([]);
+    });
+
+    it('writeBatch applies sets (with TTLs), bytes and deletes across namespaces in one call', async () => {
+      const a = ns();
+      const b = ns();
+      await store.set(b, 'gone', 'x');
+      const bytes = new Uint8Array([0, 1, 254, 255]);
+      expect(
+        await store.writeBatch([
+          { op: 'set', ns: a, key: 'k', value: { n: 1 } },
+          { op: 'set', ns: a, key: 'short', value: 's', ttlMs: 150 },
+          { op: 'set', ns: b, key: 'bytes', value: bytes },
+          { op: 'delete', ns: b, key: 'gone' },
+          { op: 'set', ns: a, key: 'twice', value: 'first' },
+          { op: 'set', ns: a, key: 'twice', value: 'second' },
+        ]),
+      ).toBe(true);
+      expect(await store.get(a, 'k')).toEqual({ n: 1 });
+      expect(await store.get(a, 'twice')).toBe('second');
+      expect(await store.get(b, 'gone')).toBeUndefined();
+      expect(sameBytes((await store.get<Uint8Array>(b, 'bytes'))!, bytes)).toBe(true);
+      expect(await eventually(async () => (await store.get(a, 'short')) === undefined, 5000)).toBe(true);
+      expect(await collect(store.keys(a))).toEqual(['k', 'twice']);
+    });
+
+    it('writeBatch with expect is a compare-and-set: a stale version writes nothing', async () => {
+      const s = ns();
+      await store.set(s, 'doc', { rev: 1 });
+      const { versions } = await store.readBatch([{ ns: s, key: 'doc' }]);
+      // Someone else writes in between.
+      await store.set(s, 'doc', { rev: 2 });
+      const stale = await store.writeBatch(
+        [
+          { op: 'set', ns: s, key: 'doc', value: { rev: 'stale' } },
+          { op: 'set', ns: s, key: 'side', value: 'should not land' },
+        ],
+        { expect: [{ ns: s, key: 'doc', version: versions[0] }] },
+      );
+      expect(stale).toBe(false);
+      expect(await store.get(s, 'doc')).toEqual({ rev: 2 });
+      expect(await store.get(s, 'side')).toBeUndefined();
+      const fresh = await store.readBatch([{ ns: s, key: 'doc' }]);
+      expect(
+        await store.writeBatch([{ op: 'set', ns: s, key: 'doc', value: { rev: 3 } }], {
+          expect: [{ ns: s, key: 'doc', version: fresh.versions[0] }],
+        }),
+      ).toBe(true);
+      expect(await store.get(s, 'doc')).toEqual({ rev: 3 });
+      // "Must be absent": the first creator wins, the second sees it exists.
+      const create = (v: string) =>
+        store.writeBatch([{ op: 'set', ns: s, key: 'new', value: v }], {
+          expect: [{ ns: s, key: 'new', version: undefined }],
+        });
+      expect(await create('one')).toBe(true);
+      expect(await create('two')).toBe(false);
+      expect(await store.get(s, 'new')).toBe('one');
+    });
+
+    it('concurrent compare-and-set increments lose no update', async () => {
+      const s = ns();
+      const other = target.shared ? await target.open() : store;
+      try {
+        await store.set(s, 'counter', 0);
+        const bump = async (st: KeyValueStore) => {
+          for (let attempt = 0; attempt < 200; attempt++) {
+            const r = await st.readBatch([{ ns: s, key: 'counter' }]);
+            const next = (r.values[0] as number) + 1;
+            if (
+              await st.writeBatch([{ op: 'set', ns: s, key: 'counter', value: next }], {
+                expect: [{ ns: s, key: 'counter', version: r.versions[0] }],
+              })
+            )
+              return;
+          }
+          throw new Error('compare-and-set never succeeded');
+        };
+        await Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 ? other : store)));
+        expect(await store.get(s, 'counter')).toBe(20);
+      } finally {
+        if (other !== store) await other.close();
       }
     });
 

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../bots/app.js';
-import type { Actor } from '../../core/users.js';
+import type { App } from '../../app/compose.js';
+import type { Actor } from '../../core/users/doc.js';
 import { testApp } from '../helpers/app.js';
 
 const dir = mkdtempSync(join(process.cwd(), 'tests/.tmp/two-tower-bot-'));

@@ -1,15 +1,15 @@
 /**
- * One user document through the two paths of the learned model — training (bots/learned.ts `toFeedbackUser` →
+ * One user document through the two paths of the learned model — training (models/twotower/learned-model.ts `toFeedbackUser` →
  * the feedback log → `DatasetFeatures.encodeUsers`) and serving (core/model-features.ts `userModelFeatures`, what
- * `DeepReco.featuresOf` returns → `encodeServingUser`) — must give the same user-tower input tensors.
+ * `Ranker.featuresOf` returns → `encodeServingUser`) — must give the same user-tower input tensors.
  */
 import { describe, expect, it } from 'vitest';
-import { toFeedbackUser } from '../../bots/learned.js';
+import { toFeedbackUser } from '../../models/twotower/learned-model.js';
 import type { ContentItem, FeedbackState } from '../../core/domain.js';
 import { datasetItemsFromContent, readFeedbackLog } from '../../core/eval/datasets.js';
 import { hashedTextVectors } from '../../core/eval/text.js';
 import { userModelFeatures } from '../../core/model-features.js';
-import { newUserDoc } from '../../core/users.js';
+import { newUserDoc } from '../../core/users/doc.js';
 import { encodeItems, itemCategoryBags, type UserBatch } from '../../models/twotower/features.js';
 import { initParams, DEFAULT_SIZES } from '../../models/twotower/model.js';
 import { encodeServingUser, itemInputsOf } from '../../models/twotower/serve.js';

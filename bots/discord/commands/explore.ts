@@ -1,10 +1,10 @@
 /** `/explore <level 0-3>`: how adventurous the caller's recommendations are (ephemeral). */
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { exploreName } from '../../../core/messages.js';
-import type { App } from '../../app.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const d = { cmd: desc('discord.cmd.explore'), level: desc('discord.opt.level') };
@@ -32,7 +32,7 @@ const data = new SlashCommandBuilder()
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx: BotContext): Promise<void> {
   const level = interaction.options.getInteger('level', true);
-  const r = await app.reco.explore(interactionActor(interaction), level);
+  const r = await app.core.persona.explore(interactionActor(interaction), level);
   await interaction.reply({ content: r.message, flags: MessageFlags.Ephemeral });
 }
 

@@ -13,10 +13,10 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { t } from '../../../core/messages.js';
-import type { App } from '../../app.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const PREFIX = 'forget';
@@ -30,7 +30,7 @@ const data = new SlashCommandBuilder()
   .setDescriptionLocalizations(d.ko);
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: BotContext): Promise<void> {
-  const lang = await app.reco.langOf(interactionActor(interaction));
+  const lang = await app.core.identity.langOf(interactionActor(interaction));
   const stamp = Date.now().toString(36);
   const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
     new ButtonBuilder()
@@ -54,7 +54,7 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: 
 async function handle(interaction: ButtonInteraction, app: App, ctx: BotContext): Promise<void> {
   const [, choice, ownerId, stamp] = interaction.customId.split(':');
   const actor = interactionActor(interaction);
-  const lang = await app.reco.langOf(actor);
+  const lang = await app.core.identity.langOf(actor);
   if (!ownerId || interaction.user.id !== ownerId) {
     await interaction.reply({ content: t(lang, 'discord.notYourButton'), flags: MessageFlags.Ephemeral });
     return;
@@ -68,7 +68,7 @@ async function handle(interaction: ButtonInteraction, app: App, ctx: BotContext)
     await interaction.update({ content: t(lang, 'forget.cancelled'), components: [] });
     return;
   }
-  const r = await app.reco.forget(actor);
+  const r = await app.core.forget.forget(actor);
   ctx.log.info({ user: interaction.user.id }, 'a Discord user deleted their data with /forget');
   await interaction.update({ content: r.message, components: [] });
 }

@@ -1,10 +1,10 @@
 /** `/help`: the Discord commands and how reactions teach the bot (ephemeral, in the caller's language). */
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { t } from '../../../core/messages.js';
-import type { App } from '../../app.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const d = desc('discord.cmd.help');
@@ -15,8 +15,8 @@ const data = new SlashCommandBuilder()
   .setDescriptionLocalizations(d.ko);
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx: BotContext): Promise<void> {
-  const lang = await app.reco.langOf(interactionActor(interaction));
-  const { like, dislike } = app.reco.emojis.defaults;
+  const lang = await app.core.identity.langOf(interactionActor(interaction));
+  const { like, dislike } = app.core.emojis.defaults;
   await interaction.reply({ content: t(lang, 'discord.help', { like, dislike }), flags: MessageFlags.Ephemeral });
 }
 

@@ -4,10 +4,10 @@
  * (core/link.ts `LinkService`). Ephemeral: codes are personal.
  */
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import type { App } from '../../app.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const d = { cmd: desc('discord.cmd.link'), code: desc('discord.opt.code') };

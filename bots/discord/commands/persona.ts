@@ -1,6 +1,7 @@
 /**
- * `/persona [remove]`: what the bot knows about the caller (ephemeral — only they see it). With
- * `remove`, drops one interest or dislike term (autocomplete lists the caller's own terms, nobody else's).
+ * `/persona [remove] [mute] [unmute]`: what the bot learned about the caller and what they muted (ephemeral —
+ * only they see it). `remove` drops one learned interest or dislike term (autocomplete lists the caller's own
+ * terms, nobody else's); `mute` / `unmute` add and remove the caller's own hard filters (as /mute, /unmute).
  */
 import {
   MessageFlags,
@@ -8,14 +9,18 @@ import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { topInterests } from '../../../core/persona.js';
-import type { App } from '../../app.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
-import { PLATFORM, interactionActor, truncate } from '../util.js';
-import type { Command } from './index.js';
+import { interactionActor, truncate } from '../util.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
-const d = { cmd: desc('discord.cmd.persona'), remove: desc('discord.opt.remove') };
+const d = {
+  cmd: desc('discord.cmd.persona'),
+  remove: desc('discord.opt.remove'),
+  mute: desc('discord.opt.mute'),
+  unmute: desc('discord.opt.unmute'),
+};
 
 const data = new SlashCommandBuilder()
   .setName('persona')
@@ -30,6 +35,22 @@ const data = new SlashCommandBuilder()
       .setDescriptionLocalizations(d.remove.ko)
       .setAutocomplete(true)
       .setMaxLength(100),
+  )
+  .addStringOption((o) =>
+    o
+      .setName('mute')
+      .setNameLocalizations({ ko: '뮤트' })
+      .setDescription(d.mute.en)
+      .setDescriptionLocalizations(d.mute.ko)
+      .setMaxLength(100),
+  )
+  .addStringOption((o) =>
+    o
+      .setName('unmute')
+      .setNameLocalizations({ ko: '뮤트해제' })
+      .setDescription(d.unmute.en)
+      .setDescriptionLocalizations(d.unmute.ko)
+      .setMaxLength(100),
   );
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx: BotContext): Promise<void> {
@@ -37,10 +58,14 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx:
   const term = interaction.options.getString('remove')?.trim();
   const parts: string[] = [];
   if (term) {
-    const r = await app.reco.removeInterest(actor, term);
+    const r = await app.core.persona.removeInterest(actor, term);
     parts.push(r.message);
   }
-  const p = await app.reco.persona(actor);
+  const mute = interaction.options.getString('mute')?.trim();
+  if (mute) parts.push((await app.core.controls.mute(actor, mute, { kind: 'user' })).message);
+  const unmute = interaction.options.getString('unmute')?.trim();
+  if (unmute) parts.push((await app.core.controls.unmute(actor, unmute, { kind: 'user' })).message);
+  const p = await app.core.persona.persona(actor);
   parts.push(p.text);
   await interaction.reply({
     content: truncate(parts.join('\n\n'), 2000),
@@ -51,16 +76,10 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx:
 
 /** The caller's own terms only; reading never creates a user. */
 async function autocomplete(interaction: AutocompleteInteraction, app: App): Promise<void> {
-  const userId = await app.reco.users.findUserId(PLATFORM, interaction.user.id);
-  const doc = userId ? await app.reco.users.get(userId) : undefined;
-  if (!doc) {
-    await interaction.respond([]);
-    return;
-  }
+  const terms = await app.core.persona.terms(interactionActor(interaction));
   const q = String(interaction.options.getFocused() ?? '')
     .toLowerCase()
     .trim();
-  const terms = [...new Set([...topInterests(doc.persona, 40), ...doc.persona.dislikes.map((x) => x.term)])];
   const matches = terms.filter((x) => x.toLowerCase().includes(q)).slice(0, 25);
   await interaction.respond(matches.map((x) => ({ name: truncate(x, 100), value: x.slice(0, 100) })));
 }

@@ -1,9 +1,10 @@
 /**
  * `/recommend [topic] [count] [category] [source]`: defers (scoring and the LLM can take longer than
- * Discord's 3-second acknowledgement window), sends one message per item (embed; the first one edits
- * the deferred reply, the rest are follow-ups), maps each message to its item in the core BEFORE the
- * bot adds its own 👍/👎, so a reaction always finds its item. LLM explanations that arrive after the
- * reply was sent are edited in (`onImproved`).
+ * Discord's 3-second acknowledgement window), then runs the core's list-delivery flow through a
+ * `ListSender` for this interaction: one message per item (embed; the first one edits the deferred reply,
+ * the rest are follow-ups); the core maps every message to its item in one write BEFORE the bot adds its
+ * own 👍/👎 (`afterRecorded`), so a reaction always finds its item. LLM explanations that arrive after
+ * the reply was sent are edited in (`editItem`).
  *
  * Each item message carries a "More like this" button (`more:<itemId>`): pressing it answers, in the
  * channel and for the person who pressed it, with a list like `/recommend`'s built around that item.
@@ -20,10 +21,13 @@ import {
 } from 'discord.js';
 import { CATEGORIES, type Category } from '../../../core/domain.js';
 import { categoryName, parseCategory, t } from '../../../core/messages.js';
-import type { RecommendRequest } from '../../../core/service.js';
-import type { App } from '../../app.js';
+import type { ListSender } from '../../../core/recommend/delivery.js';
+import type { RecommendRequest } from '../../../core/recommend/ranker.js';
+import type { RecommendResult } from '../../../core/recommend/service.js';
+import { userMessage } from '../../../core/status/status.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
-import { MORE_PREFIX, itemMessage, moreTarget } from '../embeds.js';
+import { COMPACT_PER_MESSAGE, MORE_PREFIX, compactMessage, itemMessage, moreTarget } from '../embeds.js';
 import {
   API,
   PLATFORM,
@@ -37,7 +41,7 @@ import {
   permissionNames,
   truncate,
 } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 /** Discord allows up to 25 choices/autocomplete results. */
@@ -118,124 +122,144 @@ function requestOf(interaction: ChatInputCommandInteraction): RecommendRequest {
 }
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: BotContext): Promise<void> {
-  await sendList(interaction, app, ctx, requestOf(interaction), '/recommend');
+  if (!(await permitted(interaction, app, ctx, '/recommend'))) return;
+  await interaction.deferReply();
+  await app.core.recommend.deliver(
+    interactionActor(interaction),
+    requestOf(interaction),
+    { platform: PLATFORM, chatId: interaction.channelId },
+    listSender(interaction, ctx),
+  );
 }
 
 /** "More like this": the item must be on the message the button sits on (the stored message → items mapping). */
 async function more(interaction: ButtonInteraction, app: App, ctx: BotContext): Promise<void> {
-  const ref = await app.reco.users.getMessageRef(PLATFORM, interaction.channelId, interaction.message.id);
-  const itemId = ref ? moreTarget(interaction.customId, ref.itemIds) : undefined;
-  if (!itemId) {
-    const lang = await app.reco.langOf(interactionActor(interaction));
+  const found = await app.core.recommend.openMore(
+    interactionActor(interaction),
+    { platform: PLATFORM, chatId: interaction.channelId, messageId: interaction.message.id },
+    (ids) => moreTarget(interaction.customId, ids),
+  );
+  if (found.status !== 'ok') {
     ctx.log.warn(
       { customId: interaction.customId.slice(0, 100), message: interaction.message.id, user: interaction.user.id },
       'refused a "More like this" button whose item is not on that message',
     );
-    await interaction.reply({ content: t(lang, 'react.notShown'), flags: MessageFlags.Ephemeral });
+    await interaction.reply({ content: found.message, flags: MessageFlags.Ephemeral });
     return;
   }
-  await sendList(interaction, app, ctx, { likeItemId: itemId }, 'More like this');
+  if (!(await permitted(interaction, app, ctx, 'More like this'))) return;
+  await interaction.deferReply();
+  await found.deliver({ platform: PLATFORM, chatId: interaction.channelId }, listSender(interaction, ctx));
 }
 
-/** Sends a recommendation list as the answer to `interaction`, for the person who triggered it. */
-async function sendList(
+/** Refuses (ephemeral, in the user's language) where the bot lacks what a list needs in this channel. */
+async function permitted(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
   app: App,
   ctx: BotContext,
-  req: RecommendRequest,
   what: string,
-): Promise<void> {
-  const actor = interactionActor(interaction);
+): Promise<boolean> {
   const missing = missingPermissions(interaction, RECOMMEND_PERMISSIONS);
-  if (missing.length > 0) {
-    const lang = await app.reco.langOf(actor);
-    ctx.log.warn(
-      { channel: interaction.channelId, guild: interaction.guildId, missing },
-      `${what} refused: the bot lacks ${missing.join(', ')} in this channel. Grant them to the bot role (or re-invite with the URL in docs/DISCORD.md).`,
-    );
-    await interaction.reply({
-      content: t(lang, 'error.MISSING_PERMISSION', { permission: permissionNames(lang, missing) }),
-      flags: MessageFlags.Ephemeral,
-    });
-    return;
-  }
-  await interaction.deferReply();
-  const chatId = interaction.channelId;
-  const sent: { messageId: string; itemId: string; position: number }[] = [];
-  let improved: string[] | undefined;
-  let sendingDone = false;
-  const result = await app.reco.recommend(actor, req, {
-    chatId,
-    onImproved: (lines) => {
-      improved = lines;
-      if (sendingDone) void applyImproved();
-    },
+  if (missing.length === 0) return true;
+  const lang = await app.core.identity.langOf(interactionActor(interaction));
+  ctx.log.warn(
+    { channel: interaction.channelId, guild: interaction.guildId, missing },
+    `${what} refused: the bot lacks ${missing.join(', ')} in this channel. Grant them to the bot role (or re-invite with the URL in docs/DISCORD.md).`,
+  );
+  await interaction.reply({
+    content: t(lang, 'error.MISSING_PERMISSION', { permission: permissionNames(lang, missing) }),
+    flags: MessageFlags.Ephemeral,
   });
-  const lang = result.lang;
-  if (result.empty !== undefined || result.items.length === 0) {
-    await interaction.editReply({ content: result.empty ?? t(lang, 'reco.none') });
-    return;
-  }
-  const { like, dislike } = app.reco.emojis.defaults;
-  const header = `**${result.header}**\n${t(lang, 'reco.react', { like, dislike })}`;
-  for (const [i, rec] of result.items.entries()) {
-    const payload = itemMessage(rec, lang, improved?.[i] ?? rec.explanation, i === 0 ? header : undefined);
-    const needed = payload.files.length > 0 ? (['EmbedLinks', 'AttachFiles'] as const) : (['EmbedLinks'] as const);
-    const msg: Message = await needs(lang, needed, () =>
-      i === 0 ? interaction.editReply(payload) : interaction.followUp(payload),
-    );
-    // Map the message to its item before anyone (the bot included) can react to it.
-    await app.reco.attachMessages(result.impressionId, { platform: PLATFORM, chatId }, [
-      { messageId: msg.id, itemIds: [rec.item.id] },
-    ]);
-    sent.push({ messageId: msg.id, itemId: rec.item.id, position: i });
-  }
-  sendingDone = true;
-  if (improved) await applyImproved();
+  return false;
+}
 
-  let reactionsMissing = false;
-  outer: for (const s of sent) {
-    for (const emoji of [like, dislike]) {
-      try {
-        await ctx.client.rest.put(Routes.channelMessageOwnReaction(chatId, s.messageId, encodeURIComponent(emoji)));
-      } catch (e) {
-        const code = apiCode(e);
-        if (code === API.MissingPermissions || code === API.MissingAccess) {
-          reactionsMissing = true;
-          break outer;
-        }
-        ctx.log.warn(
-          { err: describeError(e), message: s.messageId },
-          'could not add the bot reaction; people can still react themselves',
+/**
+ * The list sender of one (deferred) interaction: the first item edits the deferred reply (with the
+ * header), the others are follow-ups; the bot's own 👍/👎 come after the core stored the mapping.
+ */
+function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction, ctx: BotContext): ListSender {
+  const { like, dislike } = ctx.core.emojis.defaults;
+  const header = (list: { header: string; lang: RecommendResult['lang'] }) =>
+    `**${list.header}**\n${t(list.lang, 'reco.react', { like, dislike })}`;
+  const compactHeader = (list: { header: string }) => `**${list.header}**`;
+  let first: string | undefined;
+  return {
+    async sendItem(_target, view, list) {
+      const isFirst = first === undefined;
+      const payload = itemMessage(view, list.lang, view.explanation, isFirst ? header(list) : undefined);
+      const needed = payload.files.length > 0 ? (['EmbedLinks', 'AttachFiles'] as const) : (['EmbedLinks'] as const);
+      const msg: Message = await needs(list.lang, needed, () =>
+        isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
+      );
+      if (isFirst) first = msg.id;
+      return { messageIds: [msg.id] };
+    },
+    async sendCompact(_target, list) {
+      // Five items per message at most (Discord allows five rows of buttons); the first edits the deferred reply.
+      const out: { messageIds: string[] }[] = [];
+      for (let i = 0; i < list.items.length; i += COMPACT_PER_MESSAGE) {
+        const views = list.items.slice(i, i + COMPACT_PER_MESSAGE);
+        const isFirst = first === undefined;
+        const payload = compactMessage(views, list.lang, { like, dislike }, isFirst ? compactHeader(list) : undefined);
+        const msg: Message = await needs(list.lang, ['EmbedLinks'], () =>
+          isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
         );
+        if (isFirst) first = msg.id;
+        for (const _ of views) out.push({ messageIds: [msg.id] });
       }
-    }
-  }
-  if (reactionsMissing) {
-    const err = missingPermissionError(lang, ['AddReactions', 'ReadMessageHistory']);
-    ctx.log.warn(
-      { channel: chatId, guild: interaction.guildId },
-      `could not add 👍/👎 to the items: ${err.hint} (Add Reactions and Read Message History in this channel). Items were sent; people can still react themselves.`,
-    );
-    await interaction.followUp({ content: app.reco.userMessage(err, lang), flags: MessageFlags.Ephemeral });
-  }
-
-  async function applyImproved(): Promise<void> {
-    const lines = improved;
-    if (!lines) return;
-    for (const s of sent) {
-      const rec = result.items[s.position];
-      const line = lines[s.position];
-      if (!rec || !line || line === rec.explanation) continue;
-      const payload = itemMessage(rec, lang, line, s.position === 0 ? header : undefined);
-      try {
-        // Keep existing attachments (the thumbnail) by not re-uploading: embeds only.
-        await interaction.webhook.editMessage(s.position === 0 ? '@original' : s.messageId, { embeds: payload.embeds });
-      } catch (e) {
-        ctx.log.debug({ err: describeError(e) }, 'could not apply the improved explanation (kept the template)');
+      return out;
+    },
+    async editCompact(_target, sent, list) {
+      for (let i = 0; i < list.items.length; i += COMPACT_PER_MESSAGE) {
+        const views = list.items.slice(i, i + COMPACT_PER_MESSAGE);
+        const id = sent[i]?.messageIds[0];
+        if (!id) continue;
+        const payload = compactMessage(views, list.lang, { like, dislike });
+        await interaction.webhook.editMessage(id === first ? '@original' : id, { embeds: payload.embeds });
       }
-    }
-  }
+    },
+    async afterRecorded(target, sent, list) {
+      // A compact message carries several items: a 👍 on it could not say which (keycaps 1️⃣–5️⃣ and buttons can).
+      if (list.layout === 'compact') return;
+      let reactionsMissing = false;
+      outer: for (const s of sent) {
+        for (const emoji of [like, dislike]) {
+          try {
+            await ctx.client.rest.put(
+              Routes.channelMessageOwnReaction(target.chatId, s.messageIds[0]!, encodeURIComponent(emoji)),
+            );
+          } catch (e) {
+            const code = apiCode(e);
+            if (code === API.MissingPermissions || code === API.MissingAccess) {
+              reactionsMissing = true;
+              break outer;
+            }
+            ctx.log.warn(
+              { err: describeError(e), message: s.messageIds[0] },
+              'could not add the bot reaction; people can still react themselves',
+            );
+          }
+        }
+      }
+      if (reactionsMissing) {
+        const err = missingPermissionError(list.lang, ['AddReactions', 'ReadMessageHistory']);
+        ctx.log.warn(
+          { channel: target.chatId, guild: interaction.guildId },
+          `could not add 👍/👎 to the items: ${err.hint} (Add Reactions and Read Message History in this channel). Items were sent; people can still react themselves.`,
+        );
+        await interaction.followUp({ content: userMessage(err, list.lang), flags: MessageFlags.Ephemeral });
+      }
+    },
+    async editItem(_target, sent, view, list) {
+      const isFirst = sent.messageIds[0] === first;
+      const payload = itemMessage(view, list.lang, view.explanation, isFirst ? header(list) : undefined);
+      // Keep existing attachments (the thumbnail) by not re-uploading: embeds only.
+      await interaction.webhook.editMessage(isFirst ? '@original' : sent.messageIds[0]!, { embeds: payload.embeds });
+    },
+    async sendEmpty(_target, text) {
+      await interaction.editReply({ content: text });
+    },
+  };
 }
 
 async function autocomplete(interaction: import('discord.js').AutocompleteInteraction, app: App): Promise<void> {

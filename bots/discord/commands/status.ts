@@ -2,10 +2,11 @@
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import type { Lang } from '../../../core/domain.js';
 import { t } from '../../../core/messages.js';
-import type { App } from '../../app.js';
+import { formatStatus } from '../../../core/status/status.js';
+import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { interactionActor, truncate } from '../util.js';
-import type { Command } from './index.js';
+import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
 const d = desc('discord.cmd.status');
@@ -27,15 +28,16 @@ export function discordStatusLine(ctx: Pick<BotContext, 'contentIntent'>, lang: 
 }
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: BotContext): Promise<void> {
-  const lang = await app.reco.langOf(interactionActor(interaction));
-  const report = await app.reco.status();
+  const actor = interactionActor(interaction);
+  const lang = await app.core.identity.langOf(actor);
+  const report = await app.core.status.status(actor);
   const english = discordStatusLine(ctx, 'en');
   const mine = discordStatusLine(ctx, lang);
   report.extra = report.extra.includes(english)
     ? report.extra.map((l) => (l === english ? mine : l))
     : [...report.extra, mine];
   await interaction.reply({
-    content: truncate(app.reco.formatStatus(report, lang), 2000),
+    content: truncate(formatStatus(report, lang), 2000),
     flags: MessageFlags.Ephemeral,
   });
 }

@@ -4,7 +4,7 @@
  */
 import type { BotContext } from '../context.js';
 import { describeError } from '../util.js';
-import type { Listener } from './index.js';
+import type { Listener } from './listener.js';
 
 const CLOSE_HINTS: Record<number, string> = {
   4004: 'DISCORD_TOKEN was rejected: reset the token in the Developer Portal (Bot → Reset Token) and update DISCORD_TOKEN',

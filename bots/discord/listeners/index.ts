@@ -11,13 +11,9 @@ import { messageCreate } from './messageCreate.js';
 import { messageReactionAdd } from './messageReactionAdd.js';
 import { messageReactionRemove } from './messageReactionRemove.js';
 import { raw } from './raw.js';
+import type { Listener } from './listener.js';
 
-export interface Listener {
-  /** The client event (`raw` included, which discord.js's typings do not list). */
-  event: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each event has its own argument types
-  run(ctx: BotContext, ...args: any[]): Promise<void> | void;
-}
+export type { Listener } from './listener.js';
 
 export const LISTENERS: readonly Listener[] = [
   raw,

@@ -7,7 +7,7 @@ import { PermissionFlagsBits, type Message } from 'discord.js';
 import { t } from '../../../core/messages.js';
 import type { BotContext } from '../context.js';
 import { actorOf, apiCode, API, describeError } from '../util.js';
-import type { Listener } from './index.js';
+import type { Listener } from './listener.js';
 
 export const messageCreate: Listener = {
   event: 'messageCreate',
@@ -30,12 +30,12 @@ export const messageCreate: Listener = {
     const text = message.content.replace(new RegExp(`<@!?${me.id}>`, 'g'), ' ').trim();
     let reply: string;
     if (!message.content) {
-      const lang = await ctx.app.reco.langOf(actor);
+      const lang = await ctx.core.identity.langOf(actor);
       reply = t(lang, 'discord.noContent');
       if (ctx.contentIntent !== 'on')
         ctx.log.debug({}, 'a message reached the bot without content (Message Content intent off)');
     } else {
-      const r = await ctx.app.reco.message(actor, text);
+      const r = await ctx.core.conversation.message(actor, text);
       reply = r.reply;
     }
     let replied = false;

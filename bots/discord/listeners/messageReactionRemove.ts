@@ -1,7 +1,7 @@
 /** A reaction removed → the signal it gave is undone for that person (see reactions.ts). */
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
 import type { BotContext } from '../context.js';
-import type { Listener } from './index.js';
+import type { Listener } from './listener.js';
 import { onReaction } from './reaction-common.js';
 
 export const messageReactionRemove: Listener = {

@@ -9,7 +9,7 @@
  */
 import type { BotContext } from '../context.js';
 import { handleReaction } from '../reactions.js';
-import type { Listener } from './index.js';
+import type { Listener } from './listener.js';
 
 const isId = (v: unknown): v is string => typeof v === 'string' && /^\d{1,25}$/.test(v);
 

@@ -29,7 +29,7 @@ export function conversationComposer(deps: TgDeps): Composer<Context> {
       body = text.replace(new RegExp(mention.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'ig'), '').trim();
       if (!body) return;
     }
-    const res = await deps.app.reco.message(actor, body);
+    const res = await deps.core.conversation.message(actor, body);
     await ctx.reply(
       res.reply,
       chat.kind === 'group'

@@ -3,7 +3,7 @@
  * may change it. A chat that blocks or removes the bot (`my_chat_member`: kicked/left) is unsubscribed.
  */
 import { Composer, type Context } from 'grammy';
-import { isTimeZone, parseTime } from '../../../core/digest.js';
+import { isTimeZone, parseTime } from '../../../core/digest/time.js';
 import { t } from '../../../core/messages.js';
 import { actorOf, chatOf, langOf, type TgDeps } from '../shared.js';
 

@@ -13,7 +13,7 @@ export function exploreComposer(deps: TgDeps): Composer<Context> {
       await ctx.reply(t(await langOf(deps, ctx), 'cmd.badArg', { arg: 'level', reason: '0-3' }));
       return;
     }
-    const res = await deps.app.reco.explore(actor, arg ? Number(arg) : undefined);
+    const res = await deps.core.persona.explore(actor, arg ? Number(arg) : undefined);
     await ctx.reply(res.message);
   });
   return c;

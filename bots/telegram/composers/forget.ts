@@ -32,7 +32,7 @@ export function forgetComposer(deps: TgDeps): Composer<Context> {
       await ctx.answerCallbackQuery({ text: t(lang, 'tg.notYourButton'), show_alert: true });
       return;
     }
-    const text = parsed.answer === 'y' ? (await deps.app.reco.forget(actor)).message : t(lang, 'forget.cancelled');
+    const text = parsed.answer === 'y' ? (await deps.core.forget.forget(actor)).message : t(lang, 'forget.cancelled');
     await ctx.answerCallbackQuery();
     if (ctx.callbackQuery.message) await ctx.editMessageText(text).catch(() => ctx.reply(text));
     else await ctx.reply(text);

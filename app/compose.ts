@@ -1,0 +1,327 @@
+/**
+ * The composition root: config → store → encoders → catalog → the core's services (recommend, feedback,
+ * conversation, links, digests, …) → the LLM layer, the learned model, the ingest sink and the schedulers.
+ * Everything is built here, once; chat adapters (bots/) receive the assembled `App` and only parse, call
+ * and format.
+ *
+ * @example
+ * const app = await createApp({ config, logger });
+ * app.startBackground({ scraping: true });
+ * // … adapters …
+ * await app.close();
+ */
+import type { Config } from '../core/config.js';
+import type { ContentItem } from '../core/domain.js';
+import { RecoError } from '../core/errors.js';
+import { CatalogService, itemText, seedOfItems } from '../core/catalog/catalog.js';
+import { catalogSeed } from '../core/catalog/builtin.js';
+import { largeCatalogOptions } from './large-catalog.js';
+import { LexicalEncoder } from '../core/lexical.js';
+import { ExtractionScheduler, createLlmServices, mergeExtraction, type LlmServices } from '../core/llm/index.js';
+import { LlmTranslator } from '../core/llm/translate.js';
+import {
+  systemClock,
+  type Clock,
+  type ImageEncoder,
+  type KeyValueStore,
+  type Logger,
+  type TextEncoder,
+} from '../core/ports.js';
+import { DeepReco, type CoreServices, type ListExplainer } from '../core/service.js';
+import { openStore } from '../infra/store/index.js';
+import { createChatModel, describeLlm } from '../infra/llm/openai.js';
+import { loadGroundingVocabularies, loadPrompts } from '../infra/llm/prompts.js';
+import { EmbedQueue } from '../models/embed-queue.js';
+import { createEncoders } from '../models/encoders.js';
+import { OrtMatrixOps } from '../models/matrix-ops.js';
+import { LearnedModel } from '../models/twotower/learned-model.js';
+import { ThumbnailCache } from '../scrapers/thumbnails.js';
+import { CatalogIngestSink } from './catalog-sink.js';
+import { buildCore, buildUsers } from './core.js';
+import { DigestScheduler } from './digest-scheduler.js';
+import { lexicalEncoder, loadThumbnail, prioritizedImage, prioritizedText } from './encoders.js';
+import { settingsFrom } from './settings.js';
+
+export { settingsFrom } from './settings.js';
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  store: KeyValueStore;
+  catalog: CatalogService;
+  /** The core's services, one per concern. */
+  core: CoreServices;
+  /** A thin facade over `core` with one method per user-facing action. */
+  reco: DeepReco;
+  /** One-time codes that merge a person's identities across platforms (`/link`), shared by every adapter. */
+  links: CoreServices['links'];
+  /** Daily digests (schedules, plans, exactly-once delivery), shared by every adapter. */
+  digests: CoreServices['digests'];
+  /** Ticks the digests of every platform whose adapter registered a sender. */
+  digestScheduler: DigestScheduler;
+  /** Notes for `/status` and the start-up log (active encoders, fallbacks, …). */
+  notes: string[];
+  /** The LLM layer (explanations, digest intros, persona extraction); `enabled` is false without LLM settings. */
+  llm: LlmServices;
+  /** The two-tower model: serving, and background retraining (`startBackground` turns the schedule on). */
+  learned: LearnedModel;
+  /** Where scraped items enter the live catalog. */
+  ingest: CatalogIngestSink;
+  /** Resolves when a background model switch (re-embedding the catalog) has finished; at once when none is needed. */
+  encodersReady: Promise<void>;
+  /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
+  statusLines: (() => string[] | Promise<string[]>)[];
+  /** Starts the background work: two-tower retraining and (when asked) scheduled scraping. */
+  startBackground(o?: { scraping?: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  config: Config;
+  logger: Logger;
+  /** Use the in-memory store (tests). */
+  memory?: boolean;
+  /** Use this store instead of opening one from config. */
+  store?: KeyValueStore;
+  /** Seed with these items instead of the built-in catalog (tests). */
+  seedItems?: ContentItem[];
+  /** Replace the text encoder (tests, or the ONNX encoder). */
+  textEncoder?: TextEncoder;
+  imageEncoder?: ImageEncoder;
+  explainer?: ListExplainer;
+  now?: () => Date;
+  clock?: Clock;
+  /** Digest scheduling: tick period (0 = no timer; `digestScheduler.tick` runs one), lock expiry, owner id. */
+  digest?: { intervalMs?: number; lockTtlMs?: number; owner?: string };
+}
+
+export async function createApp(options: CreateAppOptions): Promise<App> {
+  const { config, logger } = options;
+  const store =
+    options.store ??
+    (await openStore(config, {
+      ...(options.memory ? { memory: true } : {}),
+      logger: logger.child({ module: 'store' }),
+    }));
+  const notes: string[] = [];
+  try {
+    const clock: Clock = options.clock ?? (options.now ? { now: options.now } : systemClock);
+    const now = () => clock.now();
+    const probe = new CatalogService({ store, text: new LexicalEncoder({ dim: 8 }), logger });
+    await probe.syncSeed(
+      options.seedItems
+        ? seedOfItems(options.seedItems)
+        : catalogSeed({ now: now(), ...(config.CATALOG_PATH ? { path: config.CATALOG_PATH } : {}) }),
+    );
+    let text: TextEncoder;
+    let image: ImageEncoder | undefined = options.imageEncoder;
+    let release: (() => Promise<void>) | undefined;
+    let lexical: LexicalEncoder | undefined;
+    if (options.textEncoder) text = options.textEncoder;
+    else {
+      lexical = await lexicalEncoder(store, async () => (await probe.loadItems()).map(itemText));
+      const enc = await createEncoders({ config, logger, fallbackText: lexical });
+      notes.push(...enc.notes);
+      text = enc.text;
+      image ??= enc.image;
+      if (enc.runtime) release = () => enc.runtime!.release();
+    }
+    // Embedding runs through one priority queue: chat-path encodes go ahead of catalog ingest batches.
+    // Read-only use of the scrapers' thumbnail cache (downloads happen in the scrape pipeline).
+    const thumbs = new ThumbnailCache({
+      dataDir: config.DATA_DIR,
+      maxBytes: config.THUMB_MAX_BYTES,
+      maxPixels: config.THUMB_MAX_PIXELS,
+      timeoutMs: config.SCRAPE_TIMEOUT_MS,
+      store,
+      logger,
+    });
+    const queue = new EmbedQueue({ batchSize: config.EMBED_BATCH_SIZE, logger });
+    const textQ = prioritizedText(queue, text);
+    const imageQ = image ? prioritizedImage(queue, image) : undefined;
+    // A model change re-embeds the catalog in the background while the previous vectors keep serving: start
+    // on the lexical encoder unless the new model's vectors are all cached already, then switch in one step.
+    const switching = lexical !== undefined && text !== lexical && (await probe.cachedShare(text.id)) < 1;
+    const catalog = new CatalogService({
+      store,
+      text: switching ? prioritizedText(queue, lexical!) : textQ,
+      ...(imageQ && !switching ? { image: imageQ } : {}),
+      ...(imageQ ? { loadImage: (item: ContentItem) => loadThumbnail(thumbs, item) } : {}),
+      logger: logger.child({ module: 'catalog' }),
+      ...largeCatalogOptions(config),
+    });
+    // The encoder notes (which is active, and the command that fetches missing model files) go to /status too.
+    const statusLines: App['statusLines'] = [
+      () => notes.filter((n) => /fallback|missing|off —|device/.test(n)).map((n) => `• ${n}`),
+      () => [`• ${catalog.describe()}`],
+    ];
+    // The LLM layer: off (templates, keyword personas) unless LLM_BASE_URL / LLM_API_KEY are set.
+    const llm = createLlmServices({
+      model: createChatModel(config, logger),
+      store,
+      config,
+      logger,
+      clock,
+      prompts: loadPrompts(),
+      vocabularies: loadGroundingVocabularies(),
+    });
+    statusLines.push(() => [describeLlm(config)]);
+    const explainer = options.explainer ?? (llm.enabled ? llm.explainer : undefined);
+    const matrixOps = await OrtMatrixOps.create({ intraOpThreads: config.ORT_INTRA_OP_THREADS }).catch((e: unknown) => {
+      logger.warn({ err: e }, 'onnxruntime MatMul unavailable; scoring with the JS loop');
+      return undefined;
+    });
+    // Built in dependency order, no cycle: the users first (the persona extraction and the learned model read
+    // them), then those two, then the core services with their hooks.
+    const settings = settingsFrom(config);
+    const people = buildUsers(store, clock, settings);
+    const users = people.users;
+    const extraction = llm.enabled
+      ? new ExtractionScheduler({
+          logger,
+          run: async (userId) => {
+            const doc = await users.get(userId);
+            if (!doc || doc.persona.recentTexts.length === 0) return;
+            const r = await llm.extractor.extract(
+              userId,
+              doc.user.lang,
+              doc.persona.recentTexts.map((t) => t.text),
+            );
+            if (!r.ok) return; // already logged; the keyword persona stands
+            await users.update(userId, (d) => {
+              d.persona = mergeExtraction(d.persona, r.value, now());
+            });
+          },
+        })
+      : undefined;
+    const learned = new LearnedModel({
+      config,
+      catalog,
+      store,
+      users: () => users.all(),
+      logger,
+      now,
+      ...(matrixOps ? { matrixOps } : {}),
+    });
+    const translator = new LlmTranslator({
+      client: llm.client,
+      store,
+      clock,
+      waitMs: config.LLM_REPLY_WAIT_MS,
+      logger,
+    });
+    const core = buildCore({
+      store,
+      people,
+      translator,
+      maxFilters: config.FILTERS_MAX,
+      catalog,
+      settings,
+      clock,
+      logger,
+      learned: learned.scorer,
+      ...(explainer ? { explainer } : {}),
+      ...(matrixOps ? { matrixOps } : {}),
+      digest: {
+        defaultTime: config.DIGEST_DEFAULT_TIME,
+        defaultTz: config.DIGEST_DEFAULT_TZ,
+        size: config.DIGEST_SIZE,
+        ...(options.digest?.lockTtlMs ? { lockTtlMs: options.digest.lockTtlMs } : {}),
+        ...(options.digest?.owner ? { owner: options.digest.owner } : {}),
+        ...(llm.enabled
+          ? {
+              introWriter: ({ userId, lang, template, evidence }) =>
+                llm.explainer.introLine(
+                  { id: userId },
+                  lang,
+                  { template, evidence },
+                  { waitMs: config.LLM_TIMEOUT_MS },
+                ),
+            }
+          : {}),
+      },
+      statusLines: async () => (await Promise.all(statusLines.map((f) => f()))).flat(),
+      ...(llm.enabled ? { llmUsage: (userId: string | undefined) => llm.budget.usage(userId) } : {}),
+      ...(extraction ? { onMessage: (userId: string) => extraction.noteMessage(userId) } : {}),
+      onFeedback: () => learned.noteFeedback(),
+    });
+    const reco = new DeepReco(core);
+    await reco.init();
+    await learned.init();
+    const digestScheduler = new DigestScheduler(core.digests, {
+      intervalMs: options.digest?.intervalMs ?? 60_000,
+      clock,
+      logger,
+    });
+    statusLines.push(async () => {
+      const on = (await core.digests.schedules()).filter((s) => s.enabled).length;
+      return on > 0 ? [`Digests: ${on} chats subscribed`] : [];
+    });
+    const ingest = new CatalogIngestSink(catalog, store, logger);
+    let encodersReady: Promise<void> = Promise.resolve();
+    if (switching) {
+      const target = imageQ ? { text: textQ, image: imageQ } : { text: textQ };
+      const note = `• switching to ${text.label}: embedding ${catalog.size} items in the background; ${lexical!.label} serves meanwhile`;
+      statusLines.push(() => (catalog.textEncoder.id === text.id ? [] : [note]));
+      logger.info({ items: catalog.size, to: text.id }, 'model change: re-embedding the catalog in the background');
+      encodersReady = catalog.switchEncoders(target).then(
+        () => logger.info({ text: text.id, image: image?.id }, 'encoders switched: the new model now serves'),
+        (e: unknown) =>
+          logger.error({ err: e }, `re-embedding with ${text.id} failed; the lexical encoder keeps serving`),
+      );
+    }
+    const model = learned;
+    let stopScraping: (() => Promise<void>) | undefined;
+    return {
+      encodersReady,
+      learned: model,
+      links: core.links,
+      digests: core.digests,
+      digestScheduler,
+      ingest,
+      config,
+      logger,
+      store,
+      catalog,
+      core,
+      reco,
+      llm,
+      notes,
+      statusLines,
+      async startBackground(o = {}) {
+        model.start(); // background two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK)
+        if (o.scraping && config.SCRAPE_INTERVAL_MINUTES > 0 && !stopScraping) {
+          const { createScraping, formatHealth } = await import('../scrapers/index.js');
+          const scraping = createScraping(config, {
+            store,
+            logger,
+            sink: ingest,
+            textEncoder: catalog.textEncoder,
+            ...(catalog.imageEncoder ? { imageEncoder: catalog.imageEncoder } : {}),
+          });
+          statusLines.push(async () => formatHealth(await scraping.health.all()));
+          scraping.scheduler.start();
+          stopScraping = () => scraping.close();
+        }
+      },
+      async close() {
+        // A background re-embedding still running stops here; the vectors it cached are reused at the next start.
+        await digestScheduler.stop().catch(() => undefined);
+        await stopScraping?.().catch(() => undefined);
+        extraction?.close();
+        await model.close().catch(() => undefined);
+        await matrixOps?.release().catch(() => undefined);
+        await llm.explainer.idle().catch(() => undefined);
+        await translator.idle().catch(() => undefined);
+        await catalog.close().catch(() => undefined);
+        await queue.onIdle().catch(() => undefined);
+        await release?.().catch(() => undefined);
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    if (e instanceof RecoError) throw e;
+    throw new RecoError('INTERNAL', `start-up failed: ${(e as Error).message}`, { cause: e });
+  }
+}

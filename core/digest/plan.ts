@@ -1,0 +1,216 @@
+/**
+ * Planning a day's digest for a chat: the subject (the owner, or the group's members blended), the
+ * sections (because you liked …, new in your categories, something different), explanations and intro.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CatalogService } from '../catalog/catalog.js';
+import type { Evidence, Lang, Platform } from '../domain.js';
+import type { MuteFilter } from '../filters/filters.js';
+import { categoryName, t } from '../messages.js';
+import type { Logger } from '../ports.js';
+import type { Ranked } from '../recommend.js';
+import type { Explanations } from '../recommend/explanations.js';
+import type { Ranker, Subject } from '../recommend/ranker.js';
+import type { UserDoc } from '../users/doc.js';
+import type { UserRepository } from '../users/repository.js';
+import { blendSubject } from './blend.js';
+import { chatKeyOf, type DigestPart, type DigestRun, type DigestSchedule } from './types.js';
+
+export interface DigestPlannerOptions {
+  users: UserRepository;
+  ranker: Ranker;
+  explanations: Explanations;
+  catalog: CatalogService;
+  /** Items per digest. */
+  size: number;
+  /** The most items one ranking call returns (RECO_MAX_COUNT). */
+  maxCount: number;
+  owner: string;
+  logger: Logger;
+  /** The identity keys (`platform:externalId`) of a group's members. */
+  members: (chat: { platform: Platform; chatId: string }) => Promise<string[]>;
+  /**
+   * Rewords the template intro line from the picked items' evidence (the LLM layer's `introLine`); must
+   * return the template itself when it cannot do better. Absent: the template is used.
+   */
+  introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
+  /** The chat's own hard filters (core/filters, set by its admins), applied on top of the subject's. */
+  chatFilters?: (chat: { platform: Platform; chatId: string }) => Promise<readonly MuteFilter[]>;
+}
+
+export class DigestPlanner {
+  constructor(private readonly o: DigestPlannerOptions) {}
+
+  /** The subject a chat's digest is made for, with the chat's hard filters on top of its own. */
+  async subjectFor(s: DigestSchedule): Promise<Subject> {
+    const subject = await this.subjectOf(s);
+    const chat = (await this.o.chatFilters?.(s)) ?? [];
+    return chat.length ? { ...subject, filters: [...(subject.filters ?? []), ...chat] } : subject;
+  }
+
+  private async subjectOf(s: DigestSchedule): Promise<Subject> {
+    const { users, ranker } = this.o;
+    if (s.kind === 'private') {
+      const owner = s.owner ?? { platform: s.platform, externalId: s.chatId };
+      const doc = await users.resolve(owner);
+      return { ...ranker.subjectOf(doc, s.platform), lang: doc.user.lang };
+    }
+    const group = await users.resolve({ platform: s.platform, externalId: `chat:${s.chatId}` });
+    const members: UserDoc[] = [];
+    for (const idn of await this.o.members(s)) {
+      const sep = idn.indexOf(':');
+      const userId = await users.findUserId(idn.slice(0, sep) as Platform, idn.slice(sep + 1));
+      const doc = userId ? await users.get(userId) : undefined;
+      if (doc && !members.some((m) => m.user.id === doc.user.id)) members.push(doc);
+    }
+    return blendSubject(group, members, s.platform, s.lang, this.o.catalog.textEncoder.id);
+  }
+
+  /** Makes the plan (not yet written: the caller stores it before anything is sent). */
+  async plan(s: DigestSchedule, date: string, now: Date): Promise<DigestRun> {
+    const subject = await this.subjectFor(s);
+    const lang = subject.lang;
+    const sections = this.o.catalog.size > 0 ? await this.pick(subject) : [];
+    const picked = sections.flatMap((sec) => sec.items);
+    const lines = picked.length
+      ? await this.o.explanations.explain(
+          subject.userId,
+          lang,
+          picked.map((r) => r.evidence),
+        )
+      : [];
+    const parts: DigestPart[] = [];
+    if (picked.length > 0) {
+      parts.push({ kind: 'intro', text: await this.intro(s, subject, date, picked) });
+      let k = 0;
+      for (const sec of sections) {
+        sec.items.forEach((r, j) => {
+          const part: DigestPart = {
+            kind: 'item',
+            itemId: r.evidence.itemId,
+            position: k + 1,
+            explanation: lines[k] ?? '',
+          };
+          if (j === 0) part.header = sec.header;
+          parts.push(part);
+          k++;
+        });
+      }
+    }
+    return {
+      chatKey: chatKeyOf(s),
+      date,
+      state: parts.length ? 'sending' : 'done',
+      lang,
+      subjectUserId: subject.userId,
+      impressionId: `imp_${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+      impressionRecorded: false,
+      parts,
+      results: parts.map(() => null),
+      failures: 0,
+      plannedAt: now.toISOString(),
+      plannedBy: this.o.owner,
+      ...(parts.length ? {} : { completedAt: now.toISOString() }),
+    };
+  }
+
+  private async intro(s: DigestSchedule, subject: Subject, date: string, picked: Ranked[]): Promise<string> {
+    const lang = subject.lang;
+    const template = t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', { date, count: picked.length });
+    if (!this.o.introWriter) return template;
+    try {
+      return (
+        (await this.o.introWriter({
+          userId: subject.userId,
+          lang,
+          template,
+          evidence: picked.map((r) => r.evidence),
+        })) || template
+      );
+    } catch (e) {
+      this.o.logger.warn({ err: e }, 'digest intro rewording failed; template used');
+      return template;
+    }
+  }
+
+  /** Picks the sections: because you liked …, new in your categories, something different. */
+  private async pick(subject: Subject): Promise<{ key: string; header: string; items: Ranked[] }[]> {
+    const lang = subject.lang;
+    const size = this.o.size;
+    const exclude = new Set(Object.keys(subject.shown));
+    const chosen: Ranked[] = [];
+    const take = (list: Ranked[], n: number, ok: (r: Ranked) => boolean = () => true): Ranked[] => {
+      const out: Ranked[] = [];
+      for (const r of list) {
+        if (out.length >= n) break;
+        if (exclude.has(r.evidence.itemId) || !ok(r)) continue;
+        out.push(r);
+        exclude.add(r.evidence.itemId);
+        chosen.push(r);
+      }
+      return out;
+    };
+    const likes = Object.values(subject.feedback).filter((f) => f.signal === 'like');
+    const nDiff = size >= 3 ? Math.max(1, Math.round(size / 6)) : 0;
+    const nLiked = likes.length > 0 ? Math.min(size - nDiff, Math.ceil(size / 3)) : 0;
+    const sections: { key: string; header: string; items: Ranked[] }[] = [];
+
+    if (nLiked > 0) {
+      const { ranked } = await this.o.ranker.rankFor(subject, {
+        count: Math.min(this.o.maxCount, nLiked * 3),
+        exclude,
+      });
+      // The scorer lists liked items in the evidence only where the resemblance is real (see rankItems).
+      const items = take(ranked, nLiked, (r) => r.evidence.likedSimilar.length > 0);
+      if (items.length > 0) {
+        const counts = new Map<string, number>();
+        for (const r of items)
+          counts.set(r.evidence.likedSimilar[0]!.title, (counts.get(r.evidence.likedSimilar[0]!.title) ?? 0) + 1);
+        const title = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+        sections.push({ key: 'liked', header: t(lang, 'digest.section.liked', { title: shorten(title) }), items });
+      }
+    }
+
+    const nCat = size - nDiff - chosen.length;
+    const cats = (Object.entries(subject.persona.categories) as [Evidence['category'], number][])
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([c]) => c);
+    if (nCat > 0) {
+      const pool: Ranked[] = [];
+      for (const c of cats)
+        pool.push(...(await this.o.ranker.rankFor(subject, { count: nCat, category: c, exclude })).ranked);
+      pool.sort((a, b) => b.score - a.score);
+      const items = take(pool, nCat);
+      if (items.length < nCat)
+        items.push(
+          ...take(
+            (await this.o.ranker.rankFor(subject, { count: Math.min(this.o.maxCount, nCat * 2), exclude })).ranked,
+            nCat - items.length,
+          ),
+        );
+      if (items.length > 0) {
+        const header = cats.length
+          ? t(lang, 'digest.section.categories', { list: cats.map((c) => categoryName(c, lang)).join(', ') })
+          : t(lang, 'digest.section.new');
+        sections.push({ key: 'categories', header, items });
+      }
+    }
+
+    const nRest = size - chosen.length;
+    if (nRest > 0) {
+      const usedCats = new Set<string>([...cats, ...chosen.map((r) => r.evidence.category)]);
+      const { ranked } = await this.o.ranker.rankFor({ ...subject, explore: 3 }, { count: this.o.maxCount, exclude });
+      let items = take(ranked, nRest, (r) => !usedCats.has(r.evidence.category));
+      if (items.length < nRest) items = items.concat(take(ranked, nRest - items.length));
+      if (items.length > 0) sections.push({ key: 'different', header: t(lang, 'digest.section.different'), items });
+    }
+    return sections;
+  }
+}
+
+function shorten(title: string, max = 48): string {
+  const chars = Array.from(title);
+  return chars.length <= max ? title : `${chars.slice(0, max - 1).join('')}…`;
+}

@@ -1,0 +1,213 @@
+/**
+ * Delivering a planned digest exactly once per message, through the platform's list sender:
+ * before each send the part index is written as `inflight`; after it, the message id. A resumed run skips
+ * recorded parts. A part left `inflight` by a crash or an ambiguous network error is NOT sent again (it may
+ * have arrived). A definite refusal clears `inflight` and is retried on the next tick (at most
+ * `MAX_PART_FAILURES` times). A `blocked` chat unsubscribes and cancels the run. When the run ends, the
+ * impression, every message → item mapping and the subject's document are written with the run's final
+ * state in ONE batch (the list-delivery flow's `record`).
+ */
+import type { CatalogService } from '../catalog/catalog.js';
+import type { ContentItem, Impression, MessageRef } from '../domain.js';
+import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
+import type { DeliveryTarget, ListDelivery, ListItemView } from '../recommend/delivery.js';
+import { storeCall } from '../store/call.js';
+import { NS_DIGEST } from '../store/namespaces.js';
+import type { UserRepository } from '../users/repository.js';
+import {
+  DeliveryError,
+  MAX_PART_FAILURES,
+  type ChatOutcome,
+  type DigestRun,
+  type DigestSchedule,
+  type DigestSender,
+} from './types.js';
+
+export interface RunDeliveryOptions {
+  store: KeyValueStore;
+  users: UserRepository;
+  catalog: CatalogService;
+  delivery: ListDelivery;
+  clock: Clock;
+  logger: Logger;
+  owner: string;
+  lockTtlMs: number;
+  getSchedule: (s: DigestSchedule) => Promise<DigestSchedule | undefined>;
+  saveSchedule: (s: DigestSchedule) => Promise<void>;
+}
+
+export function runKey(run: Pick<DigestRun, 'chatKey' | 'date'>): string {
+  return `run:${run.chatKey}:${run.date}`;
+}
+
+export class RunDelivery {
+  constructor(private readonly o: RunDeliveryOptions) {}
+
+  async saveRun(run: DigestRun): Promise<void> {
+    await storeCall(() => this.o.store.set(NS_DIGEST, runKey(run), run));
+  }
+
+  /** Sends the parts not sent yet, under the chat's lock (renewed before every send). */
+  async deliver(run: DigestRun, s: DigestSchedule, sender: DigestSender, lock: string): Promise<ChatOutcome> {
+    const o = this.o;
+    const target: DeliveryTarget = { platform: s.platform, chatId: s.chatId };
+    if (run.parts.length === 0) {
+      await this.finish(run, s, target);
+      return 'empty';
+    }
+    const index = o.catalog.size > 0 ? o.catalog.index : undefined;
+    const list = { lang: run.lang, header: '', items: [] as ListItemView[] };
+    for (let i = 0; i < run.parts.length; i++) {
+      if (run.results[i]) continue;
+      if (run.inflight === i) {
+        // A crash or an ambiguous error while this part was being sent: it may have arrived. Never repeat.
+        run.results[i] = { status: 'unknown' };
+        delete run.inflight;
+        await this.saveRun(run);
+        o.logger.warn(
+          { chat: run.chatKey, date: run.date, part: i },
+          'digest part state unknown after a crash; not sent again',
+        );
+        continue;
+      }
+      // Fencing: renew the lock; if another process took it over (ours expired), stop here.
+      if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) return 'lost-lock';
+      const part = run.parts[i]!;
+      let item: ContentItem | undefined;
+      if (part.kind === 'item') {
+        const row = index?.rowOf.get(part.itemId);
+        item = row === undefined ? undefined : index!.items[row];
+        if (!item) {
+          run.results[i] = { status: 'failed', error: 'item no longer in the catalog' };
+          await this.saveRun(run);
+          continue;
+        }
+      }
+      run.inflight = i;
+      await this.saveRun(run);
+      let messageId: string;
+      try {
+        if (part.kind === 'intro') {
+          const out = await sender.sendHeader(target, { ...list, header: part.text });
+          messageId = out.messageIds[0] ?? '';
+        } else {
+          const view: ListItemView = {
+            position: part.position,
+            item: item!,
+            explanation: part.explanation,
+            ...(part.header ? { header: part.header } : {}),
+          };
+          const out = await sender.sendItem(target, view, { ...list, items: [view] });
+          messageId = out.messageIds[0] ?? '';
+          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, target, m, part.itemId));
+        }
+      } catch (e) {
+        const kind = e instanceof DeliveryError ? e.kind : 'ambiguous';
+        if (kind === 'blocked') {
+          delete run.inflight;
+          run.state = 'cancelled';
+          run.completedAt = o.clock.now().toISOString();
+          await this.record(run, target);
+          const fresh = (await o.getSchedule(s)) ?? s;
+          fresh.enabled = false;
+          fresh.disabledReason = 'blocked';
+          delete fresh.pending;
+          fresh.updatedAt = o.clock.now().toISOString();
+          await o.saveSchedule(fresh);
+          o.logger.info({ chat: run.chatKey }, 'the chat blocked the bot: digest unsubscribed');
+          return 'blocked';
+        }
+        if (kind === 'rejected') {
+          delete run.inflight;
+          run.failures++;
+          if (run.failures >= MAX_PART_FAILURES) {
+            run.results[i] = { status: 'failed', error: (e as Error).message };
+            run.failures = 0;
+            await this.saveRun(run);
+            continue;
+          }
+          await this.saveRun(run);
+          o.logger.warn({ err: e, chat: run.chatKey, part: i }, 'digest part refused; retried on the next tick');
+          return 'retry-later';
+        }
+        // ambiguous: leave `inflight` as written, so the part is never sent twice.
+        o.logger.warn(
+          { err: e, chat: run.chatKey, part: i },
+          'digest part may or may not have arrived; it will not be repeated',
+        );
+        return 'retry-later';
+      }
+      run.results[i] = { status: 'sent', messageId };
+      delete run.inflight;
+      run.failures = 0;
+      await this.saveRun(run);
+    }
+    await this.finish(run, s, target);
+    return 'delivered';
+  }
+
+  /** Marks the run done (with the impression and message mapping in the same write) and moves the schedule on. */
+  async finish(run: DigestRun, s: DigestSchedule, target: DeliveryTarget): Promise<void> {
+    run.state = 'done';
+    run.completedAt ??= this.o.clock.now().toISOString();
+    await this.record(run, target);
+    const fresh = (await this.o.getSchedule(s)) ?? s;
+    if (fresh.pending === run.date) delete fresh.pending;
+    if (!fresh.lastDate || fresh.lastDate < run.date) fresh.lastDate = run.date;
+    await this.o.saveSchedule(fresh);
+    this.o.logger.info(
+      { chat: run.chatKey, date: run.date, sent: run.results.filter((r) => r?.status === 'sent').length },
+      'digest delivered',
+    );
+  }
+
+  /**
+   * Saves the run; the first time a run with items ends, in the same batch as the impression, every sent
+   * item message's mapping and the subject's document (shown items, last list, message keys).
+   */
+  private async record(run: DigestRun, target: DeliveryTarget): Promise<void> {
+    const itemIds = run.parts.flatMap((p) => (p.kind === 'item' ? [p.itemId] : []));
+    if (run.impressionRecorded || itemIds.length === 0) {
+      await this.saveRun(run);
+      return;
+    }
+    const impression: Impression = {
+      id: run.impressionId,
+      userId: run.subjectUserId,
+      platform: target.platform,
+      chatId: target.chatId,
+      messageIds: [],
+      itemIds,
+      kind: 'digest',
+      at: run.plannedAt,
+    };
+    const sent = run.parts.flatMap((p, i) => {
+      const r = run.results[i];
+      return p.kind === 'item' && r?.status === 'sent' ? [{ itemId: p.itemId, messageIds: [r.messageId] }] : [];
+    });
+    const rec = this.o.delivery.record(impression, target, sent);
+    run.impressionRecorded = true;
+    const withRun = (): StoreWrite[] => [...rec.writes, { op: 'set', ns: NS_DIGEST, key: runKey(run), value: run }];
+    try {
+      const session = await this.o.users.openById(run.subjectUserId);
+      if (session) await this.o.users.commit(session, (d) => rec.apply(d), withRun);
+      else await storeCall(() => this.o.store.writeBatch(withRun()));
+    } catch (e) {
+      run.impressionRecorded = false;
+      throw e;
+    } finally {
+      this.o.delivery.pending.remove(rec.keys);
+    }
+  }
+
+  private ref(run: DigestRun, target: DeliveryTarget, messageId: string, itemId: string): MessageRef {
+    return {
+      platform: target.platform,
+      chatId: target.chatId,
+      messageId,
+      itemIds: [itemId],
+      impressionId: run.impressionId,
+      at: this.o.clock.now().toISOString(),
+    };
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Every store namespace the application writes, in one place (docs/ARCHITECTURE.md lists what each holds).
+ * Namespaces are short identifiers: letters, digits, `_`, `.`, `-` (see infra/store/common.ts).
+ */
+
+/** `UserDoc` per user id. */
+export const NS_USERS = 'users';
+/** `platform:externalId` → user id. */
+export const NS_IDENTITIES = 'identities';
+/** `platform:chatId:messageId` → `MessageRef` (the items a bot message carries). */
+export const NS_MESSAGES = 'messages';
+/** Impression id → `Impression`. */
+export const NS_IMPRESSIONS = 'impressions';
+/** Item id → `ContentItem`. */
+export const NS_ITEMS = 'items';
+/** Small named records: the fitted lexical model, the built-in catalog's seeding marker. */
+export const NS_META = 'meta';
+/** Digest schedules (`sched:`), runs (`run:`) and group members (`members:`). */
+export const NS_DIGEST = 'digest';
+/** One-time `/link` codes (`code:`) and each user's pending code (`user:`). */
+export const NS_LINK = 'link-codes';
+/** Daily LLM token budgets. */
+export const NS_LLM_BUDGET = 'llm-budget';
+/** Validated LLM responses by prompt hash. */
+export const NS_LLM_CACHE = 'llm-cache';
+/** The namespace the open-time store probe writes to (and deletes from). */
+export const NS_PROBE = '_store';
+// The vector caches are `vec.<encoder id>` namespaces: `vectorNamespace` in core/catalog/catalog.ts.
+/** `platform:chatId` → `ChatSettings` (chat-wide filters and layout set by the chat's admins). */
+export const NS_CHATS = 'chats';
+/** `itemId:lang` → `StoredTranslation` (an item's title and summary translated by the LLM, per language). */
+export const NS_TRANSLATIONS = 'translations';
