@@ -1,7 +1,7 @@
 /**
  * A multi-seed harness run becomes an experiment record the registry accepts (zod shapes of
  * core/eval/experiment.ts) and the dashboard can read: summaries over seeds, significance, per-user values,
- * lists and pools of the first seed.
+ * lists and pools of the first seed — and the dashboard's experiments API (issue 12) lists it and compares it.
  */
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,8 @@ import { BASELINES } from '../../core/eval/baselines.js';
 import { generateSynthetic } from '../../core/eval/datasets.js';
 import { runHarness } from '../../core/eval/harness.js';
 import { buildExperimentRecord } from '../../core/eval/record.js';
+import { defaultConfig } from '../../core/config.js';
+import { createDashboard } from '../../dashboard/server.js';
 import { listExperiments, readArtifact, writeExperiment } from '../../infra/experiments.js';
 
 describe('experiment record of an eval run', () => {
@@ -69,5 +71,25 @@ describe('experiment record of an eval run', () => {
     const someItem = pools.models.itemknn!.items[0]![0]!;
     const v = pools.itemVectors[someItem]!;
     expect(Math.hypot(...v)).toBeCloseTo(1, 5);
+
+    // the dashboard reads the same folder: the run is listed with its best model, and its table compares
+    const { app } = createDashboard({
+      config: defaultConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }),
+      experimentsDir: dir,
+    });
+    const get = (url: string) => app.request(url, { headers: { host: '127.0.0.1:8787' } });
+    const listed = (await (await get('/api/runs')).json()) as {
+      runs: { id: string; seeds: number[]; models: string[]; best: { model: string } | null }[];
+      problems: unknown[];
+    };
+    expect(listed.problems).toEqual([]);
+    const mine = listed.runs.find((r) => r.id === record.run.id)!;
+    expect(mine).toMatchObject({ seeds: [0, 1], models: ['random', 'pop', 'itemknn'] });
+    const bestByMean = [...run.models].sort((a, b) => b.metrics['ndcg@10']!.mean - a.metrics['ndcg@10']!.mean)[0]!;
+    expect(mine.best?.model).toBe(bestByMean.name);
+    const compare = await get(`/api/compare?runs=${record.run.id}`);
+    expect(compare.status).toBe(200);
+    const dist = await get(`/api/runs/${record.run.id}/distribution?metric=ndcg@10`);
+    expect(dist.status).toBe(200);
   });
 });
