@@ -64,7 +64,7 @@ async function child(model: ModelName, dir: string, budget: number): Promise<voi
       fitSeconds: +fitSeconds.toFixed(1),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       ndcg10: ndcg === null || ndcg === undefined ? null : +ndcg.toFixed(4),
-      epochs: s.epochs ?? s.epochsRun ?? null,
+      epochs: s.epochsRun ?? s.epochs ?? null,
       stoppedBy: s.stoppedBy ?? null,
       ...(error ? { error } : {}),
     }),
