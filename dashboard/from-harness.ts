@@ -20,6 +20,7 @@ import {
 } from '../core/eval/experiment.js';
 import type { HarnessResult } from '../core/eval/harness.js';
 import { indexByUser, itemsOf, maskKnown, topKRows } from '../core/eval/ranking.js';
+import { tieSalt } from '../core/vectors.js';
 import type { Split } from '../core/eval/splits.js';
 import { perUserMetrics } from './per-user.js';
 
@@ -155,7 +156,14 @@ export async function artifactsFromModels(
       const ids = Int32Array.from(evaluated.slice(start, start + batch));
       const s = await model.scoreUsers(ids);
       maskKnown(s, ids, nItems, ...masks);
-      const top = topKRows(s, ids.length, nItems, k);
+      // the harness's tie rule: a seeded random permutation per user (`tieSalt(seed, user)`)
+      const top = topKRows(
+        s,
+        ids.length,
+        nItems,
+        k,
+        Array.from(ids, (u) => tieSalt(o.seed, u)),
+      );
       lists.set(top, start * k);
       if (scores)
         for (let j = 0; j < top.length; j++)
