@@ -7,6 +7,10 @@
  * metrics averaged over users with at least one positive target. With several seeds every seed draws its own split
  * and fits every model again; a difference is marked significant only when the paired test over users (Wilcoxon
  * signed-rank, Holm-corrected over the models compared — core/eval/stats.ts) says so.
+ *
+ * This module runs the seeds × models loop (`runHarness`) and re-exports its parts: one model on one split
+ * (evaluate.ts), aggregation over seeds, significance and the table (aggregate.ts), option and result shapes
+ * (harness-types.ts).
  */
 import { isRatingRecommender, type FitContext, type Recommender } from './baselines.js';
 import { withPositive } from './datasets.js';
