@@ -14,21 +14,18 @@
  *   taken under a store lock, so two people subscribing at once are both kept. A source nobody follows any more
  *   is deleted and no longer fetched (its items age out of the catalog like any scraped item).
  *
+ * Parts: the stored sources and their subscribers (registry.ts), OPML export/import (opml-transfer.ts; the format
+ * itself is opml.ts), the health line (health.ts, re-exported here).
+ *
  * @example
  * const r = await sources.subscribe(actor, 'https://hnrss.org/frontpage', {});
  * r.status; // 'subscribed'
  */
 import type { Category, Lang } from '../domain.js';
-import { formatAge } from '../explain.js';
 import { categoryName, t, type MessageKey } from '../messages.js';
-import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
-import { categoryOfTopic } from '../recommend/topic-category.js';
-import { storeCall } from '../store/call.js';
-import { withStoreLock } from '../store/lock.js';
-import { NS_SOURCES } from '../store/namespaces.js';
+import type { Clock, KeyValueStore, Logger } from '../ports.js';
 import type { Actor, UserDoc } from '../users/doc.js';
 import type { UserRepository } from '../users/repository.js';
-import { buildOpml, parseOpml, type OpmlExportEntry } from './opml.js';
 import { normalizeSourceUrl, sourceIdOf } from './source-id.js';
 import {
   EXT_SOURCES,
@@ -40,6 +37,11 @@ import {
   type SourceRecord,
   type SourceRuntime,
 } from './types.js';
+import { chatSub, SourceRegistry, userSub } from './registry.js';
+import { describeHealth } from './health.js';
+import { exportOpmlFor, importOpmlNow, type OpmlContext } from './opml-transfer.js';
+
+export { describeHealth } from './health.js';
 
 export interface SourceLimits {
   perUser: number;
@@ -80,12 +82,6 @@ export interface ImportResult extends SourcesReply {
   skipped: { duplicate: number; refused: number; invalid: number; quota: number };
 }
 
-const srcKey = (id: string) => `src:${id}`;
-/** Spacing of the first fetches of an OPML import's sources. */
-const IMPORT_STAGGER_MS = 3_000;
-const chatKey = (c: ChatRef) => `chat:${c.platform}:${c.chatId}`;
-const userSub = (userId: string) => `user:${userId}`;
-const chatSub = (c: ChatRef) => `chat:${c.platform}:${c.chatId}`;
 const REFUSAL_KEYS: Record<ProbeRefusal, MessageKey> = {
   'bad-url': 'sources.badUrl',
   'blocked-address': 'sources.refused',
@@ -94,53 +90,22 @@ const REFUSAL_KEYS: Record<ProbeRefusal, MessageKey> = {
 };
 
 export class SourcesService {
-  /** Every stored source (kept in step by this process's changes and `sync`). */
-  private readonly records = new Map<string, SourceRecord>();
-  /** `platform:chatId` → the chat's source ids (the ranker's boost for lists in that chat). */
-  private readonly chats = new Map<string, string[]>();
+  /** The stored sources and this process's view of them. */
+  private readonly registry: SourceRegistry;
   private readonly log: Logger;
 
   constructor(private readonly o: SourcesServiceOptions) {
     this.log = o.logger.child({ module: 'sources' });
+    this.registry = new SourceRegistry(o);
   }
 
   /** The sources a chat follows (for the ranker; in memory, no store round trip). */
   readonly chatSources = (platform: string, chatId: string): readonly string[] =>
-    this.chats.get(`${platform}:${chatId}`) ?? [];
+    this.registry.chatSources(platform, chatId);
 
   /** Reloads every source from the store (start-up, and what other processes changed) and hands them to the runtime. */
-  async sync(): Promise<number> {
-    const keys: string[] = [];
-    for await (const k of this.o.store.keys(NS_SOURCES)) if (k.startsWith('src:')) keys.push(k);
-    const values = keys.length ? await storeCall(() => this.o.store.getMany<SourceRecord>(NS_SOURCES, keys)) : [];
-    this.records.clear();
-    this.chats.clear();
-    for (const r of values) if (r && r.subscribers.length > 0) this.remember(r);
-    this.o.runtime.sync([...this.records.values()]);
-    return this.records.size;
-  }
-
-  private remember(r: SourceRecord): void {
-    this.records.set(r.id, r);
-    for (const [key, ids] of this.chats) {
-      const i = ids.indexOf(r.id);
-      if (i >= 0 && !r.subscribers.includes(`chat:${key}`)) ids.splice(i, 1);
-    }
-    for (const s of r.subscribers) {
-      if (!s.startsWith('chat:')) continue;
-      const key = s.slice('chat:'.length);
-      const ids = this.chats.get(key) ?? [];
-      if (!ids.includes(r.id)) ids.push(r.id);
-      this.chats.set(key, ids);
-    }
-  }
-
-  private forgetRecord(id: string): void {
-    this.records.delete(id);
-    for (const ids of this.chats.values()) {
-      const i = ids.indexOf(id);
-      if (i >= 0) ids.splice(i, 1);
-    }
+  sync(): Promise<number> {
+    return this.registry.sync();
   }
 
   // ------------------------------------------------------------------ subscribe
@@ -158,7 +123,7 @@ export class SourcesService {
       return { status: 'invalid', lang, message: t(lang, 'sources.badUrl', { input: shown }) };
     }
     const limit = scope.chat ? this.o.limits.perChat : this.o.limits.perUser;
-    if ((scope.chat ? await this.chatList(scope.chat) : userSources(first.doc)).length >= limit)
+    if ((scope.chat ? await this.registry.chatList(scope.chat) : userSources(first.doc)).length >= limit)
       return { status: 'quota', lang, message: t(lang, 'sources.quota', { limit }) };
     // The probe fetches (seconds, at worst the scrape timeout): outside the person's exclusive section.
     const probed = await this.o.probe.probe(url);
@@ -173,8 +138,8 @@ export class SourcesService {
     const id = sourceIdOf(probed.kind, probed.url);
     return this.o.users.exclusive(actor, async () => {
       const session = await this.o.users.open(actor);
-      const current = scope.chat ? await this.chatList(scope.chat) : userSources(session.doc);
-      const known = this.records.get(id);
+      const current = scope.chat ? await this.registry.chatList(scope.chat) : userSources(session.doc);
+      const known = this.registry.records.get(id);
       if (current.includes(id))
         return {
           status: 'already' as const,
@@ -184,10 +149,10 @@ export class SourcesService {
         };
       if (current.length >= limit)
         return { status: 'quota' as const, lang, message: t(lang, 'sources.quota', { limit }) };
-      if (!known && this.records.size >= this.o.limits.total)
+      if (!known && this.registry.records.size >= this.o.limits.total)
         return { status: 'full' as const, lang, message: t(lang, 'sources.full') };
       const subscriber = scope.chat ? chatSub(scope.chat) : userSub(session.userId);
-      const record = await this.addSubscriber(id, subscriber, () => ({
+      const record = await this.registry.addSubscriber(id, subscriber, () => ({
         id,
         kind: probed.kind,
         url: probed.url,
@@ -199,7 +164,7 @@ export class SourcesService {
         addedAt: this.o.clock.now().toISOString(),
         subscribers: [],
       }));
-      if (scope.chat) await this.setChatList(scope.chat, (ids) => [...ids, id]);
+      if (scope.chat) await this.registry.setChatList(scope.chat, (ids) => [...ids, id]);
       else
         await this.o.users.commit(session, (d) => {
           d.ext[EXT_SOURCES] = [...new Set([...userSources(d), id])];
@@ -217,60 +182,6 @@ export class SourcesService {
     });
   }
 
-  /** Adds a subscriber to a source (creating it), under the source's lock; starts fetching a new one. */
-  private async addSubscriber(
-    id: string,
-    subscriber: string,
-    make: () => SourceRecord,
-    firstFetchMs = 0,
-  ): Promise<SourceRecord> {
-    const record = await withStoreLock(this.o.store, `sources:${id}`, { ttlMs: 10_000 }, async () => {
-      const stored = await storeCall(() => this.o.store.get<SourceRecord>(NS_SOURCES, srcKey(id)));
-      const r = stored ?? make();
-      if (!r.subscribers.includes(subscriber)) r.subscribers = [...r.subscribers, subscriber];
-      await storeCall(() => this.o.store.set(NS_SOURCES, srcKey(id), r));
-      return r;
-    });
-    const isNew = !this.records.has(id);
-    this.remember(record);
-    if (isNew) this.o.runtime.add(record, firstFetchMs);
-    return record;
-  }
-
-  /** Removes a subscriber; a source nobody follows is deleted and no longer fetched. */
-  private async removeSubscriber(id: string, subscriber: string): Promise<SourceRecord | undefined> {
-    const result = await withStoreLock(this.o.store, `sources:${id}`, { ttlMs: 10_000 }, async () => {
-      const r = await storeCall(() => this.o.store.get<SourceRecord>(NS_SOURCES, srcKey(id)));
-      if (!r) return undefined;
-      r.subscribers = r.subscribers.filter((s) => s !== subscriber);
-      if (r.subscribers.length === 0) await storeCall(() => this.o.store.delete(NS_SOURCES, srcKey(id)));
-      else await storeCall(() => this.o.store.set(NS_SOURCES, srcKey(id), r));
-      return r;
-    });
-    if (result && result.subscribers.length > 0) this.remember(result);
-    else {
-      this.forgetRecord(id);
-      this.o.runtime.remove(id);
-    }
-    return result;
-  }
-
-  private async chatList(chat: ChatRef): Promise<string[]> {
-    return (await storeCall(() => this.o.store.get<string[]>(NS_SOURCES, chatKey(chat)))) ?? [];
-  }
-
-  private async setChatList(chat: ChatRef, change: (ids: string[]) => string[]): Promise<string[]> {
-    return withStoreLock(this.o.store, `sources:${chatKey(chat)}`, { ttlMs: 10_000 }, async () => {
-      const next = [...new Set(change(await this.chatList(chat)))];
-      const w: StoreWrite =
-        next.length > 0
-          ? { op: 'set', ns: NS_SOURCES, key: chatKey(chat), value: next }
-          : { op: 'delete', ns: NS_SOURCES, key: chatKey(chat) };
-      await storeCall(() => this.o.store.writeBatch([w]));
-      return next;
-    });
-  }
-
   // ------------------------------------------------------------------ unsubscribe, list
 
   /** `ref`: a number from `/sources`, an address, a source id or (part of) a title. */
@@ -285,20 +196,20 @@ export class SourcesService {
   ): Promise<SourcesReply & { removed?: string }> {
     const session = await this.o.users.open(actor);
     const lang = session.doc.user.lang;
-    const ids = scope.chat ? await this.chatList(scope.chat) : userSources(session.doc);
-    const records = await this.load(ids);
+    const ids = scope.chat ? await this.registry.chatList(scope.chat) : userSources(session.doc);
+    const records = await this.registry.load(ids);
     const id = this.match(ref, ids, records);
     if (!id) return { lang, message: t(lang, 'sources.notFound', { ref: Array.from(ref).slice(0, 80).join('') }) };
     const title = records.get(id)?.title ?? id;
     if (scope.chat) {
       const chat = scope.chat;
-      await this.setChatList(chat, (list) => list.filter((x) => x !== id));
-      await this.removeSubscriber(id, chatSub(chat));
+      await this.registry.setChatList(chat, (list) => list.filter((x) => x !== id));
+      await this.registry.removeSubscriber(id, chatSub(chat));
     } else {
       await this.o.users.commit(session, (d) => {
         d.ext[EXT_SOURCES] = userSources(d).filter((x) => x !== id);
       });
-      await this.removeSubscriber(id, userSub(session.userId));
+      await this.registry.removeSubscriber(id, userSub(session.userId));
     }
     return { lang, removed: id, message: t(lang, 'sources.removed', { title }) };
   }
@@ -324,20 +235,6 @@ export class SourcesService {
     return byTitle.length === 1 ? byTitle[0] : ids.find((id) => records.get(id)?.title.toLowerCase() === q);
   }
 
-  private async load(ids: readonly string[]): Promise<Map<string, SourceRecord>> {
-    const out = new Map<string, SourceRecord>();
-    const missing = ids.filter((id) => !this.records.has(id));
-    for (const id of ids) {
-      const r = this.records.get(id);
-      if (r) out.set(id, r);
-    }
-    if (missing.length) {
-      const got = await storeCall(() => this.o.store.getMany<SourceRecord>(NS_SOURCES, missing.map(srcKey)));
-      got.forEach((r, i) => r && out.set(missing[i]!, r));
-    }
-    return out;
-  }
-
   /** `/sources`: each source with its health, numbered (the numbers `/unsubscribe` takes). */
   async list(
     actor: Actor,
@@ -345,9 +242,9 @@ export class SourcesService {
   ): Promise<SourcesReply & { sources: { record: SourceRecord; health: SourceHealthView }[] }> {
     const session = await this.o.users.open(actor);
     const lang = session.doc.user.lang;
-    const ids = scope.chat ? await this.chatList(scope.chat) : userSources(session.doc);
+    const ids = scope.chat ? await this.registry.chatList(scope.chat) : userSources(session.doc);
     if (ids.length === 0) return { lang, sources: [], message: t(lang, 'sources.none') };
-    const records = await this.load(ids);
+    const records = await this.registry.load(ids);
     const health = await this.o.runtime.health(ids);
     const now = this.o.clock.now();
     const sources = ids
@@ -370,33 +267,15 @@ export class SourcesService {
 
   // ------------------------------------------------------------------ OPML
 
+  private opml(): OpmlContext {
+    return { o: this.o, registry: this.registry, log: this.log };
+  }
+
   async exportOpml(
     actor: Actor,
     scope: SourceScope = {},
   ): Promise<SourcesReply & { xml: string; count: number; filename: string }> {
-    const session = await this.o.users.open(actor);
-    const lang = session.doc.user.lang;
-    const ids = scope.chat ? await this.chatList(scope.chat) : userSources(session.doc);
-    const records = await this.load(ids);
-    const entries: OpmlExportEntry[] = ids
-      .map((id) => records.get(id))
-      .filter((r): r is SourceRecord => r !== undefined)
-      .map((r) => ({
-        title: r.title,
-        kind: r.kind,
-        url: r.url,
-        ...(r.htmlUrl ? { htmlUrl: r.htmlUrl } : {}),
-        ...(r.category ? { folder: categoryName(r.category, 'en') } : {}),
-      }));
-    const who = actor.displayName ?? session.doc.user.identities[0]?.displayName ?? 'DEEP-RECO';
-    const xml = buildOpml({ title: `${who} subscriptions in DEEP-RECO`, dateCreated: this.o.clock.now(), entries });
-    return {
-      lang,
-      xml,
-      count: entries.length,
-      filename: 'deep-reco-sources.opml',
-      message: t(lang, 'sources.exported', { n: entries.length }),
-    };
+    return exportOpmlFor(this.opml(), actor, scope);
   }
 
   /**
@@ -405,94 +284,7 @@ export class SourcesService {
    * names a category. One write of the person's (or chat's) list at the end.
    */
   async importOpml(actor: Actor, xml: string, scope: SourceScope = {}): Promise<ImportResult> {
-    return this.o.users.exclusive(actor, () => this.importNow(actor, xml, scope));
-  }
-
-  private async importNow(actor: Actor, xml: string, scope: SourceScope): Promise<ImportResult> {
-    const session = await this.o.users.open(actor);
-    const lang = session.doc.user.lang;
-    const skipped = { duplicate: 0, refused: 0, invalid: 0, quota: 0 };
-    const fail = (message: string) => ({ lang, message, added: [], total: 0, skipped });
-    if (Buffer.byteLength(xml, 'utf8') > this.o.limits.opmlMaxBytes)
-      return fail(t(lang, 'sources.opmlTooBig', { max: Math.round(this.o.limits.opmlMaxBytes / 1000) }));
-    let doc;
-    try {
-      doc = parseOpml(xml);
-    } catch (e) {
-      return fail(t(lang, 'sources.opmlBad', { detail: (e as Error).message.slice(0, 120) }));
-    }
-    const current = scope.chat ? await this.chatList(scope.chat) : userSources(session.doc);
-    const limit = scope.chat ? this.o.limits.perChat : this.o.limits.perUser;
-    const have = new Set(current);
-    const added: string[] = [];
-    const subscriber = scope.chat ? chatSub(scope.chat) : userSub(session.userId);
-    for (const entry of doc.entries) {
-      const url = normalizeSourceUrl(entry.url);
-      if (!url) {
-        skipped.invalid++;
-        continue;
-      }
-      const id = sourceIdOf(entry.kind, url);
-      if (have.has(id)) {
-        skipped.duplicate++;
-        continue;
-      }
-      if (have.size >= limit || (!this.records.has(id) && this.records.size >= this.o.limits.total)) {
-        skipped.quota++;
-        continue;
-      }
-      const checked = await this.o.probe.check(url);
-      if (!checked.ok) {
-        if (checked.reason === 'bad-url') skipped.invalid++;
-        else skipped.refused++;
-        continue;
-      }
-      const category = scope.category ?? categoryOf(entry.categories);
-      const host = new URL(url).hostname.replace(/^www\./, '');
-      await this.addSubscriber(
-        id,
-        subscriber,
-        () => ({
-          id,
-          kind: entry.kind,
-          url,
-          title: entry.title?.trim() || host,
-          ...(entry.htmlUrl && normalizeSourceUrl(entry.htmlUrl)
-            ? { htmlUrl: normalizeSourceUrl(entry.htmlUrl)! }
-            : {}),
-          ...(/(^|\.)youtube\.com$/.test(host) && /channel_id=/.test(url) ? { youtube: true } : {}),
-          ...(category ? { category } : {}),
-          addedAt: this.o.clock.now().toISOString(),
-          subscribers: [],
-        }),
-        IMPORT_STAGGER_MS * added.length, // an import of hundreds of feeds does not fetch them all at once
-      );
-      have.add(id);
-      added.push(id);
-    }
-    if (added.length > 0) {
-      if (scope.chat) await this.setChatList(scope.chat, (ids) => [...ids, ...added]);
-      else
-        await this.o.users.commit(session, (d) => {
-          d.ext[EXT_SOURCES] = [...new Set([...userSources(d), ...added])];
-        });
-    }
-    const parts = (
-      [
-        ['duplicate', 'sources.skip.duplicate'],
-        ['refused', 'sources.skip.refused'],
-        ['invalid', 'sources.skip.invalid'],
-        ['quota', 'sources.skip.quota'],
-      ] as const
-    )
-      .filter(([k]) => skipped[k] > 0)
-      .map(([k, key]) => t(lang, key, { n: skipped[k], limit }));
-    const message = [
-      t(lang, 'sources.imported', { added: added.length, total: doc.entries.length }),
-      ...(parts.length ? [t(lang, 'sources.skipped', { list: parts.join(', ') })] : []),
-    ].join(' ');
-    this.log.info({ added: added.length, total: doc.entries.length, skipped }, 'OPML imported');
-    return { lang, message, added, total: doc.entries.length, skipped };
+    return this.o.users.exclusive(actor, () => importOpmlNow(this.opml(), actor, xml, scope));
   }
 
   /** Fetches one source now (tests, and an operator's "refresh"); resolves when its items are in the catalog. */
@@ -502,38 +294,10 @@ export class SourcesService {
 
   /** `/forget`'s part: the person no longer subscribes to anything (sources nobody else follows go). */
   readonly forgetHook = async (userId: string, doc: UserDoc): Promise<void> => {
-    for (const id of userSources(doc)) await this.removeSubscriber(id, userSub(userId));
+    for (const id of userSources(doc)) await this.registry.removeSubscriber(id, userSub(userId));
   };
 
   async close(): Promise<void> {
     await this.o.runtime.close();
   }
-}
-
-/** The first folder or category attribute that names one of ours ("Tech", "스포츠", "/News/World"). */
-function categoryOf(names: readonly string[]): Category | undefined {
-  for (const n of names) {
-    const c = categoryOfTopic(n);
-    if (c) return c;
-  }
-  return undefined;
-}
-
-/** One line of health, in the person's language. */
-export function describeHealth(h: SourceHealthView, lang: Lang, now: Date): string {
-  const ago = (iso: string | undefined) =>
-    iso ? formatAge(Math.max(0, now.getTime() - Date.parse(iso)) / 3_600_000, lang) : '—';
-  const parts: string[] = [];
-  if (h.status === 'never') return t(lang, 'sources.health.never');
-  if (h.status === 'failing')
-    parts.push(t(lang, 'sources.health.failing', { ago: ago(h.failingSince ?? h.lastFetchedAt) }));
-  else if (h.status === 'degraded') parts.push(t(lang, 'sources.health.degraded', { ago: ago(h.lastFetchedAt) }));
-  else parts.push(t(lang, 'sources.health.ok', { ago: ago(h.lastFetchedAt) }));
-  if (h.condition === 'layout-changed') parts.push(t(lang, 'sources.health.layout'));
-  else if (h.condition === 'blocked') parts.push(t(lang, 'sources.health.blocked'));
-  else if (h.condition === 'empty') parts.push(t(lang, 'sources.health.empty'));
-  else if (h.condition === 'login-wall') parts.push(t(lang, 'sources.health.loginWall'));
-  if (h.status === 'ok' && h.itemsNew) parts.push(t(lang, 'sources.health.new', { n: h.itemsNew }));
-  if (h.status !== 'ok' && h.error) parts.push(h.error);
-  return parts.join(' · ');
 }
