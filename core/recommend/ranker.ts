@@ -5,10 +5,12 @@
  */
 import type { CatalogIndex, CatalogService } from '../catalog/catalog.js';
 import type { Category, FeedbackState, Lang, Persona, Platform } from '../domain.js';
+import { elicitationSelect, type ElicitationSubject } from '../elicitation/select.js';
 import type { BotStats } from '../feedback/stats.js';
 import { topInterests } from '../persona.js';
 import type { Clock, LearnedScorer, Logger, MatrixOps, UserFeatures } from '../ports.js';
 import { rankItems, textQuery, type RankInput, type Ranked, type ScoringWeights } from '../recommend.js';
+import type { BanditSettings } from '../elicitation/bandit.js';
 import { sanitizeText } from '../text.js';
 import type { ShownState, UserDoc } from '../users/doc.js';
 
@@ -22,6 +24,8 @@ export interface RecoSettings {
   likeEmojis: readonly string[];
   dislikeEmojis: readonly string[];
   weights: ScoringWeights;
+  /** The elicitation bandit for plain lists (`off`: the MMR re-rank alone); absent = off. */
+  elicitation?: { mode: 'bandit' | 'off'; bandit: BanditSettings };
 }
 
 export interface RecommendRequest {
@@ -42,6 +46,8 @@ export interface Subject {
   feedback: Record<string, FeedbackState>;
   shown: Record<string, ShownState>;
   explore: number;
+  /** Set for one person's plain lists: the categories of the list are chosen by the elicitation bandit. */
+  elicitation?: ElicitationSubject;
 }
 
 export interface RankerOptions {
@@ -155,6 +161,10 @@ export class Ranker {
         this.log.warn({ err: e }, 'matrix ops failed; scoring with the JS loop');
       }
     }
+    const plain = !topic && likeRow === undefined && !req.category && !req.source;
+    const e = s.elicitation;
+    if (plain && subject.elicitation && e?.mode === 'bandit')
+      input.select = elicitationSelect(subject, subject.elicitation, index, count, e.bandit);
     const ranked = rankItems(input);
     return { index, ranked };
   }

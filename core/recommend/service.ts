@@ -19,6 +19,8 @@ import { messageKey, type Actor, type UserDoc } from '../users/doc.js';
 import type { UserRepository, UserSession } from '../users/repository.js';
 import type { DeliveryTarget, ListDelivery, ListSender, ListToSend, SentItem } from './delivery.js';
 import type { Explanations } from './explanations.js';
+import { elicitationSeed } from '../elicitation/select.js';
+import { onboardingOf } from '../onboarding/state.js';
 import type { Ranker, RecommendRequest } from './ranker.js';
 
 export interface RecommendedItem {
@@ -225,7 +227,18 @@ export class RecommendService {
       ...(rebuilt ? { rebuilt } : {}),
     });
     if (catalog.size === 0) return empty(t(lang, 'error.CATALOG_EMPTY'));
-    const { index, ranked } = await this.o.ranker.rankFor(this.o.ranker.subjectOf(doc, platform), req);
+    const picks = onboardingOf(doc).categories;
+    const lastList = doc.lastLists[`${platform}:${where.chatId}`]?.itemIds;
+    const subject = {
+      ...this.o.ranker.subjectOf(doc, platform),
+      // A plain list's categories come from the elicitation bandit (seeded by the person's own state).
+      elicitation: {
+        seed: elicitationSeed(doc.user, doc.impressionIds.length),
+        ...(picks ? { picks } : {}),
+        ...(lastList ? { lastList } : {}),
+      },
+    };
+    const { index, ranked } = await this.o.ranker.rankFor(subject, req);
     if (ranked.length === 0) return empty(t(lang, 'reco.none'));
     const evidence = ranked.map((r) => r.evidence);
     const lines = await this.o.explanations.explain(doc.user.id, lang, evidence, onImproved);
