@@ -4,20 +4,22 @@
  * keeps its slots once the person has shown what they like.
  *
  * The arms' state is the user document itself: its feedback (a like is a success of the item's category, a
- * dislike a failure), its shown map (an item shown and left without a reaction is a weaker failure) and the
- * interests picked at onboarding (`ext.onboarding`, a prior of pseudo-likes), plus the persona's interest terms
- * (pseudo-likes spread over the categories whose items match them). Observations are discounted by recency
- * (newest first, half weight every `halfLife` observations), so a taste that changes is followed. Nothing is
- * written: the posteriors are recomputed from the document at each list, so an undone reaction is undone here too.
+ * dislike a failure), its shown map (an item shown and left without a reaction is a failure too), the categories
+ * picked at onboarding (`ext.onboarding`: pseudo-likes) and the persona's interest terms (pseudo-likes spread over
+ * the categories whose items carry them). Each category forgets by its own newer observations (half weight every
+ * `halfLife` of them), so a taste that moves is followed while a category left aside keeps what it learned.
+ * Nothing is written: the posteriors are recomputed from the document for each list, so an undone reaction is
+ * undone here too, and a merge of two identities merges the bandit with the feedback.
  *
- * A list of N items is planned slot by slot (batched Thompson sampling): each slot draws one sample per arm and
- * takes the best; the chosen arm then counts a hallucinated half-failure for the rest of the list, so arms that
- * are still uncertain rarely get two slots while a clearly liked arm keeps several. Each slot is then filled by
- * the best-scored item of its category (the content scorer still ranks within a category).
+ * A list is planned slot by slot (batched Thompson sampling): each exploitation slot draws one sample per arm and
+ * takes the best; the winner's outcome is then hallucinated — a failure for an arm without a success (the next
+ * slot covers another category), its own mean for a liked arm (it keeps its slots). Exploration slots (level 1:
+ * one while some category was never shown, or when the last list went badly) go to the least-known categories.
+ * Each slot is filled by the best-scored item of its category: the content scorer still ranks within a category.
  *
  * @example
- * const select = categorySelector(posteriors(state, index, DEFAULT_BANDIT), { count: 5, random, explore: 1 });
- * const ranked = rankItems({ ...input, select });
+ * const post = posteriors(state, index, DEFAULT_BANDIT, rowsMatching);
+ * const { rows, exploration } = fillSlots(score, undefined, n, categoryArms(index), post, { count: 5, random, explore: 1 }, DEFAULT_BANDIT);
  */
 import { CATEGORIES, type Category, type FeedbackState, type Persona } from '../domain.js';
 import type { CatalogIndex } from '../catalog/catalog.js';
@@ -272,32 +274,52 @@ export function planSlots(
   return { arms, explore };
 }
 
-/** Posterior means, for the "exploration" flag of a slot (an arm below the best mean by a margin, or unobserved). */
-export function armMeans(post: ArmPosteriors): Float64Array {
-  return post.alpha.map((a, c) => a / (a + post.beta[c]!));
+/** Which arm each row belongs to: the catalog's categories (the bot), or any other grouping (an eval dataset's genres). */
+export interface Arms {
+  count: number;
+  of(row: number): number;
+}
+
+export const categoryArms = (index: CatalogIndex): Arms => ({
+  count: CATEGORIES.length,
+  of: (row) => index.categoryCode[row]!,
+});
+
+/** Posteriors from a prior and picked arms only (a cold person who just answered the picker). */
+export function pickedPosteriors(nArms: number, picks: readonly number[], s: BanditSettings): ArmPosteriors {
+  const alpha = new Float64Array(nArms).fill(s.prior[0]);
+  for (const a of picks) if (a >= 0 && a < nArms) alpha[a]! += s.pickWeight;
+  return {
+    alpha,
+    beta: new Float64Array(nArms).fill(s.prior[1]),
+    observed: new Float64Array(nArms),
+    seen: new Float64Array(nArms),
+    lastAt: Array.from({ length: nArms }, () => ''),
+  };
 }
 
 /**
- * Fills planned slots with the best-scored rows of each slot's category (`score` −∞ = excluded), in slot order.
- * Returns the rows and those chosen to explore (an arm whose mean is well below the best arm's, or never observed).
+ * Fills planned slots with the best-scored rows of each slot's arm (`score` −∞ = excluded), in slot order.
+ * `rows`: the scored rows (all rows when absent, `n` of them). Returns the rows and those chosen to explore.
  */
 export function fillSlots(
   score: Float32Array,
   rows: Int32Array | undefined,
-  index: CatalogIndex,
+  n: number,
+  arms: Arms,
   post: ArmPosteriors,
   o: SlotPlanOptions,
   s: BanditSettings,
 ): { rows: number[]; exploration: Set<number> } {
-  const k = CATEGORIES.length;
+  const k = arms.count;
   // Per arm, the best `count` rows by score (bounded insertion lists; one pass over the scored rows).
   const best: number[][] = Array.from({ length: k }, () => []);
-  const m = rows ? rows.length : index.items.length;
+  const m = rows ? rows.length : n;
   for (let j = 0; j < m; j++) {
     const r = rows ? rows[j]! : j;
     const v = score[r]!;
     if (!Number.isFinite(v)) continue;
-    const list = best[index.categoryCode[r]!]!;
+    const list = best[arms.of(r)]!;
     if (list.length === o.count && score[list[list.length - 1]!]! >= v) continue;
     let at = list.length;
     while (at > 0 && score[list[at - 1]!]! < v) at--;

@@ -8,7 +8,7 @@ import type { Category, FeedbackState, Persona, User } from '../domain.js';
 import { createRng, fnv1a } from '../eval/random.js';
 import { rowsMatching, type RankInput } from '../recommend.js';
 import type { ShownState } from '../users/doc.js';
-import { fillSlots, posteriors, type BanditSettings } from './bandit.js';
+import { categoryArms, fillSlots, posteriors, type BanditSettings } from './bandit.js';
 
 /** What a subject carries for the bandit beyond what every subject has. */
 export interface ElicitationSubject {
@@ -52,6 +52,14 @@ export function elicitationSelect(
       rowsMatching,
     );
     const rng = createRng(e.seed);
-    return fillSlots(score, rows, index, post, { count, random: rng.next, explore: subject.explore }, settings);
+    return fillSlots(
+      score,
+      rows,
+      index.items.length,
+      categoryArms(index),
+      post,
+      { count, random: rng.next, explore: subject.explore },
+      settings,
+    );
   };
 }
