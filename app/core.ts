@@ -15,6 +15,7 @@ import { ListDelivery } from '../core/recommend/delivery.js';
 import { Explanations, type ListExplainer } from '../core/recommend/explanations.js';
 import { Ranker, type RecoSettings } from '../core/recommend/ranker.js';
 import { RecommendService } from '../core/recommend/service.js';
+import { OnboardingService } from '../core/onboarding/service.js';
 import type { CoreServices } from '../core/service.js';
 import type { BudgetUsage } from '../core/llm/budget.js';
 import { StatusService } from '../core/status/status.js';
@@ -117,6 +118,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
       ...(o.onMessage ? { onMessage: o.onMessage } : {}),
     }),
     persona: new PersonaService(users),
+    onboarding: new OnboardingService({ users, catalog, clock, logger }),
     feedback: new FeedbackService({
       users,
       catalog,

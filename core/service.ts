@@ -22,6 +22,7 @@ import type { ForgetHook, ForgetService } from './identity/forget.js';
 import type { IdentityService } from './identity/identity.js';
 import type { LinkService } from './identity/link.js';
 import { t } from './messages.js';
+import type { OnboardingService } from './onboarding/service.js';
 import type { Clock, KeyValueStore, LearnedScorer, Logger, UserFeatures } from './ports.js';
 import type { DeliveryTarget, ListDelivery, ListSender } from './recommend/delivery.js';
 import type { Explanations } from './recommend/explanations.js';
@@ -60,6 +61,8 @@ export interface CoreServices {
   status: StatusService;
   links: LinkService;
   digests: DigestService;
+  /** The interest picker of first contact and `/interests`. */
+  onboarding: OnboardingService;
 }
 
 export class DeepReco {

@@ -13,9 +13,10 @@ import { formatAge } from '../../core/explain.js';
 import { categoryName, t } from '../../core/messages.js';
 import type { ListItemView, ListSender } from '../../core/recommend/delivery.js';
 import { formatStatus, userMessage } from '../../core/status/status.js';
+import type { PickerView } from '../../core/onboarding/service.js';
 import type { Actor } from '../../core/users/doc.js';
 import type { PlatformAdapter } from '../adapter.js';
-import { parseConsoleLine, type ConsoleInput } from './parse.js';
+import { parseConsoleLine, parsePickNumbers, type ConsoleInput } from './parse.js';
 
 export interface ConsoleOptions {
   input?: NodeJS.ReadableStream;
@@ -36,6 +37,16 @@ export function formatItem(r: ListItemView, lang: Lang, now = new Date()): strin
     `   ${r.item.source} · ${categoryName(r.item.category, lang)} · ${age}`,
     `   ${r.item.url}`,
     `   ↳ ${r.explanation}`,
+  ].join('\n');
+}
+
+/** The interest picker as console lines: the invitation, one numbered line per option, how to answer. */
+export function formatPicker(view: PickerView): string {
+  const width = String(view.options.length).length;
+  return [
+    t(view.lang, 'onboard.intro', { max: view.maxPicks }),
+    ...view.options.map((o) => `${String(o.n).padStart(width + 2)}. ${o.label}`),
+    t(view.lang, 'onboard.hintConsole'),
   ].join('\n');
 }
 
@@ -72,6 +83,24 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const target = { platform: 'console' as const, chatId: CHAT_ID };
   const { like, dislike } = core.emojis.defaults;
   let pendingForget = false;
+  // A picker is on screen: a line of numbers answers it (0 skips).
+  let pendingPicker = false;
+  const sender = () => consoleSender(write, like, dislike);
+  const showPicker = (view: PickerView) => {
+    pendingPicker = true;
+    write(formatPicker(view));
+  };
+  const answerPicker = async (picks: number[]) => {
+    pendingPicker = false;
+    if (picks.length === 1 && picks[0] === 0) {
+      write((await core.onboarding.skip(actor)).message);
+      return;
+    }
+    const r = await core.onboarding.choose(actor, picks);
+    write(r.message);
+    if (r.status === 'empty' || r.status === 'stale') pendingPicker = r.status === 'empty';
+    if (r.status === 'done') await core.recommend.deliver(actor, {}, target, sender());
+  };
 
   const handle = async (input: ConsoleInput): Promise<'quit' | void> => {
     // The reply language is read only by the answers that need it (lists and reactions carry their own).
@@ -84,6 +113,11 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       return;
     }
     pendingForget = false;
+    if (pendingPicker && input.kind === 'text') {
+      const picks = /^(skip|건너뛰기)$/i.test(input.text.trim()) ? [0] : parsePickNumbers(input.text);
+      if (picks) return answerPicker(picks);
+    }
+    if (input.kind !== 'empty') pendingPicker = false;
     switch (input.kind) {
       case 'empty':
         return;
@@ -91,6 +125,17 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         return 'quit';
       case 'help':
         write(t(await lang(), 'help.text'));
+        return;
+      case 'start': {
+        // First contact: the interest picker for someone the bot does not know yet; the help otherwise.
+        const r = await core.onboarding.firstContact(actor);
+        if (r.status === 'offer') showPicker(r.view);
+        else write(t(r.lang, 'help.text'));
+        return;
+      }
+      case 'interests':
+        if (input.picks) await answerPicker(input.picks);
+        else showPicker(await core.onboarding.open(actor));
         return;
       case 'error':
         if (input.error === 'unknown-command') write(t(await lang(), 'cmd.unknown', { command: input.command ?? '' }));
@@ -108,7 +153,7 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
           ...(input.category ? { category: input.category } : {}),
           ...(input.source ? { source: input.source } : {}),
         };
-        await core.recommend.deliver(actor, req, target, consoleSender(write, like, dislike));
+        await core.recommend.deliver(actor, req, target, sender());
         return;
       }
       case 'more': {
@@ -166,6 +211,11 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const log = app.logger.child({ adapter: 'console' });
   const intro = interactive ? t(await core.identity.langOf(actor), 'console.intro') : undefined;
   if (intro) write(intro);
+  if (interactive) {
+    // An interactive session is a first contact: a new person gets the interest picker right away.
+    const first = await core.onboarding.firstContact(actor);
+    if (first.status === 'offer') showPicker(first.view);
+  }
   if (interactive) rl.prompt();
 
   // Lines are handled strictly in order, one at a time, even when stdin delivers them all at once.

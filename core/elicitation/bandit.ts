@@ -66,6 +66,8 @@ export interface ElicitationState {
   persona: Pick<Persona, 'interests' | 'dislikes'>;
   /** Categories picked at onboarding. */
   picks?: readonly Category[];
+  /** When they were picked (ISO). */
+  pickedAt?: string;
   /** The items of the last list shown in this chat (its liked share says whether the person's taste moved). */
   lastList?: readonly string[];
 }
@@ -103,8 +105,8 @@ export function posteriors(
     const r = index.rowOf.get(id);
     return r === undefined ? -1 : index.categoryCode[r]!;
   };
-  // Observations, newest first: [time, arm, success, failure].
-  const obs: { at: string; arm: number; win: number; loss: number }[] = [];
+  // Observations, newest first: [time, arm, success, failure]; `prior`: a pick (decays, but is no observation).
+  const obs: { at: string; arm: number; win: number; loss: number; prior?: boolean }[] = [];
   for (const f of Object.values(state.feedback)) {
     const arm = codeOf(f.itemId);
     if (arm < 0) continue;
@@ -117,23 +119,27 @@ export function posteriors(
     const arm = codeOf(id);
     if (arm >= 0) obs.push({ at: sh.lastAt, arm, win: 0, loss: s.skipWeight * Math.min(2, sh.count) });
   }
+  // A pick counts as pseudo-likes made when it was picked, so the person's later reactions to that category
+  // outweigh it in time (a picked category they then ignore fades like any other).
+  for (const c of state.picks ?? []) {
+    const arm = CATEGORIES.indexOf(c);
+    if (arm >= 0) obs.push({ at: state.pickedAt ?? '', arm, win: s.pickWeight, loss: 0, prior: true });
+  }
   obs.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   const rank = new Int32Array(k);
   const lastAt: string[] = Array.from({ length: k }, () => '');
   obs.forEach((o) => {
-    if (!lastAt[o.arm]) lastAt[o.arm] = o.at;
     // Each category forgets by its own newer observations: a taste that changes shows in its own arm, and an
     // arm left aside while another is exploited keeps what it learned.
-    const w = Math.pow(0.5, rank[o.arm]!++ / s.halfLife);
+    const w = Math.pow(0.5, rank[o.arm]! / s.halfLife);
     alpha[o.arm]! += w * o.win;
     beta[o.arm]! += w * o.loss;
+    if (o.prior) return;
+    rank[o.arm]!++;
+    if (!lastAt[o.arm]) lastAt[o.arm] = o.at;
     observed[o.arm]! += w;
     seen[o.arm]! += 1;
   });
-  for (const c of state.picks ?? []) {
-    const arm = CATEGORIES.indexOf(c);
-    if (arm >= 0) alpha[arm]! += s.pickWeight;
-  }
   if (termRows) {
     spread(alpha, state.persona.interests, s.personaWeight, index, termRows);
     spread(beta, state.persona.dislikes, s.personaWeight, index, termRows);
@@ -252,9 +258,13 @@ export function planSlots(
       }
       arms.push(best);
       left[best]!--;
-      // The slot's outcome is hallucinated: a failure for an arm with no success yet (the next slot goes to
-      // another category: coverage while little is known), its own mean for a liked arm (it keeps its slots).
-      const low = a[best]! > s.prior[0] * sharp + 0.5 ? a[best]! / (a[best]! + b[best]!) : 0;
+      // The slot's outcome is hallucinated: at the arm's mean once the person liked something of it (a liked arm
+      // keeps its slots); at half its mean for an arm liked only a priori (the picker's picks, persona terms: the
+      // next slot tends to another pick); a failure for an arm known only from the base prior (the first lists
+      // cover the catalog).
+      const mean = a[best]! / (a[best]! + b[best]!);
+      const favoured = post.alpha[best]! > s.prior[0] + 0.5;
+      const low = !favoured ? 0 : post.seen[best]! > 0 ? mean : mean / 2;
       a[best]! += s.slotPenalty * low;
       b[best]! += s.slotPenalty * (1 - low);
     }

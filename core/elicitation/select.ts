@@ -12,8 +12,9 @@ import { categoryArms, fillSlots, posteriors, type BanditSettings } from './band
 
 /** What a subject carries for the bandit beyond what every subject has. */
 export interface ElicitationSubject {
-  /** Categories picked at onboarding (a prior). */
+  /** Categories picked at onboarding (a prior), and when. */
   picks?: readonly Category[];
+  pickedAt?: string;
   /** Seed of this list's draws (the person and how many lists they were shown). */
   seed: number;
   /** The last list shown in this chat. */
@@ -45,6 +46,7 @@ export function elicitationSelect(
         shown: subject.shown,
         persona: subject.persona,
         ...(e.picks ? { picks: e.picks } : {}),
+        ...(e.pickedAt ? { pickedAt: e.pickedAt } : {}),
         ...(e.lastList ? { lastList: e.lastList } : {}),
       },
       index,

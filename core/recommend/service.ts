@@ -227,7 +227,7 @@ export class RecommendService {
       ...(rebuilt ? { rebuilt } : {}),
     });
     if (catalog.size === 0) return empty(t(lang, 'error.CATALOG_EMPTY'));
-    const picks = onboardingOf(doc).categories;
+    const { categories: picks, doneAt: pickedAt } = onboardingOf(doc);
     const lastList = doc.lastLists[`${platform}:${where.chatId}`]?.itemIds;
     const subject = {
       ...this.o.ranker.subjectOf(doc, platform),
@@ -235,6 +235,7 @@ export class RecommendService {
       elicitation: {
         seed: elicitationSeed(doc.user, doc.impressionIds.length),
         ...(picks ? { picks } : {}),
+        ...(picks && pickedAt ? { pickedAt } : {}),
         ...(lastList ? { lastList } : {}),
       },
     };
