@@ -86,7 +86,7 @@ const en = {
   'status.catalog': 'Catalog: {items} items, {categories} categories, {sources} sources',
   'status.users': 'Users: {value}',
   'help.text':
-    'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>)\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/more N — more like item N of the last list\n/link [code] — link this account with Discord or Telegram\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
+    'Commands:\n/recommend [topic] [count] [category] — get recommendations\n👍 2 / 👎 3 — react to item 2 or 3 of the last list (-👍 2 removes it)\n/persona — what I know about you (/persona remove <term>)\n/interests — pick your interests (1 4 7 answers the list)\n/image <file> [caption] — items that look like a picture\n/forget — delete everything about you\n/explore <0-3> — how adventurous recommendations are\n/more N — more like item N of the last list\n/link [code] — link this account with Discord or Telegram\n/status — system status\n/help — this help\nAnything else you write tells me about your interests.',
   'why.liked': "because you liked '{title}'",
   'why.interests': 'you often talk about {terms}',
   'why.topic': "it matches '{terms}'",
@@ -127,7 +127,7 @@ const en = {
   'tg.badButton': 'This button is not valid.',
   'tg.notYourButton': 'This button is for someone else.',
   'tg.help':
-    'Commands:\n/recommend [topic] — get recommendations (👍/👎 buttons or reactions teach me; "More like this" finds similar items)\n/digest on | off | HH:MM [time zone] — a daily digest at your time\n/persona — what I know about you (/persona remove <term>)\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Discord or the console\n/forget — delete everything about you\n/status — system status\n/help — this help\nIn private chats, anything else you write tells me about your interests.',
+    'Commands:\n/recommend [topic] — get recommendations (👍/👎 buttons or reactions teach me; "More like this" finds similar items)\n/digest on | off | HH:MM [time zone] — a daily digest at your time\n/persona — what I know about you (/persona remove <term>)\n/interests — pick your interests\nSend a photo (with or without a caption) — items that look alike\n/explore <0-3> — how adventurous recommendations are\n/link [code] — link this account with Discord or the console\n/forget — delete everything about you\n/status — system status\n/help — this help\nIn private chats, anything else you write tells me about your interests.',
   'cmd.desc.recommend': 'Get recommendations [topic]',
   'cmd.desc.digest': 'Daily digest: on | off | HH:MM [time zone]',
   'cmd.desc.persona': 'What I know about you',
@@ -257,7 +257,7 @@ const ko: Record<Key, string> = {
   'status.catalog': '카탈로그: {items} 개, {categories} 카테고리, {sources} 소스',
   'status.users': '사용자: {value}',
   'help.text':
-    '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/more N — 마지막 목록 N번과 비슷한 콘텐츠\n/link [코드] — 디스코드·텔레그램 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',
+    '명령어:\n/recommend [주제] [개수] [카테고리] — 추천 받기\n👍 2 / 👎 3 — 마지막 목록의 2번, 3번 항목에 반응 (-👍 2 는 취소)\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/interests — 관심사 고르기 (1 4 7 처럼 번호로 답하기)\n/image <파일> [설명] — 사진과 비슷한 콘텐츠\n/forget — 내 정보 모두 삭제\n/explore <0-3> — 추천의 모험 정도\n/more N — 마지막 목록 N번과 비슷한 콘텐츠\n/link [코드] — 디스코드·텔레그램 계정과 연결\n/status — 시스템 상태\n/help — 도움말\n그 밖에 쓰는 말은 관심사로 기억해요.',
   'why.liked': "'{title}'을(를) 좋아하셔서",
   'why.interests': '{terms} 이야기를 자주 하셔서',
   'why.topic': "'{terms}'와(과) 관련 있어서",
@@ -297,7 +297,7 @@ const ko: Record<Key, string> = {
   'tg.badButton': '유효하지 않은 버튼이에요.',
   'tg.notYourButton': '다른 사람을 위한 버튼이에요.',
   'tg.help':
-    '명령어:\n/recommend [주제] — 추천 받기 (👍/👎 버튼이나 반응으로 알려 주세요. "비슷한 콘텐츠 더 보기" 버튼은 비슷한 항목을 찾아 줘요)\n/digest on | off | HH:MM [시간대] — 원하는 시간에 매일 다이제스트\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 디스코드나 콘솔 계정과 연결\n/forget — 내 정보 모두 삭제\n/status — 시스템 상태\n/help — 도움말\n개인 채팅에서 그 밖에 쓰는 말은 관심사로 기억해요.',
+    '명령어:\n/recommend [주제] — 추천 받기 (👍/👎 버튼이나 반응으로 알려 주세요. "비슷한 콘텐츠 더 보기" 버튼은 비슷한 항목을 찾아 줘요)\n/digest on | off | HH:MM [시간대] — 원하는 시간에 매일 다이제스트\n/persona — 저에 대해 아는 것 (/persona remove <단어>)\n/interests — 관심사 고르기\n사진 보내기 (설명은 선택) — 비슷해 보이는 콘텐츠\n/explore <0-3> — 추천의 모험 정도\n/link [코드] — 디스코드나 콘솔 계정과 연결\n/forget — 내 정보 모두 삭제\n/status — 시스템 상태\n/help — 도움말\n개인 채팅에서 그 밖에 쓰는 말은 관심사로 기억해요.',
   'cmd.desc.recommend': '추천 받기 [주제]',
   'cmd.desc.digest': '매일 다이제스트: on | off | HH:MM [시간대]',
   'cmd.desc.persona': '저에 대해 아는 것',

@@ -34,6 +34,7 @@ import { feedbackComposer } from './composers/feedback.js';
 import { forgetComposer } from './composers/forget.js';
 import { helpComposer } from './composers/help.js';
 import { linkComposer } from './composers/link.js';
+import { onboardingComposer } from './composers/onboarding.js';
 import { personaComposer } from './composers/persona.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
@@ -44,7 +45,17 @@ import { CallbackSigner, langOf, type TgDeps } from './shared.js';
 /** The update types the bot asks for. `message_reaction` is not sent unless asked for. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'message_reaction', 'my_chat_member'] as const;
 
-export const COMMANDS = ['recommend', 'digest', 'persona', 'explore', 'link', 'forget', 'status', 'help'] as const;
+export const COMMANDS = [
+  'recommend',
+  'digest',
+  'persona',
+  'interests',
+  'explore',
+  'link',
+  'forget',
+  'status',
+  'help',
+] as const;
 
 export interface StartTelegramOptions {
   clock?: Clock;
@@ -162,6 +173,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     link: linkComposer,
     status: statusComposer,
     help: helpComposer,
+    onboarding: onboardingComposer,
     feedback: feedbackComposer,
     conversation: conversationComposer,
   };

@@ -103,6 +103,15 @@ export class CallbackSigner {
     if (!m) return undefined;
     return this.check(m[2]!, ['mr', chatId, m[1]!]) ? { ref: m[1]! } : undefined;
   }
+  /** The interest picker, bound to the person it is for: `ob:<t|d|s>:<option n or 0>:<user>:<sig>`. */
+  picker(chatId: string, action: 't' | 'd' | 's', n: number, userId: string): string {
+    return `ob:${action}:${n}:${userId}:${this.mac(['ob', chatId, action, String(n), userId])}`;
+  }
+  parsePicker(data: string, chatId: string): { action: 't' | 'd' | 's'; n: number; userId: string } | undefined {
+    const m = /^ob:([tds]):(\d{1,2}):(\d{1,20}):([A-Za-z0-9_-]{16})$/.exec(data);
+    if (!m || !this.check(m[4]!, ['ob', chatId, m[1]!, m[2]!, m[3]!])) return undefined;
+    return { action: m[1] as 't' | 'd' | 's', n: Number(m[2]), userId: m[3]! };
+  }
   forget(chatId: string, answer: 'y' | 'n', userId: string): string {
     return `fg:${answer}:${userId}:${this.mac(['fg', chatId, answer, userId])}`;
   }
