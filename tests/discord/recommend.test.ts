@@ -27,6 +27,7 @@ describe('discord /recommend and reactions', () => {
       'explore',
       'forget',
       'help',
+      'interests',
       'link',
       'persona',
       'recommend',

@@ -2,6 +2,7 @@
 import { explore } from './explore.js';
 import { forget } from './forget.js';
 import { help } from './help.js';
+import { interests } from './interests.js';
 import { link } from './link.js';
 import { persona } from './persona.js';
 import { recommend } from './recommend.js';
@@ -10,4 +11,4 @@ import type { Command } from './command.js';
 
 export type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [recommend, persona, forget, explore, status, help, link];
+export const COMMANDS: readonly Command[] = [recommend, persona, interests, forget, explore, status, help, link];

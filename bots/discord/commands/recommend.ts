@@ -18,6 +18,7 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Message,
+  type MessageComponentInteraction,
 } from 'discord.js';
 import { CATEGORIES, type Category } from '../../../core/domain.js';
 import { categoryName, parseCategory, t } from '../../../core/messages.js';
@@ -176,8 +177,14 @@ async function permitted(
 /**
  * The list sender of one (deferred) interaction: the first item edits the deferred reply (with the
  * header), the others are follow-ups; the bot's own 👍/👎 come after the core stored the mapping.
+ * `followUpsOnly`: every item is a follow-up (an interaction already answered by updating its message,
+ * such as the interest picker's select menu).
  */
-function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction, ctx: BotContext): ListSender {
+export function listSender(
+  interaction: ChatInputCommandInteraction | MessageComponentInteraction,
+  ctx: BotContext,
+  opts: { followUpsOnly?: boolean } = {},
+): ListSender {
   const { like, dislike } = ctx.core.emojis.defaults;
   const header = (list: { header: string; lang: RecommendResult['lang'] }) =>
     `**${list.header}**\n${t(list.lang, 'reco.react', { like, dislike })}`;
@@ -188,7 +195,7 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
       const payload = itemMessage(view, list.lang, view.explanation, isFirst ? header(list) : undefined);
       const needed = payload.files.length > 0 ? (['EmbedLinks', 'AttachFiles'] as const) : (['EmbedLinks'] as const);
       const msg: Message = await needs(list.lang, needed, () =>
-        isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
+        isFirst && !opts.followUpsOnly ? interaction.editReply(payload) : interaction.followUp(payload),
       );
       if (isFirst) first = msg.id;
       return { messageIds: [msg.id] };
@@ -227,10 +234,12 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
       const isFirst = sent.messageIds[0] === first;
       const payload = itemMessage(view, list.lang, view.explanation, isFirst ? header(list) : undefined);
       // Keep existing attachments (the thumbnail) by not re-uploading: embeds only.
-      await interaction.webhook.editMessage(isFirst ? '@original' : sent.messageIds[0]!, { embeds: payload.embeds });
+      const id = isFirst && !opts.followUpsOnly ? '@original' : sent.messageIds[0]!;
+      await interaction.webhook.editMessage(id, { embeds: payload.embeds });
     },
     async sendEmpty(_target, text) {
-      await interaction.editReply({ content: text });
+      if (opts.followUpsOnly) await interaction.followUp({ content: text });
+      else await interaction.editReply({ content: text });
     },
   };
 }

@@ -1,4 +1,4 @@
-/** Routes slash commands, autocomplete and buttons to the command files; each behind the interaction error boundary. */
+/** Routes slash commands, autocomplete, buttons and select menus to the command files; each behind the interaction error boundary. */
 import type { Interaction } from 'discord.js';
 import { COMMANDS } from '../commands/index.js';
 import type { BotContext } from '../context.js';
@@ -45,6 +45,20 @@ export const interactionCreate: Listener = {
           'autocomplete failed (the user sees no suggestions)',
         );
         if (!interaction.responded) await interaction.respond([]).catch(() => undefined);
+      }
+      return;
+    }
+    if (interaction.isStringSelectMenu()) {
+      const prefix = interaction.customId.split(':')[0];
+      const cmd = COMMANDS.find((c) => c.selects?.prefix === prefix);
+      const report = { name: `select:${prefix}`, userId: interaction.user.id };
+      try {
+        if (cmd?.selects) await cmd.selects.handle(interaction, app, ctx);
+        else ctx.log.debug({ customId: interaction.customId }, 'a select menu this bot does not know: ignored');
+        ctx.events.emit('command', { ...report, ok: true });
+      } catch (e) {
+        const error = await handleInteractionError(ctx, interaction, e, `select ${prefix}`);
+        ctx.events.emit('command', { ...report, ok: false, error });
       }
       return;
     }
