@@ -45,6 +45,15 @@ export interface AdapterDriver {
   forget(): Promise<string>;
   /** The platform id of the person the driver plays. */
   readonly externalId: string;
+  /**
+   * First contact of another person, new to the bot (console: a new session's `/start`; Discord: a first DM;
+   * Telegram: `/start`): resolves with the labels of the interest picker it offers.
+   */
+  firstContact(): Promise<string[]>;
+  /** That person picks these options (by label) and finishes; resolves with the first list. */
+  pick(labels: readonly string[]): Promise<ShownItem[]>;
+  /** The newcomer's platform id. */
+  readonly newcomerId: string;
   stop(): Promise<void>;
 }
 
@@ -135,6 +144,28 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
         service.persona = original;
       }
       expect(await driver.command('persona')).toMatch(/ramen/);
+    });
+
+    it('GIVEN first contact THEN an interest picker; GIVEN two picks THEN they seed the person and the first list', async () => {
+      const labels = await driver.firstContact();
+      const counts = new Map<string, number>();
+      for (const it of app.catalog.index.items) counts.set(it.category, (counts.get(it.category) ?? 0) + 1);
+      const present = [...counts.keys()];
+      expect(labels).toEqual(expect.arrayContaining(present));
+      const picks = [...counts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 2)
+        .map(([c]) => c);
+      const items = await driver.pick(picks);
+      expect(items.length).toBeGreaterThanOrEqual(3);
+      const id = await app.core.users.findUserId(driver.platform, driver.newcomerId);
+      const doc = (await app.core.users.get(id!))!;
+      expect([...((doc.ext.onboarding as { categories?: string[] }).categories ?? [])].sort()).toEqual(
+        [...picks].sort(),
+      );
+      const cats = items.map((i) => app.catalog.index.items[app.catalog.index.rowOf.get(i.itemId)!]!.category);
+      // Two categories of the catalog's several: a list that ignored the picks would rarely hold three of them.
+      expect(cats.filter((c) => picks.includes(c)).length).toBeGreaterThanOrEqual(Math.min(3, items.length));
     });
 
     it('GIVEN /forget THEN the store holds nothing of the person', async () => {
