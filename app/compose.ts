@@ -18,6 +18,7 @@ import { catalogSeed } from '../core/catalog/builtin.js';
 import { largeCatalogOptions } from './large-catalog.js';
 import { LexicalEncoder } from '../core/lexical.js';
 import { ExtractionScheduler, createLlmServices, mergeExtraction, type LlmServices } from '../core/llm/index.js';
+import { LlmTranslator } from '../core/llm/translate.js';
 import {
   systemClock,
   type Clock,
@@ -202,9 +203,18 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       now,
       ...(matrixOps ? { matrixOps } : {}),
     });
+    const translator = new LlmTranslator({
+      client: llm.client,
+      store,
+      clock,
+      waitMs: config.LLM_REPLY_WAIT_MS,
+      logger,
+    });
     const core = buildCore({
       store,
       people,
+      translator,
+      maxFilters: config.FILTERS_MAX,
       catalog,
       settings,
       clock,
@@ -302,6 +312,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         await model.close().catch(() => undefined);
         await matrixOps?.release().catch(() => undefined);
         await llm.explainer.idle().catch(() => undefined);
+        await translator.idle().catch(() => undefined);
         await catalog.close().catch(() => undefined);
         await queue.onIdle().catch(() => undefined);
         await release?.().catch(() => undefined);

@@ -122,6 +122,9 @@ export const DEFAULTS = {
   DASHBOARD_PERSONAL_DATA: 'false',
   DASHBOARD_UPLOAD_MAX_MB: '20',
   DASHBOARD_MAP_MAX_POINTS: '2000',
+  // controls (hard filters, list layout)
+  FILTERS_MAX: '100',
+  LAYOUT_DEFAULT: 'cards',
 } as const satisfies Record<string, string>;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -226,6 +229,8 @@ const schema = z.object({
   DASHBOARD_PERSONAL_DATA: bool,
   DASHBOARD_UPLOAD_MAX_MB: num(0.01, 1024),
   DASHBOARD_MAP_MAX_POINTS: int(10, 100_000),
+  FILTERS_MAX: int(1, 100),
+  LAYOUT_DEFAULT: z.enum(['cards', 'compact']),
 });
 
 export type Config = z.infer<typeof schema>;

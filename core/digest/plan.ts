@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog.js';
 import type { Evidence, Lang, Platform } from '../domain.js';
+import type { MuteFilter } from '../filters/filters.js';
 import { categoryName, t } from '../messages.js';
 import type { Logger } from '../ports.js';
 import type { Ranked } from '../recommend.js';
@@ -33,13 +34,21 @@ export interface DigestPlannerOptions {
    * return the template itself when it cannot do better. Absent: the template is used.
    */
   introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
+  /** The chat's own hard filters (core/filters, set by its admins), applied on top of the subject's. */
+  chatFilters?: (chat: { platform: Platform; chatId: string }) => Promise<readonly MuteFilter[]>;
 }
 
 export class DigestPlanner {
   constructor(private readonly o: DigestPlannerOptions) {}
 
-  /** The subject a chat's digest is made for. */
+  /** The subject a chat's digest is made for, with the chat's hard filters on top of its own. */
   async subjectFor(s: DigestSchedule): Promise<Subject> {
+    const subject = await this.subjectOf(s);
+    const chat = (await this.o.chatFilters?.(s)) ?? [];
+    return chat.length ? { ...subject, filters: [...(subject.filters ?? []), ...chat] } : subject;
+  }
+
+  private async subjectOf(s: DigestSchedule): Promise<Subject> {
     const { users, ranker } = this.o;
     if (s.kind === 'private') {
       const owner = s.owner ?? { platform: s.platform, externalId: s.chatId };

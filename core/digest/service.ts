@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog.js';
 import type { Evidence, Lang, Platform } from '../domain.js';
+import type { MuteFilter } from '../filters/filters.js';
 import { RecoError } from '../errors.js';
 import type { ReactionObserver } from '../feedback/service.js';
 import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
@@ -68,6 +69,8 @@ export interface DigestServiceOptions {
   owner?: string;
   /** Rewords the intro from the picked items' evidence (the LLM layer); see DigestPlannerOptions. */
   introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
+  /** A chat's own hard filters (core/filters), applied to its digest on top of the subject's. */
+  chatFilters?: (chat: { platform: Platform; chatId: string }) => Promise<readonly MuteFilter[]>;
 }
 
 interface DigestExt {
@@ -117,6 +120,7 @@ export class DigestService {
       logger: this.log,
       members: (chat) => this.members(chat),
       ...(options.introWriter ? { introWriter: options.introWriter } : {}),
+      ...(options.chatFilters ? { chatFilters: options.chatFilters } : {}),
     });
     this.runs = new RunDelivery({
       store: options.store,

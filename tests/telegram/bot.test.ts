@@ -59,6 +59,11 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
       'digest',
       'persona',
       'interests',
+      'mute',
+      'unmute',
+      'filters',
+      'layout',
+      'translate',
       'explore',
       'link',
       'forget',
@@ -79,7 +84,7 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     expect(items).toHaveLength(5);
     for (const c of items) {
       const b = buttonsOf(c.payload);
-      expect(b.map((x) => x.text)).toEqual(['👍', '👎', '🔎 More like this']);
+      expect(b.map((x) => x.text)).toEqual(['👍', '👎', '🔎 More like this', '❓ Why?', '🔇 Mute source']);
       expect(b.every((x) => Buffer.byteLength(x.callback_data) <= 64)).toBe(true);
     }
     const urlOf = (c: RecordedCall) => /href="([^"]+)"/.exec(textOf(c.payload))![1]!;
@@ -157,7 +162,7 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     const local = calls.find((c) => c.method === 'sendPhoto' && (c.payload.photo as { file?: boolean })?.file);
     expect(local, 'the local thumbnail goes up as a file (multipart)').toBeDefined();
     expect(textOf(local!.payload)).toContain('City council budget');
-    expect(buttonsOf(local!.payload)).toHaveLength(3);
+    expect(buttonsOf(local!.payload)).toHaveLength(5);
     const text = calls.find((c) => c.method === 'sendMessage' && c.payload.link_preview_options);
     expect(text).toBeDefined();
   });
