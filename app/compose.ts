@@ -39,6 +39,7 @@ import { ThumbnailCache } from '../scrapers/thumbnails.js';
 import { CatalogIngestSink } from './catalog-sink.js';
 import { buildCore, buildUsers } from './core.js';
 import { DigestScheduler } from './digest-scheduler.js';
+import { UserImages } from './user-images.js';
 import { lexicalEncoder, loadThumbnail, prioritizedImage, prioritizedText } from './encoders.js';
 import { settingsFrom } from './settings.js';
 
@@ -65,6 +66,8 @@ export interface App {
   llm: LlmServices;
   /** The two-tower model: serving, and background retraining (`startBackground` turns the schedule on). */
   learned: LearnedModel;
+  /** Pictures people send for search by picture, read and checked at the edge (size, pixels, Discord CDN). */
+  userImages: UserImages;
   /** Where scraped items enter the live catalog. */
   ingest: CatalogIngestSink;
   /** Resolves when a background model switch (re-embedding the catalog) has finished; at once when none is needed. */
@@ -279,6 +282,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       digests: core.digests,
       digestScheduler,
       ingest,
+      userImages: new UserImages({ config, logger: logger.child({ module: 'user-images' }) }),
       config,
       logger,
       store,

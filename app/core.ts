@@ -17,6 +17,7 @@ import { Explanations, type ListExplainer } from '../core/recommend/explanations
 import { Ranker, type RecoSettings } from '../core/recommend/ranker.js';
 import { RecommendService } from '../core/recommend/service.js';
 import { OnboardingService } from '../core/onboarding/service.js';
+import { ImageSearchService } from '../core/search/image.js';
 import type { ListTranslator } from '../core/recommend/translation.js';
 import { WhyService } from '../core/recommend/why.js';
 import type { CoreServices } from '../core/service.js';
@@ -110,6 +111,17 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     chatFilters: async (chat) => (await controls.chatSettings(chat))?.filters ?? [],
     ...o.digest,
   });
+  const recommend = new RecommendService({
+    users,
+    ranker,
+    explanations,
+    catalog,
+    delivery,
+    clock,
+    logger,
+    ...(o.translator ? { translator: o.translator } : {}),
+    ...(settings.defaultLayout ? { defaultLayout: settings.defaultLayout } : {}),
+  });
   return {
     store,
     catalog,
@@ -127,17 +139,8 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     digests,
     controls,
     why: new WhyService({ users, controls, ranker, explanations }),
-    recommend: new RecommendService({
-      users,
-      ranker,
-      explanations,
-      catalog,
-      delivery,
-      clock,
-      logger,
-      ...(o.translator ? { translator: o.translator } : {}),
-      ...(settings.defaultLayout ? { defaultLayout: settings.defaultLayout } : {}),
-    }),
+    recommend,
+    images: new ImageSearchService({ catalog, recommend, identity, logger }),
     conversation: new ConversationService({
       users,
       catalog,

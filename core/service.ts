@@ -24,6 +24,7 @@ import type { IdentityService } from './identity/identity.js';
 import type { LinkService } from './identity/link.js';
 import { t } from './messages.js';
 import type { OnboardingService } from './onboarding/service.js';
+import type { ImageSearchService } from './search/image.js';
 import type { Clock, KeyValueStore, LearnedScorer, Logger, UserFeatures } from './ports.js';
 import type { DeliveryTarget, ListDelivery, ListSender } from './recommend/delivery.js';
 import type { Explanations } from './recommend/explanations.js';
@@ -65,6 +66,8 @@ export interface CoreServices {
   digests: DigestService;
   /** The interest picker of first contact and `/interests`. */
   onboarding: OnboardingService;
+  /** Search by picture: items that look like a photo a person sent (CLIP image → image), re-ranked. */
+  images: ImageSearchService;
   /** Hard filters, list layout and translation choices (`/mute`, `/layout`, `/translate`, "mute this source"). */
   controls: ControlsService;
   /** "Why?" on a shown item: the evidence behind the pick. */

@@ -23,6 +23,8 @@ import {
 } from '../recommend.js';
 import type { BanditSettings } from '../elicitation/bandit.js';
 import { sanitizeText } from '../text.js';
+import { matVec } from '../vectors.js';
+import { pictureSelect } from '../search/picture-rank.js';
 import type { ShownState, UserDoc } from '../users/doc.js';
 
 /** The recommender's settings (from the configuration, mapped once in the composition root). */
@@ -45,6 +47,12 @@ export interface RecommendRequest {
   topic?: string;
   /** "More like this one": the item's own text and image vectors become the topic (image → image similarity). */
   likeItemId?: string;
+  /**
+   * Search by picture: the query picture's vector (the image encoder's). Items with an image vector are ranked by
+   * image → image similarity first, re-ranked with the rest of the score (the `topic` caption's text match, the
+   * persona); items without one are left out.
+   */
+  imageVector?: Float32Array;
   count?: number;
   category?: Category;
   source?: string;
@@ -201,7 +209,23 @@ export class Ranker {
         this.log.warn({ err: e }, 'matrix ops failed; scoring with the JS loop');
       }
     }
-    const plain = !topic && likeRow === undefined && !req.category && !req.source;
+    if (req.imageVector && index.image && req.imageVector.length === index.imageDim) {
+      // Search by picture: every row is scored (the ANN candidates follow text and persona, not the picture), the
+      // picture's similarity to each thumbnail in one matrix–vector product, then the picture-first select step.
+      const q = req.imageVector;
+      input.topic = { ...(input.topic ?? { text: '' }), imageVector: q };
+      input.mode = 'exact';
+      let sims: Float32Array | undefined;
+      if (this.o.matrixOps) {
+        try {
+          sims = await this.o.matrixOps.matVec(index.image, index.imageDim, q);
+        } catch (e) {
+          this.log.warn({ err: e }, 'matrix ops failed; picture similarity with the JS loop');
+        }
+      }
+      input.select = pictureSelect(index, sims ?? matVec(index.image, index.imageDim, q), count);
+    }
+    const plain = !topic && likeRow === undefined && !req.category && !req.source && !req.imageVector;
     const e = s.elicitation;
     if (plain && subject.elicitation && e?.mode === 'bandit')
       input.select = elicitationSelect(subject, subject.elicitation, index, count, e.bandit);

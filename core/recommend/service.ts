@@ -250,9 +250,13 @@ export class RecommendService {
     const likeTitle = likeRow === undefined ? undefined : catalog.index.items[likeRow]?.title;
     const header = likeTitle
       ? t(lang, 'reco.headerMore', { title: sanitizeText(likeTitle, 60) })
-      : req.topic
-        ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
-        : t(lang, 'reco.header');
+      : req.imageVector
+        ? req.topic
+          ? t(lang, 'image.headerCaption', { caption: sanitizeText(req.topic, 80) })
+          : t(lang, 'image.header')
+        : req.topic
+          ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
+          : t(lang, 'reco.header');
     const empty = (text: string): Plan => ({
       result: { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: text, layout },
       ...(rebuilt ? { rebuilt } : {}),
