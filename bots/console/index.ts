@@ -243,6 +243,27 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       case 'item':
         write(await handleControl(app, actor, input, lastMessages));
         return;
+      case 'image': {
+        // Search by picture: a file on this machine, read and checked like a thumbnail, then the list.
+        if (!core.images.available) {
+          write(t(await lang(), 'image.noEncoder'));
+          return;
+        }
+        const picture = await app.userImages.fromFile(input.path);
+        if (!picture.ok) {
+          write(app.userImages.problemMessage(await lang(), picture.error));
+          return;
+        }
+        const res = await core.images.search(
+          actor,
+          picture.value,
+          input.caption ? { caption: input.caption } : {},
+          target,
+          sender(),
+        );
+        if (res.status !== 'sent') write(res.message);
+        return;
+      }
       case 'forget':
         if (input.confirmed) write((await core.forget.forget(actor)).message);
         else {

@@ -35,6 +35,7 @@ import { forgetComposer } from './composers/forget.js';
 import { helpComposer } from './composers/help.js';
 import { linkComposer } from './composers/link.js';
 import { onboardingComposer } from './composers/onboarding.js';
+import { pictureComposer } from './composers/picture.js';
 import { personaComposer } from './composers/persona.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
@@ -186,6 +187,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     status: statusComposer,
     help: helpComposer,
     onboarding: onboardingComposer,
+    picture: pictureComposer,
     mute: muteComposer,
     unmute: unmuteComposer,
     filters: filtersComposer,

@@ -18,6 +18,7 @@ export async function runCommand(
     user: FakeUser;
     channel?: FakeChannel;
     options?: { name: string; type: number; value: string | number }[];
+    resolved?: Record<string, unknown>;
     locale?: string;
     appPermissions?: bigint;
   },

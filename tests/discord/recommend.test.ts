@@ -28,6 +28,7 @@ describe('discord /recommend and reactions', () => {
       'filters',
       'forget',
       'help',
+      'image',
       'interests',
       'layout',
       'link',

@@ -459,6 +459,8 @@ export class FakeDiscord {
     user: FakeUser;
     channel?: FakeChannel;
     options?: { name: string; type: number; value: string | number; focused?: boolean }[];
+    /** `data.resolved` (e.g. `{ attachments: { [id]: attachment } }` for an attachment option, type 11). */
+    resolved?: Record<string, unknown>;
     locale?: string;
     appPermissions?: bigint;
     autocomplete?: boolean;
@@ -479,6 +481,7 @@ export class FakeDiscord {
         name: o.name,
         type: 1,
         ...(o.options ? { options: o.options } : {}),
+        ...(o.resolved ? { resolved: o.resolved } : {}),
         ...(inGuild ? { guild_id: this.guildId } : {}),
       },
       channel_id: channel.id,
@@ -741,9 +744,47 @@ export class FakeDiscord {
     return msg;
   }
 
+  /**
+   * A file a person attached, served like Discord's CDN serves attachments (`GET /attachments/<channel>/<id>/<name>`);
+   * returns the attachment object of an interaction's `resolved.attachments` (shape of the Discord API docs'
+   * Attachment: id, filename, size, url, proxy_url, content_type, width, height).
+   */
+  attachment(bytes: Uint8Array, o: { filename: string; contentType: string; width?: number; height?: number }) {
+    const id = this.nextId();
+    const path = `/attachments/${this.textChannel.id}/${id}/${o.filename}`;
+    this.cdn.set(path, { bytes, contentType: o.contentType });
+    const url = `http://127.0.0.1:${this.port}${path}?ex=0&is=0&hm=0`;
+    return {
+      id,
+      filename: o.filename,
+      size: bytes.byteLength,
+      url,
+      proxy_url: url,
+      content_type: o.contentType,
+      ...(o.width ? { width: o.width, height: o.height } : {}),
+    };
+  }
+  private readonly cdn = new Map<string, { bytes: Uint8Array; contentType: string }>();
+
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${this.port}`);
     const method = req.method ?? 'GET';
+    const file = method === 'GET' ? this.cdn.get(url.pathname) : undefined;
+    if (file) {
+      this.record({
+        seq: this.requests.length,
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        body: undefined,
+        files: [],
+        authorized: typeof req.headers.authorization === 'string',
+        status: 200,
+      });
+      res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.byteLength) });
+      res.end(file.bytes);
+      return;
+    }
     const { body, files } = await this.readBody(req);
     const path = decodeURIComponent(url.pathname.replace(/^\/api\/v\d+/, ''));
     const rec: RecordedRequest = {

@@ -80,6 +80,16 @@ export interface FakeTelegram {
   /** Queues a raw update (update_id is assigned). */
   push(update: Record<string, unknown>): number;
   pushMessage(m: { from: TgUser; chat: TgChat; text: string; replyTo?: { message_id: number; from: unknown } }): number;
+  /**
+   * A photo message (the Bot API's shape: `photo` is an array of PhotoSize, smallest first, each with file_id,
+   * file_unique_id, width, height, file_size); the files are served by `getFile` + `GET /file/bot<token>/<path>`.
+   */
+  pushPhoto(m: {
+    from: TgUser;
+    chat: TgChat;
+    sizes: { bytes: Uint8Array; width: number; height: number }[];
+    caption?: string;
+  }): number;
   pushCallback(c: { from: TgUser; message: { message_id: number; chat: TgChat }; data: string }): {
     updateId: number;
     callbackId: string;
@@ -309,6 +319,17 @@ export async function startFakeTelegram(token = BOT_TOKEN): Promise<FakeTelegram
       case 'editMessageCaption':
         result = messageFor(p, { message_id: Number(p.message_id), text: p.text ?? p.caption });
         break;
+      case 'getFile': {
+        const f = files.get(String(p.file_id));
+        if (!f) {
+          const error = { error_code: 400, description: 'Bad Request: invalid file_id' };
+          record({ method, payload: p, ok: false, error });
+          answer(res, 400, { ok: false, ...error });
+          return;
+        }
+        result = { file_id: p.file_id, file_unique_id: f.uniqueId, file_size: f.bytes.byteLength, file_path: f.path };
+        break;
+      }
       case 'getChatMember':
         result = {
           status: members.get(Number(p.user_id)) ?? 'member',
@@ -331,6 +352,17 @@ export async function startFakeTelegram(token = BOT_TOKEN): Promise<FakeTelegram
 
   const server: Server = createServer((req, res) => {
     void (async () => {
+      const file = /^\/file\/bot([^/]+)\/(.+)$/.exec((req.url ?? '').split('?')[0] ?? '');
+      if (file && req.method === 'GET') {
+        const found = file[1] === token ? [...files.values()].find((f) => f.path === file[2]) : undefined;
+        if (!found) return answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': String(found.bytes.byteLength),
+        });
+        res.end(found.bytes);
+        return;
+      }
       const m = /^\/bot([^/]+)\/(\w+)$/.exec((req.url ?? '').split('?')[0] ?? '');
       if (!m || req.method !== 'POST')
         return answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
@@ -354,6 +386,8 @@ export async function startFakeTelegram(token = BOT_TOKEN): Promise<FakeTelegram
     return id;
   };
 
+  const files = new Map<string, { bytes: Uint8Array; path: string; uniqueId: string }>();
+  let fileCounter = 0;
   const fake: FakeTelegram = {
     apiRoot: `http://127.0.0.1:${port}`,
     token,
@@ -373,6 +407,31 @@ export async function startFakeTelegram(token = BOT_TOKEN): Promise<FakeTelegram
           text,
           ...(entities.length ? { entities } : {}),
           ...(replyTo ? { reply_to_message: { ...replyTo, chat, date: Math.floor(Date.now() / 1000) } } : {}),
+        },
+      });
+    },
+    pushPhoto({ from, chat, sizes, caption }) {
+      const photo = sizes.map((s) => {
+        const n = ++fileCounter;
+        const fileId = `AgACAgIAAxkBAAI${n}`;
+        const uniqueId = `AQAD${n}`;
+        files.set(fileId, { bytes: s.bytes, path: `photos/file_${n}.jpg`, uniqueId });
+        return {
+          file_id: fileId,
+          file_unique_id: uniqueId,
+          width: s.width,
+          height: s.height,
+          file_size: s.bytes.byteLength,
+        };
+      });
+      return push({
+        message: {
+          message_id: nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          from,
+          chat,
+          photo,
+          ...(caption ? { caption } : {}),
         },
       });
     },

@@ -7,6 +7,7 @@ import { translate } from './translate.js';
 import { unmute } from './unmute.js';
 import { forget } from './forget.js';
 import { help } from './help.js';
+import { image } from './image.js';
 import { interests } from './interests.js';
 import { link } from './link.js';
 import { persona } from './persona.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   recommend,
   persona,
   interests,
+  image,
   mute,
   unmute,
   filters,

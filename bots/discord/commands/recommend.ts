@@ -154,7 +154,7 @@ async function more(interaction: ButtonInteraction, app: App, ctx: BotContext): 
 }
 
 /** Refuses (ephemeral, in the user's language) where the bot lacks what a list needs in this channel. */
-async function permitted(
+export async function permitted(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
   app: App,
   ctx: BotContext,
