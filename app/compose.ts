@@ -42,6 +42,9 @@ import { DigestScheduler } from './digest-scheduler.js';
 import { UserImages } from './user-images.js';
 import { lexicalEncoder, loadThumbnail, prioritizedImage, prioritizedText } from './encoders.js';
 import { settingsFrom } from './settings.js';
+import { createUserSources } from './sources.js';
+import type { SourcesService } from '../core/sources/service.js';
+import type { AllowPrivate, Resolver } from '../scrapers/net-guard.js';
 
 export { settingsFrom } from './settings.js';
 
@@ -74,6 +77,8 @@ export interface App {
   encodersReady: Promise<void>;
   /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
   statusLines: (() => string[] | Promise<string[]>)[];
+  /** People's own sources: `/subscribe`, `/unsubscribe`, `/sources`, OPML (app/sources.ts). */
+  sources: SourcesService;
   /** Starts the background work: two-tower retraining and (when asked) scheduled scraping. */
   startBackground(o?: { scraping?: boolean }): Promise<void>;
   close(): Promise<void>;
@@ -96,6 +101,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   /** Digest scheduling: tick period (0 = no timer; `digestScheduler.tick` runs one), lock expiry, owner id. */
   digest?: { intervalMs?: number; lockTtlMs?: number; owner?: string };
+  /** People's own sources: the address guard's switch and DNS for tests (default: SCRAPE_ALLOW_PRIVATE, system DNS). */
+  sources?: { allowPrivate?: AllowPrivate; resolve?: Resolver; retries?: number };
 }
 
 export async function createApp(options: CreateAppOptions): Promise<App> {
@@ -177,7 +184,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     // Built in dependency order, no cycle: the users first (the persona extraction and the learned model read
     // them), then those two, then the core services with their hooks.
     const settings = settingsFrom(config);
-    const people = buildUsers(store, clock, settings);
+    const people = buildUsers(store, clock, settings, { logger, statsRefreshMs: config.STATS_REFRESH_MS });
     const users = people.users;
     const extraction = llm.enabled
       ? new ExtractionScheduler({
@@ -222,7 +229,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       settings,
       clock,
       logger,
-      learned: learned.scorer,
+      learned: learned.serving,
       ...(explainer ? { explainer } : {}),
       ...(matrixOps ? { matrixOps } : {}),
       digest: {
@@ -261,6 +268,19 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       return on > 0 ? [`Digests: ${on} chats subscribed`] : [];
     });
     const ingest = new CatalogIngestSink(catalog, store, logger);
+    const userSources = await createUserSources({
+      config,
+      store,
+      core,
+      sink: ingest,
+      logger,
+      textEncoder: catalog.textEncoder,
+      ...(catalog.imageEncoder ? { imageEncoder: catalog.imageEncoder } : {}),
+      ...(options.sources?.allowPrivate !== undefined ? { allowPrivate: options.sources.allowPrivate } : {}),
+      ...(options.sources?.resolve ? { resolve: options.sources.resolve } : {}),
+      ...(options.sources?.retries !== undefined ? { retries: options.sources.retries } : {}),
+    });
+    let stopSourceSync: (() => void) | undefined;
     let encodersReady: Promise<void> = Promise.resolve();
     if (switching) {
       const target = imageQ ? { text: textQ, image: imageQ } : { text: textQ };
@@ -283,6 +303,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       digestScheduler,
       ingest,
       userImages: new UserImages({ config, logger: logger.child({ module: 'user-images' }) }),
+      sources: userSources.service,
       config,
       logger,
       store,
@@ -294,6 +315,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       statusLines,
       async startBackground(o = {}) {
         model.start(); // background two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK)
+        stopSourceSync ??= userSources.startSync(5 * 60_000); // subscriptions other processes made
         if (o.scraping && config.SCRAPE_INTERVAL_MINUTES > 0 && !stopScraping) {
           const { createScraping, formatHealth } = await import('../scrapers/index.js');
           const scraping = createScraping(config, {
@@ -312,6 +334,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         // A background re-embedding still running stops here; the vectors it cached are reused at the next start.
         await digestScheduler.stop().catch(() => undefined);
         await stopScraping?.().catch(() => undefined);
+        stopSourceSync?.();
+        await userSources.close().catch(() => undefined);
         extraction?.close();
         await model.close().catch(() => undefined);
         await matrixOps?.release().catch(() => undefined);
@@ -320,6 +344,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         await catalog.close().catch(() => undefined);
         await queue.onIdle().catch(() => undefined);
         await release?.().catch(() => undefined);
+        people.stats.close();
         await store.close();
       },
     };

@@ -26,6 +26,8 @@ import { sanitizeText } from '../text.js';
 import { matVec } from '../vectors.js';
 import { pictureSelect } from '../search/picture-rank.js';
 import type { ShownState, UserDoc } from '../users/doc.js';
+import { categoryOfTopic } from './topic-category.js';
+import { userSources } from '../sources/types.js';
 
 /** The recommender's settings (from the configuration, mapped once in the composition root). */
 export interface RecoSettings {
@@ -69,6 +71,8 @@ export interface Subject {
   explore: number;
   /** Set for one person's plain lists: the categories of the list are chosen by the elicitation bandit. */
   elicitation?: ElicitationSubject;
+  /** Sources the subject subscribed to (`/subscribe`): their items get a small boost. */
+  sources?: readonly string[];
   /** Hard filters (the person's and the chat's): muted items are never ranked, whatever their score. */
   filters?: readonly MuteFilter[];
 }
@@ -93,6 +97,13 @@ export class Ranker {
     this.log = o.logger;
   }
 
+  /** The sources a chat follows (a chat's own sources boost the lists shown in it); set by the composition root. */
+  private chatSources: ((platform: Platform, chatId: string) => readonly string[]) | undefined;
+
+  setChatSources(f: ((platform: Platform, chatId: string) => readonly string[]) | undefined): void {
+    this.chatSources = f;
+  }
+
   /** Plugs in (or swaps) the learned scorer at run time. */
   setLearnedScorer(scorer: LearnedScorer | undefined): void {
     this.learned = scorer;
@@ -102,9 +113,13 @@ export class Ranker {
     return this.learned;
   }
 
-  /** The subject for scoring one user (with the chat's settings, when the list goes to a chat that has some). */
-  subjectOf(doc: UserDoc, platform: Platform, chat?: ChatSettings): Subject {
+  /**
+   * The subject for scoring one user: with the chat's settings, when the list goes to a chat that has some, and
+   * (in `chatId`) the chat's own sources next to the person's.
+   */
+  subjectOf(doc: UserDoc, platform: Platform, chat?: ChatSettings, chatId?: string): Subject {
     const filters = filtersFor(doc, chat);
+    const sources = [...userSources(doc), ...(chatId ? (this.chatSources?.(platform, chatId) ?? []) : [])];
     return {
       userId: doc.user.id,
       lang: doc.user.lang,
@@ -113,6 +128,7 @@ export class Ranker {
       feedback: doc.feedback,
       shown: doc.shown,
       explore: doc.user.explore,
+      ...(sources.length ? { sources: [...new Set(sources)] } : {}),
       ...(filters.length ? { filters } : {}),
     };
   }
@@ -120,9 +136,9 @@ export class Ranker {
   /** Ranks the catalog for a subject (one user or a blend). No state is written. */
   async rankFor(
     subject: Subject,
-    req: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
+    request: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
   ): Promise<{ index: CatalogIndex; ranked: Ranked[] }> {
-    const { index, input } = await this.prepare(subject, req);
+    const { index, input } = await this.prepare(subject, topicAsCategory(request));
     return { index, ranked: rankItems(input) };
   }
 
@@ -197,6 +213,7 @@ export class Ranker {
       ...(learned ? { learned } : {}),
       ...(exclude ? { exclude } : {}),
       ...(req.publishedAfter ? { publishedAfter: req.publishedAfter } : {}),
+      ...(subject.sources?.length ? { boostSources: subject.sources } : {}),
       ...(muted ? { muted } : {}),
       stats: this.o.stats.forIndex(index),
       now: this.o.clock.now(),
@@ -257,4 +274,16 @@ export class Ranker {
       f.personaVector = Float32Array.from(subject.persona.vector);
     return f;
   }
+}
+
+/**
+ * A topic that names a category ("sports", "스포츠") becomes that category filter instead of keywords (which
+ * would match "sports jackets"); an explicit category or a "more like this" request is left as it is.
+ */
+export function topicAsCategory<R extends RecommendRequest>(req: R): R {
+  if (!req.topic || req.category || req.likeItemId) return req;
+  const category = categoryOfTopic(req.topic);
+  if (!category) return req;
+  const { topic: _named, ...rest } = req;
+  return { ...rest, category } as R;
 }

@@ -265,7 +265,7 @@ export class RecommendService {
     const { categories: picks, doneAt: pickedAt } = onboardingOf(doc);
     const lastList = doc.lastLists[`${platform}:${where.chatId}`]?.itemIds;
     const subject = {
-      ...this.o.ranker.subjectOf(doc, platform, chat),
+      ...this.o.ranker.subjectOf(doc, platform, chat, where.chatId),
       // A plain list's categories come from the elicitation bandit (seeded by the person's own state).
       elicitation: {
         seed: elicitationSeed(doc.user, doc.impressionIds.length),

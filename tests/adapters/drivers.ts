@@ -128,6 +128,7 @@ export function consoleDriver(): AdapterDriver {
     },
     more: (item) => listed(line(`/more ${item.position}`)),
     command: (name) => line(`/${name}`),
+    subscribe: (url) => line(`/subscribe ${url}`),
     forget: () => line('/forget yes'),
     async firstContact() {
       newcomer = consoleChat(app, newcomerId);
@@ -194,6 +195,12 @@ export function discordDriver(): AdapterDriver {
   };
   const callbackText = (run: { requests: { path: string; body: { data?: { content?: string } } }[] }) =>
     String(run.requests.find((r) => r.path.endsWith('/callback'))?.body.data?.content ?? '');
+  /** What a deferred interaction answered: the edit of the original and the follow-ups. */
+  const deferredText = (run: { requests: { method: string; path: string; body: { content?: string } }[] }) =>
+    run.requests
+      .filter((r) => r.path.startsWith('/webhooks/') && (r.method === 'PATCH' || r.method === 'POST'))
+      .map((r) => String(r.body?.content ?? ''))
+      .join('\n');
   return {
     platform: 'discord',
     get chatId() {
@@ -267,7 +274,13 @@ export function discordDriver(): AdapterDriver {
       return listed(before, message.channel_id);
     },
     async command(name) {
-      return callbackText(await runCommand(bot, { name, user: who() }));
+      const run = await runCommand(bot, { name, user: who() });
+      return callbackText(run) || deferredText(run);
+    },
+    async subscribe(url) {
+      return deferredText(
+        await runCommand(bot, { name: 'subscribe', user: who(), options: [{ name: 'url', type: 3, value: url }] }),
+      );
     },
     get newcomerId() {
       return fake.users.bob.id;
@@ -448,6 +461,10 @@ export function telegramDriver(): AdapterDriver {
       }
       return out;
     },
+    subscribe: async (url) =>
+      sends(await say(`/subscribe ${url}`))
+        .map((c) => textOf(c.payload))
+        .join('\n'),
     async forget() {
       const ask = sends(await say('/forget'))[0]!;
       const [yes] = buttonsOf(ask.payload);

@@ -318,12 +318,7 @@ describe('search by picture — Discord /image attachment', () => {
   it('GIVEN /image with an attached picture THEN the CDN file is read and the look-alike item leads the list', async () => {
     const target = PATTERNS.find((p) => p.id === 'p5')!;
     const png = await patternPng(target, 640, 480);
-    const attachment = fake.attachment(png, {
-      filename: 'photo.png',
-      contentType: 'image/png',
-      width: 640,
-      height: 480,
-    });
+    const attachment = fake.attachment('photo.png', png, 'image/png');
     const run = await runCommand(bot, {
       name: 'image',
       user: fake.users.alice,
@@ -340,10 +335,7 @@ describe('search by picture — Discord /image attachment', () => {
 
   it('GIVEN an attachment that is not an image THEN an ephemeral refusal and nothing downloaded', async () => {
     const from = fake.mark();
-    const attachment = fake.attachment(Buffer.from('%PDF-1.4'), {
-      filename: 'doc.pdf',
-      contentType: 'application/pdf',
-    });
+    const attachment = fake.attachment('doc.pdf', '%PDF-1.4', 'application/pdf');
     const run = await runCommand(bot, {
       name: 'image',
       user: fake.users.alice,

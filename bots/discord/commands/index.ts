@@ -12,6 +12,7 @@ import { interests } from './interests.js';
 import { link } from './link.js';
 import { persona } from './persona.js';
 import { recommend } from './recommend.js';
+import { sourcesCommand, subscribeCommand, unsubscribeCommand } from './sources.js';
 import { status } from './status.js';
 import type { Command } from './command.js';
 
@@ -32,4 +33,7 @@ export const COMMANDS: readonly Command[] = [
   status,
   help,
   link,
+  subscribeCommand,
+  unsubscribeCommand,
+  sourcesCommand,
 ];

@@ -36,7 +36,8 @@ export function onboardingComposer(deps: TgDeps): Composer<Context> {
     if (!actor || !chat) return;
     const first = chat.kind === 'private' ? await onboarding.firstContact(actor) : undefined;
     if (first?.status !== 'offer') {
-      await ctx.reply(t(first?.lang ?? (await langOf(deps, ctx)), 'tg.help'));
+      const lang = first?.lang ?? (await langOf(deps, ctx));
+      await ctx.reply(`${t(lang, 'tg.help')}\n${t(lang, 'help.sources')}`);
       return;
     }
     await ctx.reply(intro(first.view), {
