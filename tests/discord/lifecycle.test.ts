@@ -2,7 +2,6 @@
  * Start-up and restarts: a restart (new client + new app on the same SQLite data dir) between the
  * reply and the reactions; global registration; the Message Content intent on / off / refused (4014).
  */
-import { COMMANDS } from '../../bots/discord/commands/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,7 +80,7 @@ describe('discord start-up options', () => {
       expect((await identify).intents & MESSAGE_CONTENT).toBe(0);
       const puts = fake.requests.slice(from).filter((r) => r.method === 'PUT' && r.path.includes('/commands'));
       expect(puts.map((r) => r.path)).toEqual([`/applications/${fake.appId}/commands`]);
-      expect(fake.commands.get('global')).toHaveLength(COMMANDS.length);
+      expect(fake.commands.get('global')).toHaveLength(18); // 16 + /interests and /image
       expect(bot.discord.contentIntent).toBe('off');
       const status = await runCommand(bot, { name: 'status', user: fake.users.alice });
       const content: string = status.requests.find((r) => r.path.endsWith('/callback'))!.body.data.content;

@@ -33,7 +33,7 @@ import {
   type RecordedCall,
 } from '../helpers/fake-telegram.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
-import { FAST_THROTTLE } from '../helpers/telegram-harness.js';
+import { FAST_LIMITS } from '../helpers/telegram-harness.js';
 import { TestClock } from '../helpers/telegram-app.js';
 import { startBot as startDiscordBot, nextEvent, type Bot } from '../discord/harness.js';
 import { runCommand } from '../discord/flows.js';
@@ -240,7 +240,7 @@ describe('search by picture — Telegram photo', () => {
     app = await makeApp({ TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot });
     tg = await startTelegram(app, {
       clock: new TestClock(NOW),
-      throttle: FAST_THROTTLE,
+      limits: FAST_LIMITS,
       pollTimeoutSeconds: 10,
       onUpdateHandled: (id) => {
         done.add(id);

@@ -12,11 +12,9 @@
  * 👍/👎 reactions are how everyone teaches the bot. The item must be one the message is mapped to.
  */
 import {
-  ActionRowBuilder,
   MessageFlags,
   Routes,
   SlashCommandBuilder,
-  type ButtonBuilder,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Message,
@@ -30,8 +28,8 @@ import type { RecommendResult } from '../../../core/recommend/service.js';
 import { userMessage } from '../../../core/status/status.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
-import { COMPACT_PER_MESSAGE, MORE_PREFIX, compactMessage, itemMessage, moreTarget } from '../embeds.js';
-import { feedbackButtons } from '../feedback-buttons.js';
+import { discordLane, sendItemPayload } from '../delivery.js';
+import { COMPACT_PER_MESSAGE, MORE_PREFIX, compactMessage, itemMessage, likeButton, moreTarget } from '../embeds.js';
 import { botInChannel, presenceOf } from '../install.js';
 import {
   API,
@@ -187,7 +185,7 @@ export async function permitted(
  * The list sender of one (deferred) interaction: the first item edits the deferred reply (with the
  * header), the others are follow-ups; the bot's own 👍/👎 come after the core stored the mapping. In a user
  * install (the bot is not in the conversation: no reaction events, no reactions of its own) every item
- * carries 👍/👎 buttons instead.
+ * carries a 👍 button beside its 👎 instead.
  * `followUpsOnly`: every item is a follow-up (an interaction already answered by updating its message,
  * such as the interest picker's select menu).
  */
@@ -202,34 +200,49 @@ export function listSender(
     `**${list.header}**\n${t(list.lang, reactions ? 'reco.react' : 'reco.pressButtons', { like, dislike })}`;
   const render = (view: Parameters<typeof itemMessage>[0], lang: RecommendResult['lang'], withHeader?: string) => {
     const payload = itemMessage(view, lang, view.explanation, withHeader);
-    if (!reactions)
-      payload.components.push(
-        new ActionRowBuilder<ButtonBuilder>().addComponents(...feedbackButtons(view.item.id, { like, dislike })),
-      );
+    // Without reactions 👍 joins the item's buttons, first (👎 "less like this" is among them already).
+    const row = payload.components[0];
+    if (!reactions && row) row.setComponents(likeButton(view.item.id, lang, like), ...row.components);
     return payload;
   };
   const compactHeader = (list: { header: string }) => `**${list.header}**`;
   let first: string | undefined;
   return {
-    async sendItem(_target, view, list) {
+    async sendItem(target, view, list) {
       const isFirst = first === undefined;
       const payload = render(view, list.lang, isFirst ? header(list) : undefined);
       const needed = payload.files.length > 0 ? (['EmbedLinks', 'AttachFiles'] as const) : (['EmbedLinks'] as const);
-      const msg: Message = await needs(list.lang, needed, () =>
-        isFirst && !opts.followUpsOnly ? interaction.editReply(payload) : interaction.followUp(payload),
+      // Through the outbox, reusing an uploaded thumbnail's CDN URL (delivery.ts).
+      const { msg, writes } = await needs(list.lang, needed, () =>
+        sendItemPayload(
+          {
+            outbox: ctx.outbox,
+            media: ctx.app.media,
+            lane: discordLane(target, list),
+            now: () => ctx.app.core.clock.now().getTime(),
+          },
+          payload,
+          (p): Promise<Message> =>
+            isFirst && !opts.followUpsOnly ? interaction.editReply(p) : interaction.followUp(p),
+        ),
       );
       if (isFirst) first = msg.id;
-      return { messageIds: [msg.id] };
+      return { messageIds: [msg.id], writes };
     },
-    async sendCompact(_target, list) {
+    finish(target, list) {
+      ctx.outbox.finish(discordLane(target, list));
+    },
+    async sendCompact(target, list) {
       // Five items per message at most (Discord allows five rows of buttons); the first edits the deferred reply.
+      // Through the outbox like cards: the lane's size is the messages the compact list makes.
       const out: { messageIds: string[] }[] = [];
+      const lane = discordLane(target, list);
       for (let i = 0; i < list.items.length; i += COMPACT_PER_MESSAGE) {
         const views = list.items.slice(i, i + COMPACT_PER_MESSAGE);
         const isFirst = first === undefined;
         const payload = compactMessage(views, list.lang, { like, dislike }, isFirst ? compactHeader(list) : undefined);
         const msg: Message = await needs(list.lang, ['EmbedLinks'], () =>
-          isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
+          ctx.outbox.send(lane, () => (isFirst ? interaction.editReply(payload) : interaction.followUp(payload))),
         );
         if (isFirst) first = msg.id;
         for (const _ of views) out.push({ messageIds: [msg.id] });
