@@ -41,6 +41,9 @@ import { buildCore, buildUsers } from './core.js';
 import { DigestScheduler } from './digest-scheduler.js';
 import { lexicalEncoder, loadThumbnail, prioritizedImage, prioritizedText } from './encoders.js';
 import { settingsFrom } from './settings.js';
+import { createUserSources } from './sources.js';
+import type { SourcesService } from '../core/sources/service.js';
+import type { AllowPrivate, Resolver } from '../scrapers/net-guard.js';
 
 export { settingsFrom } from './settings.js';
 
@@ -71,6 +74,8 @@ export interface App {
   encodersReady: Promise<void>;
   /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
   statusLines: (() => string[] | Promise<string[]>)[];
+  /** People's own sources: `/subscribe`, `/unsubscribe`, `/sources`, OPML (app/sources.ts). */
+  sources: SourcesService;
   /** Starts the background work: two-tower retraining and (when asked) scheduled scraping. */
   startBackground(o?: { scraping?: boolean }): Promise<void>;
   close(): Promise<void>;
@@ -93,6 +98,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   /** Digest scheduling: tick period (0 = no timer; `digestScheduler.tick` runs one), lock expiry, owner id. */
   digest?: { intervalMs?: number; lockTtlMs?: number; owner?: string };
+  /** People's own sources: the address guard's switch and DNS for tests (default: SCRAPE_ALLOW_PRIVATE, system DNS). */
+  sources?: { allowPrivate?: AllowPrivate; resolve?: Resolver; retries?: number };
 }
 
 export async function createApp(options: CreateAppOptions): Promise<App> {
@@ -258,6 +265,19 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       return on > 0 ? [`Digests: ${on} chats subscribed`] : [];
     });
     const ingest = new CatalogIngestSink(catalog, store, logger);
+    const userSources = await createUserSources({
+      config,
+      store,
+      core,
+      sink: ingest,
+      logger,
+      textEncoder: catalog.textEncoder,
+      ...(catalog.imageEncoder ? { imageEncoder: catalog.imageEncoder } : {}),
+      ...(options.sources?.allowPrivate !== undefined ? { allowPrivate: options.sources.allowPrivate } : {}),
+      ...(options.sources?.resolve ? { resolve: options.sources.resolve } : {}),
+      ...(options.sources?.retries !== undefined ? { retries: options.sources.retries } : {}),
+    });
+    let stopSourceSync: (() => void) | undefined;
     let encodersReady: Promise<void> = Promise.resolve();
     if (switching) {
       const target = imageQ ? { text: textQ, image: imageQ } : { text: textQ };
@@ -279,6 +299,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       digests: core.digests,
       digestScheduler,
       ingest,
+      sources: userSources.service,
       config,
       logger,
       store,
@@ -290,6 +311,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       statusLines,
       async startBackground(o = {}) {
         model.start(); // background two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK)
+        stopSourceSync ??= userSources.startSync(5 * 60_000); // subscriptions other processes made
         if (o.scraping && config.SCRAPE_INTERVAL_MINUTES > 0 && !stopScraping) {
           const { createScraping, formatHealth } = await import('../scrapers/index.js');
           const scraping = createScraping(config, {
@@ -308,6 +330,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         // A background re-embedding still running stops here; the vectors it cached are reused at the next start.
         await digestScheduler.stop().catch(() => undefined);
         await stopScraping?.().catch(() => undefined);
+        stopSourceSync?.();
+        await userSources.close().catch(() => undefined);
         extraction?.close();
         await model.close().catch(() => undefined);
         await matrixOps?.release().catch(() => undefined);

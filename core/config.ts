@@ -132,6 +132,12 @@ export const DEFAULTS = {
   DASHBOARD_PERSONAL_DATA: 'false',
   DASHBOARD_UPLOAD_MAX_MB: '20',
   DASHBOARD_MAP_MAX_POINTS: '2000',
+  // people's own sources (/subscribe, /sources, OPML)
+  SOURCES_FETCH_MINUTES: '60',
+  SOURCES_MAX_PER_USER: '20',
+  SOURCES_MAX_PER_CHAT: '50',
+  SOURCES_MAX_TOTAL: '2000',
+  SOURCES_OPML_MAX_BYTES: '1000000',
   // controls (hard filters, list layout)
   FILTERS_MAX: '100',
   LAYOUT_DEFAULT: 'cards',
@@ -264,6 +270,11 @@ const schema = z.object({
   DASHBOARD_PERSONAL_DATA: bool,
   DASHBOARD_UPLOAD_MAX_MB: num(0.01, 1024),
   DASHBOARD_MAP_MAX_POINTS: int(10, 100_000),
+  SOURCES_FETCH_MINUTES: num(0, 24 * 60 * 7).refine((v) => v === 0 || v >= 5, '0 (off) or at least 5 minutes'),
+  SOURCES_MAX_PER_USER: int(0, 10_000),
+  SOURCES_MAX_PER_CHAT: int(0, 10_000),
+  SOURCES_MAX_TOTAL: int(0, 1_000_000),
+  SOURCES_OPML_MAX_BYTES: int(1000, 50_000_000),
   FILTERS_MAX: int(1, 100),
   LAYOUT_DEFAULT: z.enum(['cards', 'compact']),
 });

@@ -141,6 +141,8 @@ export async function makeApp(opts: {
   env?: Partial<Record<ConfigKey, string>>;
   items?: ContentItem[];
   digest?: CreateAppOptions['digest'];
+  /** People's own sources: the address guard's switch and DNS (see CreateAppOptions). */
+  sources?: CreateAppOptions['sources'];
 }): Promise<App> {
   const config = defaultConfig(opts.env ?? {});
   const logger = process.env.DEBUG_TG === '1' ? debugLogger : silentLogger;
@@ -155,5 +157,6 @@ export async function makeApp(opts: {
     textEncoder: text,
     clock: opts.clock,
     digest: { intervalMs: 0, ...opts.digest },
+    ...(opts.sources ? { sources: opts.sources } : {}),
   });
 }

@@ -10,6 +10,7 @@ import { help } from './help.js';
 import { link } from './link.js';
 import { persona } from './persona.js';
 import { recommend } from './recommend.js';
+import { sourcesCommand, subscribeCommand, unsubscribeCommand } from './sources.js';
 import { status } from './status.js';
 import type { Command } from './command.js';
 
@@ -28,4 +29,7 @@ export const COMMANDS: readonly Command[] = [
   status,
   help,
   link,
+  subscribeCommand,
+  unsubscribeCommand,
+  sourcesCommand,
 ];
