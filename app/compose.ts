@@ -27,6 +27,8 @@ import {
   type Logger,
   type TextEncoder,
 } from '../core/ports.js';
+import { MediaRefs } from '../core/recommend/media.js';
+import { ChatRoutes } from '../core/recommend/routes.js';
 import { DeepReco, type CoreServices, type ListExplainer } from '../core/service.js';
 import { openStore } from '../infra/store/index.js';
 import { createChatModel, describeLlm } from '../infra/llm/openai.js';
@@ -74,6 +76,10 @@ export interface App {
   encodersReady: Promise<void>;
   /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
   statusLines: (() => string[] | Promise<string[]>)[];
+  /** Uploaded media the platforms reuse (Telegram file_id, Discord CDN URL), shared by every adapter. */
+  media: MediaRefs;
+  /** Where chats route their digests (a forum topic, a Discord forum channel). */
+  routes: ChatRoutes;
   /** People's own sources: `/subscribe`, `/unsubscribe`, `/sources`, OPML (app/sources.ts). */
   sources: SourcesService;
   /** Starts the background work: two-tower retraining and (when asked) scheduled scraping. */
@@ -309,6 +315,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       llm,
       notes,
       statusLines,
+      media: new MediaRefs({ clock }),
+      routes: new ChatRoutes(store, { clock }),
       async startBackground(o = {}) {
         model.start(); // background two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK)
         stopSourceSync ??= userSources.startSync(5 * 60_000); // subscriptions other processes made

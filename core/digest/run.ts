@@ -10,7 +10,7 @@
 import type { CatalogService } from '../catalog/catalog.js';
 import type { ContentItem, Impression, MessageRef } from '../domain.js';
 import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
-import type { DeliveryTarget, ListDelivery, ListItemView } from '../recommend/delivery.js';
+import type { DeliveryTarget, ListDelivery, ListItemView, ListToSend } from '../recommend/delivery.js';
 import { storeCall } from '../store/call.js';
 import { NS_DIGEST } from '../store/namespaces.js';
 import type { UserRepository } from '../users/repository.js';
@@ -56,7 +56,15 @@ export class RunDelivery {
       return 'empty';
     }
     const index = o.catalog.size > 0 ? o.catalog.index : undefined;
-    const list = { lang: run.lang, header: '', items: [] as ListItemView[] };
+    // One outbox lane for the whole run, behind interactive lists (core/outbox).
+    const list: ListToSend = {
+      lang: run.lang,
+      header: '',
+      items: [],
+      priority: 'digest',
+      id: run.impressionId,
+      parts: run.parts.length,
+    };
     for (let i = 0; i < run.parts.length; i++) {
       if (run.results[i]) continue;
       if (run.inflight === i) {
@@ -70,8 +78,14 @@ export class RunDelivery {
         );
         continue;
       }
+      // Wait for the outbox's slot BEFORE renewing the lock and writing `inflight`: a part still queued when the
+      // process dies is then not taken for one that may have arrived, and the lock is fresh when it is sent.
+      await sender.ready?.(target, list);
       // Fencing: renew the lock; if another process took it over (ours expired), stop here.
-      if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) return 'lost-lock';
+      if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) {
+        sender.finish?.(target, list);
+        return 'lost-lock';
+      }
       const part = run.parts[i]!;
       let item: ContentItem | undefined;
       if (part.kind === 'item') {
@@ -86,6 +100,7 @@ export class RunDelivery {
       run.inflight = i;
       await this.saveRun(run);
       let messageId: string;
+      let landedIn: string | undefined;
       try {
         if (part.kind === 'intro') {
           const out = await sender.sendHeader(target, { ...list, header: part.text });
@@ -99,7 +114,9 @@ export class RunDelivery {
           };
           const out = await sender.sendItem(target, view, { ...list, items: [view] });
           messageId = out.messageIds[0] ?? '';
-          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, target, m, part.itemId));
+          landedIn = out.chatId;
+          const at = landedIn ? { ...target, chatId: landedIn } : target;
+          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, at, m, part.itemId));
         }
       } catch (e) {
         const kind = e instanceof DeliveryError ? e.kind : 'ambiguous';
@@ -137,11 +154,12 @@ export class RunDelivery {
         );
         return 'retry-later';
       }
-      run.results[i] = { status: 'sent', messageId };
+      run.results[i] = { status: 'sent', messageId, ...(landedIn ? { chatId: landedIn } : {}) };
       delete run.inflight;
       run.failures = 0;
       await this.saveRun(run);
     }
+    sender.finish?.(target, list);
     await this.finish(run, s, target);
     return 'delivered';
   }
@@ -183,7 +201,9 @@ export class RunDelivery {
     };
     const sent = run.parts.flatMap((p, i) => {
       const r = run.results[i];
-      return p.kind === 'item' && r?.status === 'sent' ? [{ itemId: p.itemId, messageIds: [r.messageId] }] : [];
+      return p.kind === 'item' && r?.status === 'sent'
+        ? [{ itemId: p.itemId, messageIds: [r.messageId], ...(r.chatId ? { chatId: r.chatId } : {}) }]
+        : [];
     });
     const rec = this.o.delivery.record(impression, target, sent);
     run.impressionRecorded = true;

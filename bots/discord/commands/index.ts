@@ -1,4 +1,5 @@
 /** The slash commands, one file each, all of the shape `Command` (command.ts). */
+import { digest } from './digest.js';
 import { explore } from './explore.js';
 import { filters } from './filters.js';
 import { layout } from './layout.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   status,
   help,
   link,
+  digest,
   subscribeCommand,
   unsubscribeCommand,
   sourcesCommand,
