@@ -13,6 +13,8 @@ import type { Ranker, Subject } from '../recommend/ranker.js';
 import type { UserDoc } from '../users/doc.js';
 import type { UserRepository } from '../users/repository.js';
 import { blendSubject } from './blend.js';
+import type { DigestLayout } from './spread.js';
+import { localParts, partOfDay, type PartOfDay } from './time.js';
 import { chatKeyOf, type DigestPart, type DigestRun, type DigestSchedule } from './types.js';
 
 export interface DigestPlannerOptions {
@@ -57,8 +59,16 @@ export class DigestPlanner {
     return blendSubject(group, members, s.platform, s.lang, this.o.catalog.textEncoder.id);
   }
 
-  /** Makes the plan (not yet written: the caller stores it before anything is sent). */
-  async plan(s: DigestSchedule, date: string, now: Date): Promise<DigestRun> {
+  /**
+   * Makes the plan (not yet written: the caller stores it before anything is sent). `when.sendAt` is when it
+   * will go out (the greeting follows that local time); `when.layout` the layout it asks for.
+   */
+  async plan(
+    s: DigestSchedule,
+    date: string,
+    now: Date,
+    when: { sendAt?: Date; layout?: DigestLayout } = {},
+  ): Promise<DigestRun> {
     const subject = await this.subjectFor(s);
     const lang = subject.lang;
     const sections = this.o.catalog.size > 0 ? await this.pick(subject) : [];
@@ -72,7 +82,8 @@ export class DigestPlanner {
       : [];
     const parts: DigestPart[] = [];
     if (picked.length > 0) {
-      parts.push({ kind: 'intro', text: await this.intro(s, subject, date, picked) });
+      const local = localParts(when.sendAt ?? now, s.tz);
+      parts.push({ kind: 'intro', text: await this.intro(s, subject, date, picked, partOfDay(local.minutes)) });
       let k = 0;
       for (const sec of sections) {
         sec.items.forEach((r, j) => {
@@ -100,14 +111,27 @@ export class DigestPlanner {
       results: parts.map(() => null),
       failures: 0,
       plannedAt: now.toISOString(),
+      ...(when.sendAt ? { sendAt: when.sendAt.toISOString() } : {}),
+      ...(when.layout ? { layout: when.layout } : {}),
       plannedBy: this.o.owner,
       ...(parts.length ? {} : { completedAt: now.toISOString() }),
     };
   }
 
-  private async intro(s: DigestSchedule, subject: Subject, date: string, picked: Ranked[]): Promise<string> {
+  private async intro(
+    s: DigestSchedule,
+    subject: Subject,
+    date: string,
+    picked: Ranked[],
+    part: PartOfDay,
+  ): Promise<string> {
     const lang = subject.lang;
-    const template = t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', { date, count: picked.length });
+    const greeting = t(lang, `digest.greeting.${part}`);
+    const template = t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', {
+      greeting,
+      date,
+      count: picked.length,
+    });
     if (!this.o.introWriter) return template;
     try {
       return (

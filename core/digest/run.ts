@@ -10,7 +10,7 @@
 import type { CatalogService } from '../catalog/catalog.js';
 import type { ContentItem, Impression, MessageRef } from '../domain.js';
 import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
-import type { DeliveryTarget, ListDelivery, ListItemView } from '../recommend/delivery.js';
+import type { DeliveryTarget, ListDelivery, ListItemView, ListToSend } from '../recommend/delivery.js';
 import { storeCall } from '../store/call.js';
 import { NS_DIGEST } from '../store/namespaces.js';
 import type { UserRepository } from '../users/repository.js';
@@ -55,8 +55,15 @@ export class RunDelivery {
       await this.finish(run, s, target);
       return 'empty';
     }
-    const index = o.catalog.size > 0 ? o.catalog.index : undefined;
-    const list = { lang: run.lang, header: '', items: [] as ListItemView[] };
+    const list: ListToSend = {
+      lang: run.lang,
+      header: '',
+      items: [],
+      ...(run.layout ? { layout: run.layout } : {}),
+      priority: 'digest',
+    };
+    if (run.layout === 'compact' && sender.sendList && (run.inflight === 0 || run.results.every((r) => r === null)))
+      return this.deliverCompact(run, s, sender, lock, target, list);
     for (let i = 0; i < run.parts.length; i++) {
       if (run.results[i]) continue;
       if (run.inflight === i) {
@@ -75,8 +82,7 @@ export class RunDelivery {
       const part = run.parts[i]!;
       let item: ContentItem | undefined;
       if (part.kind === 'item') {
-        const row = index?.rowOf.get(part.itemId);
-        item = row === undefined ? undefined : index!.items[row];
+        item = this.itemOf(part.itemId);
         if (!item) {
           run.results[i] = { status: 'failed', error: 'item no longer in the catalog' };
           await this.saveRun(run);
@@ -99,43 +105,12 @@ export class RunDelivery {
           };
           const out = await sender.sendItem(target, view, { ...list, items: [view] });
           messageId = out.messageIds[0] ?? '';
-          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, target, m, part.itemId));
+          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, target, m, [part.itemId]));
         }
       } catch (e) {
-        const kind = e instanceof DeliveryError ? e.kind : 'ambiguous';
-        if (kind === 'blocked') {
-          delete run.inflight;
-          run.state = 'cancelled';
-          run.completedAt = o.clock.now().toISOString();
-          await this.record(run, target);
-          const fresh = (await o.getSchedule(s)) ?? s;
-          fresh.enabled = false;
-          fresh.disabledReason = 'blocked';
-          delete fresh.pending;
-          fresh.updatedAt = o.clock.now().toISOString();
-          await o.saveSchedule(fresh);
-          o.logger.info({ chat: run.chatKey }, 'the chat blocked the bot: digest unsubscribed');
-          return 'blocked';
-        }
-        if (kind === 'rejected') {
-          delete run.inflight;
-          run.failures++;
-          if (run.failures >= MAX_PART_FAILURES) {
-            run.results[i] = { status: 'failed', error: (e as Error).message };
-            run.failures = 0;
-            await this.saveRun(run);
-            continue;
-          }
-          await this.saveRun(run);
-          o.logger.warn({ err: e, chat: run.chatKey, part: i }, 'digest part refused; retried on the next tick');
-          return 'retry-later';
-        }
-        // ambiguous: leave `inflight` as written, so the part is never sent twice.
-        o.logger.warn(
-          { err: e, chat: run.chatKey, part: i },
-          'digest part may or may not have arrived; it will not be repeated',
-        );
-        return 'retry-later';
+        const stop = await this.failed(e, run, s, target, [i]);
+        if (stop) return stop;
+        continue;
       }
       run.results[i] = { status: 'sent', messageId };
       delete run.inflight;
@@ -146,13 +121,159 @@ export class RunDelivery {
     return 'delivered';
   }
 
+  /** The compact layout: the intro and every item in ONE message, recorded as one step. */
+  private async deliverCompact(
+    run: DigestRun,
+    s: DigestSchedule,
+    sender: DigestSender,
+    lock: string,
+    target: DeliveryTarget,
+    list: ListToSend,
+  ): Promise<ChatOutcome> {
+    const o = this.o;
+    const all = run.parts.map((_, i) => i);
+    if (run.inflight === 0) {
+      // The list may have arrived before a crash or an ambiguous error: never repeat it.
+      for (const i of all) run.results[i] ??= { status: 'unknown' };
+      delete run.inflight;
+      await this.saveRun(run);
+      o.logger.warn(
+        { chat: run.chatKey, date: run.date },
+        'compact digest state unknown after a crash; not sent again',
+      );
+      await this.finish(run, s, target);
+      return 'delivered';
+    }
+    if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) return 'lost-lock';
+    const views: ListItemView[] = [];
+    let header = '';
+    run.parts.forEach((part, i) => {
+      if (part.kind === 'intro') header = part.text;
+      else {
+        const item = this.itemOf(part.itemId);
+        if (!item) run.results[i] = { status: 'failed', error: 'item no longer in the catalog' };
+        else
+          views.push({
+            position: part.position,
+            item,
+            explanation: part.explanation,
+            ...(part.header ? { header: part.header } : {}),
+          });
+      }
+    });
+    run.inflight = 0;
+    await this.saveRun(run);
+    let messageId: string;
+    try {
+      const out = await sender.sendList!(target, { ...list, header, items: views });
+      messageId = out.messageIds[0] ?? '';
+      for (const m of out.messageIds)
+        o.delivery.pending.add(
+          this.ref(
+            run,
+            target,
+            m,
+            views.map((v) => v.item.id),
+          ),
+        );
+    } catch (e) {
+      const stop = await this.failed(
+        e,
+        run,
+        s,
+        target,
+        all.filter((i) => !run.results[i]),
+      );
+      if (stop) return stop;
+      await this.finish(run, s, target);
+      return 'delivered';
+    }
+    for (const i of all) if (!run.results[i]) run.results[i] = { status: 'sent', messageId };
+    delete run.inflight;
+    run.failures = 0;
+    await this.saveRun(run);
+    await this.finish(run, s, target);
+    return 'delivered';
+  }
+
+  /**
+   * A send failed: `blocked` unsubscribes and cancels; `rejected` retries later (the parts are given up after
+   * MAX_PART_FAILURES); anything else may have arrived, so `inflight` stays and the parts are never repeated.
+   * Returns the outcome to stop with, or undefined to go on with the next part.
+   */
+  private async failed(
+    e: unknown,
+    run: DigestRun,
+    s: DigestSchedule,
+    target: DeliveryTarget,
+    parts: readonly number[],
+  ): Promise<ChatOutcome | undefined> {
+    const o = this.o;
+    const kind = e instanceof DeliveryError ? e.kind : 'ambiguous';
+    if (kind === 'blocked') {
+      delete run.inflight;
+      run.state = 'cancelled';
+      run.completedAt = o.clock.now().toISOString();
+      await this.record(run, target);
+      const fresh = (await o.getSchedule(s)) ?? s;
+      fresh.enabled = false;
+      fresh.disabledReason = 'blocked';
+      delete fresh.pending;
+      delete fresh.sendAt;
+      fresh.updatedAt = o.clock.now().toISOString();
+      await o.saveSchedule(fresh);
+      o.logger.info({ chat: run.chatKey }, 'the chat blocked the bot: digest unsubscribed');
+      return 'blocked';
+    }
+    if (kind === 'rejected') {
+      delete run.inflight;
+      run.failures++;
+      if (run.failures >= MAX_PART_FAILURES) {
+        for (const i of parts) run.results[i] = { status: 'failed', error: (e as Error).message };
+        run.failures = 0;
+        await this.saveRun(run);
+        return undefined;
+      }
+      await this.saveRun(run);
+      o.logger.warn({ err: e, chat: run.chatKey, part: parts[0] }, 'digest part refused; retried on the next tick');
+      return 'retry-later';
+    }
+    // ambiguous: leave `inflight` as written, so the part is never sent twice.
+    o.logger.warn(
+      { err: e, chat: run.chatKey, part: parts[0] },
+      'digest part may or may not have arrived; it will not be repeated',
+    );
+    return 'retry-later';
+  }
+
+  private itemOf(itemId: string): ContentItem | undefined {
+    const index = this.o.catalog.size > 0 ? this.o.catalog.index : undefined;
+    const row = index?.rowOf.get(itemId);
+    return row === undefined ? undefined : index!.items[row];
+  }
+
+  /** Gives up a run that a newer day's digest replaces (its sent parts stay recorded). */
+  async supersede(run: DigestRun, target: DeliveryTarget): Promise<void> {
+    delete run.inflight;
+    run.state = 'cancelled';
+    run.completedAt = this.o.clock.now().toISOString();
+    await this.record(run, target);
+    this.o.logger.warn(
+      { chat: run.chatKey, date: run.date },
+      "an unfinished digest was replaced by the next day's; its remaining parts are not sent",
+    );
+  }
+
   /** Marks the run done (with the impression and message mapping in the same write) and moves the schedule on. */
   async finish(run: DigestRun, s: DigestSchedule, target: DeliveryTarget): Promise<void> {
     run.state = 'done';
     run.completedAt ??= this.o.clock.now().toISOString();
     await this.record(run, target);
     const fresh = (await this.o.getSchedule(s)) ?? s;
-    if (fresh.pending === run.date) delete fresh.pending;
+    if (fresh.pending === run.date) {
+      delete fresh.pending;
+      delete fresh.sendAt;
+    }
     if (!fresh.lastDate || fresh.lastDate < run.date) fresh.lastDate = run.date;
     await this.o.saveSchedule(fresh);
     this.o.logger.info(
@@ -181,10 +302,14 @@ export class RunDelivery {
       kind: 'digest',
       at: run.plannedAt,
     };
-    const sent = run.parts.flatMap((p, i) => {
+    // One mapping per message: a compact digest's one message carries all its items.
+    const byMessage = new Map<string, string[]>();
+    run.parts.forEach((p, i) => {
       const r = run.results[i];
-      return p.kind === 'item' && r?.status === 'sent' ? [{ itemId: p.itemId, messageIds: [r.messageId] }] : [];
+      if (p.kind === 'item' && r?.status === 'sent')
+        byMessage.set(r.messageId, [...(byMessage.get(r.messageId) ?? []), p.itemId]);
     });
+    const sent = [...byMessage].map(([messageId, ids]) => ({ itemIds: ids, messageIds: [messageId] }));
     const rec = this.o.delivery.record(impression, target, sent);
     run.impressionRecorded = true;
     const withRun = (): StoreWrite[] => [...rec.writes, { op: 'set', ns: NS_DIGEST, key: runKey(run), value: run }];
@@ -200,12 +325,12 @@ export class RunDelivery {
     }
   }
 
-  private ref(run: DigestRun, target: DeliveryTarget, messageId: string, itemId: string): MessageRef {
+  private ref(run: DigestRun, target: DeliveryTarget, messageId: string, itemIds: string[]): MessageRef {
     return {
       platform: target.platform,
       chatId: target.chatId,
       messageId,
-      itemIds: [itemId],
+      itemIds,
       impressionId: run.impressionId,
       at: this.o.clock.now().toISOString(),
     };

@@ -1,7 +1,8 @@
 /** The digest's records: a chat's schedule, a day's run (plan + what was sent), and the delivery outcomes. */
 import type { Lang, Platform } from '../domain.js';
-import type { ListSender } from '../recommend/delivery.js';
+import type { DeliveryTarget, ListSender, ListToSend } from '../recommend/delivery.js';
 import type { Actor } from '../users/doc.js';
+import type { DigestLayout, SlotPlan } from './spread.js';
 
 /** How often a definitely refused part is retried before it is given up. */
 export const MAX_PART_FAILURES = 5;
@@ -25,6 +26,8 @@ export interface DigestSchedule extends DigestChat {
   lastDate?: string;
   /** A local date whose run is planned but not finished (resume it). */
   pending?: string;
+  /** When the pending run goes out (ISO): its slot, its place in the slot's window, after quiet hours. */
+  sendAt?: string;
   disabledReason?: 'user' | 'blocked';
   updatedAt: string;
 }
@@ -50,6 +53,10 @@ export interface DigestRun {
   inflight?: number;
   failures: number;
   plannedAt: string;
+  /** When it goes out (ISO; absent on runs planned before spreading existed: at once). */
+  sendAt?: string;
+  /** The layout the digest asks the platform for (absent: cards). */
+  layout?: DigestLayout;
   completedAt?: string;
   /** Which process planned it (diagnostics). */
   plannedBy: string;
@@ -74,16 +81,46 @@ export class DeliveryError extends Error {
  */
 export interface DigestSender extends ListSender {
   readonly platform: Platform;
+  /**
+   * Sends a whole list as ONE message (the compact layout: numbered items, a row of buttons per item) and
+   * returns its message id. Digests planned in the compact layout use it when the sender has it; without it
+   * they go out as cards (`list.layout` still says 'compact', for a sender that renders it in `sendHeader`).
+   */
+  sendList?(target: DeliveryTarget, list: ListToSend): Promise<{ messageIds: string[] }>;
   sendHeader(...args: Parameters<NonNullable<ListSender['sendHeader']>>): Promise<{ messageIds: string[] }>;
 }
 
 export type ChatOutcome =
-  'delivered' | 'already-done' | 'not-due' | 'locked' | 'lost-lock' | 'retry-later' | 'blocked' | 'disabled' | 'empty';
+  | 'delivered'
+  | 'already-done'
+  | 'not-due'
+  | 'locked'
+  | 'lost-lock'
+  | 'retry-later'
+  | 'blocked'
+  | 'disabled'
+  | 'empty'
+  /** Planned ahead of its slot; it goes out at `sendAt`. */
+  | 'planned'
+  /** Due, but the chat is in quiet hours: it goes out once they end. */
+  | 'quiet';
+
+/** Outcomes after which a chat's digest is worth another try soon (a job retries with backoff). */
+export const RETRY_OUTCOMES: readonly ChatOutcome[] = ['retry-later', 'locked', 'lost-lock'];
 
 export interface TickReport {
   at: string;
+  /** Chats whose digest was due to go out at `at` (delivered, resumed, refused, held by quiet hours, …). */
   due: number;
+  /** Chats planned ahead of their slot by this tick. */
+  planned?: number;
   outcomes: Record<string, ChatOutcome>;
+}
+
+/** What a scan finds: digests to plan now (with their slot's layout and spread), and planned ones due to go out. */
+export interface DigestScan {
+  plan: { chat: DigestChat; date: string; slot: SlotPlan }[];
+  send: { chat: DigestChat; date: string; sendAt: string }[];
 }
 
 export function chatKeyOf(c: { platform: Platform; chatId: string }): string {

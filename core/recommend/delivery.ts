@@ -37,6 +37,10 @@ export interface ListToSend {
   lang: Lang;
   header: string;
   items: ListItemView[];
+  /** The layout asked for (`compact`: one message with numbered items; absent: the chat's/platform's default). */
+  layout?: 'compact' | 'cards';
+  /** Sending priority: `digest` lists wait behind interactive replies in the outbox (absent: interactive). */
+  priority?: 'interactive' | 'digest';
 }
 
 export interface SentItem {
