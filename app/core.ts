@@ -2,7 +2,7 @@
 import type { CatalogService } from '../core/catalog/catalog.js';
 import { ConversationService } from '../core/conversation/conversation.js';
 import { PersonaService } from '../core/conversation/persona-view.js';
-import { DigestService } from '../core/digest/service.js';
+import { DigestService, type DigestServiceOptions } from '../core/digest/service.js';
 import type { Evidence, Lang } from '../core/domain.js';
 import { EmojiTable } from '../core/feedback/apply.js';
 import { FeedbackService } from '../core/feedback/service.js';
@@ -53,7 +53,7 @@ export interface BuildCoreOptions {
     lockTtlMs?: number;
     owner?: string;
     introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
-  };
+  } & Pick<DigestServiceOptions, 'planAheadMinutes' | 'spread' | 'sendConcurrency'>;
   /** Extra `/status` lines. */
   statusLines?: () => Promise<string[]> | string[];
   /** Today's LLM token usage for `/status` (absent without an LLM). */
@@ -107,6 +107,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     delivery,
     links,
     digests,
+    quiet: digests.quiet,
     recommend: new RecommendService({ users, ranker, explanations, catalog, delivery, clock, logger }),
     conversation: new ConversationService({
       users,

@@ -92,6 +92,9 @@ export const DEFAULTS = {
   DIGEST_DEFAULT_TIME: '08:00',
   DIGEST_DEFAULT_TZ: 'Asia/Seoul',
   DIGEST_SIZE: '6',
+  DIGEST_PLAN_AHEAD_MINUTES: '20',
+  DIGEST_WINDOW_MINUTES: '30',
+  DIGEST_LAYOUT: 'auto',
   // scrapers
   CHROMIUM_PATH: '/usr/bin/chromium',
   SCRAPE_SOURCES: '',
@@ -121,6 +124,10 @@ export const DEFAULTS = {
   DASHBOARD_PERSONAL_DATA: 'false',
   DASHBOARD_UPLOAD_MAX_MB: '20',
   DASHBOARD_MAP_MAX_POINTS: '2000',
+  // background jobs (BullMQ on REDIS_URL; in-process without it)
+  JOBS_IN_BOT: 'true',
+  JOB_ATTEMPTS: '5',
+  JOB_BACKOFF_SECONDS: '30',
 } as const satisfies Record<string, string>;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -196,6 +203,9 @@ const schema = z.object({
   DIGEST_DEFAULT_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
   DIGEST_DEFAULT_TZ: z.string().refine(isTimeZone, 'an IANA time zone such as Asia/Seoul'),
   DIGEST_SIZE: int(1, 20),
+  DIGEST_PLAN_AHEAD_MINUTES: int(0, 720),
+  DIGEST_WINDOW_MINUTES: int(0, 720),
+  DIGEST_LAYOUT: z.enum(['auto', 'cards', 'compact']),
   CHROMIUM_PATH: z.string().min(1),
   SCRAPE_SOURCES: z.string(),
   SCRAPE_INTERVAL_MINUTES: num(0, 24 * 60 * 7),
@@ -224,6 +234,9 @@ const schema = z.object({
   DASHBOARD_PERSONAL_DATA: bool,
   DASHBOARD_UPLOAD_MAX_MB: num(0.01, 1024),
   DASHBOARD_MAP_MAX_POINTS: int(10, 100_000),
+  JOBS_IN_BOT: bool,
+  JOB_ATTEMPTS: int(1, 100),
+  JOB_BACKOFF_SECONDS: num(0.01, 86_400),
 });
 
 export type Config = z.infer<typeof schema>;

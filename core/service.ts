@@ -14,6 +14,7 @@ import type { CatalogService } from './catalog/catalog.js';
 import type { ConversationService } from './conversation/conversation.js';
 import { describePersona, type PersonaService } from './conversation/persona-view.js';
 import type { DigestService } from './digest/service.js';
+import type { QuietHoursService } from './digest/quiet.js';
 import type { FeedbackOrigin, Lang, Platform, Signal } from './domain.js';
 import type { EmojiTable } from './feedback/apply.js';
 import type { FeedbackService, ReactOptions, ReactResult } from './feedback/service.js';
@@ -60,6 +61,8 @@ export interface CoreServices {
   status: StatusService;
   links: LinkService;
   digests: DigestService;
+  /** Quiet hours per person and per group chat (digests and other proactive messages wait for their end). */
+  quiet: QuietHoursService;
 }
 
 export class DeepReco {
