@@ -36,7 +36,7 @@ export function messagesPerDigest(layout: DigestLayout, size: number): number {
 /** The layout and spread for a slot with `audience` chats. */
 export function planSlot(audience: number, p: SpreadPolicy): SlotPlan {
   const minutesFor = (layout: DigestLayout) =>
-    (audience * messagesPerDigest(layout, p.size)) / Math.max(0.1, p.ratePerSecond) / 60;
+    (audience * messagesPerDigest(layout, p.size)) / Math.max(0.01, p.ratePerSecond) / 60;
   let layout: DigestLayout = p.layout === 'auto' ? 'cards' : p.layout;
   if (p.layout === 'auto' && minutesFor('cards') > p.windowMinutes) layout = 'compact';
   const spreadMinutes = Math.min(p.windowMinutes, Math.floor(minutesFor(layout)));
