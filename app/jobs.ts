@@ -50,6 +50,7 @@ export function jobPolicies(
     (['telegram', 'discord', 'console'] as const).map((p) => [digestSendKind(p), { ...base, concurrency: 8 }]),
   );
   return {
+    '*': base,
     [JOB.scrape]: { ...base, concurrency: 1 },
     [JOB.expire]: { ...base, attempts: Math.min(3, config.JOB_ATTEMPTS) },
     [JOB.embed]: { ...base, concurrency: 1 },

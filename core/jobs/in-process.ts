@@ -47,7 +47,7 @@ export interface InProcessJobQueueOptions {
   logger?: Logger;
   /** With a store shared by several processes, a schedule runs once per interval across them. */
   store?: KeyValueStore;
-  /** Policies per kind (a `handle` call's policy overrides). */
+  /** Policies per kind (`*`: every kind; a `handle` call's policy overrides). */
   policies?: Record<string, Partial<JobPolicy>>;
 }
 
@@ -170,7 +170,12 @@ export class InProcessJobQueue implements JobQueue {
   private kind(name: string): Kind {
     let k = this.kinds.get(name);
     if (!k) {
-      k = { policy: { ...DEFAULT_JOB_POLICY, ...this.o.policies?.[name] }, ready: [], active: 0, delayed: 0 };
+      k = {
+        policy: { ...DEFAULT_JOB_POLICY, ...this.o.policies?.['*'], ...this.o.policies?.[name] },
+        ready: [],
+        active: 0,
+        delayed: 0,
+      };
       this.kinds.set(name, k);
     }
     return k;

@@ -40,7 +40,7 @@ export interface BullJobQueueOptions {
   /** Redis key prefix of every queue (default `deep-reco-jobs`). */
   prefix?: string;
   logger?: Logger;
-  /** Policies per kind (a `handle` call's policy overrides). */
+  /** Policies per kind (`*`: every kind; a `handle` call's policy overrides). */
   policies?: Record<string, Partial<JobPolicy>>;
   /** Kinds this process reports in `/status` even when it neither runs nor adds them. */
   kinds?: readonly string[];
@@ -198,7 +198,12 @@ export class BullJobQueue implements JobQueue {
   }
 
   private policy(kind: string): JobPolicy {
-    return { ...DEFAULT_JOB_POLICY, ...this.o.policies?.[kind], ...this.handlers.get(kind)?.policy };
+    return {
+      ...DEFAULT_JOB_POLICY,
+      ...this.o.policies?.['*'],
+      ...this.o.policies?.[kind],
+      ...this.handlers.get(kind)?.policy,
+    };
   }
 
   private queue(kind: string): Queue {

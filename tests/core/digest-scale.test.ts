@@ -31,7 +31,7 @@ class RecordingSender implements DigestSender {
   sends: { chatId: string; kind: 'header' | 'item' | 'list'; text: string; list: ListToSend; at: Date }[] = [];
   private next = 1;
   before: ((n: number) => void) | undefined;
-  sendList?: DigestSender['sendList'];
+  sendList?: NonNullable<DigestSender['sendList']>;
   constructor(
     private readonly clock: TestClock,
     compact = false,

@@ -141,6 +141,7 @@ export async function makeApp(opts: {
   env?: Partial<Record<ConfigKey, string>>;
   items?: ContentItem[];
   digest?: CreateAppOptions['digest'];
+  role?: CreateAppOptions['role'];
 }): Promise<App> {
   const config = defaultConfig(opts.env ?? {});
   const logger = process.env.DEBUG_TG === '1' ? debugLogger : silentLogger;
@@ -155,5 +156,6 @@ export async function makeApp(opts: {
     textEncoder: text,
     clock: opts.clock,
     digest: { intervalMs: 0, ...opts.digest },
+    ...(opts.role ? { role: opts.role } : {}),
   });
 }
