@@ -9,6 +9,7 @@ import { userInfo } from 'node:os';
 import type { App } from '../../app/compose.js';
 import type { Lang } from '../../core/domain.js';
 import { toRecoError } from '../../core/errors.js';
+import { quietCommand } from '../../core/digest/quiet.js';
 import { formatAge } from '../../core/explain.js';
 import { categoryName, t } from '../../core/messages.js';
 import type { ListItemView, ListSender } from '../../core/recommend/delivery.js';
@@ -160,6 +161,9 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         write(formatStatus(await core.status.status(actor), await lang()));
         return;
       }
+      case 'quiet':
+        write(await quietCommand(core.quiet, { ...target, kind: 'private' }, actor, input.args, await lang()));
+        return;
     }
   };
 

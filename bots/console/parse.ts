@@ -16,6 +16,7 @@ export type ConsoleInput =
   | { kind: 'explore'; level?: number }
   | { kind: 'link'; code?: string }
   | { kind: 'status' }
+  | { kind: 'quiet'; args: string }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'error'; error: 'unknown-command' | 'bad-arg'; command?: string; arg?: string; reason?: string };
@@ -95,6 +96,9 @@ export function parseConsoleLine(raw: string): ConsoleInput {
       return rest[0] ? { kind: 'link', code: rest[0] } : { kind: 'link' };
     case 'status':
       return { kind: 'status' };
+    case 'quiet':
+    case '방해금지':
+      return { kind: 'quiet', args: rest.join(' ') };
     case 'help':
     case 'start':
       return { kind: 'help' };

@@ -35,6 +35,7 @@ import { forgetComposer } from './composers/forget.js';
 import { helpComposer } from './composers/help.js';
 import { linkComposer } from './composers/link.js';
 import { personaComposer } from './composers/persona.js';
+import { quietComposer } from './composers/quiet.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
 import { conversationComposer } from './composers/conversation.js';
@@ -44,7 +45,17 @@ import { CallbackSigner, langOf, type TgDeps } from './shared.js';
 /** The update types the bot asks for. `message_reaction` is not sent unless asked for. */
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'message_reaction', 'my_chat_member'] as const;
 
-export const COMMANDS = ['recommend', 'digest', 'persona', 'explore', 'link', 'forget', 'status', 'help'] as const;
+export const COMMANDS = [
+  'recommend',
+  'digest',
+  'quiet',
+  'persona',
+  'explore',
+  'link',
+  'forget',
+  'status',
+  'help',
+] as const;
 
 export interface StartTelegramOptions {
   clock?: Clock;
@@ -156,6 +167,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
   const features = {
     recommend: recommendComposer,
     digest: digestComposer,
+    quiet: quietComposer,
     persona: personaComposer,
     forget: forgetComposer,
     explore: exploreComposer,

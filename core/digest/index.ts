@@ -1,6 +1,13 @@
 /** Daily digests: schedule, plan, exactly-once delivery (see service.ts and run.ts). */
 export { DIGEST_RATE_PER_SECOND, DigestService, type DigestServiceOptions } from './service.js';
-export { QuietHoursService, parseQuietRange, quietUntil, type QuietHours } from './quiet.js';
+export {
+  QuietHoursService,
+  parseQuietCommand,
+  parseQuietRange,
+  quietCommand,
+  quietUntil,
+  type QuietHours,
+} from './quiet.js';
 export { chatOffsetMinutes, planSlot, type DigestLayout, type SlotPlan, type SpreadPolicy } from './spread.js';
 export { DigestPlanner } from './plan.js';
 export { blendSubject } from './blend.js';

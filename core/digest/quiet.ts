@@ -9,8 +9,9 @@
  * await quiet.set(actor, chat, { from: '23:00', to: '07:00' });
  * const until = await quiet.until(subjectUserId, now); // Date while quiet, else undefined
  */
-import type { Platform } from '../domain.js';
+import type { Lang, Platform } from '../domain.js';
 import { RecoError } from '../errors.js';
+import { t } from '../messages.js';
 import type { Actor, UserDoc } from '../users/doc.js';
 import type { UserRepository } from '../users/repository.js';
 import { addDays, formatTime, isTimeZone, localParts, parseTime, zonedInstant } from './time.js';
@@ -113,4 +114,51 @@ export class QuietHoursService {
     const q = quietOf(await this.o.users.get(userId));
     return q ? quietUntil(now, q) : undefined;
   }
+}
+
+/** `/quiet` arguments: nothing (show), `off`, or a range with an optional time zone. */
+export type QuietCommand =
+  { kind: 'show' } | { kind: 'off' } | { kind: 'set'; from: string; to: string; tz?: string } | { kind: 'usage' };
+
+export function parseQuietCommand(args: string): QuietCommand {
+  const parts = args.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return { kind: 'show' };
+  const first = parts[0]!.toLowerCase();
+  if (parts.length === 1 && (first === 'off' || first === '끄기')) return { kind: 'off' };
+  // "23:00-07:00 Asia/Seoul", also "23:00 - 07:00 Asia/Seoul"
+  const zoneAt = parts.findIndex((p) => /[A-Za-z]{2,}\//.test(p) || /^UTC$/i.test(p));
+  const rangeText = (zoneAt >= 0 ? parts.slice(0, zoneAt) : parts).join(' ');
+  if (zoneAt >= 0 && zoneAt !== parts.length - 1) return { kind: 'usage' };
+  const range = parseQuietRange(rangeText);
+  if (!range) return { kind: 'usage' };
+  return zoneAt >= 0 ? { kind: 'set', ...range, tz: parts[zoneAt]! } : { kind: 'set', ...range };
+}
+
+/**
+ * `/quiet` for every platform: parses the arguments, checks the caller may change a group's quiet hours
+ * (`canChange`, the platform's admin check), applies, and returns the reply in `lang`.
+ */
+export async function quietCommand(
+  service: QuietHoursService,
+  chat: DigestChat,
+  actor: Actor,
+  args: string,
+  lang: Lang,
+  canChange: () => Promise<boolean> = async () => true,
+): Promise<string> {
+  const cmd = parseQuietCommand(args);
+  if (cmd.kind === 'usage') return t(lang, 'quiet.usage');
+  if (cmd.kind === 'show') {
+    const q = await service.get(chat, actor);
+    return q ? t(lang, 'quiet.statusOn', { ...q }) : t(lang, 'quiet.statusOff');
+  }
+  if (cmd.kind === 'set' && cmd.tz !== undefined && !isTimeZone(cmd.tz))
+    return t(lang, 'digest.badZone', { tz: cmd.tz });
+  if (chat.kind === 'group' && !(await canChange())) return t(lang, 'quiet.adminOnly');
+  if (cmd.kind === 'off') {
+    await service.set(chat, actor, null);
+    return t(lang, 'quiet.off');
+  }
+  const q = await service.set(chat, actor, { from: cmd.from, to: cmd.to, ...(cmd.tz ? { tz: cmd.tz } : {}) });
+  return t(lang, 'quiet.on', { ...q! });
 }

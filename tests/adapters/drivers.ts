@@ -98,7 +98,7 @@ export function consoleDriver(): AdapterDriver {
       await line(`${remove ? '-' : ''}${kind === 'like' ? '👍' : '👎'} ${item.position}`);
     },
     more: async (item) => listed(await line(`/more ${item.position}`)),
-    command: (name) => line(`/${name}`),
+    command: (name, args) => line(`/${name}${args ? ` ${args}` : ''}`).then((t) => t.trim()),
     forget: () => line('/forget yes'),
     async stop() {
       input.end();
@@ -195,8 +195,16 @@ export function discordDriver(): AdapterDriver {
       await done;
       return listed(from, message.channel_id);
     },
-    async command(name) {
-      return callbackText(await runCommand(bot, { name, user: who() }));
+    async command(name, args) {
+      // Discord takes arguments as options: `/quiet hours:<range> timezone:<zone>`.
+      const words = (args ?? '').split(/\s+/).filter(Boolean);
+      const zone = words.find((w) => w.includes('/'));
+      const hours = words.filter((w) => w !== zone).join(' ');
+      const options = [
+        ...(hours ? [{ name: 'hours', type: 3, value: hours }] : []),
+        ...(zone ? [{ name: 'timezone', type: 3, value: zone }] : []),
+      ];
+      return callbackText(await runCommand(bot, { name, user: who(), options }));
     },
     async forget() {
       const ask = await runCommand(bot, { name: 'forget', user: who() });
@@ -294,8 +302,8 @@ export function telegramDriver(): AdapterDriver {
       await bot.handled(id);
     },
     more: async (item) => listed(await callback(Number(item.messageId), buttonOf(item, 'mr:'))),
-    command: async (name) =>
-      sends(await say(`/${name}`))
+    command: async (name, args) =>
+      sends(await say(`/${name}${args ? ` ${args}` : ''}`))
         .map((c) => textOf(c.payload))
         .join('\n'),
     async forget() {

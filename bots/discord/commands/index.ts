@@ -4,10 +4,11 @@ import { forget } from './forget.js';
 import { help } from './help.js';
 import { link } from './link.js';
 import { persona } from './persona.js';
+import { quiet } from './quiet.js';
 import { recommend } from './recommend.js';
 import { status } from './status.js';
 import type { Command } from './command.js';
 
 export type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [recommend, persona, forget, explore, status, help, link];
+export const COMMANDS: readonly Command[] = [recommend, persona, forget, explore, status, help, link, quiet];
