@@ -47,7 +47,7 @@ export function jobPolicies(
     maxBackoffMs: 30 * 60_000,
   };
   const sends = Object.fromEntries(
-    (['telegram', 'discord', 'console'] as const).map((p) => [digestSendKind(p), { ...base, concurrency: 8 }]),
+    (['telegram', 'discord', 'console'] as const).map((p) => [digestSendKind(p), { ...base, concurrency: 32 }]),
   );
   return {
     '*': base,

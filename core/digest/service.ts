@@ -81,7 +81,7 @@ export interface DigestServiceOptions {
   planAheadMinutes?: number;
   /** How a shared slot is spread and which layout it uses (default: no window, cards). See spread.ts. */
   spread?: Partial<Omit<SpreadPolicy, 'size'>>;
-  /** Chats one tick works on at the same time (default 8; each chat's messages stay in order). */
+  /** Chats one tick works on at the same time (default 32: a chat's own messages go ~1/s, so many chats fill the rate). */
   sendConcurrency?: number;
 }
 
@@ -134,7 +134,7 @@ export class DigestService {
       ...options.spread,
       size: options.size,
     };
-    this.sendConcurrency = Math.max(1, options.sendConcurrency ?? 8);
+    this.sendConcurrency = Math.max(1, options.sendConcurrency ?? 32);
     this.quiet = new QuietHoursService({
       users: options.users,
       defaultTz: options.defaultTz,

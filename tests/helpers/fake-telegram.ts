@@ -8,6 +8,10 @@
  * - Records every call; `waitForCall(method, n)` resolves on the n-th call (no sleeps).
  * - `script(method, fn)` injects failures: 403 blocked, 429 with `retry_after`, 500, 400, or `drop`
  *   (the call is recorded as delivered, then the connection is destroyed: an ambiguous network error).
+ * - `{ limits: TELEGRAM_LIMITS }` enforces Telegram's sending limits on sendMessage/sendPhoto and answers
+ *   429 with `retry_after` past them (`limitHits()` counts them). Reconstructed from the Bots FAQ ("My bot
+ *   is hitting limits"): about 30 messages per second overall, about one per second in one chat with short
+ *   bursts tolerated, at most 20 per minute in one group.
  *
  * @example
  * const tg = await startFakeTelegram();
@@ -71,7 +75,28 @@ interface Waiter {
 const DEFAULT_EXCLUDED = new Set(['chat_member', 'message_reaction', 'message_reaction_count']);
 const SEND_METHODS = new Set(['sendMessage', 'sendPhoto']);
 
+/** Sending limits as token buckets: `burst` messages at once, refilled at `perSecond`. */
+export interface TelegramLimits {
+  global: { burst: number; perSecond: number };
+  privateChat: { burst: number; perSecond: number };
+  group: { burst: number; perSecond: number };
+}
+
+/** Telegram's published limits (Bots FAQ); the per-chat burst is an assumption ("short bursts"). */
+export const TELEGRAM_LIMITS: TelegramLimits = {
+  global: { burst: 30, perSecond: 30 },
+  privateChat: { burst: 3, perSecond: 1 },
+  group: { burst: 20, perSecond: 20 / 60 },
+};
+
+export interface FakeTelegramOptions {
+  /** Enforce sending limits (429 with retry_after past them). */
+  limits?: TelegramLimits;
+}
+
 export interface FakeTelegram {
+  /** 429s answered because a limit was exceeded, by limit. */
+  limitHits(): { global: number; chat: number; group: number };
   apiRoot: string;
   token: string;
   calls: RecordedCall[];
@@ -155,7 +180,46 @@ async function parsePayload(req: IncomingMessage, body: Buffer): Promise<Record<
   return {};
 }
 
-export async function startFakeTelegram(token = BOT_TOKEN): Promise<FakeTelegram> {
+/** Token buckets per key: `wait` answers the seconds until a token is there (0: now), `take` uses one. */
+function buckets(limit: { burst: number; perSecond: number }) {
+  const state = new Map<string, { tokens: number; at: number }>();
+  const fill = (key: string, now: number) => {
+    const b = state.get(key) ?? { tokens: limit.burst, at: now };
+    b.tokens = Math.min(limit.burst, b.tokens + ((now - b.at) / 1000) * limit.perSecond);
+    b.at = now;
+    state.set(key, b);
+    return b;
+  };
+  return {
+    wait: (key: string, now: number): number => {
+      const b = fill(key, now);
+      return b.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - b.tokens) / limit.perSecond));
+    },
+    take: (key: string, now: number): void => void (fill(key, now).tokens -= 1),
+  };
+}
+
+export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
+  const hits = { global: 0, chat: 0, group: 0 };
+  const limits = options.limits;
+  const globalBucket = limits ? buckets(limits.global) : undefined;
+  const chatBucket = limits ? buckets(limits.privateChat) : undefined;
+  const groupBucket = limits ? buckets(limits.group) : undefined;
+  /** Past a limit: how long to wait and which; else undefined (and the send is counted against the limits). */
+  const overLimit = (p: Record<string, unknown>): { wait: number; which: keyof typeof hits } | undefined => {
+    if (!limits) return undefined;
+    const now = Date.now();
+    const chat = String(p.chat_id);
+    const isGroup = Number(chat) < 0;
+    const perChat = isGroup ? groupBucket! : chatBucket!;
+    const c = perChat.wait(chat, now);
+    if (c > 0) return { wait: c, which: isGroup ? 'group' : 'chat' };
+    const g = globalBucket!.wait('*', now);
+    if (g > 0) return { wait: g, which: 'global' };
+    perChat.take(chat, now);
+    globalBucket!.take('*', now);
+    return undefined;
+  };
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const calls: RecordedCall[] = [];
@@ -259,6 +323,14 @@ export async function startFakeTelegram(token = BOT_TOKEN): Promise<FakeTelegram
       });
       return;
     }
+    const over = SEND_METHODS.has(method) ? overLimit(p) : undefined;
+    if (over) {
+      hits[over.which]++;
+      const error = { error_code: 429, description: `Too Many Requests: retry after ${over.wait}` };
+      record({ method, payload: p, ok: false, error });
+      answer(res, 429, { ok: false, ...error, parameters: { retry_after: over.wait } });
+      return;
+    }
     let result: unknown = true;
     switch (method) {
       case 'getMe':
@@ -355,6 +427,7 @@ export async function startFakeTelegram(token = BOT_TOKEN): Promise<FakeTelegram
   };
 
   const fake: FakeTelegram = {
+    limitHits: () => ({ ...hits }),
     apiRoot: `http://127.0.0.1:${port}`,
     token,
     calls,
