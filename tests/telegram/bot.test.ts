@@ -54,7 +54,7 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     expect(cmds.map((c) => c.payload.language_code ?? 'default').sort()).toEqual(['default', 'en', 'ko']);
     const ko = cmds.find((c) => c.payload.language_code === 'ko')!;
     const names = (ko.payload.commands as { command: string; description: string }[]).map((c) => c.command);
-    expect(names).toEqual(['recommend', 'digest', 'persona', 'explore', 'link', 'forget', 'status', 'help']);
+    expect(names).toEqual(['recommend', 'digest', 'quiet', 'persona', 'explore', 'link', 'forget', 'status', 'help']);
     expect((ko.payload.commands as { description: string }[])[0]!.description).toBe('추천 받기 [주제]');
     await fake.waitForCall('getUpdates', 1);
     expect(fake.allowedUpdates()).toEqual(expect.arrayContaining(['message', 'callback_query', 'message_reaction']));
