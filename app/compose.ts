@@ -264,7 +264,12 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       logger,
       runJobs,
     });
-    statusLines.push(() => jobStatusLines(jobs));
+    // A queue that cannot be read (Redis down) is one line, never a failed /status.
+    statusLines.push(() =>
+      jobStatusLines(jobs).catch((e: unknown) => [
+        `Jobs (${jobs.mode}): cannot read the queue right now (${(e as Error).message.slice(0, 120)})`,
+      ]),
+    );
     statusLines.push(async () => {
       const on = (await core.digests.schedules()).filter((s) => s.enabled).length;
       return on > 0 ? [`Digests: ${on} chats subscribed`] : [];
