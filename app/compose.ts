@@ -11,6 +11,7 @@
  * await app.close();
  */
 import type { Config } from '../core/config.js';
+import type { Layout } from '../core/filters/settings.js';
 import type { ContentItem } from '../core/domain.js';
 import { RecoError } from '../core/errors.js';
 import { CatalogService, itemText, seedOfItems } from '../core/catalog/catalog.js';
@@ -18,6 +19,7 @@ import { catalogSeed } from '../core/catalog/builtin.js';
 import { largeCatalogOptions } from './large-catalog.js';
 import { LexicalEncoder } from '../core/lexical.js';
 import { ExtractionScheduler, createLlmServices, mergeExtraction, type LlmServices } from '../core/llm/index.js';
+import { LlmTranslator } from '../core/llm/translate.js';
 import {
   systemClock,
   type Clock,
@@ -219,9 +221,18 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       now,
       ...(matrixOps ? { matrixOps } : {}),
     });
+    const translator = new LlmTranslator({
+      client: llm.client,
+      store,
+      clock,
+      waitMs: config.LLM_REPLY_WAIT_MS,
+      logger,
+    });
     const core = buildCore({
       store,
       people,
+      translator,
+      maxFilters: config.FILTERS_MAX,
       catalog,
       settings,
       clock,
@@ -234,7 +245,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         defaultTz: config.DIGEST_DEFAULT_TZ,
         size: config.DIGEST_SIZE,
         planAheadMinutes: config.DIGEST_PLAN_AHEAD_MINUTES,
-        spread: { windowMinutes: config.DIGEST_WINDOW_MINUTES, layout: config.DIGEST_LAYOUT },
+        spread: { windowMinutes: config.DIGEST_WINDOW_MINUTES, layout: digestLayout(config) },
         ...(options.digest?.lockTtlMs ? { lockTtlMs: options.digest.lockTtlMs } : {}),
         ...(options.digest?.owner ? { owner: options.digest.owner } : {}),
         ...(llm.enabled
@@ -369,6 +380,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         await model.close().catch(() => undefined);
         await matrixOps?.release().catch(() => undefined);
         await llm.explainer.idle().catch(() => undefined);
+        await translator.idle().catch(() => undefined);
         await catalog.close().catch(() => undefined);
         await queue.onIdle().catch(() => undefined);
         await release?.().catch(() => undefined);
@@ -381,4 +393,13 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     if (e instanceof RecoError) throw e;
     throw new RecoError('INTERNAL', `start-up failed: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/**
+ * The slot layout of digests nobody chose one for: DIGEST_LAYOUT, where `auto` starts from LAYOUT_DEFAULT
+ * (compact stays compact; cards switch to compact when they would not fit the window). A chat's or person's
+ * `/layout` wins over both (core/digest/plan.ts).
+ */
+function digestLayout(config: Config): 'auto' | Layout {
+  return config.DIGEST_LAYOUT === 'auto' && config.LAYOUT_DEFAULT === 'compact' ? 'compact' : config.DIGEST_LAYOUT;
 }

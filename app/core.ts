@@ -7,6 +7,7 @@ import type { Evidence, Lang } from '../core/domain.js';
 import { EmojiTable } from '../core/feedback/apply.js';
 import { FeedbackService } from '../core/feedback/service.js';
 import { BotStats } from '../core/feedback/stats.js';
+import { ControlsService } from '../core/filters/service.js';
 import { ForgetService } from '../core/identity/forget.js';
 import { IdentityService } from '../core/identity/identity.js';
 import { LinkService } from '../core/identity/link.js';
@@ -15,6 +16,8 @@ import { ListDelivery } from '../core/recommend/delivery.js';
 import { Explanations, type ListExplainer } from '../core/recommend/explanations.js';
 import { Ranker, type RecoSettings } from '../core/recommend/ranker.js';
 import { RecommendService } from '../core/recommend/service.js';
+import type { ListTranslator } from '../core/recommend/translation.js';
+import { WhyService } from '../core/recommend/why.js';
 import type { CoreServices } from '../core/service.js';
 import type { BudgetUsage } from '../core/llm/budget.js';
 import { StatusService } from '../core/status/status.js';
@@ -45,6 +48,10 @@ export interface BuildCoreOptions {
   logger: Logger;
   learned?: LearnedScorer;
   explainer?: ListExplainer;
+  /** Item translation (the LLM layer); absent: `/translate on` shows originals. */
+  translator?: ListTranslator;
+  /** Most hard filters per person and per chat (FILTERS_MAX). */
+  maxFilters?: number;
   matrixOps?: MatrixOps;
   digest: {
     defaultTime: string;
@@ -80,6 +87,15 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
   const explanations = new Explanations(o.explainer, logger);
   const delivery = new ListDelivery({ clock, logger });
   const links = new LinkService({ users, identity, stats, catalog, store, clock, logger: o.logger });
+  const controls = new ControlsService({
+    users,
+    store,
+    catalog,
+    pending: delivery.pending,
+    clock,
+    translationAvailable: o.translator?.available ?? false,
+    ...(o.maxFilters ? { maxFilters: o.maxFilters } : {}),
+  });
   const digests = new DigestService({
     users,
     ranker,
@@ -90,6 +106,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     maxCount: settings.maxCount,
     clock,
     logger: o.logger,
+    chatSettings: (chat) => controls.chatSettings(chat),
     ...o.digest,
   });
   return {
@@ -108,7 +125,19 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     links,
     digests,
     quiet: digests.quiet,
-    recommend: new RecommendService({ users, ranker, explanations, catalog, delivery, clock, logger }),
+    controls,
+    why: new WhyService({ users, controls, ranker, explanations }),
+    recommend: new RecommendService({
+      users,
+      ranker,
+      explanations,
+      catalog,
+      delivery,
+      clock,
+      logger,
+      ...(o.translator ? { translator: o.translator } : {}),
+      ...(settings.defaultLayout ? { defaultLayout: settings.defaultLayout } : {}),
+    }),
     conversation: new ConversationService({
       users,
       catalog,

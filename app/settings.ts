@@ -11,6 +11,7 @@ export function settingsFrom(config: Config): RecoSettings {
     maxMessageChars: config.MAX_MESSAGE_CHARS,
     likeEmojis: config.FEEDBACK_LIKE_EMOJIS,
     dislikeEmojis: config.FEEDBACK_DISLIKE_EMOJIS,
+    defaultLayout: config.LAYOUT_DEFAULT,
     weights: {
       persona: config.RECO_W_PERSONA,
       feedback: config.RECO_W_FEEDBACK,

@@ -128,6 +128,9 @@ export const DEFAULTS = {
   JOBS_IN_BOT: 'true',
   JOB_ATTEMPTS: '5',
   JOB_BACKOFF_SECONDS: '30',
+  // controls (hard filters, list layout)
+  FILTERS_MAX: '100',
+  LAYOUT_DEFAULT: 'cards',
 } as const satisfies Record<string, string>;
 
 export type ConfigKey = keyof typeof DEFAULTS;
@@ -237,6 +240,8 @@ const schema = z.object({
   JOBS_IN_BOT: bool,
   JOB_ATTEMPTS: int(1, 100),
   JOB_BACKOFF_SECONDS: num(0.01, 86_400),
+  FILTERS_MAX: int(1, 100),
+  LAYOUT_DEFAULT: z.enum(['cards', 'compact']),
 });
 
 export type Config = z.infer<typeof schema>;

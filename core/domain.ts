@@ -132,6 +132,11 @@ export interface MessageRef {
   itemIds: string[];
   impressionId?: string;
   at: string;
+  /**
+   * The scoring evidence of each item (parallel to `itemIds`; null where none was kept), so "why?" on the
+   * message shows what the pick was based on at the time. Absent for lists that kept none (digests).
+   */
+  evidence?: (Evidence | null)[];
 }
 
 /** A weighted interest term with where it came from. */

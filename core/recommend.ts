@@ -7,7 +7,7 @@
  *          + w_t·keyword(topic terms)  + 0.15·keyword(persona interests) − 0.6·keyword(dislikes)
  *          + w_fresh·2^(−age/half-life) + w_pop·popularity prior + w_learned·two-tower(i)
  *          + 0.1·category preference + 0.05 per stated preference matched (source, format, language)
- *          − shown penalty;   items the user reacted to, or filtered out, are excluded.
+ *          − shown penalty;   items the user reacted to, filtered out or muted (core/filters) are excluded.
  * The popularity prior blends the item's percentile within its source with a Bayesian weighted
  * rating of the bot's own reactions: (v/(v+m))·R + (m/(v+m))·C.
  */
@@ -92,6 +92,8 @@ export interface RankInput {
   exclude?: ReadonlySet<string>;
   /** Only items published after this time (digest freshness). */
   publishedAfter?: Date;
+  /** Hard filters (core/filters): true for a row that must never be returned, whatever its score. */
+  muted?: (row: number) => boolean;
   random?: () => number;
   /**
    * `auto` (default): when the index has an ANN candidate generator, score only its candidates (plus keyword,
@@ -522,6 +524,21 @@ export function scoreCatalog(input: RankInput): CatalogScores {
     }
   }
 
+  // Hard filters last, on the rows still in play: a muted row is never returned, in any mode.
+  if (input.muted) {
+    let removed = 0,
+      left = 0;
+    for (let k = 0; k < m; k++) {
+      if (s[k] === -Infinity) continue;
+      if (input.muted(rows ? rows[k]! : k)) {
+        s[k] = -Infinity;
+        removed++;
+      } else left++;
+    }
+    // Mutes can empty the ANN candidates (a muted source that dominates them): then score every row.
+    if (rows && removed > 0 && left < Math.max(input.count * 8, 40)) return scoreCatalog({ ...input, mode: 'exact' });
+  }
+
   let score = s;
   if (rows) {
     score = new Float32Array(n).fill(-Infinity);
@@ -605,50 +622,72 @@ export function rankItems(input: RankInput): Ranked[] {
   }
 
   // 6. Evidence from the real scoring terms.
-  const interestTerms = persona.interests.slice(0, 20).map((i) => i.term);
+  const scores = { score, pop, liked, personaVec, likedC, dislikedC, likedZ, topicTerms };
   return chosen.map((row) => {
-    const it = index.items[row]!;
-    const likedSimilar = (likedZ(row) >= 1 ? liked : [])
-      .slice(-200)
-      .map((lr) => ({
-        itemId: index.items[lr]!.id,
-        title: index.items[lr]!.title,
-        similarity: dot(index.text, index.text, row * dim, lr * dim, dim),
-      }))
-      .filter((l) => l.similarity > 0.05)
-      .sort((a, b) => b.similarity - a.similarity)
-      .slice(0, 2);
-    const components: Record<string, number> = {
-      persona: personaVec ? dot(index.text, personaVec, row * dim, 0, dim) : 0,
-      liked: likedC ? dot(index.text, likedC, row * dim, 0, dim) : 0,
-      disliked: dislikedC ? dot(index.text, dislikedC, row * dim, 0, dim) : 0,
-      topic: input.topic?.vector ? dot(index.text, input.topic.vector, row * dim, 0, dim) : 0,
-      freshness: Math.pow(2, -Math.max(0, nowMs - index.publishedMs[row]!) / halfLifeMs),
-      popularity: pop[row]!,
-      learned: input.learned?.[row] ?? 0,
-      image:
-        index.image && index.hasImage[row] && input.topic?.imageVector
-          ? dot(index.image, input.topic.imageVector, row * index.imageDim, 0, index.imageDim)
-          : 0,
-      shown: input.shown[it.id]?.count ?? 0,
-    };
-    const evidence: Evidence = {
-      itemId: it.id,
-      title: it.title,
-      category: it.category,
-      source: it.source,
-      likedSimilar,
-      interests: matchedTerms(index, row, interestTerms).slice(0, 3),
-      topicTerms: matchedTerms(index, row, topicTerms),
-      likedCategory: (persona.categories[it.category] ?? 0) > 0.2,
-      ageHours: Math.max(0, (nowMs - index.publishedMs[row]!) / 3_600_000),
-      popular: index.sourcePopularity[row]! >= 0.8,
-      exploration: exploration.has(row),
-      components,
-      score: Number.isFinite(score[row]!) ? score[row]! : 0,
-    };
+    const evidence = evidenceOf(input, scores, row, exploration.has(row));
     return { row, score: evidence.score, evidence };
   });
+}
+
+/**
+ * The evidence of one row from a scoring pass (`scoreCatalog`): the facts explanations and "why?" may state.
+ * `exploration`: the row was picked by the diversity re-ranker rather than by score alone.
+ */
+export function evidenceOf(
+  input: RankInput,
+  scores: Pick<
+    CatalogScores,
+    'score' | 'pop' | 'liked' | 'personaVec' | 'likedC' | 'dislikedC' | 'likedZ' | 'topicTerms'
+  >,
+  row: number,
+  exploration: boolean,
+): Evidence {
+  const { index, persona, weights: w, now } = input;
+  const { score, pop, liked, personaVec, likedC, dislikedC, likedZ, topicTerms } = scores;
+  const dim = index.textDim;
+  const nowMs = now.getTime();
+  const halfLifeMs = w.halfLifeHours * 3_600_000;
+  const interestTerms = persona.interests.slice(0, 20).map((i) => i.term);
+  const it = index.items[row]!;
+  const likedSimilar = (likedZ(row) >= 1 ? liked : [])
+    .slice(-200)
+    .map((lr) => ({
+      itemId: index.items[lr]!.id,
+      title: index.items[lr]!.title,
+      similarity: dot(index.text, index.text, row * dim, lr * dim, dim),
+    }))
+    .filter((l) => l.similarity > 0.05)
+    .sort((a, b) => b.similarity - a.similarity)
+    .slice(0, 2);
+  const components: Record<string, number> = {
+    persona: personaVec ? dot(index.text, personaVec, row * dim, 0, dim) : 0,
+    liked: likedC ? dot(index.text, likedC, row * dim, 0, dim) : 0,
+    disliked: dislikedC ? dot(index.text, dislikedC, row * dim, 0, dim) : 0,
+    topic: input.topic?.vector ? dot(index.text, input.topic.vector, row * dim, 0, dim) : 0,
+    freshness: Math.pow(2, -Math.max(0, nowMs - index.publishedMs[row]!) / halfLifeMs),
+    popularity: pop[row]!,
+    learned: input.learned?.[row] ?? 0,
+    image:
+      index.image && index.hasImage[row] && input.topic?.imageVector
+        ? dot(index.image, input.topic.imageVector, row * index.imageDim, 0, index.imageDim)
+        : 0,
+    shown: input.shown[it.id]?.count ?? 0,
+  };
+  return {
+    itemId: it.id,
+    title: it.title,
+    category: it.category,
+    source: it.source,
+    likedSimilar,
+    interests: matchedTerms(index, row, interestTerms).slice(0, 3),
+    topicTerms: matchedTerms(index, row, topicTerms),
+    likedCategory: (persona.categories[it.category] ?? 0) > 0.2,
+    ageHours: Math.max(0, (nowMs - index.publishedMs[row]!) / 3_600_000),
+    popular: index.sourcePopularity[row]! >= 0.8,
+    exploration,
+    components,
+    score: Number.isFinite(score[row]!) ? score[row]! : 0,
+  };
 }
 
 /**

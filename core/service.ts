@@ -17,6 +17,7 @@ import type { DigestService } from './digest/service.js';
 import type { QuietHoursService } from './digest/quiet.js';
 import type { FeedbackOrigin, Lang, Platform, Signal } from './domain.js';
 import type { EmojiTable } from './feedback/apply.js';
+import type { ControlsService } from './filters/service.js';
 import type { FeedbackService, ReactOptions, ReactResult } from './feedback/service.js';
 import type { BotStats } from './feedback/stats.js';
 import type { ForgetHook, ForgetService } from './identity/forget.js';
@@ -28,6 +29,7 @@ import type { DeliveryTarget, ListDelivery, ListSender } from './recommend/deliv
 import type { Explanations } from './recommend/explanations.js';
 import type { Ranker, RecoSettings, RecommendRequest, Subject } from './recommend/ranker.js';
 import type { RecommendResult, RecommendService, Where } from './recommend/service.js';
+import type { WhyService } from './recommend/why.js';
 import { formatStatus, userMessage, type StatusReport, type StatusService } from './status/status.js';
 import type { Actor, UserDoc } from './users/doc.js';
 import type { UserRepository } from './users/repository.js';
@@ -63,6 +65,10 @@ export interface CoreServices {
   digests: DigestService;
   /** Quiet hours per person and per group chat (digests and other proactive messages wait for their end). */
   quiet: QuietHoursService;
+  /** Hard filters, list layout and translation choices (`/mute`, `/layout`, `/translate`, "mute this source"). */
+  controls: ControlsService;
+  /** "Why?" on a shown item: the evidence behind the pick. */
+  why: WhyService;
 }
 
 export class DeepReco {

@@ -12,10 +12,11 @@ import { toRecoError } from '../../core/errors.js';
 import { quietCommand } from '../../core/digest/quiet.js';
 import { formatAge } from '../../core/explain.js';
 import { categoryName, t } from '../../core/messages.js';
-import type { ListItemView, ListSender } from '../../core/recommend/delivery.js';
+import type { ListItemView, ListSender, ListToSend } from '../../core/recommend/delivery.js';
 import { formatStatus, userMessage } from '../../core/status/status.js';
 import type { Actor } from '../../core/users/doc.js';
 import type { PlatformAdapter } from '../adapter.js';
+import { handleControl } from './controls.js';
 import { parseConsoleLine, type ConsoleInput } from './parse.js';
 
 export interface ConsoleOptions {
@@ -29,27 +30,70 @@ export interface ConsoleOptions {
 
 const CHAT_ID = 'console';
 
+/** The translation marker line of an item shown translated (absent: shown as published). */
+function translated(r: ListItemView, lang: Lang): { title: string; note?: string } {
+  const tr = r.translation;
+  if (!tr) return { title: r.item.title };
+  const from = tr.from === 'ko' || tr.from === 'en' ? t(lang, `lang.name.${tr.from}`) : tr.from;
+  return {
+    title: tr.title,
+    note: `${t(lang, 'translate.mark', { lang: from })} · ${t(lang, 'translate.original', { title: r.item.title })}`,
+  };
+}
+
 /** One list item as console lines: position and title, source · category · age, link, why. */
 export function formatItem(r: ListItemView, lang: Lang, now = new Date()): string {
   const age = formatAge((now.getTime() - Date.parse(r.item.publishedAt)) / 3_600_000, lang);
+  const { title, note } = translated(r, lang);
   return [
-    `${r.position}. ${r.item.title}`,
+    `${r.position}. ${title}`,
+    ...(note ? [`   ${note}`] : []),
     `   ${r.item.source} · ${categoryName(r.item.category, lang)} · ${age}`,
     `   ${r.item.url}`,
     `   ↳ ${r.explanation}`,
   ].join('\n');
 }
 
-/** The console's list sender: a header line, four lines per item, the reaction hint; "message ids" are line numbers. */
-export function consoleSender(write: (s: string) => void, like: string, dislike: string): ListSender {
-  let line = 0;
+/** The compact layout: one block, two lines per item (title with source and category; why). */
+export function formatCompact(list: ListToSend): string {
+  const lines = [`── ${list.header} ──`];
+  for (const r of list.items) {
+    const { title, note } = translated(r, list.lang);
+    lines.push(
+      `${r.position}. ${title} — ${r.item.source} · ${categoryName(r.item.category, list.lang)} · ${r.item.url}`,
+    );
+    if (note) lines.push(`   ${note}`);
+    lines.push(`   ↳ ${r.explanation}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The console's list sender: a header line, four lines per item (cards) or one block (compact), the reaction
+ * hint; "message ids" are unique per process (`nextId`), so every printed item keeps its own mapping.
+ */
+export function consoleSender(
+  write: (s: string) => void,
+  like: string,
+  dislike: string,
+  nextId: () => string = counter(),
+  shown?: (position: number, messageId: string) => void,
+): ListSender {
   return {
     async sendHeader(_target, list) {
       write(`── ${list.header} ──`);
     },
     async sendItem(_target, item, list) {
       write(formatItem(item, list.lang));
-      return { messageIds: [`line-${++line}`] };
+      const id = nextId();
+      shown?.(item.position, id);
+      return { messageIds: [id] };
+    },
+    async sendCompact(_target, list) {
+      write(formatCompact(list));
+      const id = nextId();
+      for (const r of list.items) shown?.(r.position, id);
+      return list.items.map(() => ({ messageIds: [id] }));
     },
     async afterRecorded(_target, _sent, list) {
       write(t(list.lang, 'reco.react', { like: `${like} N`, dislike: `${dislike} N` }));
@@ -58,6 +102,11 @@ export function consoleSender(write: (s: string) => void, like: string, dislike:
       write(text);
     },
   };
+}
+
+function counter(): () => string {
+  let n = 0;
+  return () => `line-${++n}`;
 }
 
 /** Runs the console chat until EOF or /quit. Resolves when the input is exhausted and every line handled. */
@@ -73,6 +122,13 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const target = { platform: 'console' as const, chatId: CHAT_ID };
   const { like, dislike } = core.emojis.defaults;
   let pendingForget = false;
+  // Which message carries each item of the last list printed (for /why N): the console's own rendering state.
+  const nextId = counter();
+  let lastMessages = new Map<number, string>();
+  const sender = () => {
+    lastMessages = new Map();
+    return consoleSender(write, like, dislike, nextId, (position, id) => lastMessages.set(position, id));
+  };
 
   const handle = async (input: ConsoleInput): Promise<'quit' | void> => {
     // The reply language is read only by the answers that need it (lists and reactions carry their own).
@@ -109,17 +165,11 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
           ...(input.category ? { category: input.category } : {}),
           ...(input.source ? { source: input.source } : {}),
         };
-        await core.recommend.deliver(actor, req, target, consoleSender(write, like, dislike));
+        await core.recommend.deliver(actor, req, target, sender());
         return;
       }
       case 'more': {
-        const res = await core.recommend.moreFromList(
-          actor,
-          input.position,
-          input.count,
-          target,
-          consoleSender(write, like, dislike),
-        );
+        const res = await core.recommend.moreFromList(actor, input.position, input.count, target, sender());
         if (res.status !== 'sent') write(res.message);
         return;
       }
@@ -137,9 +187,19 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       }
       case 'persona': {
         if (input.remove) write((await core.persona.removeInterest(actor, input.remove)).message);
+        else if (input.mute) write((await core.controls.mute(actor, input.mute, { kind: 'user' })).message);
+        else if (input.unmute) write((await core.controls.unmute(actor, input.unmute, { kind: 'user' })).message);
         else write((await core.persona.persona(actor)).text);
         return;
       }
+      case 'mute':
+      case 'unmute':
+      case 'filters':
+      case 'layout':
+      case 'translate':
+      case 'item':
+        write(await handleControl(app, actor, input, lastMessages));
+        return;
       case 'forget':
         if (input.confirmed) write((await core.forget.forget(actor)).message);
         else {

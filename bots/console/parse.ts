@@ -3,6 +3,7 @@
  * error identifier the adapter turns into a localised message.
  */
 import type { Category } from '../../core/domain.js';
+import type { Layout } from '../../core/filters/settings.js';
 import { parseCategory } from '../../core/messages.js';
 
 export type ConsoleInput =
@@ -11,7 +12,13 @@ export type ConsoleInput =
   | { kind: 'react'; emoji: string; position: number; action: 'add' | 'remove' }
   | { kind: 'recommend'; topic?: string; count?: number; category?: Category; source?: string }
   | { kind: 'more'; position: number; count?: number }
-  | { kind: 'persona'; remove?: string }
+  | { kind: 'persona'; remove?: string; mute?: string; unmute?: string }
+  | { kind: 'mute'; filter: string }
+  | { kind: 'unmute'; filter: string }
+  | { kind: 'filters' }
+  | { kind: 'layout'; layout?: Layout }
+  | { kind: 'translate'; on?: boolean }
+  | { kind: 'item'; action: 'why' | 'less' | 'mutesource'; position: number }
   | { kind: 'forget'; confirmed: boolean }
   | { kind: 'explore'; level?: number }
   | { kind: 'link'; code?: string }
@@ -76,6 +83,12 @@ export function parseConsoleLine(raw: string): ConsoleInput {
       return count === undefined ? { kind: 'more', position: pos } : { kind: 'more', position: pos, count };
     }
     case 'persona':
+      if (['mute', 'unmute', '뮤트', '뮤트해제'].includes(rest[0]?.toLowerCase() ?? '')) {
+        const what = rest.slice(1).join(' ').trim();
+        const un = /^(unmute|뮤트해제)$/i.test(rest[0]!);
+        if (!what) return { kind: 'error', error: 'bad-arg', arg: 'filter', reason: `/persona ${rest[0]} <filter>` };
+        return un ? { kind: 'persona', unmute: what } : { kind: 'persona', mute: what };
+      }
       if (rest[0]?.toLowerCase() === 'remove' || rest[0] === '삭제') {
         const term = rest.slice(1).join(' ').trim();
         return term
@@ -94,6 +107,50 @@ export function parseConsoleLine(raw: string): ConsoleInput {
     }
     case 'link':
       return rest[0] ? { kind: 'link', code: rest[0] } : { kind: 'link' };
+    case 'mute':
+    case '뮤트':
+    case 'unmute':
+    case '뮤트해제': {
+      const filter = rest.join(' ').trim();
+      const un = name === 'unmute' || name === '뮤트해제';
+      if (!filter)
+        return {
+          kind: 'error',
+          error: 'bad-arg',
+          arg: 'filter',
+          reason: `/${name} <word | source:<id> | category:<name>>`,
+        };
+      return { kind: un ? 'unmute' : 'mute', filter };
+    }
+    case 'filters':
+    case '필터':
+      return { kind: 'filters' };
+    case 'layout':
+    case '형식': {
+      const v = rest[0]?.toLowerCase();
+      if (v === undefined) return { kind: 'layout' };
+      if (v === 'compact' || v === '간결') return { kind: 'layout', layout: 'compact' };
+      if (v === 'cards' || v === 'card' || v === '카드') return { kind: 'layout', layout: 'cards' };
+      return { kind: 'error', error: 'bad-arg', arg: 'layout', reason: 'compact | cards' };
+    }
+    case 'translate':
+    case '번역': {
+      const v = rest[0]?.toLowerCase();
+      if (v === undefined) return { kind: 'translate' };
+      if (v === 'on' || v === '켜기') return { kind: 'translate', on: true };
+      if (v === 'off' || v === '끄기') return { kind: 'translate', on: false };
+      return { kind: 'error', error: 'bad-arg', arg: 'translate', reason: 'on | off' };
+    }
+    case 'why':
+    case '이유':
+    case 'less':
+    case 'mutesource': {
+      const pos = Number(rest[0]);
+      const action = name === 'less' ? 'less' : name === 'mutesource' ? 'mutesource' : 'why';
+      if (!Number.isInteger(pos) || pos < 1 || pos > 50)
+        return { kind: 'error', error: 'bad-arg', arg: 'item', reason: `/${name} <n>` };
+      return { kind: 'item', action, position: pos };
+    }
     case 'status':
       return { kind: 'status' };
     case 'quiet':

@@ -1,6 +1,8 @@
 /**
  * One recommended item as a Discord message: an embed (title, link, thumbnail, summary, source,
- * category, the explanation line) and a "More like this" button (custom id `more:<itemId>`). Remote
+ * category, the explanation line) and a row of buttons: "More like this" (custom id `more:<itemId>`), "Less
+ * like this", "Why?" and "Mute source" (`act:<d|w|s>:<itemId>`). Or, in the compact layout, up to five items
+ * in one message with a row of buttons each. Remote
  * thumbnails must be https; built-in thumbnails are local files (paths relative to the project root)
  * and travel as attachments (`attachment://name`).
  */
@@ -10,7 +12,7 @@ import { extname, resolve, sep } from 'node:path';
 import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
 import type { Lang } from '../../core/domain.js';
 import { categoryName, t } from '../../core/messages.js';
-import type { ListItemView } from '../../core/recommend/delivery.js';
+import type { ItemTranslation, ListItemView } from '../../core/recommend/delivery.js';
 import { truncate } from './util.js';
 
 /** Discord's upload limit for bots without boosts (10 MiB); thumbnails are far smaller. */
@@ -48,6 +50,83 @@ export function moreTarget(customId: string, candidates: readonly string[]): str
   return candidates.find((id) => moreCustomId(id) === customId);
 }
 
+/** Custom-id prefix of the item action buttons (`act:<l|d|w|s>:<itemId>`). */
+export const ACTION_PREFIX = 'act';
+/** `l` like, `d` less like this (dislike), `w` why?, `s` mute the item's source. */
+export type ItemAction = 'l' | 'd' | 'w' | 's';
+
+/**
+ * The custom id of an item action button: `act:<action>:<itemId>` (or `act:<action>:~<hash>` for a long id).
+ * Forgery-checked like "More like this": the handler accepts only an item the message is mapped to.
+ */
+export function actionCustomId(action: ItemAction, itemId: string): string {
+  const plain = `${ACTION_PREFIX}:${action}:${itemId}`;
+  return plain.length <= MAX_CUSTOM_ID ? plain : `${ACTION_PREFIX}:${action}:~${shortRef(itemId)}`;
+}
+
+/** The action and item (of the message's items) an action custom id names, if any. */
+export function actionTarget(
+  customId: string,
+  candidates: readonly string[],
+): { action: ItemAction; itemId: string } | undefined {
+  const m = /^act:([ldws]):/.exec(customId);
+  if (!m) return undefined;
+  const action = m[1] as ItemAction;
+  const itemId = candidates.find((id) => actionCustomId(action, id) === customId);
+  return itemId ? { action, itemId } : undefined;
+}
+
+/** Discord's limits: 5 action rows per message, so a compact message carries at most 5 items (a row each). */
+export const COMPACT_PER_MESSAGE = 5;
+
+/** "🌐 translated from English · Original: …" in the reader's language. */
+function translationNote(tr: ItemTranslation, original: string, lang: Lang): string {
+  const from = tr.from === 'ko' || tr.from === 'en' ? t(lang, `lang.name.${tr.from}`) : tr.from;
+  return `${t(lang, 'translate.mark', { lang: from })} · ${t(lang, 'translate.original', { title: original })}`;
+}
+
+/**
+ * A compact list message (up to COMPACT_PER_MESSAGE items): one embed listing the items by number (linked
+ * title, source · category, the why line), and one row of buttons per item — 👍, 👎 (less like this), ❓ why,
+ * 🔇 mute its source, 🔎 more like it. Keycap reactions 1️⃣–5️⃣ on it count as 👍 for that item.
+ */
+export function compactMessage(
+  views: readonly ListItemView[],
+  lang: Lang,
+  emojis: { like: string; dislike: string },
+  header?: string,
+): ItemMessage {
+  const { like, dislike } = emojis;
+  const lines = views.map((v) => {
+    const tr = v.translation;
+    const title = truncate(tr ? `🌐 ${tr.title}` : v.item.title, 180);
+    const link = /^https?:\/\//i.test(v.item.url) ? `[${title.replace(/[[\]]/g, '')}](${v.item.url})` : title;
+    return [
+      `**${v.position}.** ${link}`,
+      ...(tr ? [`*${truncate(translationNote(tr, v.item.title, lang), 220)}*`] : []),
+      `${truncate(v.item.source, 60)} · ${categoryName(v.item.category, lang)}${v.explanation ? ` — *${truncate(v.explanation, 200)}*` : ''}`,
+    ].join('\n');
+  });
+  const embed = new EmbedBuilder()
+    .setColor(COLOR)
+    .setDescription(truncate(lines.join('\n\n'), 4096))
+    .setFooter({ text: truncate(t(lang, 'layout.compactHint'), 2048) });
+  const rows = views.map((v) =>
+    new ActionRowBuilder<ButtonBuilder>().addComponents(
+      button(actionCustomId('l', v.item.id), `${v.position}`, like),
+      button(actionCustomId('d', v.item.id), `${v.position}`, dislike),
+      button(actionCustomId('w', v.item.id), `${v.position}`, '❓'),
+      button(actionCustomId('s', v.item.id), `${v.position}`, '🔇'),
+      button(moreCustomId(v.item.id), `${v.position}`, '🔎'),
+    ),
+  );
+  return { ...(header ? { content: truncate(header, 2000) } : {}), embeds: [embed], files: [], components: rows };
+}
+
+function button(customId: string, label: string, emoji: string): ButtonBuilder {
+  return new ButtonBuilder().setCustomId(customId).setLabel(label).setEmoji(emoji).setStyle(ButtonStyle.Secondary);
+}
+
 /** A thumbnail to show: an https URL, or a local file to attach. Anything else is skipped. */
 export function thumbnailFor(
   thumbnail: string | undefined,
@@ -75,30 +154,35 @@ export function thumbnailFor(
 
 export function itemMessage(rec: ListItemView, lang: Lang, explanation: string, header?: string): ItemMessage {
   const { item } = rec;
+  const tr = rec.translation;
   const embed = new EmbedBuilder()
     .setColor(COLOR)
-    .setTitle(truncate(`${rec.position}. ${item.title}`, 256))
+    .setTitle(truncate(`${rec.position}. ${tr ? `🌐 ${tr.title}` : item.title}`, 256))
     .addFields(
       { name: t(lang, 'discord.field.source'), value: truncate(item.source, 1024), inline: true },
       { name: t(lang, 'discord.field.category'), value: categoryName(item.category, lang), inline: true },
       { name: t(lang, 'discord.field.why'), value: truncate(explanation || '—', 1024) },
     );
   if (/^https?:\/\//i.test(item.url)) embed.setURL(item.url);
-  const summary = item.summary && item.summary !== item.title ? truncate(item.summary, 600) : '';
-  if (summary) embed.setDescription(summary);
+  const text = tr ? tr.summary : item.summary;
+  const summary = text && text !== (tr ? tr.title : item.title) ? truncate(text, 600) : '';
+  const note = tr ? `*${truncate(translationNote(tr, item.title, lang), 300)}*` : '';
+  if (summary || note) embed.setDescription([note, summary].filter(Boolean).join('\n\n'));
   const published = Date.parse(item.publishedAt);
   if (Number.isFinite(published)) embed.setTimestamp(published);
   const thumb = thumbnailFor(item.thumbnail, rec.position);
   if (thumb) embed.setThumbnail(thumb.url);
-  const more = new ButtonBuilder()
-    .setCustomId(moreCustomId(item.id))
-    .setLabel(t(lang, 'reco.moreButton'))
-    .setEmoji('🔎')
-    .setStyle(ButtonStyle.Secondary);
+  // "More like this" first (tests and people find it there), then the actions beside the 👍/👎 reactions.
+  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    button(moreCustomId(item.id), t(lang, 'reco.moreButton'), '🔎'),
+    button(actionCustomId('d', item.id), t(lang, 'action.less'), '👎'),
+    button(actionCustomId('w', item.id), t(lang, 'action.why'), '❓'),
+    button(actionCustomId('s', item.id), t(lang, 'action.muteSource'), '🔇'),
+  );
   return {
     ...(header ? { content: truncate(header, 2000) } : {}),
     embeds: [embed],
     files: thumb?.file ? [thumb.file] : [],
-    components: [new ActionRowBuilder<ButtonBuilder>().addComponents(more)],
+    components: [row],
   };
 }

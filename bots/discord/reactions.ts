@@ -1,6 +1,8 @@
 /**
  * Reactions → feedback: a reaction by whoever reacted on a bot item message becomes a core
- * `feedback.react` call with the idempotency key from `ReactionKeys` (reaction-keys.ts).
+ * `feedback.react` call with the idempotency key from `ReactionKeys` (reaction-keys.ts). On a compact list
+ * message (several items), 👍/👎 cannot say which item they are for and are not counted; a keycap 1️⃣–🔟 counts
+ * as a 👍 for item N of that message (removing it takes the 👍 back).
  */
 import type { PartialUser, User } from 'discord.js';
 import type { BotContext, ReactionReport } from './context.js';
@@ -58,10 +60,17 @@ export async function handleReaction(ctx: BotContext, ev: ReactionEvent): Promis
     return !user?.bot;
   };
   const actor = ev.user && !ev.user.partial ? actorOf(ev.user) : actorOf({ id: ev.userId });
+  // On a compact list (several items in one message) a keycap 1️⃣–🔟 is a 👍 for that item.
+  const n = keycapNumber(ev.emoji);
   const result = await ctx.core.feedback.react(
     actor,
-    { platform: PLATFORM, chatId: ev.channelId, messageId: ev.messageId },
-    ev.emoji,
+    {
+      platform: PLATFORM,
+      chatId: ev.channelId,
+      messageId: ev.messageId,
+      ...(n ? { pickItem: (ids: readonly string[]) => (ids.length > 1 ? ids[n - 1] : undefined) } : {}),
+    },
+    n ? ctx.core.emojis.defaults.like : ev.emoji,
     ev.action,
     { idempotencyKey: ev.idempotencyKey, admit },
   );
@@ -75,4 +84,11 @@ export async function handleReaction(ctx: BotContext, ev: ReactionEvent): Promis
   if (result.status === 'refused') return report('bot');
   log.debug({ status: result.status, user: ev.userId, message: ev.messageId, action: ev.action }, 'reaction handled');
   return report(result.status);
+}
+
+/** 1–10 for the keycap emoji 1️⃣–9️⃣ and 🔟 (with or without the variation selector); undefined otherwise. */
+export function keycapNumber(emoji: string): number | undefined {
+  if (emoji === '🔟') return 10;
+  const m = /^([1-9])\uFE0F?\u20E3$/u.exec(emoji);
+  return m ? Number(m[1]) : undefined;
 }

@@ -38,6 +38,13 @@ import { personaComposer } from './composers/persona.js';
 import { quietComposer } from './composers/quiet.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
+import { filtersComposer } from './composers/filters.js';
+import { itemActionsComposer } from './composers/item-actions.js';
+import { layoutComposer } from './composers/layout.js';
+import { listReplyComposer } from './composers/list-reply.js';
+import { muteComposer } from './composers/mute.js';
+import { translateComposer } from './composers/translate.js';
+import { unmuteComposer } from './composers/unmute.js';
 import { conversationComposer } from './composers/conversation.js';
 import { TelegramListSender } from './sender.js';
 import { CallbackSigner, langOf, type TgDeps } from './shared.js';
@@ -50,6 +57,11 @@ export const COMMANDS = [
   'digest',
   'quiet',
   'persona',
+  'mute',
+  'unmute',
+  'filters',
+  'layout',
+  'translate',
   'explore',
   'link',
   'forget',
@@ -174,7 +186,14 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     link: linkComposer,
     status: statusComposer,
     help: helpComposer,
+    mute: muteComposer,
+    unmute: unmuteComposer,
+    filters: filtersComposer,
+    layout: layoutComposer,
+    translate: translateComposer,
+    itemActions: itemActionsComposer,
     feedback: feedbackComposer,
+    listReply: listReplyComposer,
     conversation: conversationComposer,
   };
   for (const [name, make] of Object.entries(features)) bot.errorBoundary(boundary(name)).use(make(deps));

@@ -1,7 +1,8 @@
 /**
  * The Telegram list sender, used by `/recommend`, "more like this" and digests alike: a header message,
- * then one message per item (photo with caption, or text with a large link preview) with 👍/👎 and
- * "More like this" buttons; better LLM lines are edited in. Failures are classified for the digests'
+ * then one message per item (photo with caption, or text with a large link preview) with 👍/👎, "More like
+ * this", "Why?" and "Mute source" buttons — or, in the compact layout, one numbered message with a row of
+ * those buttons per item; better LLM lines are edited in. Failures are classified for the digests'
  * exactly-once state machine (core/digest/run.ts): 403 (blocked, kicked) or "chat not found" → `blocked`
  * (unsubscribe); any other answer from the Bot API (GrammyError) → `rejected` (definitely not sent,
  * retried later); anything else (network error, timeout) → `ambiguous` (may have arrived: never sent again).
@@ -10,8 +11,8 @@ import { GrammyError, type Api } from 'grammy';
 import type { Message } from 'grammy/types';
 import { DeliveryError, type DigestSender } from '../../core/digest/types.js';
 import type { Lang } from '../../core/domain.js';
-import type { DeliveryTarget, ListItemView, ListToSend } from '../../core/recommend/delivery.js';
-import { feedbackKeyboard, itemCaption, sendItem, type TgDeps } from './shared.js';
+import type { DeliveryTarget, ListItemView, ListToSend, SentItem } from '../../core/recommend/delivery.js';
+import { compactKeyboard, compactText, feedbackKeyboard, itemCaption, sendItem, type TgDeps } from './shared.js';
 
 function replyTo(target: DeliveryTarget) {
   return {
@@ -42,7 +43,11 @@ export class TelegramListSender implements DigestSender {
 
   async sendItem(target: DeliveryTarget, view: ListItemView, list: ListToSend): Promise<{ messageIds: string[] }> {
     return this.guard(async () => {
-      const opts = { position: view.position, ...(view.header ? { header: view.header } : {}) };
+      const opts = {
+        position: view.position,
+        ...(view.header ? { header: view.header } : {}),
+        ...(view.translation ? { translation: view.translation } : {}),
+      };
       const msg: Message = await sendItem(
         this.api,
         target.chatId,
@@ -54,6 +59,29 @@ export class TelegramListSender implements DigestSender {
       );
       if (msg.photo) this.photos.add(String(msg.message_id));
       return { messageIds: [String(msg.message_id)] };
+    });
+  }
+
+  /** The compact layout: the whole list in one text message with a row of buttons per item. */
+  async sendCompact(target: DeliveryTarget, list: ListToSend): Promise<{ messageIds: string[] }[]> {
+    return this.guard(async () => {
+      const msg = await this.api.sendMessage(target.chatId, compactText(list), {
+        parse_mode: 'HTML',
+        reply_markup: compactKeyboard(this.deps, target.chatId, list.items),
+        link_preview_options: { is_disabled: true },
+        ...replyTo(target),
+      });
+      return list.items.map(() => ({ messageIds: [String(msg.message_id)] }));
+    });
+  }
+
+  async editCompact(target: DeliveryTarget, sent: readonly SentItem[], list: ListToSend): Promise<void> {
+    const messageId = sent[0]?.messageIds[0];
+    if (!messageId) return;
+    await this.api.editMessageText(target.chatId, Number(messageId), compactText(list), {
+      parse_mode: 'HTML',
+      reply_markup: compactKeyboard(this.deps, target.chatId, list.items),
+      link_preview_options: { is_disabled: true },
     });
   }
 
@@ -72,14 +100,21 @@ export class TelegramListSender implements DigestSender {
     };
     if (this.photos.has(messageId))
       await this.api.editMessageCaption(target.chatId, Number(messageId), {
-        caption: itemCaption(view.item, view.explanation, lang, { position: view.position }),
+        caption: itemCaption(view.item, view.explanation, lang, {
+          position: view.position,
+          ...(view.translation ? { translation: view.translation } : {}),
+        }),
         ...markup,
       });
     else
       await this.api.editMessageText(
         target.chatId,
         Number(messageId),
-        itemCaption(view.item, view.explanation, lang, { position: view.position, withSummary: true }),
+        itemCaption(view.item, view.explanation, lang, {
+          position: view.position,
+          withSummary: true,
+          ...(view.translation ? { translation: view.translation } : {}),
+        }),
         // Without these, the edit would fall back to Telegram's default (small) preview.
         { ...markup, link_preview_options: { url: view.item.url, prefer_large_media: true } },
       );

@@ -9,7 +9,9 @@ import { GrammyError, InlineKeyboard, InputFile, type Api, type Context } from '
 import type { Message } from 'grammy/types';
 import type { App } from '../../app/compose.js';
 import type { DigestChat } from '../../core/digest/types.js';
+import type { ControlScope } from '../../core/filters/service.js';
 import type { ContentItem, Lang } from '../../core/domain.js';
+import type { ItemTranslation, ListItemView, ListToSend } from '../../core/recommend/delivery.js';
 import { categoryName, t } from '../../core/messages.js';
 import type { Clock, Logger } from '../../core/ports.js';
 import type { CoreServices } from '../../core/service.js';
@@ -103,6 +105,17 @@ export class CallbackSigner {
     if (!m) return undefined;
     return this.check(m[2]!, ['mr', chatId, m[1]!]) ? { ref: m[1]! } : undefined;
   }
+  /** An item action (`w` why?, `s` mute its source) on a list message: `ia:<action>:<item ref>:<sig>`. */
+  action(chatId: string, action: 'w' | 's', itemId: string): string {
+    const ref = itemRef(itemId);
+    return `ia:${action}:${ref}:${this.mac(['ia', chatId, action, ref])}`;
+  }
+  parseAction(data: string, chatId: string): { action: 'w' | 's'; ref: string } | undefined {
+    const m = /^ia:([ws]):([A-Za-z0-9_-]{10}):([A-Za-z0-9_-]{16})$/.exec(data);
+    if (!m) return undefined;
+    const action = m[1] as 'w' | 's';
+    return this.check(m[3]!, ['ia', chatId, action, m[2]!]) ? { action, ref: m[2]! } : undefined;
+  }
   forget(chatId: string, answer: 'y' | 'n', userId: string): string {
     return `fg:${answer}:${userId}:${this.mac(['fg', chatId, answer, userId])}`;
   }
@@ -113,7 +126,10 @@ export class CallbackSigner {
   }
 }
 
-/** The buttons under an item message: 👍, 👎 and "More like this" (labelled in `lang`). */
+/**
+ * The buttons under an item message: 👍, 👎 ("less like this": a soft, learning signal) and "More like this";
+ * then "Why?" (the evidence behind the pick) and "Mute source" (a hard filter). Labelled in `lang`.
+ */
 export function feedbackKeyboard(
   deps: TgDeps,
   chatId: string,
@@ -124,7 +140,89 @@ export function feedbackKeyboard(
   return new InlineKeyboard()
     .text(like, deps.signer.feedback(chatId, 'l', itemId))
     .text(dislike, deps.signer.feedback(chatId, 'd', itemId))
-    .text(`🔎 ${t(lang, 'reco.moreButton')}`, deps.signer.more(chatId, itemId));
+    .text(`🔎 ${t(lang, 'reco.moreButton')}`, deps.signer.more(chatId, itemId))
+    .row()
+    .text(`❓ ${t(lang, 'action.why')}`, deps.signer.action(chatId, 'w', itemId))
+    .text(`🔇 ${t(lang, 'action.muteSource')}`, deps.signer.action(chatId, 's', itemId));
+}
+
+/** The compact list's keyboard: one row per item, `N👍 N👎 N❓ N🔇 N🔎` (callback data signed, ≤ 64 bytes). */
+export function compactKeyboard(deps: TgDeps, chatId: string, views: readonly ListItemView[]): InlineKeyboard {
+  const { like, dislike } = deps.core.emojis.defaults;
+  const kb = new InlineKeyboard();
+  for (const [i, v] of views.entries()) {
+    const id = v.item.id;
+    const n = v.position;
+    if (i > 0) kb.row();
+    kb.text(`${n}${like}`, deps.signer.feedback(chatId, 'l', id))
+      .text(`${n}${dislike}`, deps.signer.feedback(chatId, 'd', id))
+      .text(`${n}❓`, deps.signer.action(chatId, 'w', id))
+      .text(`${n}🔇`, deps.signer.action(chatId, 's', id))
+      .text(`${n}🔎`, deps.signer.more(chatId, id));
+  }
+  return kb;
+}
+
+/** Telegram's limit on a text message (characters after entity parsing; we count the HTML source to be safe). */
+const MAX_TEXT = 4096;
+
+/**
+ * The compact list as one HTML text: the header, then per item its number, linked title (translated, marked,
+ * when it was translated), source · category, and the why line. Shortened to fit one message.
+ */
+export function compactText(list: ListToSend): string {
+  const lang = list.lang;
+  const render = (titleMax: number, whyMax: number) => {
+    const parts = [`<b>${escapeHtml(clip(list.header, 200))}</b>`];
+    for (const v of list.items) {
+      const tr = v.translation;
+      const title = tr ? `🌐 ${tr.title}` : v.item.title;
+      parts.push(
+        [
+          // A digest's section header ("New in Tech") above the section's first item.
+          ...(v.header ? [`<u>${escapeHtml(clip(v.header, 120))}</u>`] : []),
+          `<b>${v.position}.</b> <a href="${escapeHtml(v.item.url)}">${escapeHtml(clip(title, titleMax))}</a>`,
+          ...(tr ? [`<i>${escapeHtml(clip(translationNote(tr, v.item.title, lang), titleMax + 40))}</i>`] : []),
+          `${escapeHtml(v.item.source)} · ${escapeHtml(categoryName(v.item.category, lang))}${v.explanation ? ` — <i>${escapeHtml(clip(v.explanation, whyMax))}</i>` : ''}`,
+        ].join('\n'),
+      );
+    }
+    parts.push(`<i>${escapeHtml(t(lang, 'layout.compactHint'))}</i>`);
+    return parts.join('\n\n');
+  };
+  for (const [titleMax, whyMax] of [
+    [200, 300],
+    [120, 160],
+    [80, 90],
+    [50, 50],
+  ] as const) {
+    const text = render(titleMax, whyMax);
+    if (text.length <= MAX_TEXT) return text;
+  }
+  return render(40, 30).slice(0, MAX_TEXT);
+}
+
+/** "🌐 translated from English · Original: …" in the reader's language. */
+export function translationNote(tr: ItemTranslation, original: string, lang: Lang): string {
+  const from = tr.from === 'ko' || tr.from === 'en' ? t(lang, `lang.name.${tr.from}`) : tr.from;
+  return `${t(lang, 'translate.mark', { lang: from })} · ${t(lang, 'translate.original', { title: original })}`;
+}
+
+/**
+ * Whose setting a control command changes: in a group, an admin's changes the group's (chat-wide, on top of
+ * every member's own); anyone else's, and everything in a private chat, the person's own.
+ */
+export async function controlScope(ctx: Context, chat: DigestChat, actor: Actor): Promise<ControlScope> {
+  if (chat.kind === 'group' && (await isChatAdmin(ctx, chat, actor)))
+    return { kind: 'chat', platform: 'telegram', chatId: chat.chatId };
+  return { kind: 'user' };
+}
+
+/** Whether the person may change this chat's settings: private chats always; groups: creator or administrator. */
+export async function isChatAdmin(ctx: Context, chat: DigestChat, actor: Actor): Promise<boolean> {
+  if (chat.kind === 'private') return true;
+  const member = await ctx.getChatMember(Number(actor.externalId));
+  return member.status === 'creator' || member.status === 'administrator';
 }
 
 // ------------------------------------------------------------------ rendering
@@ -143,13 +241,18 @@ export function itemCaption(
   item: ContentItem,
   explanation: string,
   lang: Lang,
-  opts: { position?: number; header?: string; withSummary?: boolean } = {},
+  opts: { position?: number; header?: string; withSummary?: boolean; translation?: ItemTranslation } = {},
 ): string {
   const lines: string[] = [];
   if (opts.header) lines.push(`<b>📌 ${escapeHtml(clip(opts.header, 100))}</b>`, '');
-  lines.push(`<b>${opts.position ? `${opts.position}. ` : ''}${escapeHtml(clip(item.title, 200))}</b>`);
+  const tr = opts.translation;
+  lines.push(
+    `<b>${opts.position ? `${opts.position}. ` : ''}${escapeHtml(clip(tr ? `🌐 ${tr.title}` : item.title, 200))}</b>`,
+  );
+  if (tr) lines.push(`<i>${escapeHtml(clip(translationNote(tr, item.title, lang), 260))}</i>`);
   if (explanation) lines.push(`<i>${escapeHtml(clip(explanation, 300))}</i>`);
-  if (opts.withSummary && item.summary) lines.push(escapeHtml(clip(item.summary, 400)));
+  const summary = tr?.summary || item.summary;
+  if (opts.withSummary && summary) lines.push(escapeHtml(clip(summary, 400)));
   let host = item.source;
   try {
     host = new URL(item.url).hostname;
@@ -180,7 +283,7 @@ export async function sendItem(
   explanation: string,
   lang: Lang,
   keyboard: InlineKeyboard,
-  opts: { position?: number; header?: string; replyTo?: number; threadId?: number } = {},
+  opts: { position?: number; header?: string; replyTo?: number; threadId?: number; translation?: ItemTranslation } = {},
 ): Promise<Message> {
   const reply = {
     ...(opts.replyTo ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}),

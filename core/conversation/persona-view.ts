@@ -2,6 +2,8 @@
 import type { Category, Lang, Persona } from '../domain.js';
 import { RecoError } from '../errors.js';
 import { dislikedIds, likedIds } from '../feedback/apply.js';
+import { describeFilter } from '../filters/filters.js';
+import { userFilters } from '../filters/settings.js';
 import { categoryName, exploreName, t } from '../messages.js';
 import { termsWithOrigin } from '../llm/persona-view.js';
 import { topInterests } from '../persona.js';
@@ -101,6 +103,10 @@ export function describePersona(doc: UserDoc): string {
       lines.push(t(lang, 'persona.attributes', { list: attrs.map(([k, v]) => `${k}: ${v}`).join(', ') }));
     lines.push(t(lang, 'persona.feedback', { likes, dislikes }));
   }
+  // What was muted, beside what was learned: filters are kept apart from learning and listed apart.
+  const muted = userFilters(doc);
+  if (muted.length)
+    lines.push(t(lang, 'persona.muted', { list: muted.map((f) => describeFilter(f, lang)).join(', ') }));
   lines.push(t(lang, 'persona.explore', { level: doc.user.explore, name: exploreName(doc.user.explore, lang) }));
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 /** Group digests: one scoring subject blended from the members who gave feedback in the group. */
 import type { FeedbackState, Interest, Lang, Persona, Platform } from '../domain.js';
+import { userFilters } from '../filters/settings.js';
 import type { Subject } from '../recommend/ranker.js';
 import { emptyPersona, type UserDoc } from '../users/doc.js';
 
@@ -10,6 +11,7 @@ import { emptyPersona, type UserDoc } from '../users/doc.js';
  * category preferences averaged; feedback unioned (latest reaction wins per item; reacted items are
  * excluded as for one user). "Shown" and the exploration level are the group's own (what was shown in
  * that chat). With no such members, the group's own (empty) persona is used: fresh and popular items.
+ * Hard filters (core/filters): every member's mutes apply, like dislikes (nobody is shown what they muted).
  */
 export function blendSubject(
   group: UserDoc,
@@ -27,6 +29,8 @@ export function blendSubject(
     shown: group.shown,
     explore: group.user.explore,
   };
+  const filters = [...userFilters(group), ...members.flatMap(userFilters)];
+  if (filters.length) base.filters = filters;
   if (members.length === 0) return base;
   const n = members.length;
   const persona: Persona = emptyPersona(group.user.id, group.persona.updatedAt);

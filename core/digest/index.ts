@@ -8,7 +8,7 @@ export {
   quietUntil,
   type QuietHours,
 } from './quiet.js';
-export { chatOffsetMinutes, planSlot, type DigestLayout, type SlotPlan, type SpreadPolicy } from './spread.js';
+export { chatOffsetMinutes, planSlot, type SlotPlan, type SpreadPolicy } from './spread.js';
 export { DigestPlanner } from './plan.js';
 export { blendSubject } from './blend.js';
 export { addDays, formatTime, isTimeZone, localParts, parseTime, partOfDay, zonedInstant } from './time.js';

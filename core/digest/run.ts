@@ -62,7 +62,9 @@ export class RunDelivery {
       ...(run.layout ? { layout: run.layout } : {}),
       priority: 'digest',
     };
-    if (run.layout === 'compact' && sender.sendList && (run.inflight === 0 || run.results.every((r) => r === null)))
+    // Compact while nothing of it went out yet (a part only refused, or an item gone from the catalog, is not "out").
+    const nothingOut = !run.results.some((r) => r && r.status !== 'failed');
+    if (run.layout === 'compact' && sender.sendCompact && (run.inflight === 0 || nothingOut))
       return this.deliverCompact(run, s, sender, lock, target, list);
     for (let i = 0; i < run.parts.length; i++) {
       if (run.results[i]) continue;
@@ -121,7 +123,7 @@ export class RunDelivery {
     return 'delivered';
   }
 
-  /** The compact layout: the intro and every item in ONE message, recorded as one step. */
+  /** The compact layout: the intro and every item in one numbered message (`sendCompact`), recorded as one step. */
   private async deliverCompact(
     run: DigestRun,
     s: DigestSchedule,
@@ -163,19 +165,15 @@ export class RunDelivery {
     });
     run.inflight = 0;
     await this.saveRun(run);
-    let messageId: string;
+    let out: { messageIds: string[] }[];
     try {
-      const out = await sender.sendList!(target, { ...list, header, items: views });
-      messageId = out.messageIds[0] ?? '';
-      for (const m of out.messageIds)
-        o.delivery.pending.add(
-          this.ref(
-            run,
-            target,
-            m,
-            views.map((v) => v.item.id),
-          ),
-        );
+      out = await sender.sendCompact!(target, { ...list, header, items: views });
+      // One mapping per message (a long list may take several): each carries the items rendered in it.
+      const byMessage = new Map<string, string[]>();
+      views.forEach((v, k) => {
+        for (const m of out[k]?.messageIds ?? []) byMessage.set(m, [...(byMessage.get(m) ?? []), v.item.id]);
+      });
+      for (const [m, ids] of byMessage) o.delivery.pending.add(this.ref(run, target, m, ids));
     } catch (e) {
       const stop = await this.failed(
         e,
@@ -188,7 +186,13 @@ export class RunDelivery {
       await this.finish(run, s, target);
       return 'delivered';
     }
-    for (const i of all) if (!run.results[i]) run.results[i] = { status: 'sent', messageId };
+    // Each item part records the message that carries it; the intro, the list's first message.
+    const messageOf = new Map(views.map((v, k) => [v.position, out[k]?.messageIds[0] ?? '']));
+    run.parts.forEach((part, i) => {
+      if (run.results[i]) return;
+      const messageId = part.kind === 'item' ? (messageOf.get(part.position) ?? '') : (out[0]?.messageIds[0] ?? '');
+      run.results[i] = { status: 'sent', messageId };
+    });
     delete run.inflight;
     run.failures = 0;
     await this.saveRun(run);

@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog.js';
 import type { Evidence, Lang, Platform } from '../domain.js';
+import type { ChatSettings } from '../filters/settings.js';
 import { RecoError } from '../errors.js';
 import type { ReactionObserver } from '../feedback/service.js';
 import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
@@ -83,6 +84,8 @@ export interface DigestServiceOptions {
   spread?: Partial<Omit<SpreadPolicy, 'size'>>;
   /** Chats one tick works on at the same time (default 32: a chat's own messages go ~1/s, so many chats fill the rate). */
   sendConcurrency?: number;
+  /** A chat's own settings (core/filters): its hard filters apply to its digest on top of the subject's, its layout choice over the slot's. */
+  chatSettings?: (chat: { platform: Platform; chatId: string }) => Promise<ChatSettings | undefined>;
 }
 
 interface DigestExt {
@@ -151,6 +154,7 @@ export class DigestService {
       logger: this.log,
       members: (chat) => this.members(chat),
       ...(options.introWriter ? { introWriter: options.introWriter } : {}),
+      ...(options.chatSettings ? { chatSettings: options.chatSettings } : {}),
     });
     this.runs = new RunDelivery({
       store: options.store,
@@ -489,7 +493,7 @@ export class DigestService {
     const run = await this.planner.plan(s, date, now, { sendAt, layout: slot.layout });
     await this.runs.saveRun(run);
     this.log.info(
-      { chat: run.chatKey, date, items: run.parts.length, sendAt: run.sendAt, layout: slot.layout },
+      { chat: run.chatKey, date, items: run.parts.length, sendAt: run.sendAt, layout: run.layout ?? 'cards' },
       'digest planned',
     );
     return run;

@@ -8,14 +8,13 @@
  * (an intro and one message per item) would not fit the window at the rate.
  */
 import { createHash } from 'node:crypto';
-
-export type DigestLayout = 'cards' | 'compact';
+import type { Layout } from '../filters/settings.js';
 
 export interface SpreadPolicy {
   /** The longest a digest may go out after its slot (DIGEST_WINDOW_MINUTES). 0: everyone at the slot. */
   windowMinutes: number;
   /** `auto` (compact for large audiences), or always one layout (DIGEST_LAYOUT). */
-  layout: 'auto' | DigestLayout;
+  layout: 'auto' | Layout;
   /** Digest messages per second the platform allows next to interactive traffic. */
   ratePerSecond: number;
   /** Items per digest. */
@@ -23,21 +22,21 @@ export interface SpreadPolicy {
 }
 
 export interface SlotPlan {
-  layout: DigestLayout;
+  layout: Layout;
   /** Minutes over which the slot's chats are spread (0 … windowMinutes). */
   spreadMinutes: number;
 }
 
 /** Messages one digest takes in a layout (compact: one list message; cards: the intro and one per item). */
-export function messagesPerDigest(layout: DigestLayout, size: number): number {
+export function messagesPerDigest(layout: Layout, size: number): number {
   return layout === 'compact' ? 1 : 1 + size;
 }
 
 /** The layout and spread for a slot with `audience` chats. */
 export function planSlot(audience: number, p: SpreadPolicy): SlotPlan {
-  const minutesFor = (layout: DigestLayout) =>
+  const minutesFor = (layout: Layout) =>
     (audience * messagesPerDigest(layout, p.size)) / Math.max(0.01, p.ratePerSecond) / 60;
-  let layout: DigestLayout = p.layout === 'auto' ? 'cards' : p.layout;
+  let layout: Layout = p.layout === 'auto' ? 'cards' : p.layout;
   if (p.layout === 'auto' && minutesFor('cards') > p.windowMinutes) layout = 'compact';
   const spreadMinutes = Math.min(p.windowMinutes, Math.floor(minutesFor(layout)));
   return { layout, spreadMinutes };

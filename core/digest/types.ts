@@ -1,8 +1,9 @@
 /** The digest's records: a chat's schedule, a day's run (plan + what was sent), and the delivery outcomes. */
 import type { Lang, Platform } from '../domain.js';
-import type { DeliveryTarget, ListSender, ListToSend } from '../recommend/delivery.js';
+import type { ListSender } from '../recommend/delivery.js';
 import type { Actor } from '../users/doc.js';
-import type { DigestLayout, SlotPlan } from './spread.js';
+import type { Layout } from '../filters/settings.js';
+import type { SlotPlan } from './spread.js';
 
 /** How often a definitely refused part is retried before it is given up. */
 export const MAX_PART_FAILURES = 5;
@@ -56,7 +57,7 @@ export interface DigestRun {
   /** When it goes out (ISO; absent on runs planned before spreading existed: at once). */
   sendAt?: string;
   /** The layout the digest asks the platform for (absent: cards). */
-  layout?: DigestLayout;
+  layout?: Layout;
   completedAt?: string;
   /** Which process planned it (diagnostics). */
   plannedBy: string;
@@ -77,16 +78,13 @@ export class DeliveryError extends Error {
 
 /**
  * A platform's list sender, as digests use it: the intro is the list header (`sendHeader` must return its
- * message id), each item an item message. Failures are `DeliveryError`s (anything else counts as ambiguous).
+ * message id), each item an item message. A digest planned in the compact layout goes out through the
+ * sender's `sendCompact` (the same renderer as `/layout compact` lists: the intro and every item in one
+ * numbered message); a sender without it sends cards. Failures are `DeliveryError`s (anything else counts as
+ * ambiguous).
  */
 export interface DigestSender extends ListSender {
   readonly platform: Platform;
-  /**
-   * Sends a whole list as ONE message (the compact layout: numbered items, a row of buttons per item) and
-   * returns its message id. Digests planned in the compact layout use it when the sender has it; without it
-   * they go out as cards (`list.layout` still says 'compact', for a sender that renders it in `sendHeader`).
-   */
-  sendList?(target: DeliveryTarget, list: ListToSend): Promise<{ messageIds: string[] }>;
   sendHeader(...args: Parameters<NonNullable<ListSender['sendHeader']>>): Promise<{ messageIds: string[] }>;
 }
 

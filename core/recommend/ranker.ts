@@ -4,11 +4,22 @@
  * Writes nothing.
  */
 import type { CatalogIndex, CatalogService } from '../catalog/catalog.js';
-import type { Category, FeedbackState, Lang, Persona, Platform } from '../domain.js';
+import type { Category, Evidence, FeedbackState, Lang, Persona, Platform } from '../domain.js';
 import type { BotStats } from '../feedback/stats.js';
+import { compileFilters, type MuteFilter } from '../filters/filters.js';
+import { mutedRowTest } from '../filters/rows.js';
+import { filtersFor, type ChatSettings, type Layout } from '../filters/settings.js';
 import { topInterests } from '../persona.js';
 import type { Clock, LearnedScorer, Logger, MatrixOps, UserFeatures } from '../ports.js';
-import { rankItems, textQuery, type RankInput, type Ranked, type ScoringWeights } from '../recommend.js';
+import {
+  evidenceOf,
+  rankItems,
+  scoreCatalog,
+  textQuery,
+  type RankInput,
+  type Ranked,
+  type ScoringWeights,
+} from '../recommend.js';
 import { sanitizeText } from '../text.js';
 import type { ShownState, UserDoc } from '../users/doc.js';
 
@@ -22,6 +33,8 @@ export interface RecoSettings {
   likeEmojis: readonly string[];
   dislikeEmojis: readonly string[];
   weights: ScoringWeights;
+  /** The list layout when neither the chat nor the person chose one (LAYOUT_DEFAULT; default `cards`). */
+  defaultLayout?: Layout;
 }
 
 export interface RecommendRequest {
@@ -42,6 +55,8 @@ export interface Subject {
   feedback: Record<string, FeedbackState>;
   shown: Record<string, ShownState>;
   explore: number;
+  /** Hard filters (the person's and the chat's): muted items are never ranked, whatever their score. */
+  filters?: readonly MuteFilter[];
 }
 
 export interface RankerOptions {
@@ -73,8 +88,9 @@ export class Ranker {
     return this.learned;
   }
 
-  /** The subject for scoring one user. */
-  subjectOf(doc: UserDoc, platform: Platform): Subject {
+  /** The subject for scoring one user (with the chat's settings, when the list goes to a chat that has some). */
+  subjectOf(doc: UserDoc, platform: Platform, chat?: ChatSettings): Subject {
+    const filters = filtersFor(doc, chat);
     return {
       userId: doc.user.id,
       lang: doc.user.lang,
@@ -83,6 +99,7 @@ export class Ranker {
       feedback: doc.feedback,
       shown: doc.shown,
       explore: doc.user.explore,
+      ...(filters.length ? { filters } : {}),
     };
   }
 
@@ -91,6 +108,26 @@ export class Ranker {
     subject: Subject,
     req: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
   ): Promise<{ index: CatalogIndex; ranked: Ranked[] }> {
+    const { index, input } = await this.prepare(subject, req);
+    return { index, ranked: rankItems(input) };
+  }
+
+  /**
+   * The evidence of one item for a subject now (exact scoring of the whole catalog): "why?" on an item whose list
+   * kept no evidence (a digest). Undefined when the item is not in the catalog.
+   */
+  async evidenceFor(subject: Subject, itemId: string): Promise<Evidence | undefined> {
+    const { index, input } = await this.prepare(subject, {});
+    const row = index.rowOf.get(itemId);
+    if (row === undefined) return undefined;
+    return evidenceOf(input, scoreCatalog({ ...input, mode: 'exact' }), row, false);
+  }
+
+  /** Everything one ranking reads: the index snapshot, the encoded topic, the learned scores, the filter step. */
+  private async prepare(
+    subject: Subject,
+    req: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
+  ): Promise<{ index: CatalogIndex; input: RankInput }> {
     // One consistent snapshot: the index and the encoders that made it (a model switch swaps them together).
     const { index, text: textEncoder, image: img } = this.o.catalog.snapshot();
     const s = this.o.settings;
@@ -131,6 +168,8 @@ export class Ranker {
         this.log.warn({ err: e }, 'two-tower scoring failed; content scoring only');
       }
     }
+    // The filter step: muted rows never reach the ranking (see core/filters).
+    const muted = subject.filters?.length ? mutedRowTest(index, compileFilters(subject.filters)) : undefined;
     const input: RankInput = {
       index,
       persona: subject.persona,
@@ -144,6 +183,7 @@ export class Ranker {
       ...(learned ? { learned } : {}),
       ...(exclude ? { exclude } : {}),
       ...(req.publishedAfter ? { publishedAfter: req.publishedAfter } : {}),
+      ...(muted ? { muted } : {}),
       stats: this.o.stats.forIndex(index),
       now: this.o.clock.now(),
       weights: s.weights,
@@ -155,8 +195,7 @@ export class Ranker {
         this.log.warn({ err: e }, 'matrix ops failed; scoring with the JS loop');
       }
     }
-    const ranked = rankItems(input);
-    return { index, ranked };
+    return { index, input };
   }
 
   /** What the two-tower user tower reads about a subject (serving side). */

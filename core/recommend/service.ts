@@ -10,6 +10,15 @@
 import { randomUUID } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog.js';
 import type { ContentItem, Evidence, Impression, Lang, MessageRef, Platform } from '../domain.js';
+import { compileFilters, itemMuted } from '../filters/filters.js';
+import {
+  asChatSettings,
+  chatSettingsKey,
+  displayPrefs,
+  layoutFor,
+  type ChatSettings,
+  type Layout,
+} from '../filters/settings.js';
 import { t } from '../messages.js';
 import { rebuildPersonaVector } from '../persona.js';
 import type { Clock, Logger, StoreWrite } from '../ports.js';
@@ -17,15 +26,18 @@ import { NS_IMPRESSIONS, NS_MESSAGES } from '../store/namespaces.js';
 import { sanitizeText } from '../text.js';
 import { messageKey, type Actor, type UserDoc } from '../users/doc.js';
 import type { UserRepository, UserSession } from '../users/repository.js';
-import type { DeliveryTarget, ListDelivery, ListSender, ListToSend, SentItem } from './delivery.js';
+import type { DeliveryTarget, ItemTranslation, ListDelivery, ListSender, ListToSend, SentItem } from './delivery.js';
 import type { Explanations } from './explanations.js';
 import type { Ranker, RecommendRequest } from './ranker.js';
+import { needingTranslation, readsOf, type ListTranslator } from './translation.js';
 
 export interface RecommendedItem {
   position: number;
   item: ContentItem;
   evidence: Evidence;
   explanation: string;
+  /** The title and summary in the reader's language (`/translate on`, an item in a language they do not read). */
+  translation?: ItemTranslation;
 }
 
 export interface RecommendResult {
@@ -36,6 +48,8 @@ export interface RecommendResult {
   items: RecommendedItem[];
   /** Set when nothing could be recommended: the message to show instead. */
   empty?: string;
+  /** How the list is shown (the chat's choice, else the person's, else the default). */
+  layout: Layout;
 }
 
 export interface Where {
@@ -53,6 +67,10 @@ export interface RecommendServiceOptions {
   delivery: ListDelivery;
   clock: Clock;
   logger: Logger;
+  /** Translates items for people with `/translate on` (the LLM layer); absent: originals are shown. */
+  translator?: ListTranslator;
+  /** The layout when neither the chat nor the person chose one (LAYOUT_DEFAULT). */
+  defaultLayout?: Layout;
 }
 
 interface Plan {
@@ -71,9 +89,10 @@ export class RecommendService {
    */
   async recommend(actor: Actor, req: RecommendRequest, where: Where): Promise<RecommendResult> {
     return this.o.users.exclusive(actor, async () => {
-      const session = await this.o.users.open(actor);
       const target = { platform: actor.platform, chatId: where.chatId };
-      const plan = await this.plan(session, actor.platform, req, where, where.onImproved);
+      const session = await this.o.users.open(actor, [chatSettingsKey(target)]);
+      const chat = asChatSettings(session.extra[0]);
+      const plan = await this.plan(session, actor.platform, req, where, where.onImproved, chat);
       if (!plan.impression) return plan.result;
       const rec = this.o.delivery.record(plan.impression, target, []);
       await this.o.users.commit(
@@ -93,8 +112,8 @@ export class RecommendService {
     sender: ListSender,
   ): Promise<RecommendResult> {
     return this.o.users.exclusive(actor, async () => {
-      const session = await this.o.users.open(actor);
-      return this.deliverFor(session, actor.platform, req, target, sender);
+      const session = await this.o.users.open(actor, [chatSettingsKey(target)]);
+      return this.deliverFor(session, actor.platform, req, target, sender, asChatSettings(session.extra[0]));
     });
   }
 
@@ -117,7 +136,8 @@ export class RecommendService {
       }
   > {
     const key = messageKey(message.platform, message.chatId, message.messageId);
-    const session = await this.o.users.open(actor, [{ ns: NS_MESSAGES, key }]);
+    const session = await this.o.users.open(actor, [{ ns: NS_MESSAGES, key }, chatSettingsKey(message)]);
+    const chat = asChatSettings(session.extra[1]);
     const ref =
       (session.extra[0] as MessageRef | undefined) ??
       this.o.delivery.pending.get(message.platform, message.chatId, message.messageId);
@@ -131,7 +151,7 @@ export class RecommendService {
       itemId,
       deliver: (target, sender) =>
         this.o.users.exclusive(actor, () =>
-          this.deliverFor(session, actor.platform, { likeItemId: itemId }, target, sender),
+          this.deliverFor(session, actor.platform, { likeItemId: itemId }, target, sender, chat),
         ),
     };
   }
@@ -145,12 +165,13 @@ export class RecommendService {
     sender: ListSender,
   ): Promise<{ status: 'unknown-item'; lang: Lang; message: string } | { status: 'sent'; result: RecommendResult }> {
     return this.o.users.exclusive(actor, async () => {
-      const session = await this.o.users.open(actor);
+      const session = await this.o.users.open(actor, [chatSettingsKey(target)]);
       const lang = session.doc.user.lang;
       const itemId = session.doc.lastLists[`${actor.platform}:${target.chatId}`]?.itemIds[position - 1];
       if (!itemId) return { status: 'unknown-item', lang, message: t(lang, 'react.unknownItem', { n: position }) };
       const req: RecommendRequest = { likeItemId: itemId, ...(count ? { count } : {}) };
-      return { status: 'sent', result: await this.deliverFor(session, actor.platform, req, target, sender) };
+      const chat = asChatSettings(session.extra[0]);
+      return { status: 'sent', result: await this.deliverFor(session, actor.platform, req, target, sender, chat) };
     });
   }
 
@@ -160,21 +181,29 @@ export class RecommendService {
     req: RecommendRequest,
     target: DeliveryTarget,
     sender: ListSender,
+    chat?: ChatSettings,
   ): Promise<RecommendResult> {
     const delivery = this.o.delivery;
     let improved: string[] | undefined;
     // Set once the list is out and recorded: better lines that arrive later are edited in right away.
     const out: { list?: ListToSend; sent?: SentItem[] } = {};
-    const plan = await this.plan(session, platform, req, { chatId: target.chatId }, (lines) => {
-      improved = lines;
-      if (out.list && out.sent) void delivery.applyImproved(target, out.list, out.sent, lines, sender);
-    });
+    const plan = await this.plan(
+      session,
+      platform,
+      req,
+      { chatId: target.chatId },
+      (lines) => {
+        improved = lines;
+        if (out.list && out.sent) void delivery.applyImproved(target, out.list, out.sent, lines, sender);
+      },
+      chat,
+    );
     const { result, impression } = plan;
     if (!impression) {
       await sender.sendEmpty?.(target, result.empty ?? t(result.lang, 'reco.none'), result.lang);
       return result;
     }
-    const toSend: ListToSend = { lang: result.lang, header: result.header, items: result.items };
+    const toSend: ListToSend = { lang: result.lang, header: result.header, items: result.items, layout: result.layout };
     const sending = await delivery.send(target, toSend, sender, impression.id, () => improved);
     const rec = delivery.record(impression, target, sending.sent);
     try {
@@ -208,9 +237,11 @@ export class RecommendService {
     req: RecommendRequest,
     where: Where,
     onImproved?: (lines: string[]) => void,
+    chat?: ChatSettings,
   ): Promise<Plan> {
     const catalog = this.o.catalog;
     const doc = session.doc;
+    const layout = layoutFor(doc, chat, this.o.defaultLayout ?? 'cards');
     const rebuilt = await this.ensurePersonaVector(doc);
     const lang = doc.user.lang;
     const likeRow = req.likeItemId && catalog.size > 0 ? catalog.index.rowOf.get(req.likeItemId) : undefined;
@@ -221,11 +252,22 @@ export class RecommendService {
         ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
         : t(lang, 'reco.header');
     const empty = (text: string): Plan => ({
-      result: { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: text },
+      result: { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: text, layout },
       ...(rebuilt ? { rebuilt } : {}),
     });
     if (catalog.size === 0) return empty(t(lang, 'error.CATALOG_EMPTY'));
-    const { index, ranked } = await this.o.ranker.rankFor(this.o.ranker.subjectOf(doc, platform), req);
+    const subject = this.o.ranker.subjectOf(doc, platform, chat);
+    const { index, ranked: scored } = await this.o.ranker.rankFor(subject, req);
+    const translations = await this.translations(
+      doc,
+      scored.map((r) => index.items[r.row]!),
+    );
+    // A translation is shown text too: an item whose translation names something muted is not shown either.
+    const filters = subject.filters?.length ? compileFilters(subject.filters) : undefined;
+    const ranked = scored.filter((r) => {
+      const tr = translations.get(index.items[r.row]!.id);
+      return !(tr && filters && itemMuted(index.items[r.row]!, filters, [tr.title, tr.summary]));
+    });
     if (ranked.length === 0) return empty(t(lang, 'reco.none'));
     const evidence = ranked.map((r) => r.evidence);
     const lines = await this.o.explanations.explain(doc.user.id, lang, evidence, onImproved);
@@ -247,16 +289,35 @@ export class RecommendService {
         lang,
         impressionId: impression.id,
         header,
-        items: ranked.map((r, i) => ({
-          position: i + 1,
-          item: index.items[r.row]!,
-          evidence: r.evidence,
-          explanation: lines[i]!,
-        })),
+        items: ranked.map((r, i) => {
+          const translation = translations.get(index.items[r.row]!.id);
+          return {
+            position: i + 1,
+            item: index.items[r.row]!,
+            evidence: r.evidence,
+            explanation: lines[i]!,
+            ...(translation ? { translation } : {}),
+          };
+        }),
+        layout,
       },
       impression,
       ...(rebuilt ? { rebuilt } : {}),
     };
+  }
+
+  /** Translations of the items the person does not read, when they turned translation on (empty otherwise). */
+  private async translations(doc: UserDoc, items: readonly ContentItem[]): Promise<Map<string, ItemTranslation>> {
+    const tr = this.o.translator;
+    if (!tr?.available || !displayPrefs(doc).translate) return new Map();
+    const need = needingTranslation(items, readsOf(doc));
+    if (need.length === 0) return new Map();
+    try {
+      return await tr.translate({ userId: doc.user.id, target: doc.user.lang, items: need });
+    } catch (e) {
+      this.o.logger.warn({ err: e, code: 'LLM_FAILED' }, 'translation failed; originals shown');
+      return new Map();
+    }
   }
 
   /** Re-encodes the kept messages when the active encoder changed (in memory; written by the commit). */

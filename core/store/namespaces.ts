@@ -26,3 +26,7 @@ export const NS_LLM_CACHE = 'llm-cache';
 /** The namespace the open-time store probe writes to (and deletes from). */
 export const NS_PROBE = '_store';
 // The vector caches are `vec.<encoder id>` namespaces: `vectorNamespace` in core/catalog/catalog.ts.
+/** `platform:chatId` → `ChatSettings` (chat-wide filters and layout set by the chat's admins). */
+export const NS_CHATS = 'chats';
+/** `itemId:lang` → `StoredTranslation` (an item's title and summary translated by the LLM, per language). */
+export const NS_TRANSLATIONS = 'translations';

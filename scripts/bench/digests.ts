@@ -71,11 +71,12 @@ class BenchSender implements DigestSender {
   async sendItem(t: DeliveryTarget, v: ListItemView) {
     return this.send(t.chatId, `${v.header ? `<b>${esc(v.header)}</b>\n` : ''}${v.position}. ${itemLine(v)}`);
   }
-  async sendList(t: DeliveryTarget, list: ListToSend) {
-    return this.send(
+  async sendCompact(t: DeliveryTarget, list: ListToSend) {
+    const sent = await this.send(
       t.chatId,
       [`<b>${esc(list.header)}</b>`, ...list.items.map((v) => `${v.position}. ${itemLine(v)}`)].join('\n'),
     );
+    return list.items.map(() => sent);
   }
 
   private async send(chatId: string, text: string): Promise<{ messageIds: string[] }> {

@@ -13,7 +13,8 @@ import { RecoError } from '../../core/errors.js';
 import { CountingStore } from '../../core/store/counting.js';
 import { NS_MESSAGES } from '../../core/store/namespaces.js';
 import { messageKey } from '../../core/users/doc.js';
-import type { MessageRef } from '../../core/domain.js';
+import type { ContentItem, Impression, MessageRef } from '../../core/domain.js';
+import { NS_IMPRESSIONS } from '../../core/store/namespaces.js';
 import { MemoryStore } from '../../infra/store/memory.js';
 
 /** One shown item: its item id and the platform message that carries it. */
@@ -43,6 +44,12 @@ export interface AdapterDriver {
   command(name: 'persona' | 'status' | 'quiet', args?: string): Promise<string>;
   /** `/forget`, confirmed; resolves with the answer. */
   forget(): Promise<string>;
+  /** `/recommend <topic> <count>`; resolves once the list is out (possibly empty), with the items in order. */
+  recommendTopic(topic: string, count: number): Promise<ShownItem[]>;
+  /** A control command answered with text: `/mute <arg>`, `/unmute <arg>`, `/filters`, `/layout <arg>`. */
+  control(name: 'mute' | 'unmute' | 'filters' | 'layout', arg?: string): Promise<string>;
+  /** The item's "why?" action (a button on the chat platforms, `/why N` in the console); resolves with the answer. */
+  why(item: ShownItem): Promise<string>;
   /** The platform id of the person the driver plays. */
   readonly externalId: string;
   stop(): Promise<void>;
@@ -64,6 +71,11 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
     const userDoc = async () => {
       const id = await app.core.users.findUserId(driver.platform, driver.externalId);
       return id ? app.core.users.get(id) : undefined;
+    };
+    /** The platform messages that carry the items of the person's last list (from the stored impression). */
+    const lastListMessages = async (): Promise<string[]> => {
+      const imp = (await userDoc())?.lastLists[`${driver.platform}:${driver.chatId}`]?.impressionId;
+      return imp ? ((await app.store.get<Impression>(NS_IMPRESSIONS, imp))?.messageIds ?? []) : [];
     };
 
     it('GIVEN a person writing THEN the answer notes their interests and /persona shows them', async () => {
@@ -149,6 +161,55 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
       expect(await driver.command('persona')).toMatch(/ramen/);
     });
 
+    it('GIVEN /mute of a source THEN across 200 random requests (topics, counts, more like this) none of its items is shown, and /filters lists it', async () => {
+      // A loud source: fresh, popular items on every topic the catalog has, so it shows up unless muted.
+      const loud = noisyItems(app.catalog.index.items);
+      await app.catalog.upsert(loud);
+      const ids = new Set(loud.map((i) => i.id));
+      const before = await driver.recommendTopic('football', 5);
+      expect(before.some((i) => ids.has(i.itemId))).toBe(true);
+      expect(await driver.control('mute', 'source:rss:noisy')).toMatch(/Muted source rss:noisy/);
+      expect(await driver.control('filters')).toMatch(/source rss:noisy/);
+      const topics = ['football', 'ramen', 'ai', 'travel', 'music', 'games', 'news', '축구', '라면', 'rss'];
+      let random = 12345;
+      const next = (n: number) => ((random = (random * 1103515245 + 12345) % 2 ** 31), random % n);
+      let last: ShownItem[] = before;
+      let shown = 0;
+      for (let i = 0; i < 200; i++) {
+        const pick = last[next(Math.max(1, last.length))];
+        const list =
+          pick && next(4) === 0
+            ? await driver.more(pick)
+            : await driver.recommendTopic(topics[next(topics.length)]!, 1 + next(3));
+        for (const it of list) expect(ids.has(it.itemId), `request ${i}: ${it.itemId}`).toBe(false);
+        shown += list.length;
+        if (list.length) last = list;
+      }
+      expect(shown).toBeGreaterThan(200);
+      expect(await driver.control('unmute', 'source:rss:noisy')).toMatch(/Unmuted source rss:noisy/);
+    }, 300_000); // 200 requests through a real client on a shared machine: bounded, not timed
+
+    it('GIVEN "why?" on an item THEN the answer states the evidence behind the pick, in the person\'s language', async () => {
+      const [first] = await driver.recommendTopic('ramen', 2);
+      const text = await driver.why(first!);
+      const item = app.catalog.index.items[app.catalog.index.rowOf.get(first!.itemId)!]!;
+      expect(text).toContain(`Why "${item.title.slice(0, 40)}`);
+      expect(text).toMatch(/Published \d+ (h|min|days) ago/);
+      expect(text).toMatch(/It matches your topic: ramen|It mentions your interests: ramen/);
+    });
+
+    it('GIVEN /layout compact THEN a list goes out as one message carrying every item (mapped), and /layout cards restores one per item', async () => {
+      expect(await driver.control('layout', 'compact')).toMatch(/compact/);
+      const compact = await driver.recommendTopic('football', 3);
+      expect(compact).toHaveLength(3);
+      expect(await lastListMessages()).toHaveLength(1);
+      const withIds = compact.filter((i) => i.messageId);
+      if (withIds.length) expect(new Set(withIds.map((i) => i.messageId)).size).toBe(1);
+      expect(await driver.control('layout', 'cards')).toMatch(/cards/);
+      expect(await driver.recommendTopic('ramen', 3)).toHaveLength(3);
+      expect(await lastListMessages()).toHaveLength(3);
+    });
+
     it('GIVEN /forget THEN the store holds nothing of the person', async () => {
       const userId = (await userDoc())!.user.id;
       expect(await driver.forget()).toMatch(/forgotten everything/);
@@ -161,4 +222,18 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
       expect(await userDoc()).toBeUndefined();
     });
   });
+}
+
+/** Fresh, popular items of one source (`rss:noisy`) about every topic the catalog's items are about. */
+function noisyItems(items: readonly ContentItem[]): ContentItem[] {
+  return items.slice(0, 12).map((it, i) => ({
+    ...it,
+    id: `noisy-${i}`,
+    url: `https://noisy.example.com/${i}`,
+    canonicalUrl: `https://noisy.example.com/${i}`,
+    title: `${it.title} (noisy take)`,
+    source: 'rss:noisy',
+    publishedAt: it.publishedAt,
+    popularity: { views: 10_000_000 },
+  }));
 }

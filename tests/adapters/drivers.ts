@@ -16,6 +16,8 @@ import { NS_IDENTITIES, NS_MESSAGES, NS_USERS } from '../../core/store/namespace
 import { messageKey, type UserDoc } from '../../core/users/doc.js';
 import { NOW, smallCatalog, startBot as startDiscordBot, nextEvent, type Bot } from '../discord/harness.js';
 import { moreButtonOf, react as discordReact, runCommand } from '../discord/flows.js';
+import { actionCustomId, moreCustomId } from '../../bots/discord/embeds.js';
+import { itemRef } from '../../bots/telegram/shared.js';
 import { parseList } from '../helpers/console-session.js';
 import { FakeDiscord, type FakeMessage } from '../helpers/fake-discord.js';
 import {
@@ -42,12 +44,6 @@ async function peekDoc(store: KeyValueStore, platform: string, externalId: strin
   return id ? store.get<UserDoc>(NS_USERS, id) : undefined;
 }
 
-async function itemOf(store: KeyValueStore, platform: string, chatId: string, messageId: string): Promise<string> {
-  const ref = await store.get<MessageRef>(NS_MESSAGES, messageKey(platform as 'console', chatId, messageId));
-  if (!ref || ref.itemIds.length !== 1) throw new Error(`message ${messageId} is not mapped to one item`);
-  return ref.itemIds[0]!;
-}
-
 // ---------------------------------------------------------------- console
 
 export function consoleDriver(): AdapterDriver {
@@ -68,11 +64,18 @@ export function consoleDriver(): AdapterDriver {
     await wait;
     return out.slice(from);
   };
-  const listed = async (text: string): Promise<ShownItem[]> => {
-    const shown = parseList(text);
-    const doc = await peekDoc(inner, 'console', externalId);
-    const ids = doc?.lastLists['console:console']?.itemIds ?? [];
-    return shown.map((s) => ({ itemId: ids[s.position - 1]!, position: s.position }));
+  /** The list a command printed: the chat's last list when the command made a new one (cards or compact). */
+  const listed = async (run: Promise<string>): Promise<ShownItem[]> => {
+    const before = (await peekDoc(inner, 'console', externalId))?.lastLists['console:console']?.impressionId;
+    const text = await run;
+    const last = (await peekDoc(inner, 'console', externalId))?.lastLists['console:console'];
+    if (!last || last.impressionId === before) return [];
+    const cards = parseList(text).filter((c) => /^https?:\/\//.test(c.url)); // compact lines are not cards
+    if (cards.length) return cards.map((s) => ({ itemId: last.itemIds[s.position - 1]!, position: s.position }));
+    return last.itemIds.map((itemId, i) => {
+      if (!text.includes(`\n${i + 1}. `)) throw new Error(`item ${i + 1} is not in the output:\n${text}`);
+      return { itemId, position: i + 1 };
+    });
   };
   return {
     platform: 'console',
@@ -93,11 +96,14 @@ export function consoleDriver(): AdapterDriver {
       return app;
     },
     say: (text) => line(text),
-    recommend: async (count) => listed(await line(`/recommend ${count}`)),
+    recommend: (count) => listed(line(`/recommend ${count}`)),
+    recommendTopic: (topic, count) => listed(line(`/recommend ${topic} ${count}`)),
+    control: (name, arg) => line(`/${name}${arg ? ` ${arg}` : ''}`),
+    why: (item) => line(`/why ${item.position}`),
     react: async (item, kind, remove) => {
       await line(`${remove ? '-' : ''}${kind === 'like' ? '👍' : '👎'} ${item.position}`);
     },
-    more: async (item) => listed(await line(`/more ${item.position}`)),
+    more: (item) => listed(line(`/more ${item.position}`)),
     command: (name, args) => line(`/${name}${args ? ` ${args}` : ''}`).then((t) => t.trim()),
     forget: () => line('/forget yes'),
     async stop() {
@@ -115,19 +121,36 @@ export function discordDriver(): AdapterDriver {
   let bot: Bot;
   let inner: KeyValueStore;
   const who = () => fake.users.alice;
-  /** The item messages a list produced, in order (the bot's own 👍 PUTs come one per item, after the mapping). */
-  const listed = async (from: number, channelId: string): Promise<ShownItem[]> => {
-    const puts = fake.requests
-      .slice(from)
-      .filter(
-        (r) =>
-          r.method === 'PUT' && r.path.startsWith(`/channels/${channelId}/messages/`) && r.path.includes('/reactions/'),
-      );
-    const messageIds = [...new Set(puts.map((r) => r.path.split('/')[4]!))];
+  /**
+   * The item messages a list produced, in order: the bot messages new since `known` that carry item buttons
+   * (cards: one item each; compact: several), mapped to their items through the store.
+   */
+  const listed = async (known: ReadonlySet<string>, channelId: string): Promise<ShownItem[]> => {
     const out: ShownItem[] = [];
-    for (const [i, messageId] of messageIds.entries())
-      out.push({ itemId: await itemOf(inner, 'discord', channelId, messageId), messageId, position: i + 1 });
+    for (const m of fake.messages.values()) {
+      if (known.has(m.id) || m.channel_id !== channelId || !customIdsOf(m).some((c) => c.startsWith('more:'))) continue;
+      const ref = await inner.get<MessageRef>(NS_MESSAGES, messageKey('discord', channelId, m.id));
+      for (const itemId of ref?.itemIds ?? []) out.push({ itemId, messageId: m.id, position: out.length + 1 });
+    }
     return out;
+  };
+  const known = () => new Set(fake.messages.keys());
+  const recommendWith = async (options: { name: string; type: number; value: string | number }[]) => {
+    const before = known();
+    await runCommand(bot, { name: 'recommend', user: who(), channel: fake.textChannel, options });
+    return listed(before, fake.textChannel.id);
+  };
+  const press = async (item: ShownItem, customId: string, prefix: string) => {
+    const message = fake.messages.get(item.messageId!) as FakeMessage;
+    const from = fake.mark();
+    const done = nextEvent<{ name: string; userId: string }>(
+      bot.discord.events,
+      'command',
+      (c) => c.name === `button:${prefix}` && c.userId === who().id,
+    );
+    const i = fake.buttonPress({ user: who(), message, customId });
+    await done;
+    return { message, from, token: i.token };
   };
   const callbackText = (run: { requests: { path: string; body: { data?: { content?: string } } }[] }) =>
     String(run.requests.find((r) => r.path.endsWith('/callback'))?.body.data?.content ?? '');
@@ -164,15 +187,24 @@ export function discordDriver(): AdapterDriver {
         .find((r) => r.method === 'POST' && r.path === `/channels/${dm.id}/messages`);
       return String(reply?.body.content ?? '');
     },
-    async recommend(count) {
-      const from = fake.mark();
-      await runCommand(bot, {
-        name: 'recommend',
-        user: who(),
-        channel: fake.textChannel,
-        options: [{ name: 'count', type: 4, value: count }],
-      });
-      return listed(from, fake.textChannel.id);
+    recommend: (count) => recommendWith([{ name: 'count', type: 4, value: count }]),
+    recommendTopic: (topic, count) =>
+      recommendWith([
+        { name: 'topic', type: 3, value: topic },
+        { name: 'count', type: 4, value: count },
+      ]),
+    async control(name, arg) {
+      const option = name === 'layout' ? 'layout' : 'filter';
+      const options = arg ? [{ name: option, type: 3, value: arg }] : [];
+      return callbackText(await runCommand(bot, { name, user: who(), channel: fake.textChannel, options }));
+    },
+    async why(item) {
+      const { from, token } = await press(item, actionCustomId('w', item.itemId), 'act');
+      const edit = fake.requests
+        .slice(from)
+        .filter((r) => r.method === 'PATCH' && r.path.includes(token) && r.path.endsWith('/messages/@original'))
+        .at(-1);
+      return String((edit?.body as { content?: string } | undefined)?.content ?? '');
     },
     async react(item, kind, remove) {
       await discordReact(bot, {
@@ -184,16 +216,15 @@ export function discordDriver(): AdapterDriver {
       });
     },
     async more(item) {
-      const message = fake.messages.get(item.messageId!) as FakeMessage;
-      const from = fake.mark();
-      const done = nextEvent<{ name: string; userId: string }>(
-        bot.discord.events,
-        'command',
-        (c) => c.name === 'button:more' && c.userId === who().id,
-      );
-      fake.buttonPress({ user: who(), message, customId: moreButtonOf(bot, item.messageId!).customId });
-      await done;
-      return listed(from, message.channel_id);
+      const before = known();
+      const customId = moreCustomId(item.itemId);
+      // The button on the message must be the one the bot made for this item.
+      if (!customIdsOf(fake.messages.get(item.messageId!)!).includes(customId))
+        throw new Error(
+          `no "More like this" button for ${item.itemId} (first: ${moreButtonOf(bot, item.messageId!).customId})`,
+        );
+      const { message } = await press(item, customId, 'more');
+      return listed(before, message.channel_id);
     },
     async command(name, args) {
       // Discord takes arguments as options: `/quiet hours:<range> timezone:<zone>`.
@@ -252,21 +283,26 @@ export function telegramDriver(): AdapterDriver {
     await bot.handled(cb.updateId);
     return fake.calls.slice(before);
   };
-  /** Item messages are the sends that carry buttons; the header and replies carry none. */
+  /** Item messages are the sends that carry buttons (one item each, or several in the compact layout). */
   const listed = async (calls: RecordedCall[]): Promise<ShownItem[]> => {
     const items = sends(calls).filter((c) => buttonsOf(c.payload).length > 0);
     const out: ShownItem[] = [];
-    for (const [i, c] of items.entries()) {
+    for (const c of items) {
       const messageId = String(msgId(c));
-      out.push({ itemId: await itemOf(inner, 'telegram', String(chat.id), messageId), messageId, position: i + 1 });
+      const ref = await inner.get<MessageRef>(NS_MESSAGES, messageKey('telegram', String(chat.id), messageId));
+      for (const itemId of ref?.itemIds ?? []) out.push({ itemId, messageId, position: out.length + 1 });
     }
     return out;
   };
+  /** The button for this item on its message (a compact message has one row per item). */
   const buttonOf = (item: ShownItem, prefix: string): string => {
     const sent = fake.calls.find(
       (c) => c.ok && (c.result as { message_id?: number })?.message_id === Number(item.messageId),
     );
-    const b = buttonsOf(sent!.payload).find((x) => x.callback_data.startsWith(prefix));
+    const ref = itemRef(item.itemId);
+    const b = buttonsOf(sent!.payload).find(
+      (x) => x.callback_data.startsWith(prefix) && x.callback_data.includes(`:${ref}:`),
+    );
     if (!b) throw new Error(`no ${prefix} button on message ${item.messageId}`);
     return b.callback_data;
   };
@@ -286,6 +322,15 @@ export function telegramDriver(): AdapterDriver {
         .map((c) => textOf(c.payload))
         .join('\n'),
     recommend: async (count) => listed(await say(`/recommend ${count}`)),
+    recommendTopic: async (topic, count) => listed(await say(`/recommend ${topic} ${count}`)),
+    control: async (name, arg) =>
+      sends(await say(`/${name}${arg ? ` ${arg}` : ''}`))
+        .map((c) => textOf(c.payload))
+        .join('\n'),
+    why: async (item) =>
+      sends(await callback(Number(item.messageId), buttonOf(item, 'ia:w:')))
+        .map((c) => textOf(c.payload))
+        .join('\n'),
     async react(item, kind, remove) {
       // 👍 through the button (a second press undoes it), 👎 through a message reaction.
       if (kind === 'like') {
@@ -319,4 +364,10 @@ export function telegramDriver(): AdapterDriver {
       await fake?.close();
     },
   };
+}
+
+/** Every component custom id on a (fake) Discord message. */
+function customIdsOf(m: FakeMessage): string[] {
+  const rows = (m.components ?? []) as { components?: { custom_id?: string }[] }[];
+  return rows.flatMap((r) => (r.components ?? []).map((c) => String(c.custom_id ?? '')));
 }

@@ -25,25 +25,27 @@ import { TestClock, makeApp } from '../helpers/telegram-app.js';
 
 const seoul = (local: string) => new Date(`${local}+09:00`);
 
-/** Records every send with the list it came with; `sendList` only when `compact` is on. */
+/** Records every send with the list it came with; `sendCompact` (one message per list) only when `compact` is on. */
 class RecordingSender implements DigestSender {
   readonly platform = 'telegram' as const;
   sends: { chatId: string; kind: 'header' | 'item' | 'list'; text: string; list: ListToSend; at: Date }[] = [];
   private next = 1;
   before: ((n: number) => void) | undefined;
-  sendList?: NonNullable<DigestSender['sendList']>;
+  sendCompact?: NonNullable<DigestSender['sendCompact']>;
   constructor(
     private readonly clock: TestClock,
     compact = false,
   ) {
     if (compact)
-      this.sendList = async (t: DeliveryTarget, list: ListToSend) =>
-        this.push(
+      this.sendCompact = async (t: DeliveryTarget, list: ListToSend) => {
+        const sent = await this.push(
           t,
           'list',
           `${list.header}\n${list.items.map((i) => `${i.position}. ${i.item.title}`).join('\n')}`,
           list,
         );
+        return list.items.map(() => sent);
+      };
   }
   async sendHeader(t: DeliveryTarget, list: ListToSend) {
     return this.push(t, 'header', list.header, list);
@@ -206,6 +208,37 @@ describe('DigestService at scale', () => {
     expect(run.results.every((r) => r?.status === 'sent')).toBe(true);
     const ref = await app.store.get<{ itemIds: string[] }>(NS_MESSAGES, 'telegram:5:1');
     expect(ref?.itemIds.sort()).toEqual(msg!.list.items.map((i) => i.item.id).sort());
+  });
+
+  it('GIVEN a compact slot THEN a /layout cards choice (person, or group admins) wins, and the group mutes still apply', async () => {
+    const digest = make({
+      spread: { windowMinutes: 30, layout: 'compact' },
+      chatSettings: (c) => app.core.controls.chatSettings(c),
+    });
+    const sender = new RecordingSender(clock, true);
+    const group: DigestChat = { platform: 'telegram', chatId: '-200', kind: 'group' };
+    const inGroup = { kind: 'chat' as const, platform: 'telegram' as const, chatId: '-200' };
+    // The source with the most items in the catalog: muted for the whole group.
+    const counts = new Map<string, number>();
+    for (const it of app.catalog.index.items) counts.set(it.source, (counts.get(it.source) ?? 0) + 1);
+    const muted = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+    await app.core.controls.layout(actorOf(30), 'cards', { kind: 'user' });
+    await app.core.controls.layout(actorOf(32), 'cards', inGroup);
+    expect((await app.core.controls.mute(actorOf(32), `source:${muted}`, inGroup)).status).toBe('added');
+    await digest.setSchedule(chatOf(30), { enabled: true }, actorOf(30), 'en');
+    await digest.setSchedule(chatOf(31), { enabled: true }, actorOf(31), 'en');
+    await digest.setSchedule(group, { enabled: true }, actorOf(32), 'en');
+    clock.set(seoul('2026-03-10T08:00:00').toISOString());
+    await digest.tick(sender);
+    expect(sender.toChat('30').map((s) => s.kind)).toEqual(['header', 'item', 'item', 'item', 'item']);
+    expect(sender.toChat('31').map((s) => s.kind)).toEqual(['list']);
+    expect(sender.toChat('-200').map((s) => s.kind)).toEqual(['header', 'item', 'item', 'item', 'item']);
+    expect((await digest.getRun(group, '2026-03-10'))!.layout).toBe('cards');
+    const groupItems = (await digest.getRun(group, '2026-03-10'))!.parts.flatMap((p) =>
+      p.kind === 'item' ? [app.catalog.index.items[app.catalog.index.rowOf.get(p.itemId)!]!] : [],
+    );
+    expect(groupItems).toHaveLength(4);
+    expect(groupItems.filter((i) => i.source === muted)).toEqual([]);
   });
 
   it('GIVEN a compact digest whose send fails ambiguously THEN it is never sent again', async () => {

@@ -25,12 +25,17 @@ describe('discord /recommend and reactions', () => {
     const cmds = fake.commands.get(fake.guildId)!;
     expect(cmds.map((c) => c.name).sort()).toEqual([
       'explore',
+      'filters',
       'forget',
       'help',
+      'layout',
       'link',
+      'mute',
       'persona',
       'recommend',
       'status',
+      'translate',
+      'unmute',
     ]);
     expect(fake.commands.has('global')).toBe(false);
     const rec = cmds.find((c) => c.name === 'recommend');

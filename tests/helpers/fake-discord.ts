@@ -438,6 +438,9 @@ export class FakeDiscord {
     return ch;
   }
 
+  /** A member's resolved permissions in interactions (default: the bot's set, no Manage Server/Channels). */
+  readonly memberPermissions = new Map<string, bigint>();
+
   member(user: FakeUser): any {
     return {
       user,
@@ -446,7 +449,7 @@ export class FakeDiscord {
       deaf: false,
       mute: false,
       flags: 0,
-      permissions: ALL_BOT_PERMS.toString(),
+      permissions: (this.memberPermissions.get(user.id) ?? ALL_BOT_PERMS).toString(),
     };
   }
 

@@ -19,7 +19,7 @@ Items:
 describe('prompt files', () => {
   it('loads the shipped prompts, each versioned with its variables', () => {
     const prompts = loadPrompts();
-    expect([...prompts.keys()].sort()).toEqual(['digest-intro', 'explain-list', 'persona-extract']);
+    expect([...prompts.keys()].sort()).toEqual(['digest-intro', 'explain-list', 'persona-extract', 'translate-items']);
     for (const p of prompts.values()) {
       expect(p.version).toBeGreaterThanOrEqual(1);
       expect(p.data.length).toBe(1);

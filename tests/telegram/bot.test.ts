@@ -54,7 +54,22 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     expect(cmds.map((c) => c.payload.language_code ?? 'default').sort()).toEqual(['default', 'en', 'ko']);
     const ko = cmds.find((c) => c.payload.language_code === 'ko')!;
     const names = (ko.payload.commands as { command: string; description: string }[]).map((c) => c.command);
-    expect(names).toEqual(['recommend', 'digest', 'quiet', 'persona', 'explore', 'link', 'forget', 'status', 'help']);
+    expect(names).toEqual([
+      'recommend',
+      'digest',
+      'quiet',
+      'persona',
+      'mute',
+      'unmute',
+      'filters',
+      'layout',
+      'translate',
+      'explore',
+      'link',
+      'forget',
+      'status',
+      'help',
+    ]);
     expect((ko.payload.commands as { description: string }[])[0]!.description).toBe('추천 받기 [주제]');
     await fake.waitForCall('getUpdates', 1);
     expect(fake.allowedUpdates()).toEqual(expect.arrayContaining(['message', 'callback_query', 'message_reaction']));
@@ -69,7 +84,7 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     expect(items).toHaveLength(5);
     for (const c of items) {
       const b = buttonsOf(c.payload);
-      expect(b.map((x) => x.text)).toEqual(['👍', '👎', '🔎 More like this']);
+      expect(b.map((x) => x.text)).toEqual(['👍', '👎', '🔎 More like this', '❓ Why?', '🔇 Mute source']);
       expect(b.every((x) => Buffer.byteLength(x.callback_data) <= 64)).toBe(true);
     }
     const urlOf = (c: RecordedCall) => /href="([^"]+)"/.exec(textOf(c.payload))![1]!;
@@ -147,7 +162,7 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     const local = calls.find((c) => c.method === 'sendPhoto' && (c.payload.photo as { file?: boolean })?.file);
     expect(local, 'the local thumbnail goes up as a file (multipart)').toBeDefined();
     expect(textOf(local!.payload)).toContain('City council budget');
-    expect(buttonsOf(local!.payload)).toHaveLength(3);
+    expect(buttonsOf(local!.payload)).toHaveLength(5);
     const text = calls.find((c) => c.method === 'sendMessage' && c.payload.link_preview_options);
     expect(text).toBeDefined();
   });

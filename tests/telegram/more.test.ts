@@ -88,7 +88,13 @@ describe('Telegram "More like this"', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const c of items) {
       expect(String(c.payload.chat_id)).toBe(String(alice.id));
-      expect(buttonsOf(c.payload).map((b) => b.text)).toEqual(['👍', '👎', '🔎 More like this']);
+      expect(buttonsOf(c.payload).map((b) => b.text)).toEqual([
+        '👍',
+        '👎',
+        '🔎 More like this',
+        '❓ Why?',
+        '🔇 Mute source',
+      ]);
     }
     expect((await userDoc(alice))!.lastLists[`telegram:${alice.id}`]?.itemIds).toEqual(ids);
   });
@@ -105,7 +111,13 @@ describe('Telegram "More like this"', () => {
     expect(out[0]!.payload.reply_parameters).toMatchObject({ message_id: msgId(item) });
     const items = out.slice(1);
     expect(items.length).toBeGreaterThan(0);
-    expect(buttonsOf(items[0]!.payload).map((b) => b.text)).toEqual(['👍', '👎', '🔎 비슷한 콘텐츠 더 보기']);
+    expect(buttonsOf(items[0]!.payload).map((b) => b.text)).toEqual([
+      '👍',
+      '👎',
+      '🔎 비슷한 콘텐츠 더 보기',
+      '❓ 추천 이유',
+      '🔇 소스 뮤트',
+    ]);
     const ref = (await bot.app.reco.users.getMessageRef('telegram', String(group.id), String(msgId(items[0]!))))!;
     const imp = (await bot.app.store.get<Impression>(NS_IMPRESSIONS, ref.impressionId!))!;
     expect(imp.userId).toBe((await userDoc(bob))!.user.id);

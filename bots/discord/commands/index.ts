@@ -1,5 +1,10 @@
 /** The slash commands, one file each, all of the shape `Command` (command.ts). */
 import { explore } from './explore.js';
+import { filters } from './filters.js';
+import { layout } from './layout.js';
+import { mute } from './mute.js';
+import { translate } from './translate.js';
+import { unmute } from './unmute.js';
 import { forget } from './forget.js';
 import { help } from './help.js';
 import { link } from './link.js';
@@ -11,4 +16,18 @@ import type { Command } from './command.js';
 
 export type { Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [recommend, persona, forget, explore, status, help, link, quiet];
+export const COMMANDS: readonly Command[] = [
+  recommend,
+  persona,
+  mute,
+  unmute,
+  filters,
+  layout,
+  translate,
+  forget,
+  explore,
+  status,
+  help,
+  link,
+  quiet,
+];

@@ -1,6 +1,7 @@
 /**
- * `/persona [remove]`: what the bot knows about the caller (ephemeral — only they see it). With
- * `remove`, drops one interest or dislike term (autocomplete lists the caller's own terms, nobody else's).
+ * `/persona [remove] [mute] [unmute]`: what the bot learned about the caller and what they muted (ephemeral —
+ * only they see it). `remove` drops one learned interest or dislike term (autocomplete lists the caller's own
+ * terms, nobody else's); `mute` / `unmute` add and remove the caller's own hard filters (as /mute, /unmute).
  */
 import {
   MessageFlags,
@@ -14,7 +15,12 @@ import { interactionActor, truncate } from '../util.js';
 import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
-const d = { cmd: desc('discord.cmd.persona'), remove: desc('discord.opt.remove') };
+const d = {
+  cmd: desc('discord.cmd.persona'),
+  remove: desc('discord.opt.remove'),
+  mute: desc('discord.opt.mute'),
+  unmute: desc('discord.opt.unmute'),
+};
 
 const data = new SlashCommandBuilder()
   .setName('persona')
@@ -29,6 +35,22 @@ const data = new SlashCommandBuilder()
       .setDescriptionLocalizations(d.remove.ko)
       .setAutocomplete(true)
       .setMaxLength(100),
+  )
+  .addStringOption((o) =>
+    o
+      .setName('mute')
+      .setNameLocalizations({ ko: '뮤트' })
+      .setDescription(d.mute.en)
+      .setDescriptionLocalizations(d.mute.ko)
+      .setMaxLength(100),
+  )
+  .addStringOption((o) =>
+    o
+      .setName('unmute')
+      .setNameLocalizations({ ko: '뮤트해제' })
+      .setDescription(d.unmute.en)
+      .setDescriptionLocalizations(d.unmute.ko)
+      .setMaxLength(100),
   );
 
 async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx: BotContext): Promise<void> {
@@ -39,6 +61,10 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx:
     const r = await app.core.persona.removeInterest(actor, term);
     parts.push(r.message);
   }
+  const mute = interaction.options.getString('mute')?.trim();
+  if (mute) parts.push((await app.core.controls.mute(actor, mute, { kind: 'user' })).message);
+  const unmute = interaction.options.getString('unmute')?.trim();
+  if (unmute) parts.push((await app.core.controls.unmute(actor, unmute, { kind: 'user' })).message);
   const p = await app.core.persona.persona(actor);
   parts.push(p.text);
   await interaction.reply({

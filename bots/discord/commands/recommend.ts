@@ -27,7 +27,7 @@ import type { RecommendResult } from '../../../core/recommend/service.js';
 import { userMessage } from '../../../core/status/status.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
-import { MORE_PREFIX, itemMessage, moreTarget } from '../embeds.js';
+import { COMPACT_PER_MESSAGE, MORE_PREFIX, compactMessage, itemMessage, moreTarget } from '../embeds.js';
 import {
   API,
   PLATFORM,
@@ -181,6 +181,7 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
   const { like, dislike } = ctx.core.emojis.defaults;
   const header = (list: { header: string; lang: RecommendResult['lang'] }) =>
     `**${list.header}**\n${t(list.lang, 'reco.react', { like, dislike })}`;
+  const compactHeader = (list: { header: string }) => `**${list.header}**`;
   let first: string | undefined;
   return {
     async sendItem(_target, view, list) {
@@ -193,7 +194,33 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
       if (isFirst) first = msg.id;
       return { messageIds: [msg.id] };
     },
+    async sendCompact(_target, list) {
+      // Five items per message at most (Discord allows five rows of buttons); the first edits the deferred reply.
+      const out: { messageIds: string[] }[] = [];
+      for (let i = 0; i < list.items.length; i += COMPACT_PER_MESSAGE) {
+        const views = list.items.slice(i, i + COMPACT_PER_MESSAGE);
+        const isFirst = first === undefined;
+        const payload = compactMessage(views, list.lang, { like, dislike }, isFirst ? compactHeader(list) : undefined);
+        const msg: Message = await needs(list.lang, ['EmbedLinks'], () =>
+          isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
+        );
+        if (isFirst) first = msg.id;
+        for (const _ of views) out.push({ messageIds: [msg.id] });
+      }
+      return out;
+    },
+    async editCompact(_target, sent, list) {
+      for (let i = 0; i < list.items.length; i += COMPACT_PER_MESSAGE) {
+        const views = list.items.slice(i, i + COMPACT_PER_MESSAGE);
+        const id = sent[i]?.messageIds[0];
+        if (!id) continue;
+        const payload = compactMessage(views, list.lang, { like, dislike });
+        await interaction.webhook.editMessage(id === first ? '@original' : id, { embeds: payload.embeds });
+      }
+    },
     async afterRecorded(target, sent, list) {
+      // A compact message carries several items: a 👍 on it could not say which (keycaps 1️⃣–5️⃣ and buttons can).
+      if (list.layout === 'compact') return;
       let reactionsMissing = false;
       outer: for (const s of sent) {
         for (const emoji of [like, dislike]) {

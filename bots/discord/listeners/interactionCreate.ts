@@ -1,5 +1,6 @@
 /** Routes slash commands, autocomplete and buttons to the command files; each behind the interaction error boundary. */
 import type { Interaction } from 'discord.js';
+import { itemActionButtons } from '../buttons/item-actions.js';
 import { COMMANDS } from '../commands/index.js';
 import type { BotContext } from '../context.js';
 import { describeError, handleInteractionError, interactionActor } from '../util.js';
@@ -7,6 +8,8 @@ import type { Listener } from './listener.js';
 import { t } from '../../../core/messages.js';
 
 const byName = new Map(COMMANDS.map((c) => [c.data.name, c]));
+/** Buttons that belong to no slash command (the item actions under every list item). */
+const BUTTONS = [itemActionButtons];
 
 export const interactionCreate: Listener = {
   event: 'interactionCreate',
@@ -51,9 +54,11 @@ export const interactionCreate: Listener = {
     if (interaction.isButton()) {
       const prefix = interaction.customId.split(':')[0];
       const cmd = COMMANDS.find((c) => c.buttons?.prefix === prefix);
+      const own = BUTTONS.find((b) => b.prefix === prefix);
       const report = { name: `button:${prefix}`, userId: interaction.user.id };
       try {
         if (cmd?.buttons) await cmd.buttons.handle(interaction, app, ctx);
+        else if (own) await own.handle(interaction, app, ctx);
         else ctx.log.debug({ customId: interaction.customId }, 'a button this bot does not know: ignored');
         ctx.events.emit('command', { ...report, ok: true });
       } catch (e) {

@@ -1,4 +1,8 @@
-/** `/persona` shows what the bot knows; `/persona remove <term>` drops an interest or dislike. */
+/**
+ * `/persona` shows what the bot learned and what the person muted; `/persona remove <term>` drops a learned
+ * interest or dislike, `/persona mute <filter>` and `/persona unmute <filter>` add and remove the person's own
+ * hard filters (see /mute).
+ */
 import { Composer, type Context } from 'grammy';
 import { actorOf, type TgDeps } from '../shared.js';
 
@@ -7,6 +11,16 @@ export function personaComposer(deps: TgDeps): Composer<Context> {
   c.command('persona', async (ctx) => {
     const actor = actorOf(ctx);
     if (!actor) return;
+    const f = /^(mute|unmute|뮤트|뮤트해제)\s+(.+)$/i.exec(ctx.match.trim());
+    if (f) {
+      const un = /^(unmute|뮤트해제)$/i.test(f[1]!);
+      const controls = deps.core.controls;
+      const res = un
+        ? await controls.unmute(actor, f[2]!, { kind: 'user' })
+        : await controls.mute(actor, f[2]!, { kind: 'user' });
+      await ctx.reply(res.message);
+      return;
+    }
     const m = /^(?:remove|삭제|지우기)\s+(.+)$/i.exec(ctx.match.trim());
     if (m) {
       const res = await deps.core.persona.removeInterest(actor, m[1]!);
