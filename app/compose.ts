@@ -192,7 +192,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     // Built in dependency order, no cycle: the users first (the persona extraction and the learned model read
     // them), then those two, then the core services with their hooks.
     const settings = settingsFrom(config);
-    const people = buildUsers(store, clock, settings);
+    const people = buildUsers(store, clock, settings, { logger, statsRefreshMs: config.STATS_REFRESH_MS });
     const users = people.users;
     const extraction = llm.enabled
       ? new ExtractionScheduler({
@@ -237,7 +237,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       settings,
       clock,
       logger,
-      learned: learned.scorer,
+      learned: learned.serving,
       ...(explainer ? { explainer } : {}),
       ...(matrixOps ? { matrixOps } : {}),
       digest: {
@@ -384,6 +384,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         await catalog.close().catch(() => undefined);
         await queue.onIdle().catch(() => undefined);
         await release?.().catch(() => undefined);
+        people.stats.close();
         await store.close();
       },
     };

@@ -28,12 +28,20 @@ export function buildUsers(
   store: KeyValueStore,
   clock: Clock,
   settings: Pick<RecoSettings, 'defaultLang' | 'defaultExplore'>,
+  opts: { logger?: Logger; statsRefreshMs?: number } = {},
 ): { users: UserRepository; stats: BotStats } {
-  const stats = new BotStats();
+  // The counts are shared counters in the store (written in the same batch as the change that moves them).
+  const stats = new BotStats({
+    store,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.statsRefreshMs !== undefined ? { refreshMs: opts.statsRefreshMs } : {}),
+  });
   const users = new UserRepository(store, clock, {
     lang: settings.defaultLang,
     explore: settings.defaultExplore,
     onCreated: () => stats.userCreated(),
+    createdWrites: () => stats.userCreatedWrites(),
+    ...(opts.logger ? { logger: opts.logger } : {}),
   });
   return { users, stats };
 }

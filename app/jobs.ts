@@ -9,6 +9,7 @@ import type { JobPolicy, JobQueue } from '../core/jobs/port.js';
 import type { KeyValueStore, Logger } from '../core/ports.js';
 import type { Platform } from '../core/domain.js';
 import { BullJobQueue } from '../infra/jobs/bullmq.js';
+import { redisOptionsFrom, type RedisConfig } from '../infra/store/index.js';
 
 /** Every kind of background job. */
 export const JOB = {
@@ -64,11 +65,19 @@ export function jobPolicies(
 }
 
 export function createJobQueue(
-  config: Pick<Config, 'REDIS_URL' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_SECONDS'>,
+  config: Pick<Config, 'REDIS_URL' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_SECONDS'> & RedisConfig,
   deps: { store: KeyValueStore; logger: Logger },
 ): JobQueue {
   const policies = jobPolicies(config);
-  if (config.REDIS_URL)
-    return new BullJobQueue({ url: config.REDIS_URL, logger: deps.logger, policies, kinds: JOB_KINDS });
+  // The same Redis as the store: REDIS_URL, or the primary the sentinels name (REDIS_SENTINELS).
+  const sentinel = redisOptionsFrom(config, deps.logger).sentinel;
+  if (config.REDIS_URL || sentinel)
+    return new BullJobQueue({
+      url: config.REDIS_URL || 'redis://localhost',
+      ...(sentinel ? { sentinel } : {}),
+      logger: deps.logger,
+      policies,
+      kinds: JOB_KINDS,
+    });
   return new InProcessJobQueue({ store: deps.store, logger: deps.logger, policies });
 }

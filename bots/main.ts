@@ -93,9 +93,10 @@ export async function main(): Promise<number> {
   } catch (e) {
     const err = toRecoError(e, 'PLATFORM_FAILED');
     logger.error({ err, code: err.code }, `a chat adapter failed to start: ${err.hint}`);
+    process.stderr.write(`deep-reco: could not start — ${err.message}\n`);
     await Promise.allSettled(running.map((r) => r.stop()));
     await app.close();
-    return 1;
+    return isRecoError(err, 'PLATFORM_UNREACHABLE') ? 4 : 1;
   }
 
   // Background work: two-tower retraining, and scheduled scraping (never on the chat path). The offline

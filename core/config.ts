@@ -51,6 +51,16 @@ export const DEFAULTS = {
   MAX_MESSAGE_CHARS: '4000',
   // store
   REDIS_URL: '',
+  REDIS_COMMAND_TIMEOUT_MS: '2000',
+  REDIS_CONNECT_TIMEOUT_MS: '3000',
+  REDIS_SENTINELS: '',
+  REDIS_SENTINEL_NAME: 'mymaster',
+  REDIS_SENTINEL_PASSWORD: '',
+  REDIS_WAIT_REPLICAS: 'auto',
+  REDIS_WAIT_TIMEOUT_MS: '500',
+  REDIS_AOF_REWRITE_INTERVAL_MS: '600000',
+  STATS_REFRESH_MS: '30000',
+  PLATFORM_START_TIMEOUT_MS: '300000',
   // encoders / models
   MODELS_DIR: './models/weights',
   TEXT_MODEL: 'paraphrase-multilingual-MiniLM-L12-v2',
@@ -89,6 +99,7 @@ export const DEFAULTS = {
   TELEGRAM_WEBHOOK_URL: '',
   TELEGRAM_WEBHOOK_SECRET: '',
   TELEGRAM_WEBHOOK_PORT: '8080',
+  TELEGRAM_WEBHOOK_HOST: '127.0.0.1',
   DIGEST_DEFAULT_TIME: '08:00',
   DIGEST_DEFAULT_TZ: 'Asia/Seoul',
   DIGEST_SIZE: '6',
@@ -141,6 +152,7 @@ export const SECRET_KEYS = [
   'LLM_API_KEY',
   'TELEGRAM_WEBHOOK_SECRET',
   'REDIS_URL',
+  'REDIS_SENTINEL_PASSWORD',
   'HF_TOKEN',
   'DASHBOARD_TOKEN',
 ] as const satisfies readonly ConfigKey[];
@@ -170,6 +182,30 @@ const schema = z.object({
   FEEDBACK_DISLIKE_EMOJIS: csv,
   MAX_MESSAGE_CHARS: int(100, 100_000),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_COMMAND_TIMEOUT_MS: int(50, 600_000),
+  REDIS_CONNECT_TIMEOUT_MS: int(50, 600_000),
+  REDIS_SENTINELS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port')))
+    .transform((list) =>
+      list.map((hp) => {
+        const i = hp.lastIndexOf(':');
+        return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+      }),
+    ),
+  REDIS_SENTINEL_NAME: z.string().min(1),
+  REDIS_SENTINEL_PASSWORD: optionalString,
+  REDIS_WAIT_REPLICAS: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(16)]),
+  REDIS_WAIT_TIMEOUT_MS: int(1, 60_000),
+  REDIS_AOF_REWRITE_INTERVAL_MS: int(0, 7 * 86_400_000),
+  STATS_REFRESH_MS: int(0, 86_400_000),
+  PLATFORM_START_TIMEOUT_MS: int(0, 86_400_000),
   MODELS_DIR: z.string().min(1),
   TEXT_MODEL: z.string().min(1),
   IMAGE_MODEL: z.string(),
@@ -203,6 +239,7 @@ const schema = z.object({
   TELEGRAM_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
   TELEGRAM_WEBHOOK_SECRET: optionalString,
   TELEGRAM_WEBHOOK_PORT: int(1, 65535),
+  TELEGRAM_WEBHOOK_HOST: z.string().min(1),
   DIGEST_DEFAULT_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
   DIGEST_DEFAULT_TZ: z.string().refine(isTimeZone, 'an IANA time zone such as Asia/Seoul'),
   DIGEST_SIZE: int(1, 20),

@@ -21,6 +21,16 @@ export const ERROR_CODES = {
   CONFIG_INVALID: 'The configuration is invalid. Fix the environment variables named in the message.',
   SCRAPE_FAILED: 'A source could not be scraped. See the cause; the other sources go on.',
   INTERNAL: 'A bug. Please report it with this log line.',
+  STORE_OUTCOME_UNKNOWN:
+    'A write got no confirmation in time (Redis frozen or slow, connection lost after sending, or no replica confirmed it): it may or may not be stored. Check the store; retrying the same event is safe (idempotent).',
+  STORE_BUSY:
+    'A store lock stayed held by another live process longer than one lease. Nothing is wrong with the store; if it repeats, look for a process stuck holding it.',
+  STORE_ROW_CORRUPT:
+    'A stored row could not be read (namespace and key in the message); it was moved to the _quarantine namespace. Inspect or delete it there.',
+  MODEL_OUTPUT_INVALID:
+    'A learned model produced non-finite scores (NaN/Infinity): it was set aside and an older good version (or no learned model) is used. Retrain it (npm run train).',
+  PLATFORM_UNREACHABLE:
+    'The chat platform could not be reached at start. Check the network, DNS, proxy and the token; the limit is PLATFORM_START_TIMEOUT_MS.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

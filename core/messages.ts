@@ -16,6 +16,9 @@ const en = {
   'error.NOT_FOUND': "I couldn't find that.",
   'error.MISSING_PERMISSION': 'I am missing a permission here: {permission}. Please ask an admin to grant it.',
   'error.INTERNAL': 'Sorry, something went wrong on my side. Please try again in a moment.',
+  'error.STORE_OUTCOME_UNKNOWN':
+    'I could not confirm this was saved. Please try the same thing again in a moment — it will not count twice.',
+  'error.STORE_BUSY': 'Someone else is changing this right now. Please try again in a moment.',
   'cmd.unknown': 'Unknown command "{command}". Try /help.',
   'cmd.badArg': 'Invalid {arg}: {reason}',
   'reco.header': 'Recommendations for you',
@@ -259,6 +262,9 @@ const ko: Record<Key, string> = {
   'error.NOT_FOUND': '찾을 수 없어요.',
   'error.MISSING_PERMISSION': '이 채널에서 필요한 권한이 없어요: {permission}. 관리자에게 권한을 요청해 주세요.',
   'error.INTERNAL': '죄송해요, 제 쪽에서 문제가 생겼어요. 잠시 후 다시 시도해 주세요.',
+  'error.STORE_OUTCOME_UNKNOWN':
+    '저장되었는지 확인하지 못했어요. 잠시 후 같은 동작을 다시 해 주세요. 두 번 계산되지는 않아요.',
+  'error.STORE_BUSY': '지금 다른 곳에서 이 내용을 바꾸는 중이에요. 잠시 후 다시 시도해 주세요.',
   'cmd.unknown': '알 수 없는 명령어 "{command}"예요. /help 를 입력해 보세요.',
   'cmd.badArg': '잘못된 {arg}: {reason}',
   'reco.header': '추천 콘텐츠',

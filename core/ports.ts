@@ -28,8 +28,16 @@ export interface KeyValueStore {
   /**
    * Take a named lock for `ttlMs` unless someone else holds it. Atomic across processes that share
    * the store (SQLite file or Redis). Returns true when `owner` now holds it (re-entrant for the same owner).
+   * The same as `acquireLease(…).ok`, for callers that need no fencing token.
    */
   acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Take a named lock as a lease with a fencing token: a number no earlier holder of any lock had. Pass the
+   * lease as `fence` to `writeBatch` and the write is refused once the lease expired and someone else took
+   * the lock (the check runs inside the write, atomically). Re-entrant: the same owner extends its lease and
+   * keeps its token. When someone else holds it, says how long their lease still runs.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult>;
   /** Release a lock, only if `owner` holds it. */
   releaseLock(name: string, owner: string): Promise<void>;
   /**
@@ -43,6 +51,12 @@ export interface KeyValueStore {
    * across processes. Resolves false (and writes nothing) when an expectation failed.
    */
   writeBatch(writes: readonly StoreWrite[], options?: WriteBatchOptions): Promise<boolean>;
+  /**
+   * Makes data deleted so far unrecoverable from the backing files where the backend can (SQLite: checkpoint
+   * and truncate the WAL, with `secure_delete` on; Redis: rewrite the append-only file), rate-limited by the
+   * store. `/forget` calls it after deleting a person. Resolves with what was done (for the log).
+   */
+  eraseResidue?(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -57,7 +71,31 @@ export interface StoreCapabilities {
   readonly crossProcessLocks: boolean;
   /** `writeBatch` with `expect` is a compare-and-set across processes (not only within this one). */
   readonly crossProcessCompareAndSet: boolean;
+  /**
+   * Who can share the data: this process only (`process`), the processes of one machine (`host`: a local
+   * SQLite file, never over NFS/SMB), or processes anywhere that reach the server (`network`: Redis).
+   */
+  readonly scope: 'process' | 'host' | 'network';
+  /** `acquireLease` hands out fencing tokens and `writeBatch` checks a `fence` atomically with the write. */
+  readonly fencedLeases: boolean;
+  /**
+   * A resolved write is also on a replica (Redis `WAIT 1` with a replica configured), so a failover to that
+   * replica loses no acknowledged write. False: durability is the one server's (or file's).
+   */
+  readonly replicatedWrites: boolean;
 }
+
+/** A lock held as a lease: `token` is unique to this holding (fencing), `ttlMs` how long it was taken for. */
+export interface Lease {
+  readonly name: string;
+  readonly owner: string;
+  readonly token: number;
+  readonly ttlMs: number;
+}
+
+/** `acquireLease`'s answer: the lease, or how long the current holder's lease still runs. */
+export type LeaseResult =
+  { readonly ok: true; readonly lease: Lease } | { readonly ok: false; readonly remainingMs: number };
 
 /** One key in one namespace. */
 export interface StoreKey {
@@ -67,7 +105,12 @@ export interface StoreKey {
 
 export type StoreWrite =
   | { readonly op: 'set'; readonly ns: string; readonly key: string; readonly value: unknown; readonly ttlMs?: number }
-  | { readonly op: 'delete'; readonly ns: string; readonly key: string };
+  | { readonly op: 'delete'; readonly ns: string; readonly key: string }
+  /**
+   * Adds `by` to the number `field` of the object stored at the key, atomically (a counter shared by processes):
+   * an absent key becomes `{ [field]: by }`; a TTL the key has is kept. `field`: letters, digits, `_`.
+   */
+  | { readonly op: 'incr'; readonly ns: string; readonly key: string; readonly field: string; readonly by: number };
 
 export interface BatchRead {
   values: unknown[];
@@ -77,6 +120,11 @@ export interface BatchRead {
 export interface WriteBatchOptions {
   /** Write only if each key still has this version (from `readBatch`; undefined = the key must be absent). */
   expect?: readonly (StoreKey & { readonly version: string | undefined })[];
+  /**
+   * Write only if this lease still holds its lock (same token, not expired): a holder whose lease ran out
+   * and was taken over writes nothing (the batch resolves false).
+   */
+  fence?: Pick<Lease, 'name' | 'token'>;
 }
 
 // ---------------------------------------------------------------- encoders

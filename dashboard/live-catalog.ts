@@ -29,6 +29,7 @@ export function readOnlyStore(store: KeyValueStore): KeyValueStore {
     set: async () => undefined,
     delete: async () => false,
     acquireLock: async () => false,
+    acquireLease: async () => ({ ok: false, remainingMs: 0 }),
     releaseLock: async () => undefined,
     close: async () => undefined,
   };

@@ -22,6 +22,7 @@ import { attachListeners } from './listeners/index.js';
 import { ReactionKeys } from './reaction-keys.js';
 import { applicationIdFromToken, registerCommands } from './register.js';
 import { describeError } from './util.js';
+import { startWithRetry } from '../startup.js';
 
 export type { BotContext, CommandReport, ReactionReport } from './context.js';
 export { INVITE_PERMISSIONS } from './util.js';
@@ -37,6 +38,10 @@ export interface DiscordHandle {
 export interface StartDiscordOptions {
   /** Wait at most this long for the gateway to become ready (default 60 s). */
   readyTimeoutMs?: number;
+  /** Give up reaching Discord at start after this long (default PLATFORM_START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
+  /** First delay between start-up attempts (default 1 s, doubling up to 30 s). */
+  startRetryDelayMs?: number;
 }
 
 export function intentsFor(messageContent: boolean): GatewayIntentBits[] {
@@ -104,13 +109,14 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
       });
       commandsRegistered = true;
     }
+    let readyTimer: NodeJS.Timeout | undefined;
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
+      readyTimer = setTimeout(
         () => reject(new RecoError('PLATFORM_FAILED', 'the Discord gateway did not become ready in time')),
         options.readyTimeoutMs ?? 60_000,
       );
       client.once(Events.ClientReady, () => {
-        clearTimeout(timer);
+        clearTimeout(readyTimer);
         resolve();
       });
     });
@@ -119,6 +125,7 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
       await client.login(token);
       await ready;
     } catch (e) {
+      clearTimeout(readyTimer); // a failed attempt must not keep the process alive
       detach();
       await client.destroy().catch(() => undefined);
       throw e;
@@ -135,9 +142,25 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
     return { ctx, detach };
   };
 
+  // Discord unreachable at start: a warning with the cause at once, retries with backoff, a clear exit after
+  // PLATFORM_START_TIMEOUT_MS. A rejected token or a refused intent is not retried (handled below).
+  const connectRetrying = (messageContent: boolean, state: ContentIntentState) =>
+    startWithRetry(
+      {
+        platform: 'Discord',
+        endpoint: config.DISCORD_API_BASE ?? 'https://discord.com/api',
+        logger: log,
+        limitMs: options.startTimeoutMs ?? config.PLATFORM_START_TIMEOUT_MS,
+        attemptTimeoutMs: (options.readyTimeoutMs ?? 60_000) + 30_000,
+        ...(options.startRetryDelayMs !== undefined ? { minDelayMs: options.startRetryDelayMs } : {}),
+        fatal: (e) => isDisallowedIntents(e) || startError(e).code === 'CONFIG_INVALID',
+      },
+      () => connect(messageContent, state),
+    );
+
   let running: { ctx: BotContext; detach: () => void };
   try {
-    running = await connect(config.DISCORD_MESSAGE_CONTENT, config.DISCORD_MESSAGE_CONTENT ? 'on' : 'off');
+    running = await connectRetrying(config.DISCORD_MESSAGE_CONTENT, config.DISCORD_MESSAGE_CONTENT ? 'on' : 'off');
   } catch (e) {
     if (config.DISCORD_MESSAGE_CONTENT && isDisallowedIntents(e)) {
       log.warn(
@@ -145,7 +168,7 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
         'Discord refused the Message Content intent (close code 4014): enable "Message Content Intent" in the Developer Portal (Bot → Privileged Gateway Intents), or set DISCORD_MESSAGE_CONTENT=false. Continuing without it: commands, reactions, DMs and @mentions still work.',
       );
       try {
-        running = await connect(false, 'denied');
+        running = await connectRetrying(false, 'denied');
       } catch (e2) {
         throw startError(e2);
       }

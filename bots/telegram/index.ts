@@ -12,12 +12,12 @@
  * await tg.stop();
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
-import { Bot, webhookCallback, type BotError, type Context } from 'grammy';
-import type { BotCommand } from 'grammy/types';
+import { Bot, GrammyError, webhookCallback, type BotError, type Context } from 'grammy';
+import type { BotCommand, Update } from 'grammy/types';
 import type { App } from '../../app/compose.js';
 import type { DigestService } from '../../core/digest/service.js';
 import type { TickReport } from '../../core/digest/types.js';
@@ -28,6 +28,7 @@ import { t, type MessageKey } from '../../core/messages.js';
 import { systemClock, type Clock } from '../../core/ports.js';
 import { userMessage } from '../../core/status/status.js';
 import type { PlatformAdapter } from '../adapter.js';
+import { startWithRetry } from '../startup.js';
 import { digestComposer } from './composers/digest.js';
 import { exploreComposer } from './composers/explore.js';
 import { feedbackComposer } from './composers/feedback.js';
@@ -77,11 +78,15 @@ export interface StartTelegramOptions {
   maxRetryAfterSeconds?: number;
   /** Long-polling timeout in seconds (default 30). */
   pollTimeoutSeconds?: number;
-  /** Webhook mode: where the HTTP server listens (default 0.0.0.0 and TELEGRAM_WEBHOOK_PORT). */
+  /** Webhook mode: where the HTTP server listens (default TELEGRAM_WEBHOOK_HOST and TELEGRAM_WEBHOOK_PORT). */
   webhookHost?: string;
   webhookPort?: number;
   /** Called after each update was handled (or failed): metrics, and tests waiting for an update. */
   onUpdateHandled?: (updateId: number) => void;
+  /** Give up reaching Telegram at start after this long (default PLATFORM_START_TIMEOUT_MS). */
+  startTimeoutMs?: number;
+  /** First delay between start-up attempts (default 1 s, doubling up to 30 s). */
+  startRetryDelayMs?: number;
 }
 
 export interface TelegramHandle {
@@ -134,7 +139,22 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: opts.maxRetryAfterSeconds ?? 120, rethrowHttpErrors: true }),
   );
 
-  await bot.init();
+  // Telegram unreachable at start: a warning with the cause at once, retries with backoff, a clear exit after
+  // PLATFORM_START_TIMEOUT_MS. A token Telegram rejects (401/404) is not retried.
+  await startWithRetry(
+    {
+      platform: 'Telegram',
+      endpoint: cfg.TELEGRAM_API_ROOT ?? 'https://api.telegram.org',
+      logger,
+      limitMs: opts.startTimeoutMs ?? cfg.PLATFORM_START_TIMEOUT_MS,
+      ...(opts.startRetryDelayMs !== undefined ? { minDelayMs: opts.startRetryDelayMs } : {}),
+      fatal: (e) => e instanceof GrammyError && (e.error_code === 401 || e.error_code === 404),
+    },
+    // getMe itself, not bot.init(): init retries network errors silently for minutes (grammY's withRetries).
+    async (signal) => {
+      bot.botInfo = await bot.api.getMe(signal as Parameters<typeof bot.api.getMe>[0]);
+    },
+  );
   const digest = app.digests;
   const links = app.links;
   const deps: TgDeps = {
@@ -215,7 +235,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     const secret = webhookSecret(token, cfg.TELEGRAM_WEBHOOK_SECRET);
     const path = new URL(cfg.TELEGRAM_WEBHOOK_URL).pathname;
     // 'return': answer Telegram before a slow handler ends, so it does not re-deliver the update.
-    const handle = webhookCallback(bot, 'http', {
+    const handle = webhookCallback(bot, webhookAdapter, {
       secretToken: secret,
       onTimeout: 'return',
       timeoutMilliseconds: 8000,
@@ -223,6 +243,12 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     server = createServer((req, res) => {
       if (req.method === 'POST' && (req.url ?? '').split('?')[0] === path) {
         handle(req, res).catch((e: unknown) => {
+          if (e instanceof BadWebhookBody) {
+            // Not an update (malformed JSON, wrong shape, too large): the sender's fault, not ours.
+            logger.warn({ reason: e.message }, 'webhook request refused: not a Telegram update');
+            if (!res.headersSent) res.writeHead(e.status, { 'Content-Type': 'text/plain' }).end(e.message);
+            return;
+          }
           logger.error({ err: e }, 'webhook handler failed');
           if (!res.headersSent) res.writeHead(500).end();
         });
@@ -231,14 +257,15 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
       res.writeHead(404).end();
     });
     const srv = server;
+    const host = opts.webhookHost ?? cfg.TELEGRAM_WEBHOOK_HOST;
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
-      srv.listen(opts.webhookPort ?? cfg.TELEGRAM_WEBHOOK_PORT, opts.webhookHost ?? '0.0.0.0', () => resolve());
+      srv.listen(opts.webhookPort ?? cfg.TELEGRAM_WEBHOOK_PORT, host, () => resolve());
     });
     const addr = srv.address();
     webhookPort = typeof addr === 'object' && addr ? addr.port : undefined;
     await bot.api.setWebhook(cfg.TELEGRAM_WEBHOOK_URL, { secret_token: secret, allowed_updates: [...ALLOWED_UPDATES] });
-    logger.info({ port: webhookPort, path }, 'telegram webhook mode');
+    logger.info({ host, port: webhookPort, path }, 'telegram webhook mode');
   } else {
     await bot.api.deleteWebhook();
     runner = run(bot, {
@@ -278,6 +305,67 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
       // Let a digest tick in flight stop at its next part (bounded: a hung request is abandoned).
       await unregister();
     },
+  };
+}
+
+/** A webhook request body that is not a Telegram update (answered with `status`, never 500). */
+class BadWebhookBody extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 413 = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** Telegram updates are small; anything bigger is refused before it is parsed. */
+const MAX_WEBHOOK_BODY = 1024 * 1024;
+
+/** Reads a webhook body as an update: JSON, an object with a numeric `update_id`. */
+/** What grammY's `webhookCallback` expects of an adapter (grammY's `ReqResHandler`). */
+type ReqResHandler = ReturnType<Extract<Parameters<typeof webhookCallback>[1], (...a: never[]) => unknown>>;
+
+function readUpdate(req: IncomingMessage): Promise<Update> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_WEBHOOK_BODY) chunks.push(chunk); // past the limit: read on, keep nothing
+    });
+    req.once('error', reject);
+    req.once('end', () => {
+      if (size > MAX_WEBHOOK_BODY) {
+        reject(new BadWebhookBody(`body larger than ${MAX_WEBHOOK_BODY} bytes`, 413));
+        return;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        reject(new BadWebhookBody('body is not valid JSON'));
+        return;
+      }
+      const id = (body as { update_id?: unknown } | null)?.update_id;
+      if (typeof body !== 'object' || body === null || Array.isArray(body) || !Number.isSafeInteger(id))
+        reject(new BadWebhookBody('body is not a Telegram update (an object with a numeric update_id)'));
+      else resolve(body as Update);
+    });
+  });
+}
+
+/** grammY's node `http` adapter, with the body checked (`readUpdate`) after the secret token was. */
+function webhookAdapter(req: IncomingMessage, res: ServerResponse): ReqResHandler {
+  const header = req.headers['x-telegram-bot-api-secret-token'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return {
+    get update() {
+      return readUpdate(req);
+    },
+    ...(value !== undefined ? { header: value } : {}),
+    end: () => res.end(),
+    respond: (json: string) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(json),
+    unauthorized: () => res.writeHead(401).end('secret token is wrong'),
   };
 }
 

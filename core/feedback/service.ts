@@ -1,7 +1,7 @@
 /**
  * Reactions and buttons → feedback. One reaction costs three store round trips at most: the identity
  * with the message it is on (and what observers need), the user document, and one write of the
- * document (plus observers' writes). The feedback is durable before the result is returned — only
+ * document (plus observers' writes and the shared per-item counters' increments, in the same batch). The feedback is durable before the result is returned — only
  * then may an adapter say it counted. The same idempotency key counts once.
  */
 import type { CatalogService } from '../catalog/catalog.js';
@@ -317,7 +317,11 @@ export class FeedbackService {
         });
         const applied = outcomes.some((o) => o?.kind === 'applied');
         if (applied) d.persona.categories = categoryPreferences(d.feedback, (id) => this.categoryOf(id));
-        return { outcomes, writes: applied ? extraWrites(d, s) : [] };
+        // The shared per-item counters move in this same batch (atomic increments): once, with the event.
+        const counters = outcomes.flatMap((o, i) =>
+          o?.kind === 'applied' ? this.o.stats.changeWrites((asks[i] as Ask).itemId, o.previous, o.state) : [],
+        );
+        return { outcomes, writes: applied ? [...extraWrites(d, s), ...counters] : [] };
       },
       (r) => r.writes,
     );

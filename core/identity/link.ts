@@ -28,7 +28,7 @@ import { t } from '../messages.js';
 import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
 import { silentLogger, systemClock } from '../ports.js';
 import { storeCall } from '../store/call.js';
-import { tryStoreLock } from '../store/lock.js';
+import { fencedWrite, tryStoreLock } from '../store/lock.js';
 import { NS_IDENTITIES, NS_IMPRESSIONS, NS_LINK, NS_USERS } from '../store/namespaces.js';
 import { identityKey, type Actor } from '../users/doc.js';
 import type { UserRepository } from '../users/repository.js';
@@ -156,15 +156,14 @@ export class LinkService {
         this.store,
         `link:${code}`,
         { ttlMs: 30_000 },
-        async () => {
+        async (lease) => {
           const stored = await storeCall(() => this.store.get<StoredCode>(NS_LINK, `code:${code}`));
+          // Fenced: if this lease ran out and someone else took the code's lock meanwhile, nothing is deleted here.
           if (stored)
-            await storeCall(() =>
-              this.store.writeBatch([
-                { op: 'delete', ns: NS_LINK, key: `code:${code}` },
-                { op: 'delete', ns: NS_LINK, key: `user:${stored.userId}` },
-              ]),
-            );
+            await fencedWrite(this.store, lease, [
+              { op: 'delete', ns: NS_LINK, key: `code:${code}` },
+              { op: 'delete', ns: NS_LINK, key: `user:${stored.userId}` },
+            ]);
           return { stored };
         },
         'busy' as const,
@@ -236,6 +235,7 @@ export class LinkService {
         });
     });
     writes.push({ op: 'delete', ns: NS_USERS, key: absorbedId });
+    writes.push(...this.o.stats.mergeWrites(before, after)); // the shared counters move with the merge
     await storeCall(() => this.store.writeBatch(writes));
     this.o.stats.merged(before, after);
   }

@@ -9,10 +9,28 @@
  * await reco.recommend(actor, { count: 5 }, { chatId: 'c' });
  * store.total; // 3
  */
-import type { BatchRead, KeyValueStore, StoreCapabilities, StoreKey, StoreWrite, WriteBatchOptions } from '../ports.js';
+import type {
+  BatchRead,
+  KeyValueStore,
+  LeaseResult,
+  StoreCapabilities,
+  StoreKey,
+  StoreWrite,
+  WriteBatchOptions,
+} from '../ports.js';
 
 export type StoreOp =
-  'get' | 'getMany' | 'set' | 'delete' | 'keys' | 'acquireLock' | 'releaseLock' | 'readBatch' | 'writeBatch';
+  | 'get'
+  | 'getMany'
+  | 'set'
+  | 'delete'
+  | 'keys'
+  | 'acquireLock'
+  | 'acquireLease'
+  | 'releaseLock'
+  | 'readBatch'
+  | 'writeBatch'
+  | 'eraseResidue';
 
 export interface CountedCall {
   op: StoreOp;
@@ -80,6 +98,16 @@ export class CountingStore implements KeyValueStore {
   acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     this.note('acquireLock', [name]);
     return this.inner.acquireLock(name, owner, ttlMs);
+  }
+
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult> {
+    this.note('acquireLease', [name]);
+    return this.inner.acquireLease(name, owner, ttlMs);
+  }
+
+  eraseResidue(): Promise<string> {
+    this.note('eraseResidue', []);
+    return this.inner.eraseResidue ? this.inner.eraseResidue() : Promise.resolve('nothing to erase');
   }
 
   releaseLock(name: string, owner: string): Promise<void> {

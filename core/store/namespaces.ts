@@ -23,6 +23,15 @@ export const NS_LINK = 'link-codes';
 export const NS_LLM_BUDGET = 'llm-budget';
 /** Validated LLM responses by prompt hash. */
 export const NS_LLM_CACHE = 'llm-cache';
+/**
+ * Per platform identity (`platform:externalId`), every user id ever created for it (fields of one object, written
+ * by the creating commit with an atomic increment): `/forget` deletes all of them, even one a race had made.
+ */
+export const NS_IDENTITY_LOG = 'identity-log';
+/** Shared counters: likes/dislikes per item id (`ItemCounts`), and `~users` (`{ n }`, the user count). */
+export const NS_STATS = 'stats';
+/** Rows that could not be read, moved aside (key: `<namespace>:<key>`, value: `{ raw | value, reason, at }`). */
+export const NS_QUARANTINE = '_quarantine';
 /** The namespace the open-time store probe writes to (and deletes from). */
 export const NS_PROBE = '_store';
 // The vector caches are `vec.<encoder id>` namespaces: `vectorNamespace` in core/catalog/catalog.ts.

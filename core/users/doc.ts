@@ -36,6 +36,8 @@ export interface UserDoc {
   lastLists: Record<string, { impressionId: string; itemIds: string[] }>;
   /** Feature-specific state (digest schedule, …), owned by that feature. */
   ext: Record<string, unknown>;
+  /** A fresh id per write: after an unconfirmed write, tells whether it was stored (see UserRepository.commit). */
+  rev?: string;
 }
 
 export interface Actor {
@@ -110,4 +112,27 @@ export function recordShown(d: UserDoc, impression: Impression): void {
     impressionId: impression.id,
     itemIds: impression.itemIds,
   };
+}
+
+/**
+ * Why a stored value is not a usable user document (undefined when it is one). Checks the shape every flow
+ * relies on, not every field: enough that a damaged or foreign row is named instead of crashing a flow.
+ */
+export function userDocProblem(v: unknown): string | undefined {
+  const obj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!obj(v)) return 'not an object';
+  if (!obj(v.user)) return 'user: not an object';
+  if (typeof v.user.id !== 'string' || v.user.id === '') return 'user.id: not a string';
+  if (!Array.isArray(v.user.identities)) return 'user.identities: not a list';
+  for (const i of v.user.identities)
+    if (!obj(i) || typeof i.platform !== 'string' || typeof i.externalId !== 'string')
+      return 'user.identities: an entry without platform/externalId';
+  if (v.user.lang !== 'ko' && v.user.lang !== 'en') return 'user.lang: not ko/en';
+  if (!obj(v.persona)) return 'persona: not an object';
+  for (const k of ['interests', 'dislikes', 'recentTexts'] as const)
+    if (!Array.isArray(v.persona[k])) return `persona.${k}: not a list`;
+  for (const k of ['feedback', 'shown', 'lastLists', 'ext'] as const) if (!obj(v[k])) return `${k}: not an object`;
+  for (const k of ['seenKeys', 'history', 'impressionIds', 'messageKeys'] as const)
+    if (!Array.isArray(v[k])) return `${k}: not a list`;
+  return undefined;
 }

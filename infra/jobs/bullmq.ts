@@ -33,10 +33,16 @@ import {
 } from '../../core/jobs/port.js';
 import type { Logger } from '../../core/ports.js';
 import { silentLogger } from '../../core/ports.js';
+import type { RedisSentinelSettings } from '../store/redis.js';
 
 export interface BullJobQueueOptions {
-  /** `redis://` or `rediss://` URL (REDIS_URL; it may hold a password: never logged). */
+  /**
+   * `redis://` or `rediss://` URL (REDIS_URL; it may hold a password: never logged). With `sentinel` it only
+   * gives the credentials and the database number, as for the store.
+   */
   url: string;
+  /** Find the primary through Redis Sentinel (REDIS_SENTINELS), and follow it on failover. */
+  sentinel?: RedisSentinelSettings;
   /** Redis key prefix of every queue (default `deep-reco-jobs`). */
   prefix?: string;
   logger?: Logger;
@@ -82,7 +88,7 @@ export class BullJobQueue implements JobQueue {
     this.name = o.name ?? `deep-reco-${process.pid}-${randomUUID().slice(0, 8)}`;
     // Producer connection: a command fails after a few reconnect tries instead of waiting forever (a frozen
     // Redis must not hang a chat reply that adds a job). Workers get their own blocking connections.
-    this.connection = new Redis(o.url, { connectTimeout: 5_000, maxRetriesPerRequest: 2 });
+    this.connection = this.connect({ maxRetriesPerRequest: 2 });
     this.connection.on('error', (e: Error) => this.log.debug({ err: redact(e) }, 'job queue connection error'));
     for (const k of o.kinds ?? []) this.queue(k);
   }
@@ -188,10 +194,29 @@ export class BullJobQueue implements JobQueue {
 
   // ------------------------------------------------------------------ internals
 
+  /** A connection to the one server of REDIS_URL, or to the primary the sentinels name (followed on failover). */
+  private connect(extra: { maxRetriesPerRequest: number | null }): Redis {
+    const base = { connectTimeout: 5_000, maxRetriesPerRequest: extra.maxRetriesPerRequest };
+    const s = this.o.sentinel;
+    if (!s) return new Redis(this.o.url, base);
+    const u = new URL(this.o.url);
+    const db = Number(u.pathname.slice(1) || '0');
+    return new Redis({
+      ...base,
+      sentinels: s.nodes,
+      name: s.name,
+      ...(s.password ? { sentinelPassword: s.password } : {}),
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(Number.isInteger(db) ? { db } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+    });
+  }
+
   /** One connection workers share (BullMQ duplicates it for each worker's blocking reads). */
   private workerConnection(): Redis {
     if (!this.workerConn) {
-      this.workerConn = new Redis(this.o.url, { connectTimeout: 5_000, maxRetriesPerRequest: null });
+      this.workerConn = this.connect({ maxRetriesPerRequest: null });
       this.workerConn.on('error', (e: Error) => this.log.debug({ err: redact(e) }, 'job worker connection error'));
     }
     return this.workerConn;

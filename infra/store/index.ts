@@ -1,5 +1,5 @@
 /**
- * Opens the configured store: Redis when REDIS_URL is set, else SQLite in DATA_DIR
+ * Opens the configured store: Redis when REDIS_URL (or REDIS_SENTINELS) is set, else SQLite in DATA_DIR
  * (`opts.memory` forces the in-memory store). The store is probed (write + read + delete)
  * before it is returned, so a bad setting fails at start with STORE_OPEN_FAILED.
  */
@@ -10,8 +10,8 @@ import type { KeyValueStore, Logger } from '../../core/ports.js';
 import { silentLogger } from '../../core/ports.js';
 import { messageOf, redactUrl } from './common.js';
 import { MemoryStore } from './memory.js';
-import { RedisStore } from './redis.js';
-import { SqliteStore } from './sqlite.js';
+import { RedisStore, type RedisStoreOptions } from './redis.js';
+import { SqliteStore, sqliteFailure } from './sqlite.js';
 
 export { MemoryStore } from './memory.js';
 export { RedisStore } from './redis.js';
@@ -26,18 +26,59 @@ export interface OpenStoreOptions {
 /** The namespace the open-time probe writes to (and deletes from). */
 export const PROBE_NAMESPACE = '_store';
 
+/** The Redis settings (all optional here: defaults are core/config.ts's). */
+export type RedisConfig = Partial<
+  Pick<
+    Config,
+    | 'REDIS_COMMAND_TIMEOUT_MS'
+    | 'REDIS_CONNECT_TIMEOUT_MS'
+    | 'REDIS_SENTINELS'
+    | 'REDIS_SENTINEL_NAME'
+    | 'REDIS_SENTINEL_PASSWORD'
+    | 'REDIS_WAIT_REPLICAS'
+    | 'REDIS_WAIT_TIMEOUT_MS'
+    | 'REDIS_AOF_REWRITE_INTERVAL_MS'
+  >
+>;
+
+/** RedisStore options from the config: Sentinel when REDIS_SENTINELS lists any; `WAIT 1` by default with Sentinel. */
+export function redisOptionsFrom(config: RedisConfig, logger: Logger): RedisStoreOptions {
+  const sentinels = config.REDIS_SENTINELS ?? [];
+  const wait = config.REDIS_WAIT_REPLICAS ?? 'auto';
+  return {
+    logger,
+    ...(config.REDIS_COMMAND_TIMEOUT_MS !== undefined ? { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS } : {}),
+    ...(config.REDIS_CONNECT_TIMEOUT_MS !== undefined ? { connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS } : {}),
+    ...(sentinels.length > 0
+      ? {
+          sentinel: {
+            nodes: sentinels,
+            name: config.REDIS_SENTINEL_NAME ?? 'mymaster',
+            ...(config.REDIS_SENTINEL_PASSWORD ? { password: config.REDIS_SENTINEL_PASSWORD } : {}),
+          },
+        }
+      : {}),
+    waitReplicas: wait === 'auto' ? (sentinels.length > 0 ? 1 : 0) : wait,
+    ...(config.REDIS_WAIT_TIMEOUT_MS !== undefined ? { waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS } : {}),
+    ...(config.REDIS_AOF_REWRITE_INTERVAL_MS !== undefined
+      ? { aofRewriteIntervalMs: config.REDIS_AOF_REWRITE_INTERVAL_MS }
+      : {}),
+  };
+}
+
 export async function openStore(
-  config: Pick<Config, 'DATA_DIR' | 'REDIS_URL'>,
+  config: Pick<Config, 'DATA_DIR' | 'REDIS_URL'> & RedisConfig,
   opts: OpenStoreOptions = {},
 ): Promise<KeyValueStore> {
   const logger = opts.logger ?? silentLogger;
   let store: KeyValueStore;
   let setting: 'DATA_DIR' | 'REDIS_URL' | undefined;
+  const sentinels = config.REDIS_SENTINELS ?? [];
   if (opts.memory === true) {
     store = new MemoryStore(logger);
-  } else if (config.REDIS_URL !== undefined && config.REDIS_URL !== '') {
+  } else if ((config.REDIS_URL !== undefined && config.REDIS_URL !== '') || sentinels.length > 0) {
     setting = 'REDIS_URL';
-    store = await RedisStore.open(config.REDIS_URL, { logger });
+    store = await RedisStore.open(config.REDIS_URL ?? 'redis://localhost', redisOptionsFrom(config, logger));
   } else {
     setting = 'DATA_DIR';
     store = await SqliteStore.open(config.DATA_DIR, { logger });
@@ -46,13 +87,12 @@ export async function openStore(
     await probe(store);
   } catch (e) {
     await store.close().catch(() => undefined);
+    if (store instanceof SqliteStore) throw sqliteFailure(config.DATA_DIR, store.path, e, 'cannot write to');
     const where = setting === 'REDIS_URL' ? `Redis at ${redactUrl(config.REDIS_URL ?? '')}` : `${store.description}`;
     const fix =
       setting === 'REDIS_URL'
         ? 'Fix REDIS_URL (or unset it to use SQLite in DATA_DIR) and check that Redis accepts writes.'
-        : setting === 'DATA_DIR'
-          ? `Fix DATA_DIR (now ${JSON.stringify(config.DATA_DIR)}): it must be a writable directory.`
-          : '';
+        : '';
     throw new RecoError(
       'STORE_OPEN_FAILED',
       `The store ${where} failed its write/read check: ${messageOf(e)}. ${fix}`.trim(),

@@ -9,6 +9,7 @@ import { RecoError } from '../../core/errors.js';
 import type {
   BatchRead,
   KeyValueStore,
+  LeaseResult,
   Logger,
   StoreCapabilities,
   StoreKey,
@@ -17,20 +18,33 @@ import type {
 } from '../../core/ports.js';
 import { silentLogger } from '../../core/ports.js';
 import { deserialize, serialize } from './codec.js';
-import { checkNamespace, checkTtl, fullKey, unavailable } from './common.js';
+import { checkLockArgs, checkNamespace, checkTtl, fullKey, unavailable } from './common.js';
 
-/** A write as the backend sees it: the full key and the serialised keyv envelope (absent = delete). */
-export interface RawWrite {
-  key: string;
-  raw?: string;
-  ttlMs?: number;
-}
+/**
+ * A write as the backend sees it: the full key and, for a set, the serialised keyv envelope; for an
+ * increment, the field and the amount.
+ */
+export type RawWrite =
+  | { kind: 'set'; key: string; raw: string; ttlMs?: number }
+  | { kind: 'delete'; key: string }
+  | { kind: 'incr'; key: string; field: string; by: number };
 
 /** An expectation as the backend checks it: the full key and the sha1 of the raw value (absent = no live row). */
 export interface RawExpect {
   key: string;
   version: string | undefined;
+  /** Compare the row's bytes whatever they hold (moving an unreadable row aside), not its live value. */
+  exact?: boolean;
 }
+
+/** A fence as the backend checks it: the lock's name and the token its holder must still have. */
+export interface RawFence {
+  name: string;
+  token: number;
+}
+
+/** Counter fields: short identifiers, safe in a JSON path and a Lua table key. */
+const FIELD_RE = /^[A-Za-z0-9_]{1,64}$/;
 
 /** The version token of a stored raw value: its sha1 (Redis Lua computes the same with `redis.sha1hex`). */
 export function versionOf(raw: string): string {
@@ -42,11 +56,38 @@ interface Envelope {
   expires?: number | null;
 }
 
-/** True when a keyv envelope's TTL has passed (keyv hides such rows on read). */
-export function isExpired(raw: string, now = Date.now()): boolean {
-  const { expires } = deserialize<Envelope>(raw);
-  return typeof expires === 'number' && expires < now;
+/**
+ * The version a compare-and-set compares a stored row with: its sha1 when it is a live, readable value;
+ * undefined when absent, expired or unreadable (as `readBatch` reports it).
+ */
+export function liveVersion(raw: string | undefined, now = Date.now(), exact = false): string | undefined {
+  if (raw === undefined) return undefined;
+  if (exact) return versionOf(raw);
+  const d = decodeRow(raw, now);
+  return d.ok && d.live ? versionOf(raw) : undefined;
 }
+
+/** What a stored row decodes to: its value (when live) or why it cannot be read. */
+export type Decoded = { ok: true; live: boolean; value: unknown } | { ok: false; reason: string };
+
+/** Decodes a raw envelope without throwing: a row that is not a keyv envelope is reported, not thrown. */
+export function decodeRow(raw: string, now = Date.now()): Decoded {
+  let env: unknown;
+  try {
+    env = deserialize<unknown>(raw);
+  } catch (e) {
+    return { ok: false, reason: `not valid JSON (${(e as Error).message.slice(0, 80)})` };
+  }
+  if (typeof env !== 'object' || env === null || Array.isArray(env) || !('value' in env))
+    return { ok: false, reason: 'not a stored value (no envelope)' };
+  const { value, expires } = env as Envelope;
+  if (expires !== undefined && expires !== null && typeof expires !== 'number')
+    return { ok: false, reason: 'expiry is not a number' };
+  return { ok: true, live: !(typeof expires === 'number' && expires < now), value };
+}
+
+/** The namespace unreadable rows are moved to (key: `<namespace>:<key>` of the row). */
+export const QUARANTINE_NAMESPACE = '_quarantine';
 
 /** keyv options every store uses. */
 export const KEYV_OPTIONS = {
@@ -91,7 +132,8 @@ export abstract class KeyvBackedStore implements KeyValueStore {
 
   async get<T>(namespace: string, key: string): Promise<T | undefined> {
     const k = fullKey(namespace, key);
-    return this.run('get', async () => (await this.keyv.get(k)) as T | undefined);
+    const [value] = await this.readValues('get', [k]);
+    return value as T | undefined;
   }
 
   async getMany<T>(namespace: string, keys: readonly string[]): Promise<(T | undefined)[]> {
@@ -100,16 +142,78 @@ export abstract class KeyvBackedStore implements KeyValueStore {
       checkNamespace(namespace);
       return [];
     }
-    // In chunks: @keyv/sqlite matches rows to keys with a linear search per key (quadratic in the batch), which made
-    // one 100k-key call take minutes; chunks keep that cost linear and each statement's JSON small.
-    return this.run('getMany', async () => {
-      if (ks.length <= GET_MANY_CHUNK) return (await this.keyv.getMany(ks)) as (T | undefined)[];
-      const out: (T | undefined)[] = [];
-      for (let i = 0; i < ks.length; i += GET_MANY_CHUNK) {
-        out.push(...((await this.keyv.getMany(ks.slice(i, i + GET_MANY_CHUNK))) as (T | undefined)[]));
+    // In chunks, so each statement / MGET stays small whatever the caller asks for.
+    const out: (T | undefined)[] = [];
+    for (let i = 0; i < ks.length; i += GET_MANY_CHUNK) {
+      out.push(...((await this.readValues('getMany', ks.slice(i, i + GET_MANY_CHUNK))) as (T | undefined)[]));
+    }
+    return out;
+  }
+
+  /**
+   * Values of full keys in one round trip. A row that cannot be decoded reads as absent and is moved to the
+   * quarantine namespace, with ONE warning naming every such row (namespace and key) of the call.
+   */
+  private async readValues(op: string, keys: readonly string[]): Promise<unknown[]> {
+    const { values } = await this.readRaw(op, keys);
+    return values;
+  }
+
+  private async readRaw(op: string, keys: readonly string[]): Promise<BatchRead> {
+    const raws = await this.run(op, () => this.rawGetMany(keys));
+    const now = Date.now();
+    const values: unknown[] = [];
+    const versions: (string | undefined)[] = [];
+    const bad: { key: string; raw: string; reason: string }[] = [];
+    raws.forEach((raw, i) => {
+      if (raw === undefined || raw === null) {
+        values.push(undefined);
+        versions.push(undefined);
+        return;
       }
-      return out;
+      const d = decodeRow(raw, now);
+      if (!d.ok) bad.push({ key: keys[i]!, raw, reason: d.reason });
+      const live = d.ok && d.live;
+      values.push(live ? d.value : undefined);
+      versions.push(live ? versionOf(raw) : undefined);
     });
+    if (bad.length > 0) await this.quarantine(bad);
+    return { values, versions };
+  }
+
+  /** Moves unreadable rows aside (only if unchanged since read) and says so once. Never throws. */
+  private async quarantine(rows: readonly { key: string; raw: string; reason: string }[]): Promise<void> {
+    const at = new Date().toISOString();
+    let moved = false;
+    try {
+      const writes: RawWrite[] = [];
+      for (const r of rows) {
+        writes.push({
+          kind: 'set',
+          key: `${QUARANTINE_NAMESPACE}:${r.key}`,
+          raw: serialize({ value: { raw: r.raw, reason: r.reason, at } }),
+        });
+        writes.push({ kind: 'delete', key: r.key });
+      }
+      moved = await this.rawApply(
+        writes,
+        rows.map((r) => ({ key: r.key, version: versionOf(r.raw), exact: true })),
+        undefined,
+      );
+    } catch {
+      moved = false;
+    }
+    this.logger.warn(
+      {
+        store: this.description,
+        rows: rows.map((r) => {
+          const colon = r.key.indexOf(':');
+          return { namespace: r.key.slice(0, colon), key: r.key.slice(colon + 1), reason: r.reason };
+        }),
+        quarantine: moved ? QUARANTINE_NAMESPACE : 'not moved (read as absent)',
+      },
+      `skipped ${rows.length} unreadable store row(s)${moved ? ` (moved to the ${QUARANTINE_NAMESPACE} namespace; inspect or delete them there)` : ''}`,
+    );
   }
 
   async set(namespace: string, key: string, value: unknown, ttlMs?: number): Promise<void> {
@@ -137,29 +241,22 @@ export abstract class KeyvBackedStore implements KeyValueStore {
   async readBatch(keys: readonly StoreKey[]): Promise<BatchRead> {
     const full = keys.map((k) => fullKey(k.ns, k.key));
     if (full.length === 0) return { values: [], versions: [] };
-    const raws = await this.run('readBatch', () => this.rawGetMany(full));
-    const now = Date.now();
-    const values: unknown[] = [];
-    const versions: (string | undefined)[] = [];
-    for (const raw of raws) {
-      if (raw === undefined || raw === null) {
-        values.push(undefined);
-        versions.push(undefined);
-        continue;
-      }
-      const env = deserialize<Envelope>(raw);
-      const live = !(typeof env.expires === 'number' && env.expires < now);
-      values.push(live ? env.value : undefined);
-      versions.push(live ? versionOf(raw) : undefined);
-    }
-    return { values, versions };
+    return this.readRaw('readBatch', full);
   }
 
   async writeBatch(writes: readonly StoreWrite[], options: WriteBatchOptions = {}): Promise<boolean> {
     const now = Date.now();
-    const raw: RawWrite[] = writes.map((w) => {
+    const raw: RawWrite[] = writes.map((w): RawWrite => {
       const key = fullKey(w.ns, w.key);
-      if (w.op === 'delete') return { key };
+      if (w.op === 'delete') return { kind: 'delete', key };
+      if (w.op === 'incr') {
+        if (!FIELD_RE.test(w.field) || !Number.isFinite(w.by))
+          throw new RecoError(
+            'INTERNAL',
+            `Invalid increment of ${w.ns}:${w.key}: field ${JSON.stringify(w.field)}, by ${w.by}`,
+          );
+        return { kind: 'incr', key, field: w.field, by: w.by };
+      }
       const ttl = checkTtl(w.ttlMs);
       let text: string;
       try {
@@ -169,23 +266,36 @@ export abstract class KeyvBackedStore implements KeyValueStore {
           cause: e,
         });
       }
-      return ttl === undefined ? { key, raw: text } : { key, raw: text, ttlMs: ttl };
+      return ttl === undefined ? { kind: 'set', key, raw: text } : { kind: 'set', key, raw: text, ttlMs: ttl };
     });
     const expect: RawExpect[] = (options.expect ?? []).map((e) => ({
       key: fullKey(e.ns, e.key),
       version: e.version,
     }));
-    if (raw.length === 0 && expect.length === 0) return true;
-    return this.run('writeBatch', () => this.rawApply(raw, expect));
+    const fence = options.fence ? { name: options.fence.name, token: options.fence.token } : undefined;
+    if (fence) checkLockArgs(fence.name, 'fence');
+    if (raw.length === 0 && expect.length === 0 && !fence) return true;
+    return this.run('writeBatch', () => this.rawApply(raw, expect, fence));
+  }
+
+  async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.acquireLease(name, owner, ttlMs)).ok;
   }
 
   /** Raw values (serialised envelopes) of full keys, in order, in one round trip. */
   protected abstract rawGetMany(keys: readonly string[]): Promise<(string | undefined | null)[]>;
-  /** Checks the expectations and applies the writes atomically, in one round trip; false when an expectation failed. */
-  protected abstract rawApply(writes: readonly RawWrite[], expect: readonly RawExpect[]): Promise<boolean>;
+  /**
+   * Checks the expectations and the fence and applies the writes atomically, in one round trip; false when
+   * an expectation or the fence failed (nothing written).
+   */
+  protected abstract rawApply(
+    writes: readonly RawWrite[],
+    expect: readonly RawExpect[],
+    fence: RawFence | undefined,
+  ): Promise<boolean>;
 
   abstract keys(namespace: string, prefix?: string): AsyncIterable<string>;
-  abstract acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  abstract acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult>;
   abstract releaseLock(name: string, owner: string): Promise<void>;
   abstract close(): Promise<void>;
 }

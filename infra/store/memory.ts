@@ -4,14 +4,18 @@
  * Locks are per process (there is nobody else to share them with).
  */
 import Keyv from 'keyv';
-import type { Logger, StoreCapabilities } from '../../core/ports.js';
-import { deserialize } from './codec.js';
+import type { LeaseResult, Logger, StoreCapabilities } from '../../core/ports.js';
+import { deserialize, serialize } from './codec.js';
 import { checkLockArgs, checkNamespace } from './common.js';
-import { KEYV_OPTIONS, KeyvBackedStore, isExpired, versionOf, type RawExpect, type RawWrite } from './keyv-store.js';
-
-interface StoredEnvelope {
-  expires?: number | null;
-}
+import {
+  KEYV_OPTIONS,
+  KeyvBackedStore,
+  decodeRow,
+  liveVersion,
+  type RawExpect,
+  type RawFence,
+  type RawWrite,
+} from './keyv-store.js';
 
 export class MemoryStore extends KeyvBackedStore {
   readonly description = 'memory';
@@ -20,10 +24,14 @@ export class MemoryStore extends KeyvBackedStore {
     sharedAcrossProcesses: false,
     crossProcessLocks: false,
     crossProcessCompareAndSet: false,
+    scope: 'process',
+    fencedLeases: true,
+    replicatedWrites: false,
   };
   protected readonly keyv: Keyv;
   private readonly map = new Map<string, string>();
-  private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
+  private readonly locks = new Map<string, { owner: string; token: number; expiresAt: number }>();
+  private lockSeq = 0;
 
   constructor(logger?: Logger) {
     super(logger);
@@ -40,8 +48,8 @@ export class MemoryStore extends KeyvBackedStore {
     const matches: string[] = [];
     for (const [key, raw] of this.map) {
       if (!key.startsWith(full)) continue;
-      const { expires } = deserialize<StoredEnvelope>(raw);
-      if (typeof expires === 'number' && expires < now) continue;
+      const d = decodeRow(raw, now);
+      if (d.ok && !d.live) continue; // expired; an unreadable row is listed so a read can quarantine it
       matches.push(key.slice(start.length));
     }
     yield* matches;
@@ -52,27 +60,34 @@ export class MemoryStore extends KeyvBackedStore {
   }
 
   /** Synchronous check-and-write: atomic within the one process that can see this store. */
-  protected async rawApply(writes: readonly RawWrite[], expect: readonly RawExpect[]): Promise<boolean> {
+  protected async rawApply(
+    writes: readonly RawWrite[],
+    expect: readonly RawExpect[],
+    fence: RawFence | undefined,
+  ): Promise<boolean> {
     const now = Date.now();
-    for (const e of expect) {
-      const cur = this.map.get(e.key);
-      const live = cur !== undefined && !isExpired(cur, now) ? cur : undefined;
-      if ((live === undefined ? undefined : versionOf(live)) !== e.version) return false;
+    if (fence) {
+      const held = this.locks.get(fence.name);
+      if (!held || held.token !== fence.token || held.expiresAt <= now) return false;
     }
+    for (const e of expect) if (liveVersion(this.map.get(e.key), now, e.exact) !== e.version) return false;
     for (const w of writes) {
-      if (w.raw === undefined) this.map.delete(w.key);
-      else this.map.set(w.key, w.raw);
+      if (w.kind === 'delete') this.map.delete(w.key);
+      else if (w.kind === 'set') this.map.set(w.key, w.raw);
+      else this.map.set(w.key, incremented(this.map.get(w.key), w.field, w.by));
     }
     return true;
   }
 
-  async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult> {
     checkLockArgs(name, owner, ttlMs);
     const now = Date.now();
     const held = this.locks.get(name);
-    if (held !== undefined && held.expiresAt > now && held.owner !== owner) return false;
-    this.locks.set(name, { owner, expiresAt: now + Math.ceil(ttlMs) });
-    return true;
+    if (held !== undefined && held.expiresAt > now && held.owner !== owner)
+      return { ok: false, remainingMs: held.expiresAt - now };
+    const token = held !== undefined && held.expiresAt > now ? held.token : ++this.lockSeq;
+    this.locks.set(name, { owner, token, expiresAt: now + Math.ceil(ttlMs) });
+    return { ok: true, lease: { name, owner, token, ttlMs } };
   }
 
   async releaseLock(name: string, owner: string): Promise<void> {
@@ -85,4 +100,20 @@ export class MemoryStore extends KeyvBackedStore {
     this.map.clear();
     this.locks.clear();
   }
+}
+
+/** The raw envelope after adding `by` to `field` (an absent or unreadable row starts from `{}`; expiry kept). */
+export function incremented(raw: string | undefined, field: string, by: number): string {
+  let env: { value?: unknown; expires?: unknown } = {};
+  try {
+    if (raw !== undefined) env = deserialize<typeof env>(raw) ?? {};
+  } catch {
+    env = {};
+  }
+  const value =
+    typeof env.value === 'object' && env.value !== null && !Array.isArray(env.value)
+      ? (env.value as Record<string, unknown>)
+      : {};
+  const cur = typeof value[field] === 'number' ? (value[field] as number) : 0;
+  return serialize({ ...env, value: { ...value, [field]: cur + by } });
 }

@@ -147,12 +147,18 @@ export async function loadParams(dir: string, config: ModelConfig): Promise<Para
 
 /** The newest complete `v*` model directory under `baseDir`, or undefined. */
 export async function latestModelDir(baseDir: string): Promise<string | undefined> {
+  return (await modelDirs(baseDir))[0];
+}
+
+/** Every complete `v*` model directory under `baseDir`, newest first (for falling back to an older good one). */
+export async function modelDirs(baseDir: string): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(baseDir);
   } catch {
-    return undefined;
+    return [];
   }
+  const out: string[] = [];
   for (const name of names
     .filter((n) => /^v\d{8}-\d{6}-\d{3}/.test(n))
     .sort()
@@ -161,7 +167,7 @@ export async function latestModelDir(baseDir: string): Promise<string | undefine
     const complete = await Promise.all(
       ['config.json', 'weights.bin', ONNX_FILES.user, ONNX_FILES.item].map((f) => exists(path.join(dir, f))),
     );
-    if (complete.every(Boolean)) return dir;
+    if (complete.every(Boolean)) out.push(dir);
   }
-  return undefined;
+  return out;
 }

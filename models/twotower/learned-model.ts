@@ -11,6 +11,7 @@ import type { CatalogIndex, CatalogService } from '../../core/catalog/catalog.js
 import type { FeedbackUserDoc } from '../../core/eval/datasets.js';
 import type { KeyValueStore, Logger, MatrixOps } from '../../core/ports.js';
 import type { UserDoc } from '../../core/users/doc.js';
+import { GuardedScorer } from './guard.js';
 import { TwoTowerScorer } from './serve.js';
 import { latestModelDir } from './artifacts.js';
 import type { RetrainJob, RetrainReply } from './retrain-worker.js';
@@ -56,6 +57,8 @@ export function toFeedbackUser(doc: UserDoc): FeedbackUserDoc {
 
 export class LearnedModel {
   readonly scorer: TwoTowerScorer;
+  /** What the ranking uses: the scorer behind the finite-output checks and the fallback to a good version. */
+  readonly serving: GuardedScorer;
   private newFeedback = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RetrainOutcome> | undefined;
@@ -70,14 +73,19 @@ export class LearnedModel {
       intraOpThreads: o.config.ORT_INTRA_OP_THREADS,
       ...(o.matrixOps ? { matrixOps: o.matrixOps } : {}),
     });
+    this.serving = new GuardedScorer(this.scorer, {
+      modelsDir: o.config.TWO_TOWER_DIR,
+      catalog: () => (o.catalog.size > 0 ? o.catalog.index : undefined),
+      logger: o.logger,
+    });
     o.catalog.onRefresh((idx) => this.follow(idx));
   }
 
-  /** Loads the newest trained model, if any, and embeds the current catalog with it. */
+  /** Loads the newest trained model that passes the load checks (else an older one), and embeds the catalog. */
   async init(): Promise<void> {
     try {
       if (this.o.catalog.size > 0) await this.follow(this.o.catalog.index);
-      await this.scorer.loadLatest();
+      await this.serving.loadGood();
     } catch (e) {
       this.o.logger.warn(
         { err: e, dir: this.o.config.TWO_TOWER_DIR },
@@ -118,12 +126,13 @@ export class LearnedModel {
     }
   }
 
-  /** Loads a newer complete model from TWO_TOWER_DIR if another process trained one. */
+  /** Loads a newer complete model from TWO_TOWER_DIR if another process trained one and it passes the checks. */
   async followLatest(): Promise<boolean> {
     const dir = await latestModelDir(this.o.config.TWO_TOWER_DIR);
-    if (!dir || dir === this.scorer.modelDir || this.running) return false;
+    if (!dir || dir === this.scorer.modelDir || this.running || this.serving.isSetAside(dir)) return false;
     try {
-      await this.scorer.swap(dir);
+      // Through the same finite-output checks as a model trained here (a bad one is set aside, once).
+      if (!(await this.serving.adopt(dir))) return false;
       this.o.logger.info({ modelDir: dir }, 'a two-tower model trained by another process was swapped in');
       return true;
     } catch (e) {
@@ -167,7 +176,8 @@ export class LearnedModel {
         if (reply.code === 'DATASET_INVALID') return { status: 'skipped', reason: reply.message };
         throw new Error(`two-tower retraining failed: ${reply.message}`);
       }
-      await this.scorer.swap(reply.modelDir);
+      if (!(await this.serving.adopt(reply.modelDir)))
+        return { status: 'skipped', reason: `the new model ${reply.modelDir} failed the finite-output check` };
       this.newFeedback = Math.max(0, this.newFeedback - seen);
       log.info({ modelDir: reply.modelDir, likes: reply.likes }, 'new two-tower model swapped in');
       return { status: 'trained', modelDir: reply.modelDir, likes: reply.likes };

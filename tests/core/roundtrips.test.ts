@@ -97,7 +97,8 @@ describe('store round trips', () => {
     );
     expect(results.map((r) => r.status)).toEqual(['applied', 'applied']);
     expect(store.total).toBeLessThanOrEqual(3);
-    expect(store.log.at(-1)!.what.sort()).toEqual(['digest', 'users']);
+    // One write: the user document, the digest membership and the shared per-item counters together.
+    expect(store.log.at(-1)!.what.sort()).toEqual(['digest', 'stats', 'users']);
     expect(await app.digests.members(chat)).toEqual(['telegram:501']);
     const doc = (await app.core.users.get((await app.core.users.findUserId('telegram', '501'))!))!;
     expect(doc.feedback[results[1]!.item!.id]?.signal).toBe('dislike');

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type {
   BatchRead,
   KeyValueStore,
+  LeaseResult,
   StoreCapabilities,
   StoreKey,
   StoreWrite,
@@ -17,7 +18,22 @@ export const IN_PROCESS: StoreCapabilities = {
   sharedAcrossProcesses: false,
   crossProcessLocks: false,
   crossProcessCompareAndSet: false,
+  scope: 'process',
+  fencedLeases: false,
+  replicatedWrites: false,
 };
+
+/** A lease on top of a boolean `acquireLock` (token 0: these stores do not fence). */
+export async function emulatedAcquireLease(
+  store: Pick<KeyValueStore, 'acquireLock'>,
+  name: string,
+  owner: string,
+  ttlMs: number,
+): Promise<LeaseResult> {
+  return (await store.acquireLock(name, owner, ttlMs))
+    ? { ok: true, lease: { name, owner, token: 0, ttlMs } }
+    : { ok: false, remainingMs: ttlMs };
+}
 
 type Basic = Pick<KeyValueStore, 'get' | 'set' | 'delete'>;
 
@@ -37,7 +53,13 @@ export async function emulatedWriteBatch(
   for (const e of options.expect ?? []) if (versionOf(await store.get(e.ns, e.key)) !== e.version) return false;
   for (const w of writes) {
     if (w.op === 'delete') await store.delete(w.ns, w.key);
-    else await store.set(w.ns, w.key, w.value, w.ttlMs);
+    else if (w.op === 'incr') {
+      const cur = ((await store.get(w.ns, w.key)) ?? {}) as Record<string, unknown>;
+      await store.set(w.ns, w.key, {
+        ...cur,
+        [w.field]: (typeof cur[w.field] === 'number' ? (cur[w.field] as number) : 0) + w.by,
+      });
+    } else await store.set(w.ns, w.key, w.value, w.ttlMs);
   }
   return true;
 }

@@ -29,6 +29,8 @@ export interface StartRedisOptions {
   dir?: string;
   /** `requirepass`. */
   password?: string;
+  /** Start as a replica of the server on this port (127.0.0.1). */
+  replicaOf?: number;
 }
 
 export interface RedisServer {
@@ -46,7 +48,7 @@ export interface RedisServer {
   kill(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -104,6 +106,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       ...(options.persistent === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     );
     if (options.password !== undefined) args.push('--requirepass', options.password);
+    if (options.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

@@ -13,7 +13,9 @@ import { jobStatusLines, type JobPolicy, type JobQueue } from '../../core/jobs/p
 import type { Logger } from '../../core/ports.js';
 import { BullJobQueue } from '../../infra/jobs/bullmq.js';
 import { MemoryStore } from '../../infra/store/memory.js';
+import { createJobQueue } from '../../app/jobs.js';
 import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
+import { rawCommand, sentinelAvailable, startSentinelSet, type SentinelSet } from '../helpers/sentinel.js';
 import { applyEffectOnce } from './effect.js';
 
 /** Bounded polling: resolves when `cond` holds, fails after `ms`. */
@@ -261,4 +263,51 @@ describe.runIf(runRedis)('BullMQ on redis-server', () => {
       }
     });
   });
+});
+
+describe.runIf(sentinelAvailable())('BullMQ through Redis Sentinel', () => {
+  let ha: SentinelSet;
+  const open: JobQueue[] = [];
+  beforeAll(async () => {
+    ha = await startSentinelSet({ replicas: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(open.splice(0).map((q) => q.close()));
+    await ha?.stop();
+  });
+
+  it('GIVEN REDIS_SENTINELS THEN the queue runs jobs on the primary the sentinel names, and follows it after a failover', async () => {
+    const q = createJobQueue(
+      {
+        REDIS_URL: 'redis://unused/0',
+        REDIS_SENTINELS: [ha.sentinel],
+        REDIS_SENTINEL_NAME: ha.name,
+        JOB_ATTEMPTS: 3,
+        JOB_BACKOFF_SECONDS: 0.1,
+      },
+      { store: new MemoryStore(), logger: recordingLogger([]) },
+    );
+    open.push(q);
+    expect(q.mode).toBe('bullmq');
+    const runs: string[] = [];
+    q.handle('work', async (_d, ctx) => void runs.push(ctx.id));
+    await q.start();
+    await q.enqueue('work', {}, { id: 'before' });
+    await until(() => runs.includes('before'), 20_000, 'the job before the failover');
+    // The job is on the primary (REDIS_URL's host "unused" was never dialled).
+    expect(await rawCommand(ha.primary.port, `EXISTS deep-reco-jobs:work:before`)).toMatch(/^:1/);
+    await ha.primary.kill();
+    await until(async () => (await ha.primaryPort()) === ha.replicas[0]!.port, ha.failoverMs + 15_000, 'the failover');
+    await until(
+      async () =>
+        q.enqueue('work', {}, { id: 'after' }).then(
+          () => true,
+          () => false,
+        ),
+      20_000,
+      'adding a job on the new primary',
+    );
+    await until(() => runs.includes('after'), 20_000, 'the job after the failover');
+    expect(runs.filter((r) => r === 'after')).toHaveLength(1);
+  }, 90_000);
 });

@@ -5,13 +5,14 @@ import type { Clock, KeyValueStore, Logger } from '../../core/ports.js';
 import { createLlmServices } from '../../core/llm/index.js';
 import { createChatModel } from '../../infra/llm/openai.js';
 import { loadGroundingVocabularies, loadPrompts } from '../../infra/llm/prompts.js';
-import { IN_PROCESS, emulatedReadBatch, emulatedWriteBatch } from '../helpers/batch-emulation.js';
+import { IN_PROCESS, emulatedAcquireLease, emulatedReadBatch, emulatedWriteBatch } from '../helpers/batch-emulation.js';
 
 export class MemoryStore implements KeyValueStore {
   readonly description = 'memory';
   readonly capabilities = IN_PROCESS;
   readonly readBatch: KeyValueStore['readBatch'] = (keys) => emulatedReadBatch(this, keys);
   readonly writeBatch: KeyValueStore['writeBatch'] = (writes, o) => emulatedWriteBatch(this, writes, o);
+  readonly acquireLease: KeyValueStore['acquireLease'] = (n, o, t) => emulatedAcquireLease(this, n, o, t);
   private readonly data = new Map<string, { value: unknown; expires?: number }>();
   constructor(private readonly now: () => number = Date.now) {}
   private k(ns: string, key: string): string {

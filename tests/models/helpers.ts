@@ -55,6 +55,7 @@ export function memoryStore(): KeyValueStore & { data: Map<string, unknown> } {
       }
     },
     acquireLock: async () => true,
+    acquireLease: async (name, owner, ttlMs) => ({ ok: true, lease: { name, owner, token: 0, ttlMs } }),
     releaseLock: async () => {},
     close: async () => {},
   };

@@ -14,6 +14,8 @@ export interface ContractTarget {
   shared: boolean;
   /** Called once after the suite. */
   cleanup?(): Promise<void>;
+  /** Writes raw bytes under a full key (`<namespace>:<key>`) past the codec, as a damaged row would be. */
+  writeRaw(store: KeyValueStore, fullKey: string, raw: string): Promise<void>;
 }
 
 /** Polls `check` until it returns true or `ms` pass. Returns whether it became true. */
@@ -358,6 +360,105 @@ export function defineStoreContract(name: string, makeTarget: () => Promise<Cont
       expect(c.sharedAcrossProcesses).toBe(target.shared);
       expect(c.crossProcessLocks).toBe(target.shared);
       expect(c.crossProcessCompareAndSet).toBe(target.shared);
+      expect(c.scope === 'process').toBe(!target.shared);
+      expect(c.fencedLeases).toBe(true);
+    });
+
+    it('GIVEN leases THEN each holding gets a new token, the owner keeps its token when extending, others learn how long it runs', async () => {
+      const lock = `lease-${ns()}`;
+      const a = await store.acquireLease(lock, 'A', 30_000);
+      expect(a.ok).toBe(true);
+      const again = await store.acquireLease(lock, 'A', 30_000);
+      expect(again.ok && a.ok && again.lease.token === a.lease.token).toBe(true);
+      const b = await store.acquireLease(lock, 'B', 30_000);
+      expect(b.ok).toBe(false);
+      expect(!b.ok && b.remainingMs > 0 && b.remainingMs <= 30_000).toBe(true);
+      await store.releaseLock(lock, 'A');
+      const b2 = await store.acquireLease(lock, 'B', 30_000);
+      expect(b2.ok && a.ok && b2.lease.token !== a.lease.token).toBe(true);
+      await store.releaseLock(lock, 'B');
+    });
+
+    it('GIVEN a lease that expired and was taken over THEN a write fenced by the old lease writes nothing, the new holder writes', async () => {
+      const s = ns();
+      const lock = `fence-${ns()}`;
+      const old = await store.acquireLease(lock, 'old', 80);
+      if (!old.ok) throw new Error('no lease');
+      expect(await store.writeBatch([{ op: 'set', ns: s, key: 'k', value: 'old-1' }], { fence: old.lease })).toBe(true);
+      // Wait (bounded) until the old lease has run out and a new holder got the lock.
+      const take = async () => {
+        for (let i = 0; i < 500; i++) {
+          const got = await store.acquireLease(lock, 'new', 30_000);
+          if (got.ok) return got.lease;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error('the expired lease was never taken over');
+      };
+      const lease = await take();
+      const next = { lease };
+      expect(next.lease.token).not.toBe(old.lease.token);
+      expect(await store.writeBatch([{ op: 'set', ns: s, key: 'k', value: 'old-2' }], { fence: old.lease })).toBe(
+        false,
+      );
+      expect(await store.get(s, 'k')).toBe('old-1');
+      expect(await store.writeBatch([{ op: 'set', ns: s, key: 'k', value: 'new' }], { fence: next.lease })).toBe(true);
+      expect(await store.get(s, 'k')).toBe('new');
+      // A released lock fences too.
+      await store.releaseLock(lock, 'new');
+      expect(await store.writeBatch([{ op: 'delete', ns: s, key: 'k' }], { fence: next.lease })).toBe(false);
+      expect(await store.get(s, 'k')).toBe('new');
+    });
+
+    it('GIVEN concurrent increments from two instances THEN counters add up exactly, beside other writes of the batch', async () => {
+      const s = ns();
+      const other = target.shared ? await target.open() : store;
+      try {
+        await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            (i % 2 ? other : store).writeBatch([
+              { op: 'incr', ns: s, key: 'item', field: 'likes', by: 1 },
+              { op: 'incr', ns: s, key: 'item', field: 'dislikes', by: i % 4 === 0 ? 1 : 0 },
+              { op: 'set', ns: s, key: `doc${i}`, value: i },
+            ]),
+          ),
+        );
+        expect(await store.get(s, 'item')).toEqual({ likes: 40, dislikes: 10 });
+        await store.writeBatch([{ op: 'incr', ns: s, key: 'item', field: 'likes', by: -3 }]);
+        expect(await store.get(s, 'item')).toEqual({ likes: 37, dislikes: 10 });
+        expect(await store.get(s, 'doc39')).toBe(39);
+        // A key with a TTL keeps it.
+        await store.set(s, 'ttl', { n: 1 }, 150);
+        await store.writeBatch([{ op: 'incr', ns: s, key: 'ttl', field: 'n', by: 1 }]);
+        expect(await store.get(s, 'ttl')).toEqual({ n: 2 });
+        expect(await eventually(async () => (await store.get(s, 'ttl')) === undefined)).toBe(true);
+        await expect(store.writeBatch([{ op: 'incr', ns: s, key: 'item', field: 'a.b', by: 1 }])).rejects.toSatisfy(
+          (e) => isRecoError(e, 'INTERNAL'),
+        );
+      } finally {
+        if (other !== store) await other.close();
+      }
+    });
+
+    it('GIVEN a row that is not a stored value THEN reads skip it, keys still list the others, and it is quarantined with one warning', async () => {
+      const s = ns();
+      await store.set(s, 'good', { ok: 1 });
+      await target.writeRaw(store, `${s}:bad`, '{"value": [1, 2'); // cut short
+      await target.writeRaw(store, `${s}:odd`, '42'); // JSON, but no envelope
+      const keys = await collect(store.keys(s));
+      expect(keys).toContain('good');
+      expect(await store.getMany(s, ['good', 'bad', 'odd'])).toEqual([{ ok: 1 }, undefined, undefined]);
+      expect(await collect(store.keys(s))).toEqual(['good']);
+      const q = (await store.get<{ raw: string; reason: string }>('_quarantine', `${s}:bad`))!;
+      expect(q.raw).toBe('{"value": [1, 2');
+      expect(q.reason).toMatch(/not valid JSON/);
+      expect((await store.readBatch([{ ns: s, key: 'bad' }])).versions).toEqual([undefined]);
+      // A compare-and-set that expects "absent" may now create it.
+      expect(
+        await store.writeBatch([{ op: 'set', ns: s, key: 'bad', value: 'fresh' }], {
+          expect: [{ ns: s, key: 'bad', version: undefined }],
+        }),
+      ).toBe(true);
+      expect(await store.get(s, 'bad')).toBe('fresh');
     });
 
     it('readBatch reads keys of several namespaces in order, with versions that change on write', async () => {

@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { isRecoError } from '../../core/errors.js';
 import type { KeyValueStore } from '../../core/ports.js';
+import { fencedWrite, withStoreLock } from '../../core/store/lock.js';
 import { SqliteStore } from '../../infra/store/sqlite.js';
 import { RedisStore } from '../../infra/store/redis.js';
 import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis.js';
@@ -216,4 +218,144 @@ describe.runIf(redisAvailable())('Redis with persistence', () => {
       rmSync(first.dir, { recursive: true, force: true });
     }
   });
+});
+
+/** A child that takes a lease and, once released by a go-file, writes fenced by it. */
+function leaseChild(target: string, prefix: string, args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, target, prefix, 'lease', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let gotToken: (n: number) => void = () => {};
+  const token = new Promise<number>((r) => (gotToken = r));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    const m = /\{"token":(\d+)\}\n/.exec(out);
+    if (m) gotToken(Number(m[1]));
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<{ written: boolean }>((res, rej) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`lease child timed out; stderr: ${err}`));
+    }, 60_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) res(JSON.parse(out.slice(out.indexOf('\n') + 1)) as { written: boolean });
+      else rej(new Error(`lease child exited ${code ?? signal}: ${err}`));
+    });
+  });
+  done.catch(() => undefined);
+  return { child, token, done };
+}
+
+function leaseSuite(
+  label: string,
+  target: () => string,
+  prefix: () => string,
+  open: () => Promise<KeyValueStore>,
+): void {
+  it(`${label}: GIVEN a lease holder killed with SIGKILL THEN another process takes the lock within one lease, never "store unreachable"`, async () => {
+    const store = await open();
+    const goDir = mkdtempSync(join('tests/.tmp', 'lease-'));
+    try {
+      const name = `dead-${randomUUID()}`;
+      const holder = leaseChild(target(), prefix(), [name, 'child', '1500', join(goDir, 'never'), 'x', 'k', '1']);
+      await holder.token;
+      holder.child.kill('SIGKILL');
+      await holder.done.catch(() => undefined);
+      const started = Date.now();
+      const got = await withStoreLock(store, name, { ttlMs: 1500 }, async (lease) => lease.token);
+      expect(got).toBeGreaterThan(0);
+      // Waited at most about one lease (bounded by maxWait = lease + 1 s; reaching here means no STORE_BUSY/UNAVAILABLE).
+      expect(Date.now() - started).toBeLessThan(1500 + 1000 + 5000);
+    } finally {
+      await store.close();
+      rmSync(goDir, { recursive: true, force: true });
+    }
+  });
+
+  it(`${label}: GIVEN a holder frozen (SIGSTOP) past its lease THEN another takes over, and the frozen holder's fenced write writes nothing when it thaws`, async () => {
+    const store = await open();
+    const goDir = mkdtempSync(join('tests/.tmp', 'lease-'));
+    const go = join(goDir, 'go');
+    const ns = `fence_${randomUUID().slice(0, 8)}`;
+    try {
+      const name = `frozen-${randomUUID()}`;
+      const holder = leaseChild(target(), prefix(), [
+        name,
+        'child',
+        '800',
+        go,
+        ns,
+        'k',
+        JSON.stringify('from the stale holder'),
+      ]);
+      const staleToken = await holder.token;
+      holder.child.kill('SIGSTOP');
+      try {
+        await withStoreLock(store, name, { ttlMs: 30_000 }, async (lease) => {
+          expect(lease.token).not.toBe(staleToken);
+          expect(await fencedWrite(store, lease, [{ op: 'set', ns, key: 'k', value: 'from the new holder' }])).toBe(
+            true,
+          );
+          writeFileSync(go, '');
+          holder.child.kill('SIGCONT');
+          expect(await holder.done).toEqual({ written: false });
+        });
+      } finally {
+        holder.child.kill('SIGCONT');
+      }
+      expect(await store.get(ns, 'k')).toBe('from the new holder');
+    } finally {
+      await store.close();
+      rmSync(goDir, { recursive: true, force: true });
+    }
+  });
+
+  it(`${label}: GIVEN a live holder keeps the lock past the wait THEN STORE_BUSY, not STORE_UNAVAILABLE`, async () => {
+    const store = await open();
+    try {
+      const name = `busy-${randomUUID()}`;
+      expect((await store.acquireLease(name, 'someone', 30_000)).ok).toBe(true);
+      const e = await withStoreLock(store, name, { ttlMs: 1000, maxWaitMs: 300 }, async () => 'ran').catch(
+        (x: unknown) => x,
+      );
+      expect(isRecoError(e, 'STORE_BUSY')).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+describe('leases with fencing across processes: SQLite', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join('tests/.tmp', 'store-lease-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  leaseSuite(
+    'sqlite',
+    () => dir,
+    () => '',
+    () => SqliteStore.open(dir),
+  );
+});
+
+describe.runIf(redisAvailable())('leases with fencing across processes: Redis', () => {
+  let redis: RedisServer;
+  const prefix = `lease-${randomUUID().slice(0, 8)}`;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  leaseSuite(
+    'redis',
+    () => redis.url,
+    () => prefix,
+    () => RedisStore.open(redis.url, { keyPrefix: prefix }),
+  );
 });

@@ -78,13 +78,14 @@ describe('openStore: SQLite', () => {
     }
   });
 
-  it('a database path that cannot be opened → STORE_OPEN_FAILED naming DATA_DIR', async () => {
+  it('a database path that cannot be opened → STORE_OPEN_FAILED naming DATA_DIR and what is in the way', async () => {
     const data = join(dir, 'blocked');
     mkdirSync(join(data, SQLITE_FILE_NAME), { recursive: true }); // a directory where the file should be
     const e = await openError(openStore({ DATA_DIR: data, REDIS_URL: undefined }));
     expect(e.code).toBe('STORE_OPEN_FAILED');
     expect(e.message).toContain('DATA_DIR');
-    expect(e.cause).toBeDefined();
+    expect(e.message).toMatch(/is not a regular file/);
+    expect(e.details.problem).toBe('not-a-file');
   });
 
   it('an unwritable location (even for root) → STORE_OPEN_FAILED naming DATA_DIR', async () => {

@@ -2,13 +2,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { createClient } from '@keyv/redis';
+import type { KeyValueStore } from '../../core/ports.js';
 import { MemoryStore } from '../../infra/store/memory.js';
 import { SqliteStore } from '../../infra/store/sqlite.js';
 import { RedisStore } from '../../infra/store/redis.js';
 import { redisAvailable, startRedis } from '../helpers/redis.js';
 import { defineStoreContract } from './contract.js';
 
-defineStoreContract('memory', async () => ({ open: async () => new MemoryStore(), shared: false }));
+defineStoreContract('memory', async () => ({
+  open: async () => new MemoryStore(),
+  shared: false,
+  writeRaw: async (store: KeyValueStore, fullKey: string, raw: string) => {
+    (store as unknown as { map: Map<string, string> }).map.set(fullKey, raw);
+  },
+}));
 
 defineStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join('tests/.tmp', 'store-sqlite-'));
@@ -16,6 +24,10 @@ defineStoreContract('sqlite', async () => {
     open: () => SqliteStore.open(join(dir, 'data')),
     shared: true,
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    writeRaw: async (store: KeyValueStore, fullKey: string, raw: string) => {
+      const q = (store as unknown as { query: (sql: string, ...p: unknown[]) => Promise<unknown> }).query;
+      await q('INSERT OR REPLACE INTO keyv (key, value) VALUES (?, ?)', fullKey, raw);
+    },
   };
 });
 
@@ -28,6 +40,12 @@ defineStoreContract(
       open: () => RedisStore.open(redis.url, { keyPrefix }),
       shared: true,
       cleanup: () => redis.stop(),
+      writeRaw: async (_store: KeyValueStore, fullKey: string, raw: string) => {
+        const c = createClient({ url: redis.url });
+        await c.connect();
+        await c.set(`${keyPrefix}:${fullKey}`, raw);
+        await c.close();
+      },
     };
   },
   redisAvailable(),
