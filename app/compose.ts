@@ -45,6 +45,9 @@ import { JOB, createJobQueue } from './jobs.js';
 import { jobStatusLines, type JobQueue } from '../core/jobs/port.js';
 import { lexicalEncoder, loadThumbnail, prioritizedImage, prioritizedText } from './encoders.js';
 import { settingsFrom } from './settings.js';
+import { createUserSources } from './sources.js';
+import type { SourcesService } from '../core/sources/service.js';
+import type { AllowPrivate, Resolver } from '../scrapers/net-guard.js';
 
 export { settingsFrom } from './settings.js';
 
@@ -77,6 +80,8 @@ export interface App {
   encodersReady: Promise<void>;
   /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
   statusLines: (() => string[] | Promise<string[]>)[];
+  /** People's own sources: `/subscribe`, `/unsubscribe`, `/sources`, OPML (app/sources.ts). */
+  sources: SourcesService;
   /**
    * Starts the background work as jobs: two-tower retraining, digest scans and plans, and (when asked)
    * scheduled scraping. A bot process with REDIS_URL and JOBS_IN_BOT=false only adds jobs (and sends its
@@ -107,6 +112,8 @@ export interface CreateAppOptions {
   role?: 'bot' | 'worker';
   /** Use this job queue instead of one from config (tests). */
   jobs?: JobQueue;
+  /** People's own sources: the address guard's switch and DNS for tests (default: SCRAPE_ALLOW_PRIVATE, system DNS). */
+  sources?: { allowPrivate?: AllowPrivate; resolve?: Resolver; retries?: number };
 }
 
 export async function createApp(options: CreateAppOptions): Promise<App> {
@@ -286,6 +293,19 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       return on > 0 ? [`Digests: ${on} chats subscribed`] : [];
     });
     const ingest = new CatalogIngestSink(catalog, store, logger);
+    const userSources = await createUserSources({
+      config,
+      store,
+      core,
+      sink: ingest,
+      logger,
+      textEncoder: catalog.textEncoder,
+      ...(catalog.imageEncoder ? { imageEncoder: catalog.imageEncoder } : {}),
+      ...(options.sources?.allowPrivate !== undefined ? { allowPrivate: options.sources.allowPrivate } : {}),
+      ...(options.sources?.resolve ? { resolve: options.sources.resolve } : {}),
+      ...(options.sources?.retries !== undefined ? { retries: options.sources.retries } : {}),
+    });
+    let stopSourceSync: (() => void) | undefined;
     let encodersReady: Promise<void> = Promise.resolve();
     if (switching) {
       const target = imageQ ? { text: textQ, image: imageQ } : { text: textQ };
@@ -313,6 +333,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       digests: core.digests,
       digestScheduler,
       ingest,
+      sources: userSources.service,
       config,
       logger,
       store,
@@ -335,6 +356,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
               .catch((e: unknown) => logger.warn({ err: e }, 'could not add an early retrain job')),
           followEveryMs: jobs.mode === 'bullmq' ? 60_000 : 0,
         });
+        stopSourceSync ??= userSources.startSync(5 * 60_000); // subscriptions other processes made
         if (runJobs) {
           jobs.handle(JOB.retrain, async () => {
             const r = await model.retrain();
@@ -376,6 +398,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         await digestScheduler.stop().catch(() => undefined);
         await jobs.close().catch(() => undefined);
         await stopScraping?.().catch(() => undefined);
+        stopSourceSync?.();
+        await userSources.close().catch(() => undefined);
         extraction?.close();
         await model.close().catch(() => undefined);
         await matrixOps?.release().catch(() => undefined);

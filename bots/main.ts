@@ -130,13 +130,45 @@ export async function main(): Promise<number> {
 
   if (withConsole) {
     const consoleAdapter = which.find((a) => a.name === 'console')!;
-    const c = await consoleAdapter.start(app);
-    running.push({ name: 'console', ...c });
-    await c.done;
+    running.push({ name: 'console', ...(await consoleAdapter.start(app)) });
+  }
+  const ended = await runUntilAdaptersEnd(running, logger);
+  if (ended) {
     await shutdown();
     return 0;
   }
   return await new Promise<number>(() => undefined); // platform bots run until a signal
+}
+
+/**
+ * No chat adapter owns the process: one that ends by itself (the console at the end of its input — at once
+ * under systemd or in a container, where stdin is not a terminal) ends only itself. The process ends by
+ * itself only when every chat adapter has ended (the console alone: end of input ends it, as before);
+ * while an adapter runs until stopped (Discord, Telegram), it lives until a signal. Resolves true when
+ * every chat adapter ended; never resolves otherwise.
+ */
+export async function runUntilAdaptersEnd(
+  running: readonly (RunningAdapter & { name: string })[],
+  log: Logger,
+): Promise<boolean> {
+  const chats = running.filter((r) => r.name !== 'dashboard');
+  for (const r of chats) {
+    if (!r.done) continue;
+    void r.done.then(
+      () => {
+        if (chats.some((o) => !o.done))
+          log.info(
+            { adapter: r.name },
+            `the ${r.name} adapter ended (end of its input); the other adapters keep running — stop the bot with SIGTERM or Ctrl+C`,
+          );
+      },
+      (e: unknown) =>
+        log.warn({ err: e, adapter: r.name }, `the ${r.name} adapter stopped with an error; the others keep running`),
+    );
+  }
+  if (chats.some((r) => !r.done)) return new Promise<boolean>(() => undefined);
+  await Promise.allSettled(chats.map((r) => r.done));
+  return true;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

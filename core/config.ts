@@ -139,6 +139,12 @@ export const DEFAULTS = {
   JOBS_IN_BOT: 'true',
   JOB_ATTEMPTS: '5',
   JOB_BACKOFF_SECONDS: '30',
+  // people's own sources (/subscribe, /sources, OPML)
+  SOURCES_FETCH_MINUTES: '60',
+  SOURCES_MAX_PER_USER: '20',
+  SOURCES_MAX_PER_CHAT: '50',
+  SOURCES_MAX_TOTAL: '2000',
+  SOURCES_OPML_MAX_BYTES: '1000000',
   // controls (hard filters, list layout)
   FILTERS_MAX: '100',
   LAYOUT_DEFAULT: 'cards',
@@ -277,6 +283,11 @@ const schema = z.object({
   JOBS_IN_BOT: bool,
   JOB_ATTEMPTS: int(1, 100),
   JOB_BACKOFF_SECONDS: num(0.01, 86_400),
+  SOURCES_FETCH_MINUTES: num(0, 24 * 60 * 7).refine((v) => v === 0 || v >= 5, '0 (off) or at least 5 minutes'),
+  SOURCES_MAX_PER_USER: int(0, 10_000),
+  SOURCES_MAX_PER_CHAT: int(0, 10_000),
+  SOURCES_MAX_TOTAL: int(0, 1_000_000),
+  SOURCES_OPML_MAX_BYTES: int(1000, 50_000_000),
   FILTERS_MAX: int(1, 100),
   LAYOUT_DEFAULT: z.enum(['cards', 'compact']),
 });

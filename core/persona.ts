@@ -11,6 +11,16 @@ import { isStopword, terms } from './text.js';
 export const PERSONA_DECAY = 0.85;
 const MAX_INTERESTS = 40;
 const MAX_DISLIKES = 40;
+/**
+ * The longest term a persona keeps (characters), as for the LLM's terms (core/llm/persona-extract.ts): a
+ * 4,000-character "word" is legal in a chat message but is no interest, and would make `/persona` too long.
+ */
+export const MAX_TERM_CHARS = 40;
+
+/** Whether a term is short enough to be an interest or a dislike. */
+export function isPersonaTerm(term: string): boolean {
+  return Array.from(term).length <= MAX_TERM_CHARS;
+}
 
 const NEG_EN = [
   /\b(?:i\s+)?(?:don'?t|do not|never|no longer)\s+(?:really\s+)?(?:like|love|want|enjoy|care about|watch|read)\s+([^.,!?;\n]+)/gi,
@@ -50,9 +60,11 @@ export interface MessageAnalysis {
 }
 
 export function analyzeMessage(text: string): MessageAnalysis {
-  const dislikes = [...captureTerms(text, NEG_EN), ...captureTerms(text, NEG_KO)];
-  const likes = [...captureTerms(text, POS_EN), ...captureTerms(text, POS_KO)].filter((t) => !dislikes.includes(t));
-  const all = terms(text).filter((t) => !isStopword(t));
+  const dislikes = [...captureTerms(text, NEG_EN), ...captureTerms(text, NEG_KO)].filter(isPersonaTerm);
+  const likes = [...captureTerms(text, POS_EN), ...captureTerms(text, POS_KO)].filter(
+    (t) => !dislikes.includes(t) && isPersonaTerm(t),
+  );
+  const all = terms(text).filter((t) => !isStopword(t) && isPersonaTerm(t));
   return { terms: [...new Set(all)], likes, dislikes };
 }
 
@@ -96,10 +108,13 @@ export function updatePersona(
     upsertInterest(persona.interests, t, 1, 'message', now);
   }
   persona.interests = persona.interests
-    .filter((i) => i.weight >= 0.05)
+    .filter((i) => i.weight >= 0.05 && isPersonaTerm(i.term)) // (over-long terms kept by older versions go too)
     .sort((x, y) => y.weight - x.weight)
     .slice(0, MAX_INTERESTS);
-  persona.dislikes = persona.dislikes.sort((x, y) => y.weight - x.weight).slice(0, MAX_DISLIKES);
+  persona.dislikes = persona.dislikes
+    .filter((i) => isPersonaTerm(i.term))
+    .sort((x, y) => y.weight - x.weight)
+    .slice(0, MAX_DISLIKES);
 
   if (messageVector && a.terms.length > 0) {
     if (persona.vector && persona.encoderId === encoderId && persona.vector.length === messageVector.length) {

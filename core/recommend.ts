@@ -102,7 +102,12 @@ export interface RankInput {
   mode?: 'auto' | 'exact';
   /** How many nearest rows the ANN contributes (default {@link ANN_CANDIDATES}). */
   annCandidates?: number;
+  /** Sources the subject subscribed to (`/subscribe`): {@link SUBSCRIBED_SOURCE_BONUS} for their items. */
+  boostSources?: readonly string[];
 }
+
+/** The boost of an item from a source the subject subscribed to: about one σ of content similarity. */
+export const SUBSCRIBED_SOURCE_BONUS = 0.1;
 
 /** Nearest rows asked from the ANN index per request. */
 export const ANN_CANDIDATES = 1000;
@@ -281,6 +286,21 @@ function preferenceTable(
   });
   const byLang = Float32Array.from(LANGS, (l) => (langs.size > 0 && langs.has(l) ? PREFERENCE_BONUS : 0));
   return { bySource, byLang };
+}
+
+/** The subscription bonus per source code (exact source ids); undefined when none of them is in the catalog. */
+function subscribedTable(index: CatalogIndex, sources: readonly string[] | undefined): Float32Array | undefined {
+  if (!sources?.length) return undefined;
+  const wanted = new Set(sources);
+  const table = new Float32Array(index.sources.length);
+  let any = false;
+  index.sources.forEach((s, code) => {
+    if (wanted.has(s)) {
+      table[code] = SUBSCRIBED_SOURCE_BONUS;
+      any = true;
+    }
+  });
+  return any ? table : undefined;
 }
 
 /** Everything the scoring pass computes that re-ranking and evidence reuse. */
@@ -482,6 +502,7 @@ export function scoreCatalog(input: RankInput): CatalogScores {
   const catPref = new Float32Array(CATEGORIES.length);
   CATEGORIES.forEach((c, i) => (catPref[i] = 0.1 * (persona.categories[c] ?? 0)));
   const prefs = preferenceTable(index, persona);
+  const subscribed = subscribedTable(index, input.boostSources);
   const learned = input.learned && input.learned.length === n ? input.learned : undefined;
   const { c: freshNow, f: fresh } = freshnessOf(index, halfLifeMs, nowMs);
   for (let k = 0; k < m; k++) {
@@ -492,6 +513,7 @@ export function scoreCatalog(input: RankInput): CatalogScores {
       w.popularity * pop[i]! +
       catPref[index.categoryCode[i]!]!;
     if (prefs) v += prefs.bySource[index.sourceCode[i]!]! + prefs.byLang[index.langCode[i]!]!;
+    if (subscribed) v += subscribed[index.sourceCode[i]!]!;
     if (learned) v += w.learned * learned[i]!;
     s[k] = v;
   }

@@ -53,26 +53,43 @@ export interface SourceHealth {
   durationMs: number;
   /** Successive runs that failed (0 after a success). */
   consecutiveFailures: number;
+  /** When the current run of failures began (set while `consecutiveFailures` > 0). */
+  failingSince?: string;
   notes: string[];
 }
 
+/** People's own sources (`/subscribe`) keep their health apart, so `/status` lists the operator's sources only. */
+export const NS_USER_SOURCE_HEALTH = 'source-health.user';
+
 export class SourceHealthStore {
-  constructor(private readonly store: KeyValueStore) {}
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly ns: string = NS_SOURCE_HEALTH,
+  ) {}
 
   get(source: string): Promise<SourceHealth | undefined> {
-    return this.store.get<SourceHealth>(NS_SOURCE_HEALTH, source);
+    return this.store.get<SourceHealth>(this.ns, source);
+  }
+
+  /** Several records at once (one round trip). */
+  getMany(sources: readonly string[]): Promise<(SourceHealth | undefined)[]> {
+    return sources.length ? this.store.getMany<SourceHealth>(this.ns, sources) : Promise.resolve([]);
   }
 
   async put(h: SourceHealth): Promise<void> {
-    await this.store.set(NS_SOURCE_HEALTH, h.source, h);
+    await this.store.set(this.ns, h.source, h);
+  }
+
+  async delete(source: string): Promise<void> {
+    await this.store.delete(this.ns, source);
   }
 
   /** Every stored record, sorted by source id. */
   async all(): Promise<SourceHealth[]> {
     const keys: string[] = [];
-    for await (const k of this.store.keys(NS_SOURCE_HEALTH)) keys.push(k);
+    for await (const k of this.store.keys(this.ns)) keys.push(k);
     keys.sort();
-    const values = await this.store.getMany<SourceHealth>(NS_SOURCE_HEALTH, keys);
+    const values = await this.store.getMany<SourceHealth>(this.ns, keys);
     return values.filter((v): v is SourceHealth => v !== undefined);
   }
 }

@@ -8,7 +8,7 @@
  * await scraping.close();                // on shutdown
  */
 import type { Config } from '../core/config.js';
-import type { ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/ports.js';
+import type { Clock, ImageEncoder, KeyValueStore, Logger, TextEncoder } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { Fetcher } from './browser.js';
 import { SourceHealthStore } from './health.js';
@@ -22,7 +22,7 @@ import { AddressGuard, type AllowPrivate, type Resolver } from './net-guard.js';
 import { ThumbnailCache } from './thumbnails.js';
 import type { SourcePlugin } from './types.js';
 
-export { formatHealth, SourceHealthStore, NS_SOURCE_HEALTH } from './health.js';
+export { formatHealth, SourceHealthStore, NS_SOURCE_HEALTH, NS_USER_SOURCE_HEALTH } from './health.js';
 export type { SourceHealth } from './health.js';
 export type { IngestSink, IngestVectors, RunReport } from './pipeline.js';
 export { IngestPipeline } from './pipeline.js';
@@ -69,6 +69,10 @@ export interface ScrapingDeps {
   allowPrivate?: AllowPrivate;
   /** DNS resolution for the address guard (tests). */
   resolve?: Resolver;
+  /** Where source health is kept (default `source-health`; people's own sources use their own namespace). */
+  healthNamespace?: string;
+  /** The pipeline's clock (fetch times, health); default the system clock. */
+  clock?: Clock;
 }
 
 export interface Scraping {
@@ -114,7 +118,7 @@ export function createScraping(config: ScrapeConfig, deps: ScrapingDeps): Scrapi
     logger,
     userAgent: fetcher.userAgent,
   });
-  const health = new SourceHealthStore(deps.store);
+  const health = new SourceHealthStore(deps.store, deps.healthNamespace);
   const pipeline = new IngestPipeline({
     plugins,
     fetcher,
@@ -122,6 +126,7 @@ export function createScraping(config: ScrapeConfig, deps: ScrapingDeps): Scrapi
     health,
     thumbnails,
     logger,
+    ...(deps.clock && { clock: deps.clock }),
     ...(deps.textEncoder && { textEncoder: deps.textEncoder }),
     ...(deps.imageEncoder && { imageEncoder: deps.imageEncoder }),
   });

@@ -151,13 +151,23 @@ export class IngestPipeline {
   private readonly log: Logger;
 
   constructor(options: PipelineOptions) {
-    this.o = options;
+    this.o = { ...options, plugins: [...options.plugins] };
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
   }
 
   get plugins(): readonly SourcePlugin[] {
     return this.o.plugins;
+  }
+
+  /** Adds a source at run time (a person's `/subscribe`); replaces one with the same id. */
+  addPlugin(plugin: SourcePlugin): void {
+    this.o.plugins = [...this.o.plugins.filter((p) => p.id !== plugin.id), plugin];
+  }
+
+  /** Removes a source added at run time. */
+  removePlugin(id: string): void {
+    this.o.plugins = this.o.plugins.filter((p) => p.id !== id);
   }
 
   /**
@@ -484,6 +494,8 @@ export class IngestPipeline {
     };
     if (r.condition) h.condition = r.condition;
     if (r.hint) h.hint = r.hint;
+    if (failed)
+      h.failingSince = prev && prev.consecutiveFailures > 0 ? (prev.failingSince ?? prev.lastRunAt ?? now) : now;
     const lastSuccess = failed ? prev?.lastSuccessAt : now;
     if (lastSuccess) h.lastSuccessAt = lastSuccess;
     const failedPage = r.pages.find((p) => !p.ok);

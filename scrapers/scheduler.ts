@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { KeyValueStore, Logger } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import type { IngestPipeline, RunReport } from './pipeline.js';
+import type { SourcePlugin } from './types.js';
 
 export interface SchedulerOptions {
   pipeline: IngestPipeline;
@@ -74,6 +75,26 @@ export class ScrapeScheduler {
     await Promise.allSettled([...this.inflight.values()]);
   }
 
+  /**
+   * Adds a source at run time (a person's `/subscribe`): the pipeline learns it and, while the scheduler runs, it
+   * is fetched after `firstRunMs` and then on its own interval (the plugin's, else the scheduler's).
+   */
+  add(plugin: SourcePlugin, firstRunMs = 0): void {
+    this.o.pipeline.addPlugin(plugin);
+    const old = this.timers.get(plugin.id);
+    if (old) clearTimeout(old);
+    this.timers.delete(plugin.id);
+    if ((plugin.intervalMinutes ?? this.o.intervalMinutes) > 0) this.schedule(plugin.id, firstRunMs);
+  }
+
+  /** Removes a source added at run time (a run in flight finishes). */
+  remove(id: string): void {
+    const t = this.timers.get(id);
+    if (t) clearTimeout(t);
+    this.timers.delete(id);
+    this.o.pipeline.removePlugin(id);
+  }
+
   /** Sources running right now. */
   get running(): string[] {
     return [...this.inflight.keys()];
@@ -105,7 +126,8 @@ export class ScrapeScheduler {
     const t = setTimeout(() => {
       void this.runNow(source).finally(() => {
         const plugin = this.o.pipeline.plugins.find((p) => p.id === source);
-        const minutes = plugin?.intervalMinutes ?? this.o.intervalMinutes;
+        if (!plugin) return; // removed meanwhile (a source nobody follows any more)
+        const minutes = plugin.intervalMinutes ?? this.o.intervalMinutes;
         this.schedule(source, minutes * 60_000);
       });
     }, delayMs);

@@ -4,6 +4,8 @@
  * session can be scripted. Output goes to stdout; logs go to stderr.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { userInfo } from 'node:os';
 import type { App } from '../../app/compose.js';
@@ -146,9 +148,11 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         return;
       case 'quit':
         return 'quit';
-      case 'help':
-        write(t(await lang(), 'help.text'));
+      case 'help': {
+        const l = await lang();
+        write(`${t(l, 'help.text')}\n${t(l, 'help.sources')}`);
         return;
+      }
       case 'error':
         if (input.error === 'unknown-command') write(t(await lang(), 'cmd.unknown', { command: input.command ?? '' }));
         else write(t(await lang(), 'cmd.badArg', { arg: input.arg ?? '', reason: input.reason ?? '' }));
@@ -213,10 +217,47 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       case 'link':
         write(
           input.code
-            ? (await app.links.redeem(actor, input.code)).message
+            ? (await app.links.redeem(actor, input.code, { confirm: input.confirm === true })).message
             : (await app.links.createCode(actor)).message,
         );
         return;
+      case 'subscribe': {
+        if (!input.target) {
+          write(t(await lang(), 'sources.usage'));
+          return;
+        }
+        // A local .opml/.xml file is an import; anything else is a source address.
+        const file = /\.(opml|xml)$/i.test(input.target) ? resolvePath(input.target) : undefined;
+        if (file && existsSync(file)) {
+          const max = app.config.SOURCES_OPML_MAX_BYTES;
+          if (statSync(file).size > max) {
+            write(t(await lang(), 'sources.opmlTooBig', { max: Math.round(max / 1000) }));
+            return;
+          }
+          const scope = input.category ? { category: input.category } : {};
+          write((await app.sources.importOpml(actor, readFileSync(file, 'utf8'), scope)).message);
+          return;
+        }
+        const scope = input.category ? { category: input.category } : {};
+        write((await app.sources.subscribe(actor, input.target, scope)).message);
+        return;
+      }
+      case 'unsubscribe':
+        write(input.ref ? (await app.sources.unsubscribe(actor, input.ref)).message : t(await lang(), 'sources.usage'));
+        return;
+      case 'sources': {
+        if (!input.export) {
+          write((await app.sources.list(actor)).message);
+          return;
+        }
+        // The console has no attachments: the OPML goes to a file in DATA_DIR, and its path is shown.
+        const out = await app.sources.exportOpml(actor);
+        const path = join(app.config.DATA_DIR, `sources-${user.replace(/[^\w.-]/g, '_')}.opml`);
+        mkdirSync(app.config.DATA_DIR, { recursive: true });
+        writeFileSync(path, out.xml);
+        write(`${out.message} ${path}`);
+        return;
+      }
       case 'status': {
         write(formatStatus(await core.status.status(actor), await lang()));
         return;

@@ -3,6 +3,7 @@
  * error identifier the adapter turns into a localised message.
  */
 import type { Category } from '../../core/domain.js';
+import { LINK_CONFIRM_WORDS } from '../../core/identity/link.js';
 import type { Layout } from '../../core/filters/settings.js';
 import { parseCategory } from '../../core/messages.js';
 
@@ -21,7 +22,10 @@ export type ConsoleInput =
   | { kind: 'item'; action: 'why' | 'less' | 'mutesource'; position: number }
   | { kind: 'forget'; confirmed: boolean }
   | { kind: 'explore'; level?: number }
-  | { kind: 'link'; code?: string }
+  | { kind: 'link'; code?: string; confirm?: boolean }
+  | { kind: 'subscribe'; target?: string; category?: Category }
+  | { kind: 'unsubscribe'; ref?: string }
+  | { kind: 'sources'; export: boolean }
   | { kind: 'status' }
   | { kind: 'quiet'; args: string }
   | { kind: 'help' }
@@ -106,7 +110,23 @@ export function parseConsoleLine(raw: string): ConsoleInput {
         : { kind: 'error', error: 'bad-arg', arg: 'level', reason: '0-3' };
     }
     case 'link':
-      return rest[0] ? { kind: 'link', code: rest[0] } : { kind: 'link' };
+      if (!rest[0]) return { kind: 'link' };
+      return (LINK_CONFIRM_WORDS as readonly string[]).includes((rest[1] ?? '').toLowerCase())
+        ? { kind: 'link', code: rest[0], confirm: true }
+        : { kind: 'link', code: rest[0] };
+    case 'subscribe':
+    case '구독': {
+      const category = rest[1] ? parseCategory(rest[1]) : undefined;
+      return rest[0]
+        ? { kind: 'subscribe', target: rest[0], ...(category ? { category } : {}) }
+        : { kind: 'subscribe' };
+    }
+    case 'unsubscribe':
+    case '구독취소':
+      return rest.length ? { kind: 'unsubscribe', ref: rest.join(' ') } : { kind: 'unsubscribe' };
+    case 'sources':
+    case '소스':
+      return { kind: 'sources', export: /^(export|opml|내보내기)$/i.test(rest[0] ?? '') };
     case 'mute':
     case '뮤트':
     case 'unmute':

@@ -11,6 +11,24 @@ import { PLATFORM, actorOf, describeError } from './util.js';
 
 export type { ReactionAction } from './reaction-keys.js';
 
+/**
+ * The emoji a reaction gives the core: the Unicode emoji itself, or for a custom emoji (one with an id) its
+ * Discord form `<:name:id>` (`<a:name:id>` when animated) — unless the feedback table lists the emoji by
+ * its bare name, so an operator can map custom emoji in FEEDBACK_LIKE_EMOJIS / FEEDBACK_DISLIKE_EMOJIS
+ * either way. A deleted custom emoji (name null) is its id, which no table lists.
+ */
+export function reactionEmoji(
+  ctx: Pick<BotContext, 'core'>,
+  emoji: { id?: string | null; name?: string | null; animated?: boolean | null },
+): string {
+  if (!emoji.id) return emoji.name ?? '';
+  if (!emoji.name) return emoji.id;
+  const full = `<${emoji.animated ? 'a' : ''}:${emoji.name}:${emoji.id}>`;
+  const table = ctx.core.feedback.emojis;
+  if (table.signalOf(full) === undefined && table.signalOf(emoji.name) !== undefined) return emoji.name;
+  return full;
+}
+
 export interface ReactionEvent {
   action: ReactionAction;
   userId: string;

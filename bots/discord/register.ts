@@ -1,12 +1,14 @@
 /**
  * Slash command registration: to one guild when DISCORD_GUILD_ID is set (instant, for development),
  * globally otherwise (may take up to an hour to appear everywhere). A bulk PUT replaces the set, so
- * removed commands disappear too.
+ * removed commands disappear too. Every command is registered for guild AND user installs in every context
+ * (`integration_types`, `contexts`; install.ts) unless its builder says otherwise.
  */
 import { Routes, type REST, type RESTPutAPIApplicationCommandsJSONBody } from 'discord.js';
 import type { Logger } from '../../core/ports.js';
 import { RecoError } from '../../core/errors.js';
 import type { Command } from './commands/index.js';
+import { CONTEXTS, INTEGRATION_TYPES } from './install.js';
 import { API, apiCode, describeError } from './util.js';
 
 /** The application id encoded in the token's first segment (base64 of the bot user id = application id). */
@@ -25,7 +27,14 @@ export async function registerCommands(
   rest: REST,
   o: { applicationId: string; guildId?: string | undefined; commands: readonly Command[]; log: Logger },
 ): Promise<{ scope: 'guild' | 'global'; count: number }> {
-  const body: RESTPutAPIApplicationCommandsJSONBody = o.commands.map((c) => c.data.toJSON());
+  const body: RESTPutAPIApplicationCommandsJSONBody = o.commands.map((c) => {
+    const json = c.data.toJSON();
+    return {
+      ...json,
+      integration_types: json.integration_types ?? INTEGRATION_TYPES,
+      contexts: json.contexts ?? CONTEXTS,
+    };
+  });
   const route = o.guildId
     ? Routes.applicationGuildCommands(o.applicationId, o.guildId)
     : Routes.applicationCommands(o.applicationId);

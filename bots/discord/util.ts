@@ -15,11 +15,13 @@ import {
   type PartialUser,
 } from 'discord.js';
 import type { Lang } from '../../core/domain.js';
+import { DISCORD_CONTENT_LIMIT, splitMessage } from '../../core/split.js';
 import { RecoError, isRecoError, toRecoError } from '../../core/errors.js';
 import { t, type MessageKey } from '../../core/messages.js';
 import { userMessage } from '../../core/status/status.js';
 import type { Actor } from '../../core/users/doc.js';
 import type { BotContext } from './context.js';
+import { botInChannel } from './install.js';
 
 export const PLATFORM = 'discord' as const;
 
@@ -169,6 +171,28 @@ export async function replyEphemeral(interaction: RepliableInteraction, content:
 }
 
 /**
+ * Answers an interaction with a text of any length: the one splitter (core/split.ts) cuts it into parts within
+ * Discord's 2,000 characters — the first is the reply, the others follow-ups, all ephemeral unless asked.
+ * Interaction replies need no channel permission, so this works in user installs too.
+ */
+export async function replyInParts(
+  interaction: RepliableInteraction,
+  text: string,
+  opts: { ephemeral?: boolean } = {},
+): Promise<void> {
+  const parts = splitMessage(text, DISCORD_CONTENT_LIMIT);
+  const base = {
+    allowedMentions: { parse: [] as [] },
+    ...(opts.ephemeral === false ? {} : { flags: MessageFlags.Ephemeral as const }),
+  };
+  for (const [i, content] of (parts.length > 0 ? parts : ['—']).entries()) {
+    if (i === 0 && !interaction.replied && !interaction.deferred) await interaction.reply({ ...base, content });
+    else if (i === 0 && interaction.deferred && !interaction.replied) await interaction.editReply({ content });
+    else await interaction.followUp({ ...base, content });
+  }
+}
+
+/**
  * The error boundary of one interaction: tells the user (ephemeral, their language) and logs what an
  * operator should do. Never throws.
  */
@@ -205,12 +229,19 @@ export async function handleInteractionError(
     : `DM channel ${interaction.channelId}`;
   const hint =
     err.code === 'MISSING_PERMISSION'
-      ? `${err.hint} Missing in ${where}: ${String(err.details.permissions ?? '')}.`
+      ? botInChannel(interaction)
+        ? `${err.hint} Missing in ${where}: ${String(err.details.permissions ?? '')}.`
+        : `the app is used as a user install in ${where} (the bot is not in that conversation): only interaction replies work there, nothing can be granted — a bug if it repeats (the reply path should not need the channel)`
       : err.hint;
   log[level]({ err: describeError(e), code: err.code }, `${what} failed: ${hint}`);
   if (!interaction.isRepliable()) return err.code;
+  // In a user install nobody can grant the bot anything here: say what the app can do instead.
+  const text =
+    err.code === 'MISSING_PERMISSION' && !botInChannel(interaction)
+      ? t(lang, 'discord.userInstall.limited')
+      : userMessage(err, lang);
   try {
-    await replyEphemeral(interaction, userMessage(err, lang));
+    await replyEphemeral(interaction, text);
   } catch (e2) {
     const c2 = apiCode(e2);
     log.warn(

@@ -47,6 +47,10 @@ import { muteComposer } from './composers/mute.js';
 import { translateComposer } from './composers/translate.js';
 import { unmuteComposer } from './composers/unmute.js';
 import { conversationComposer } from './composers/conversation.js';
+import { sourcesComposer } from './composers/sources.js';
+import { staleButtonsComposer } from './composers/stale-buttons.js';
+import { updatesComposer } from './composers/updates.js';
+import { splitLongMessages } from './split.js';
 import { TelegramListSender } from './sender.js';
 import { CallbackSigner, langOf, type TgDeps } from './shared.js';
 
@@ -68,6 +72,9 @@ export const COMMANDS = [
   'forget',
   'status',
   'help',
+  'subscribe',
+  'unsubscribe',
+  'sources',
 ] as const;
 
 export interface StartTelegramOptions {
@@ -138,6 +145,8 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
   bot.api.config.use(
     autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: opts.maxRetryAfterSeconds ?? 120, rethrowHttpErrors: true }),
   );
+  // Runs before both: a text over 4,096 characters becomes several messages, each throttled and retried.
+  bot.api.config.use(splitLongMessages());
 
   // Telegram unreachable at start: a warning with the cause at once, retries with backoff, a clear exit after
   // PLATFORM_START_TIMEOUT_MS. A token Telegram rejects (401/404) is not retried.
@@ -197,6 +206,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     }
   };
   const features = {
+    updates: updatesComposer, // first: edits and channel posts stop here
     recommend: recommendComposer,
     digest: digestComposer,
     quiet: quietComposer,
@@ -206,6 +216,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     link: linkComposer,
     status: statusComposer,
     help: helpComposer,
+    sources: sourcesComposer,
     mute: muteComposer,
     unmute: unmuteComposer,
     filters: filtersComposer,
@@ -215,6 +226,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     feedback: feedbackComposer,
     listReply: listReplyComposer,
     conversation: conversationComposer,
+    stale: staleButtonsComposer, // last: every button press is answered
   };
   for (const [name, make] of Object.entries(features)) bot.errorBoundary(boundary(name)).use(make(deps));
   bot.catch((err) => logger.error({ err: err.error }, 'unhandled telegram error'));

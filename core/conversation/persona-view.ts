@@ -6,7 +6,7 @@ import { describeFilter } from '../filters/filters.js';
 import { userFilters } from '../filters/settings.js';
 import { categoryName, exploreName, t } from '../messages.js';
 import { termsWithOrigin } from '../llm/persona-view.js';
-import { topInterests } from '../persona.js';
+import { isPersonaTerm, topInterests } from '../persona.js';
 import { sanitizeText } from '../text.js';
 import type { Actor, UserDoc } from '../users/doc.js';
 import type { UserRepository } from '../users/repository.js';
@@ -81,8 +81,13 @@ export function describePersona(doc: UserDoc): string {
   ) {
     lines.push(t(lang, 'persona.empty'));
   } else {
-    if (interests.length) lines.push(t(lang, 'persona.interests', { list: termsWithOrigin(p.interests, lang, 10) }));
-    if (p.dislikes.length) lines.push(t(lang, 'persona.dislikes', { list: termsWithOrigin(p.dislikes, lang, 10) }));
+    // Terms over the length cap (kept by older versions) are not shown; the next message drops them.
+    const shownInterests = p.interests.filter((i) => isPersonaTerm(i.term));
+    const shownDislikes = p.dislikes.filter((i) => isPersonaTerm(i.term));
+    if (shownInterests.length)
+      lines.push(t(lang, 'persona.interests', { list: termsWithOrigin(shownInterests, lang, 10) }));
+    if (shownDislikes.length)
+      lines.push(t(lang, 'persona.dislikes', { list: termsWithOrigin(shownDislikes, lang, 10) }));
     const cats = Object.entries(p.categories) as [Category, number][];
     const liked = cats
       .filter(([, v]) => v > 0)

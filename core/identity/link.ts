@@ -8,6 +8,9 @@
  * - Single use, atomically: redeeming takes a store lock named after the code (`acquireLock`, atomic
  *   across processes sharing the store), reads it, deletes it, then releases. A second redeemer either
  *   fails to take the lock or finds the code gone.
+ * - A third account is never merged silently: when the redeemer's identity is already linked with other
+ *   accounts, those would be merged too, so `redeem` answers `confirm` (naming them, the code untouched)
+ *   and merges only when asked again with `{ confirm: true }` (`/link <code> confirm`).
  * - Merge rule (the code's creator survives, the redeemer's document is absorbed and deleted):
  *   feedback — latest `at` wins per item; history — both, sorted by time (capped); shown — counts summed,
  *   latest time kept; interests/dislikes — union by term (max weight; a term liked by one side and
@@ -51,7 +54,7 @@ interface StoredCode {
   expiresAt: string;
 }
 
-export type RedeemStatus = 'linked' | 'already-linked' | 'invalid' | 'expired' | 'busy';
+export type RedeemStatus = 'linked' | 'already-linked' | 'invalid' | 'expired' | 'busy' | 'confirm';
 
 export interface RedeemResult {
   status: RedeemStatus;
@@ -59,6 +62,16 @@ export interface RedeemResult {
   message: string;
   /** The surviving user id (when linked or already linked). */
   userId?: string;
+  /** `confirm`: the redeemer's other accounts that the merge would take along (`platform (name)`). */
+  alsoMerged?: string[];
+}
+
+/** Words that confirm a `/link <code> confirm` (any platform's parser may accept them). */
+export const LINK_CONFIRM_WORDS = ['confirm', 'yes', 'y', '확인', '네', '예'] as const;
+
+/** `platform (display name)` for each identity: what a confirmation names. */
+function describeIdentities(ids: readonly { platform: string; externalId: string; displayName?: string }[]): string[] {
+  return ids.map((i) => (i.displayName ? `${i.platform} (${i.displayName})` : `${i.platform} ${i.externalId}`));
 }
 
 export interface LinkServiceOptions {
@@ -145,11 +158,19 @@ export class LinkService {
     };
   }
 
-  /** Redeems a code typed by `actor`: merges the actor's user into the code creator's user. */
-  async redeem(actor: Actor, typed: string): Promise<RedeemResult> {
+  /**
+   * Redeems a code typed by `actor`: merges the actor's user into the code creator's user. When the actor's
+   * user holds other accounts too (linked earlier), nothing happens unless `confirm` is set: the answer is
+   * `confirm`, naming them, and the code stays valid.
+   */
+  async redeem(actor: Actor, typed: string, opts: { confirm?: boolean } = {}): Promise<RedeemResult> {
     const lang = await this.o.identity.langOf(actor);
     const code = normalizeCode(typed);
     if (!code) return { status: 'invalid', lang, message: t(lang, 'link.invalid') };
+    if (!opts.confirm) {
+      const ask = await this.needsConfirmation(actor, code, lang);
+      if (ask) return ask;
+    }
     // Single use, atomically: under the code's lock, read it and delete it before anything else happens.
     const taken = await storeCall(() =>
       tryStoreLock(
@@ -190,6 +211,30 @@ export class LinkService {
       lang: outLang,
       userId: survivor.user.id,
       message: t(outLang, 'link.done', { platforms }),
+    };
+  }
+
+  /** A `confirm` answer when redeeming `code` would merge accounts beyond the actor's own; reads only. */
+  private async needsConfirmation(actor: Actor, code: string, lang: Lang): Promise<RedeemResult | undefined> {
+    const stored = await storeCall(() => this.store.get<StoredCode>(NS_LINK, `code:${code}`));
+    if (!stored || Date.parse(stored.expiresAt) <= this.clock.now().getTime()) return undefined; // redeem says why
+    const userId = await this.o.users.findUserId(actor.platform, actor.externalId);
+    if (!userId || userId === stored.userId) return undefined;
+    const mine = await this.o.users.get(userId);
+    const others = (mine?.user.identities ?? []).filter(
+      (i) => !(i.platform === actor.platform && i.externalId === actor.externalId),
+    );
+    if (others.length === 0) return undefined;
+    const alsoMerged = describeIdentities(others);
+    this.log.info(
+      { user: userId, survivor: stored.userId, others: others.length },
+      '/link asks for confirmation: the redeemer is linked with other accounts',
+    );
+    return {
+      status: 'confirm',
+      lang,
+      alsoMerged,
+      message: t(lang, 'link.confirm', { accounts: alsoMerged.join(', '), code: formatCode(code) }),
     };
   }
 

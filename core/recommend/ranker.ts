@@ -22,6 +22,8 @@ import {
 } from '../recommend.js';
 import { sanitizeText } from '../text.js';
 import type { ShownState, UserDoc } from '../users/doc.js';
+import { categoryOfTopic } from './topic-category.js';
+import { userSources } from '../sources/types.js';
 
 /** The recommender's settings (from the configuration, mapped once in the composition root). */
 export interface RecoSettings {
@@ -55,6 +57,8 @@ export interface Subject {
   feedback: Record<string, FeedbackState>;
   shown: Record<string, ShownState>;
   explore: number;
+  /** Sources the subject subscribed to (`/subscribe`): their items get a small boost. */
+  sources?: readonly string[];
   /** Hard filters (the person's and the chat's): muted items are never ranked, whatever their score. */
   filters?: readonly MuteFilter[];
 }
@@ -79,6 +83,13 @@ export class Ranker {
     this.log = o.logger;
   }
 
+  /** The sources a chat follows (a chat's own sources boost the lists shown in it); set by the composition root. */
+  private chatSources: ((platform: Platform, chatId: string) => readonly string[]) | undefined;
+
+  setChatSources(f: ((platform: Platform, chatId: string) => readonly string[]) | undefined): void {
+    this.chatSources = f;
+  }
+
   /** Plugs in (or swaps) the learned scorer at run time. */
   setLearnedScorer(scorer: LearnedScorer | undefined): void {
     this.learned = scorer;
@@ -88,9 +99,13 @@ export class Ranker {
     return this.learned;
   }
 
-  /** The subject for scoring one user (with the chat's settings, when the list goes to a chat that has some). */
-  subjectOf(doc: UserDoc, platform: Platform, chat?: ChatSettings): Subject {
+  /**
+   * The subject for scoring one user: with the chat's settings, when the list goes to a chat that has some, and
+   * (in `chatId`) the chat's own sources next to the person's.
+   */
+  subjectOf(doc: UserDoc, platform: Platform, chat?: ChatSettings, chatId?: string): Subject {
     const filters = filtersFor(doc, chat);
+    const sources = [...userSources(doc), ...(chatId ? (this.chatSources?.(platform, chatId) ?? []) : [])];
     return {
       userId: doc.user.id,
       lang: doc.user.lang,
@@ -99,6 +114,7 @@ export class Ranker {
       feedback: doc.feedback,
       shown: doc.shown,
       explore: doc.user.explore,
+      ...(sources.length ? { sources: [...new Set(sources)] } : {}),
       ...(filters.length ? { filters } : {}),
     };
   }
@@ -106,9 +122,9 @@ export class Ranker {
   /** Ranks the catalog for a subject (one user or a blend). No state is written. */
   async rankFor(
     subject: Subject,
-    req: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
+    request: RecommendRequest & { exclude?: ReadonlySet<string>; publishedAfter?: Date },
   ): Promise<{ index: CatalogIndex; ranked: Ranked[] }> {
-    const { index, input } = await this.prepare(subject, req);
+    const { index, input } = await this.prepare(subject, topicAsCategory(request));
     return { index, ranked: rankItems(input) };
   }
 
@@ -183,6 +199,7 @@ export class Ranker {
       ...(learned ? { learned } : {}),
       ...(exclude ? { exclude } : {}),
       ...(req.publishedAfter ? { publishedAfter: req.publishedAfter } : {}),
+      ...(subject.sources?.length ? { boostSources: subject.sources } : {}),
       ...(muted ? { muted } : {}),
       stats: this.o.stats.forIndex(index),
       now: this.o.clock.now(),
@@ -223,4 +240,16 @@ export class Ranker {
       f.personaVector = Float32Array.from(subject.persona.vector);
     return f;
   }
+}
+
+/**
+ * A topic that names a category ("sports", "스포츠") becomes that category filter instead of keywords (which
+ * would match "sports jackets"); an explicit category or a "more like this" request is left as it is.
+ */
+export function topicAsCategory<R extends RecommendRequest>(req: R): R {
+  if (!req.topic || req.category || req.likeItemId) return req;
+  const category = categoryOfTopic(req.topic);
+  if (!category) return req;
+  const { topic: _named, ...rest } = req;
+  return { ...rest, category } as R;
 }

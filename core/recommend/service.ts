@@ -256,7 +256,7 @@ export class RecommendService {
       ...(rebuilt ? { rebuilt } : {}),
     });
     if (catalog.size === 0) return empty(t(lang, 'error.CATALOG_EMPTY'));
-    const subject = this.o.ranker.subjectOf(doc, platform, chat);
+    const subject = this.o.ranker.subjectOf(doc, platform, chat, where.chatId);
     const { index, ranked: scored } = await this.o.ranker.rankFor(subject, req);
     const translations = await this.translations(
       doc,

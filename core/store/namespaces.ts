@@ -35,6 +35,8 @@ export const NS_QUARANTINE = '_quarantine';
 /** The namespace the open-time store probe writes to (and deletes from). */
 export const NS_PROBE = '_store';
 // The vector caches are `vec.<encoder id>` namespaces: `vectorNamespace` in core/catalog/catalog.ts.
+/** People's own sources: `src:<source id>` → `SourceRecord` (with its subscribers), `chat:<platform>:<chatId>` → ids. */
+export const NS_SOURCES = 'sources';
 /** `platform:chatId` → `ChatSettings` (chat-wide filters and layout set by the chat's admins). */
 export const NS_CHATS = 'chats';
 /** `itemId:lang` → `StoredTranslation` (an item's title and summary translated by the LLM, per language). */

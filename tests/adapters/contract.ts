@@ -40,8 +40,10 @@ export interface AdapterDriver {
   react(item: ShownItem, kind: 'like' | 'dislike', remove?: boolean): Promise<void>;
   /** "More like this" on a shown item; resolves with the new list. */
   more(item: ShownItem): Promise<ShownItem[]>;
-  /** A command answered with text (`persona`, `status`, `quiet …`); resolves with the answer. */
-  command(name: 'persona' | 'status' | 'quiet', args?: string): Promise<string>;
+  /** A command answered with text (`persona`, `status`, `sources`, `quiet …`); resolves with the answer. */
+  command(name: 'persona' | 'status' | 'sources' | 'quiet', args?: string): Promise<string>;
+  /** `/subscribe <url>` (personal); resolves with the answer. */
+  subscribe(url: string): Promise<string>;
   /** `/forget`, confirmed; resolves with the answer. */
   forget(): Promise<string>;
   /** `/recommend <topic> <count>`; resolves once the list is out (possibly empty), with the items in order. */
@@ -117,6 +119,15 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
       }
     });
 
+    it('GIVEN /recommend with a topic that names a category (English, Korean) THEN every item is from that category', async () => {
+      const categoryOf = (id: string) => app.catalog.index.items[app.catalog.index.rowOf.get(id)!]!.category;
+      for (const topic of ['sports', '스포츠']) {
+        const items = await driver.recommendTopic(topic, 2);
+        expect(items.length).toBeGreaterThan(0);
+        expect(items.map((i) => categoryOf(i.itemId))).toEqual(items.map(() => 'sports'));
+      }
+    });
+
     it('GIVEN a like and its removal THEN the feedback is recorded, then undone, each in at most 3 round trips', async () => {
       const items = await driver.recommend(3);
       const target = items[1]!;
@@ -139,6 +150,13 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
       expect(store.total).toBeLessThanOrEqual(3);
       expect(more.length).toBeGreaterThan(0);
       expect(more.map((i) => i.itemId)).not.toContain(items[0]!.itemId);
+    });
+
+    it('GIVEN /subscribe to a private address THEN it is refused naming the address, and /sources lists nothing', async () => {
+      const answer = await driver.subscribe('http://169.254.169.254/latest/meta-data/');
+      expect(answer).toMatch(/169\.254\.169\.254 is a linkLocal address/);
+      expect(answer).toMatch(/public internet addresses/);
+      expect(await driver.command('sources')).toMatch(/No sources yet/);
     });
 
     it('GIVEN /status THEN the answer names the store and the catalog', async () => {

@@ -105,6 +105,7 @@ export function consoleDriver(): AdapterDriver {
     },
     more: (item) => listed(line(`/more ${item.position}`)),
     command: (name, args) => line(`/${name}${args ? ` ${args}` : ''}`).then((t) => t.trim()),
+    subscribe: (url) => line(`/subscribe ${url}`),
     forget: () => line('/forget yes'),
     async stop() {
       input.end();
@@ -154,6 +155,12 @@ export function discordDriver(): AdapterDriver {
   };
   const callbackText = (run: { requests: { path: string; body: { data?: { content?: string } } }[] }) =>
     String(run.requests.find((r) => r.path.endsWith('/callback'))?.body.data?.content ?? '');
+  /** What a deferred interaction answered: the edit of the original and the follow-ups. */
+  const deferredText = (run: { requests: { method: string; path: string; body: { content?: string } }[] }) =>
+    run.requests
+      .filter((r) => r.path.startsWith('/webhooks/') && (r.method === 'PATCH' || r.method === 'POST'))
+      .map((r) => String(r.body?.content ?? ''))
+      .join('\n');
   return {
     platform: 'discord',
     get chatId() {
@@ -235,7 +242,13 @@ export function discordDriver(): AdapterDriver {
         ...(hours ? [{ name: 'hours', type: 3, value: hours }] : []),
         ...(zone ? [{ name: 'timezone', type: 3, value: zone }] : []),
       ];
-      return callbackText(await runCommand(bot, { name, user: who(), options }));
+      const run = await runCommand(bot, { name, user: who(), options });
+      return callbackText(run) || deferredText(run);
+    },
+    async subscribe(url) {
+      return deferredText(
+        await runCommand(bot, { name: 'subscribe', user: who(), options: [{ name: 'url', type: 3, value: url }] }),
+      );
     },
     async forget() {
       const ask = await runCommand(bot, { name: 'forget', user: who() });
@@ -349,6 +362,10 @@ export function telegramDriver(): AdapterDriver {
     more: async (item) => listed(await callback(Number(item.messageId), buttonOf(item, 'mr:'))),
     command: async (name, args) =>
       sends(await say(`/${name}${args ? ` ${args}` : ''}`))
+        .map((c) => textOf(c.payload))
+        .join('\n'),
+    subscribe: async (url) =>
+      sends(await say(`/subscribe ${url}`))
         .map((c) => textOf(c.payload))
         .join('\n'),
     async forget() {

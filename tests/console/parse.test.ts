@@ -49,4 +49,22 @@ describe('console line parsing', () => {
     expect(parseConsoleLine('/nope')).toEqual({ kind: 'error', error: 'unknown-command', command: '/nope' });
     expect(parseConsoleLine('   ')).toEqual({ kind: 'empty' });
   });
+
+  it('GIVEN own-source commands (English and Korean) THEN target, category, reference and export are read', () => {
+    expect(parseConsoleLine('/subscribe https://hnrss.org/frontpage tech')).toEqual({
+      kind: 'subscribe',
+      target: 'https://hnrss.org/frontpage',
+      category: 'tech',
+    });
+    expect(parseConsoleLine('/구독 feeds.opml')).toEqual({ kind: 'subscribe', target: 'feeds.opml' });
+    expect(parseConsoleLine('/subscribe')).toEqual({ kind: 'subscribe' });
+    expect(parseConsoleLine('/unsubscribe Bouldering Notebook')).toEqual({
+      kind: 'unsubscribe',
+      ref: 'Bouldering Notebook',
+    });
+    expect(parseConsoleLine('/구독취소 2')).toEqual({ kind: 'unsubscribe', ref: '2' });
+    expect(parseConsoleLine('/sources')).toEqual({ kind: 'sources', export: false });
+    expect(parseConsoleLine('/소스 내보내기')).toEqual({ kind: 'sources', export: true });
+    expect(parseConsoleLine('/sources export')).toEqual({ kind: 'sources', export: true });
+  });
 });

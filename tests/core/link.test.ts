@@ -105,6 +105,37 @@ describe('LinkService', () => {
     expect(results.filter((r) => r.status === 'linked')).toHaveLength(1);
   });
 
+  it('GIVEN an identity already linked to another account THEN redeeming asks to confirm, naming it, and merges only when confirmed', async () => {
+    const reco = app.reco;
+    await reco.message(con, 'I love jazz');
+    await reco.message({ ...tg, displayName: 'mina' }, 'I love football');
+    const linked = await links.redeem(con, (await links.createCode(tg)).code);
+    expect(linked.status).toBe('linked');
+    const third = { platform: 'discord' as const, externalId: 'd77', displayName: 'Mina#d' };
+    await reco.message(third, 'I love ramen');
+    const { code } = await links.createCode(third);
+
+    // The Telegram identity belongs to a user who also holds the console account: not merged silently.
+    const ask = await links.redeem(tg, code);
+    expect(ask.status).toBe('confirm');
+    expect(ask.alsoMerged).toEqual(['console alice']);
+    expect(ask.message).toContain('console alice');
+    expect(ask.message).toContain('/link');
+    const thirdId = await reco.users.findUserId('discord', 'd77');
+    expect(await reco.users.findUserId('telegram', '42')).not.toBe(thirdId);
+    expect(await reco.users.findUserId('console', 'alice')).not.toBe(thirdId);
+
+    // Confirmed: the code was kept for it, and all three are one person now.
+    const done = await links.redeem(tg, code, { confirm: true });
+    expect(done.status).toBe('linked');
+    for (const [p, id] of [
+      ['telegram', '42'],
+      ['console', 'alice'],
+      ['discord', 'd77'],
+    ] as const)
+      expect(await reco.users.findUserId(p, id)).toBe(thirdId);
+  });
+
   it('a newer code replaces the older one, and /forget drops a pending code', async () => {
     const first = await links.createCode(tg);
     const second = await links.createCode(tg);

@@ -17,9 +17,11 @@ export async function runCommand(
     name: string;
     user: FakeUser;
     channel?: FakeChannel;
-    options?: { name: string; type: number; value: string | number }[];
+    options?: { name: string; type: number; value: string | number | boolean }[];
     locale?: string;
     appPermissions?: bigint;
+    resolved?: Record<string, unknown>;
+    memberPermissions?: bigint;
   },
 ): Promise<CommandRun & { from: number }> {
   const from = bot.fake.mark();

@@ -33,9 +33,12 @@ describe('discord /recommend and reactions', () => {
       'mute',
       'persona',
       'recommend',
+      'sources',
       'status',
+      'subscribe',
       'translate',
       'unmute',
+      'unsubscribe',
     ]);
     expect(fake.commands.has('global')).toBe(false);
     const rec = cmds.find((c) => c.name === 'recommend');

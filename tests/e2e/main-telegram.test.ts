@@ -60,4 +60,48 @@ describe('npm start with a Telegram token', () => {
     }
     expect(await exited).toBe(0);
   });
+
+  it('GIVEN BOT_MODE=all with stdin not a terminal (systemd, containers) THEN the end of console input ends only the console: Telegram keeps answering until SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bots/main.ts'], {
+      env: {
+        ...process.env,
+        DATA_DIR: join(dataDir, 'all'),
+        TELEGRAM_TOKEN: tg.token,
+        TELEGRAM_API_ROOT: tg.apiRoot,
+        DISCORD_TOKEN: '',
+        REDIS_URL: '',
+        BOT_MODE: 'all',
+        SCRAPE_INTERVAL_MINUTES: '0',
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'], // stdin is /dev/null: the console reads end of input at once
+    });
+    let stderr = '';
+    const consoleEnded = new Promise<void>((resolve) =>
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (stderr.includes('the console adapter ended')) resolve();
+      }),
+    );
+    child.stdout.resume();
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => {
+        exitCode = code;
+        resolve(code);
+      }),
+    );
+    try {
+      await Promise.race([consoleEnded, exited.then(() => Promise.reject(new Error(`main exited: ${stderr}`)))]);
+      const bob = user(502, 'bob');
+      const before = tg.delivered(bob.id).length;
+      tg.pushMessage({ from: bob, chat: privateChat(bob), text: '/help' });
+      await tg.waitFor(() => tg.delivered(bob.id).length > before, 60_000, 'an answer after the console ended');
+      expect(exitCode).toBeUndefined();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
 });

@@ -41,10 +41,12 @@ export interface FakeUser {
 
 export interface FakeChannel {
   id: string;
-  type: number; // 0 guild text, 1 DM
+  type: number; // 0 guild text, 1 DM, 3 group DM, 11 public thread
   guild_id?: string;
   name?: string;
   recipients?: FakeUser[];
+  /** Threads: the channel the thread is in. */
+  parent_id?: string;
 }
 
 export interface RecordedFile {
@@ -129,6 +131,10 @@ export class FakeDiscord {
     },
   };
   readonly textChannel: FakeChannel = { id: '900000000000000200', type: 0, guild_id: this.guildId, name: 'general' };
+  /** The role Discord creates for a bot when it joins a server (`managed`, `tags.bot_id`); the bot member has it. */
+  readonly botRoleId = '900000000000000150';
+  /** Threads (channel type 11) by id: NOT in the GUILD_CREATE payload, as threads made after the bot connected. */
+  readonly threads = new Map<string, FakeChannel>();
   /** DM channels by user id (created on demand). */
   readonly dmChannels = new Map<string, FakeChannel>();
   readonly requests: RecordedRequest[] = [];
@@ -374,6 +380,18 @@ export class FakeDiscord {
           mentionable: false,
           flags: 0,
         },
+        {
+          id: this.botRoleId,
+          name: this.bot.username,
+          permissions: '0',
+          position: 1,
+          color: 0,
+          hoist: false,
+          managed: true,
+          mentionable: false,
+          flags: 0,
+          tags: { bot_id: this.bot.id },
+        },
       ],
       emojis: [],
       stickers: [],
@@ -391,7 +409,7 @@ export class FakeDiscord {
         },
       ],
       threads: [],
-      members: [{ user: this.bot, roles: [], joined_at: now, deaf: false, mute: false, flags: 0 }],
+      members: [{ user: this.bot, roles: [this.botRoleId], joined_at: now, deaf: false, mute: false, flags: 0 }],
       member_count: 4,
       large: false,
       unavailable: false,
@@ -458,10 +476,14 @@ export class FakeDiscord {
     name: string;
     user: FakeUser;
     channel?: FakeChannel;
-    options?: { name: string; type: number; value: string | number; focused?: boolean }[];
+    options?: { name: string; type: number; value: string | number | boolean; focused?: boolean }[];
     locale?: string;
     appPermissions?: bigint;
     autocomplete?: boolean;
+    /** `data.resolved` (attachments for attachment options, as Discord sends them). */
+    resolved?: Record<string, unknown>;
+    /** The invoking member's permissions in the channel (default: the bot's usual set). */
+    memberPermissions?: bigint;
   }): { id: string; token: string; seq: number } {
     const channel = o.channel ?? this.textChannel;
     const id = this.nextId();
@@ -479,6 +501,7 @@ export class FakeDiscord {
         name: o.name,
         type: 1,
         ...(o.options ? { options: o.options } : {}),
+        ...(o.resolved ? { resolved: o.resolved } : {}),
         ...(inGuild ? { guild_id: this.guildId } : {}),
       },
       channel_id: channel.id,
@@ -497,6 +520,7 @@ export class FakeDiscord {
       d.guild_locale = 'en-US';
       d.guild = { id: this.guildId, locale: 'en-US', features: [] };
       d.member = this.member(o.user);
+      if (o.memberPermissions !== undefined) d.member.permissions = o.memberPermissions.toString();
     } else {
       d.user = o.user;
     }
@@ -601,7 +625,48 @@ export class FakeDiscord {
   private findChannel(id: string): FakeChannel | undefined {
     if (id === this.textChannel.id) return this.textChannel;
     for (const ch of this.dmChannels.values()) if (ch.id === id) return ch;
-    return undefined;
+    return this.threads.get(id) ?? this.otherChannels.get(id);
+  }
+
+  /** Channels only interactions know (a user install's DMs between people, servers without the bot). */
+  private readonly otherChannels = new Map<string, FakeChannel>();
+
+  /** Files people attached (served at `/attachments/<id>/<name>` on this server, standing in for Discord's CDN). */
+  private readonly attachments = new Map<string, Buffer>();
+
+  /** An uploaded attachment object (as in `data.resolved.attachments`), its bytes served by this fake. */
+  attachment(name: string, content: string | Buffer, contentType = 'application/octet-stream'): any {
+    const id = this.nextId();
+    const body = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
+    this.attachments.set(id, body);
+    const url = `http://127.0.0.1:${this.port}/attachments/${id}/${encodeURIComponent(name)}`;
+    return { id, filename: name, size: body.length, url, proxy_url: url, content_type: contentType, ephemeral: true };
+  }
+
+  /** A public thread (type 11) under the text channel; the bot is not told about it (no THREAD_CREATE). */
+  thread(name = 'thread'): FakeChannel {
+    const ch: FakeChannel = {
+      id: this.nextId(),
+      type: 11,
+      guild_id: this.guildId,
+      name,
+      parent_id: this.textChannel.id,
+    };
+    this.threads.set(ch.id, ch);
+    return ch;
+  }
+
+  /**
+   * Dispatches an INTERACTION_CREATE payload given whole (a recorded or documented shape), answering its
+   * callbacks and webhooks as for the built ones; `channel` is where its messages go.
+   */
+  dispatchInteraction(
+    d: { id: string; token: string },
+    channel: FakeChannel,
+  ): { id: string; token: string; seq: number } {
+    this.interactionChannels.set(d.token, channel);
+    if (!this.findChannel(channel.id)) this.otherChannels.set(channel.id, channel);
+    return { id: d.id, token: d.token, seq: this.dispatch('INTERACTION_CREATE', d) };
   }
 
   /** Bot messages in a channel, oldest first. */
@@ -729,6 +794,14 @@ export class FakeDiscord {
     }
 
     let m: RegExpMatchArray | null;
+    if (method === 'GET' && (m = url.pathname.match(/^\/attachments\/(\d+)\//))) {
+      const body = this.attachments.get(m[1]!);
+      rec.status = body ? 200 : 404;
+      this.record(rec);
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/octet-stream' });
+      res.end(body ?? '');
+      return;
+    }
     if (method === 'GET' && path === '/gateway/bot') {
       return reply(200, {
         url: this.gatewayUrl,
@@ -840,7 +913,19 @@ export class FakeDiscord {
         200,
         ch.type === 1
           ? { id: ch.id, type: 1, recipients: ch.recipients }
-          : { id: ch.id, type: 0, guild_id: this.guildId, name: ch.name, position: 0, permission_overwrites: [] },
+          : ch.type === 11
+            ? {
+                id: ch.id,
+                type: 11,
+                guild_id: this.guildId,
+                parent_id: ch.parent_id,
+                name: ch.name,
+                owner_id: this.users.alice.id,
+                thread_metadata: { archived: false, auto_archive_duration: 1440, locked: false },
+                message_count: 0,
+                member_count: 1,
+              }
+            : { id: ch.id, type: 0, guild_id: this.guildId, name: ch.name, position: 0, permission_overwrites: [] },
       );
     }
     if (method === 'POST' && path === '/users/@me/channels') {

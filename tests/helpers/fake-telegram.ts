@@ -121,6 +121,17 @@ export interface FakeTelegram {
   setMemberStatus(userId: number, status: 'creator' | 'administrator' | 'member'): void;
   /** POSTs an update to a webhook URL the bot registered (webhook mode). */
   webhook(): { url: string; secret: string | undefined } | undefined;
+  /** A file people can send (`getFile` and `GET /file/bot<token>/<path>` serve it); returns its `file_id`. */
+  addFile(content: string | Buffer): { file_id: string; file_unique_id: string; file_size: number };
+  /** A message with a document (an uploaded file), as Telegram delivers it. */
+  pushDocument(m: {
+    from: TgUser;
+    chat: TgChat;
+    file: { file_id: string; file_unique_id: string; file_size: number };
+    file_name: string;
+    mime_type?: string;
+    caption?: string;
+  }): number;
   close(): Promise<void>;
 }
 
@@ -233,6 +244,7 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
   let nextMessageId = 1;
   let cbCounter = 0;
   let webhook: { url: string; secret: string | undefined } | undefined;
+  const files = new Map<string, { path: string; body: Buffer }>();
   const sockets = new Set<import('node:net').Socket>();
 
   const typeOf = (u: Record<string, unknown>) => Object.keys(u).find((k) => k !== 'update_id')!;
@@ -394,6 +406,28 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
       case 'deleteWebhook':
         webhook = undefined;
         break;
+      case 'getFile': {
+        const f = files.get(String(p.file_id));
+        if (!f) {
+          const error = { error_code: 400, description: 'Bad Request: invalid file_id' };
+          record({ method, payload: p, ok: false, error });
+          answer(res, 400, { ok: false, ...error });
+          return;
+        }
+        result = {
+          file_id: p.file_id,
+          file_unique_id: `u${String(p.file_id)}`,
+          file_size: f.body.length,
+          file_path: f.path,
+        };
+        break;
+      }
+      case 'sendDocument':
+        result = messageFor(p, {
+          document: { file_id: 'doc', file_unique_id: 'doc-u', file_name: (p.document as { name?: string })?.name },
+          ...(p.caption ? { caption: p.caption } : {}),
+        });
+        break;
       default:
         result = true; // answerCallbackQuery, setMyCommands, setMessageReaction, sendChatAction, …
     }
@@ -403,6 +437,14 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
 
   const server: Server = createServer((req, res) => {
     void (async () => {
+      const download = /^\/file\/bot([^/]+)\/(.+)$/.exec((req.url ?? '').split('?')[0] ?? '');
+      if (download && req.method === 'GET') {
+        const f = [...files.values()].find((x) => x.path === decodeURIComponent(download[2]!));
+        if (download[1] !== token || !f)
+          return answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(f.body);
+        return;
+      }
       const m = /^\/bot([^/]+)\/(\w+)$/.exec((req.url ?? '').split('?')[0] ?? '');
       if (!m || req.method !== 'POST')
         return answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
@@ -525,6 +567,24 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
       members.set(userId, status);
     },
     webhook: () => webhook,
+    addFile(content) {
+      const body = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
+      const file_id = `BQACAgIAAxkBAAI${files.size + 1}`;
+      files.set(file_id, { path: `documents/file_${files.size + 1}.opml`, body });
+      return { file_id, file_unique_id: `AgAD${files.size}`, file_size: body.length };
+    },
+    pushDocument({ from, chat, file, file_name, mime_type, caption }) {
+      return push({
+        message: {
+          message_id: nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          from,
+          chat,
+          document: { file_name, ...(mime_type ? { mime_type } : {}), ...file },
+          ...(caption ? { caption } : {}),
+        },
+      });
+    },
     async close() {
       for (const w of waiters) {
         clearTimeout(w.timer);

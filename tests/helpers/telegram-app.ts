@@ -142,6 +142,8 @@ export async function makeApp(opts: {
   items?: ContentItem[];
   digest?: CreateAppOptions['digest'];
   role?: CreateAppOptions['role'];
+  /** People's own sources: the address guard's switch and DNS (see CreateAppOptions). */
+  sources?: CreateAppOptions['sources'];
 }): Promise<App> {
   const config = defaultConfig(opts.env ?? {});
   const logger = process.env.DEBUG_TG === '1' ? debugLogger : silentLogger;
@@ -157,5 +159,6 @@ export async function makeApp(opts: {
     clock: opts.clock,
     digest: { intervalMs: 0, ...opts.digest },
     ...(opts.role ? { role: opts.role } : {}),
+    ...(opts.sources ? { sources: opts.sources } : {}),
   });
 }

@@ -34,14 +34,17 @@ export async function startBot(
     /** The digest scheduler's period (0: no timer, tests call `tick()`) and lock expiry (the root's settings). */
     digestIntervalMs?: number;
     digestLockTtlMs?: number;
+    /** People's own sources: the address guard's switch and DNS (CreateAppOptions). */
+    sources?: Parameters<typeof makeApp>[0]['sources'];
   } = {},
 ): Promise<RunningBot> {
-  const { env, digestIntervalMs, digestLockTtlMs, ...rest } = opts;
+  const { env, digestIntervalMs, digestLockTtlMs, sources, ...rest } = opts;
   const app = await makeApp({
     store,
     clock,
     env: { TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, DIGEST_SIZE: '4', ...env },
     digest: { intervalMs: digestIntervalMs ?? 0, lockTtlMs: digestLockTtlMs ?? 5000 },
+    ...(sources ? { sources } : {}),
   });
   const done = new Set<number>();
   const events = new EventEmitter();

@@ -69,6 +69,9 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
       'forget',
       'status',
       'help',
+      'subscribe',
+      'unsubscribe',
+      'sources',
     ]);
     expect((ko.payload.commands as { description: string }[])[0]!.description).toBe('추천 받기 [주제]');
     await fake.waitForCall('getUpdates', 1);

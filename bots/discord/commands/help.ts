@@ -17,7 +17,10 @@ const data = new SlashCommandBuilder()
 async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx: BotContext): Promise<void> {
   const lang = await app.core.identity.langOf(interactionActor(interaction));
   const { like, dislike } = app.core.emojis.defaults;
-  await interaction.reply({ content: t(lang, 'discord.help', { like, dislike }), flags: MessageFlags.Ephemeral });
+  await interaction.reply({
+    content: `${t(lang, 'discord.help', { like, dislike })}\n${t(lang, 'help.sources')}`,
+    flags: MessageFlags.Ephemeral,
+  });
 }
 
 export const help: Command = { data, execute };

@@ -11,6 +11,7 @@ import { link } from './link.js';
 import { persona } from './persona.js';
 import { quiet } from './quiet.js';
 import { recommend } from './recommend.js';
+import { sourcesCommand, subscribeCommand, unsubscribeCommand } from './sources.js';
 import { status } from './status.js';
 import type { Command } from './command.js';
 
@@ -30,4 +31,7 @@ export const COMMANDS: readonly Command[] = [
   help,
   link,
   quiet,
+  subscribeCommand,
+  unsubscribeCommand,
+  sourcesCommand,
 ];

@@ -3,15 +3,10 @@
  * only they see it). `remove` drops one learned interest or dislike term (autocomplete lists the caller's own
  * terms, nobody else's); `mute` / `unmute` add and remove the caller's own hard filters (as /mute, /unmute).
  */
-import {
-  MessageFlags,
-  SlashCommandBuilder,
-  type AutocompleteInteraction,
-  type ChatInputCommandInteraction,
-} from 'discord.js';
+import { SlashCommandBuilder, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
-import { interactionActor, truncate } from '../util.js';
+import { interactionActor, replyInParts, truncate } from '../util.js';
 import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
@@ -67,11 +62,7 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, _ctx:
   if (unmute) parts.push((await app.core.controls.unmute(actor, unmute, { kind: 'user' })).message);
   const p = await app.core.persona.persona(actor);
   parts.push(p.text);
-  await interaction.reply({
-    content: truncate(parts.join('\n\n'), 2000),
-    flags: MessageFlags.Ephemeral,
-    allowedMentions: { parse: [] },
-  });
+  await replyInParts(interaction, parts.join('\n\n'));
 }
 
 /** The caller's own terms only; reading never creates a user. */

@@ -12,9 +12,11 @@
  * 👍/👎 reactions are how everyone teaches the bot. The item must be one the message is mapped to.
  */
 import {
+  ActionRowBuilder,
   MessageFlags,
   Routes,
   SlashCommandBuilder,
+  type ButtonBuilder,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Message,
@@ -28,6 +30,8 @@ import { userMessage } from '../../../core/status/status.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { COMPACT_PER_MESSAGE, MORE_PREFIX, compactMessage, itemMessage, moreTarget } from '../embeds.js';
+import { feedbackButtons } from '../feedback-buttons.js';
+import { botInChannel, presenceOf } from '../install.js';
 import {
   API,
   PLATFORM,
@@ -152,13 +156,18 @@ async function more(interaction: ButtonInteraction, app: App, ctx: BotContext): 
   await found.deliver({ platform: PLATFORM, chatId: interaction.channelId }, listSender(interaction, ctx));
 }
 
-/** Refuses (ephemeral, in the user's language) where the bot lacks what a list needs in this channel. */
+/**
+ * Refuses (ephemeral, in the user's language) where the bot lacks what a list needs in this channel. Only in
+ * a server where the bot is a member: in its DM it needs nothing, and in a user install (no bot here) the
+ * list goes through the interaction alone, which needs no channel permission (install.ts).
+ */
 async function permitted(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
   app: App,
   ctx: BotContext,
   what: string,
 ): Promise<boolean> {
+  if (presenceOf(interaction) !== 'guild') return true;
   const missing = missingPermissions(interaction, RECOMMEND_PERMISSIONS);
   if (missing.length === 0) return true;
   const lang = await app.core.identity.langOf(interactionActor(interaction));
@@ -175,18 +184,29 @@ async function permitted(
 
 /**
  * The list sender of one (deferred) interaction: the first item edits the deferred reply (with the
- * header), the others are follow-ups; the bot's own 👍/👎 come after the core stored the mapping.
+ * header), the others are follow-ups; the bot's own 👍/👎 come after the core stored the mapping. In a user
+ * install (the bot is not in the conversation: no reaction events, no reactions of its own) every item
+ * carries 👍/👎 buttons instead.
  */
 function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction, ctx: BotContext): ListSender {
   const { like, dislike } = ctx.core.emojis.defaults;
+  const reactions = botInChannel(interaction);
   const header = (list: { header: string; lang: RecommendResult['lang'] }) =>
-    `**${list.header}**\n${t(list.lang, 'reco.react', { like, dislike })}`;
+    `**${list.header}**\n${t(list.lang, reactions ? 'reco.react' : 'reco.pressButtons', { like, dislike })}`;
+  const render = (view: Parameters<typeof itemMessage>[0], lang: RecommendResult['lang'], withHeader?: string) => {
+    const payload = itemMessage(view, lang, view.explanation, withHeader);
+    if (!reactions)
+      payload.components.push(
+        new ActionRowBuilder<ButtonBuilder>().addComponents(...feedbackButtons(view.item.id, { like, dislike })),
+      );
+    return payload;
+  };
   const compactHeader = (list: { header: string }) => `**${list.header}**`;
   let first: string | undefined;
   return {
     async sendItem(_target, view, list) {
       const isFirst = first === undefined;
-      const payload = itemMessage(view, list.lang, view.explanation, isFirst ? header(list) : undefined);
+      const payload = render(view, list.lang, isFirst ? header(list) : undefined);
       const needed = payload.files.length > 0 ? (['EmbedLinks', 'AttachFiles'] as const) : (['EmbedLinks'] as const);
       const msg: Message = await needs(list.lang, needed, () =>
         isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
@@ -219,6 +239,7 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
       }
     },
     async afterRecorded(target, sent, list) {
+      if (!reactions) return; // a user install: the buttons do it
       // A compact message carries several items: a 👍 on it could not say which (keycaps 1️⃣–5️⃣ and buttons can).
       if (list.layout === 'compact') return;
       let reactionsMissing = false;
@@ -252,7 +273,7 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
     },
     async editItem(_target, sent, view, list) {
       const isFirst = sent.messageIds[0] === first;
-      const payload = itemMessage(view, list.lang, view.explanation, isFirst ? header(list) : undefined);
+      const payload = render(view, list.lang, isFirst ? header(list) : undefined);
       // Keep existing attachments (the thumbnail) by not re-uploading: embeds only.
       await interaction.webhook.editMessage(isFirst ? '@original' : sent.messageIds[0]!, { embeds: payload.embeds });
     },

@@ -1,11 +1,11 @@
 /** `/status`: the core status plus this adapter's line (whether the Message Content intent is on). */
-import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import type { Lang } from '../../../core/domain.js';
 import { t } from '../../../core/messages.js';
 import { formatStatus } from '../../../core/status/status.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
-import { interactionActor, truncate } from '../util.js';
+import { interactionActor, replyInParts } from '../util.js';
 import type { Command } from './command.js';
 import { desc } from './i18n.js';
 
@@ -36,10 +36,7 @@ async function execute(interaction: ChatInputCommandInteraction, app: App, ctx: 
   report.extra = report.extra.includes(english)
     ? report.extra.map((l) => (l === english ? mine : l))
     : [...report.extra, mine];
-  await interaction.reply({
-    content: truncate(formatStatus(report, lang), 2000),
-    flags: MessageFlags.Ephemeral,
-  });
+  await replyInParts(interaction, formatStatus(report, lang));
 }
 
 export const status: Command = { data, execute };

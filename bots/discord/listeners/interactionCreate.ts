@@ -1,15 +1,28 @@
-/** Routes slash commands, autocomplete and buttons to the command files; each behind the interaction error boundary. */
-import type { Interaction } from 'discord.js';
+/**
+ * Routes slash commands, autocomplete and buttons to the command files; each behind the interaction error
+ * boundary. Every component or modal interaction is acknowledged: one this bot does not know (a button from
+ * an older version, a removed feature) gets an ephemeral "this button is no longer valid" instead of
+ * Discord's "This interaction failed".
+ */
+import { MessageFlags, type Interaction } from 'discord.js';
 import { itemActionButtons } from '../buttons/item-actions.js';
 import { COMMANDS } from '../commands/index.js';
 import type { BotContext } from '../context.js';
 import { describeError, handleInteractionError, interactionActor } from '../util.js';
 import type { Listener } from './listener.js';
 import { t } from '../../../core/messages.js';
+import { feedbackButtonHandler } from '../feedback-buttons.js';
 
 const byName = new Map(COMMANDS.map((c) => [c.data.name, c]));
-/** Buttons that belong to no slash command (the item actions under every list item). */
-const BUTTONS = [itemActionButtons];
+/**
+ * Button handlers by custom-id prefix: the commands' own, the item actions under every list item, and the
+ * 👍/👎 buttons of user installs.
+ */
+const buttonHandlers = new Map([
+  ...COMMANDS.flatMap((c) => (c.buttons ? [[c.buttons.prefix, c.buttons.handle] as const] : [])),
+  [itemActionButtons.prefix, itemActionButtons.handle] as const,
+  [feedbackButtonHandler.prefix, feedbackButtonHandler.handle] as const,
+]);
 
 export const interactionCreate: Listener = {
   event: 'interactionCreate',
@@ -51,15 +64,20 @@ export const interactionCreate: Listener = {
       }
       return;
     }
-    if (interaction.isButton()) {
-      const prefix = interaction.customId.split(':')[0];
-      const cmd = COMMANDS.find((c) => c.buttons?.prefix === prefix);
-      const own = BUTTONS.find((b) => b.prefix === prefix);
+    if (interaction.isButton() || interaction.isAnySelectMenu() || interaction.isModalSubmit()) {
+      const prefix = interaction.customId.split(':')[0] ?? '';
+      const handler = interaction.isButton() ? buttonHandlers.get(prefix) : undefined;
       const report = { name: `button:${prefix}`, userId: interaction.user.id };
       try {
-        if (cmd?.buttons) await cmd.buttons.handle(interaction, app, ctx);
-        else if (own) await own.handle(interaction, app, ctx);
-        else ctx.log.debug({ customId: interaction.customId }, 'a button this bot does not know: ignored');
+        if (handler && interaction.isButton()) await handler(interaction, app, ctx);
+        else {
+          ctx.log.debug(
+            { customId: interaction.customId.slice(0, 100), type: interaction.type },
+            'a component this bot does not know: answered as no longer valid',
+          );
+          const lang = await ctx.core.identity.langOf(interactionActor(interaction));
+          await interaction.reply({ content: t(lang, 'button.expired'), flags: MessageFlags.Ephemeral });
+        }
         ctx.events.emit('command', { ...report, ok: true });
       } catch (e) {
         const error = await handleInteractionError(ctx, interaction, e, `button ${prefix}`);

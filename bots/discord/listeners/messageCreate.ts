@@ -1,7 +1,10 @@
 /**
  * Conversation: DMs and messages that mention the bot update the sender's persona (core `message`),
- * and the bot answers briefly. Discord delivers the text of DMs and of messages that mention the bot
- * even without the privileged Message Content intent; when it still arrives empty, the bot says so.
+ * and the bot answers briefly. A mention of the bot's managed role (`<@&role>`, the role Discord creates
+ * for a bot when it joins a server, which people often pick from the mention list) counts as a mention.
+ * Discord delivers the text of DMs and of messages that mention the bot user even without the privileged
+ * Message Content intent (not of role mentions); when it arrives empty, the bot says how to reach it.
+ * Mentions of the bot (user and role forms) are stripped before the text teaches the persona.
  */
 import { PermissionFlagsBits, type Message } from 'discord.js';
 import { t } from '../../../core/messages.js';
@@ -15,7 +18,9 @@ export const messageCreate: Listener = {
     const me = ctx.client.user;
     if (!me || message.author.bot || message.author.id === me.id || message.system || message.webhookId) return;
     const isDM = !message.inGuild();
-    const mentioned = message.mentions.users.has(me.id);
+    const botRole = message.inGuild() ? message.guild.roles.botRoleFor(me.id) : null;
+    const roleMentioned = botRole !== null && message.mentions.roles.has(botRole.id);
+    const mentioned = message.mentions.users.has(me.id) || roleMentioned;
     if (!isDM && !mentioned) return;
     if (message.inGuild()) {
       const perms = message.channel.permissionsFor(me);
@@ -27,11 +32,15 @@ export const messageCreate: Listener = {
       }
     }
     const actor = actorOf(message.author);
-    const text = message.content.replace(new RegExp(`<@!?${me.id}>`, 'g'), ' ').trim();
+    const own = botRole ? `<@!?${me.id}>|<@&${botRole.id}>` : `<@!?${me.id}>`;
+    const text = message.content.replace(new RegExp(own, 'g'), ' ').trim();
     let reply: string;
     if (!message.content) {
       const lang = await ctx.core.identity.langOf(actor);
-      reply = t(lang, 'discord.noContent');
+      reply = t(
+        lang,
+        roleMentioned && !message.mentions.users.has(me.id) ? 'discord.roleMention' : 'discord.noContent',
+      );
       if (ctx.contentIntent !== 'on')
         ctx.log.debug({}, 'a message reached the bot without content (Message Content intent off)');
     } else {

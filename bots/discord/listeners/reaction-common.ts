@@ -1,7 +1,7 @@
 /** Shared by messageReactionAdd/Remove: from discord.js objects (partials allowed) to `handleReaction`. */
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
 import type { BotContext } from '../context.js';
-import { handleReaction, type ReactionAction } from '../reactions.js';
+import { handleReaction, reactionEmoji, type ReactionAction } from '../reactions.js';
 
 export async function onReaction(
   ctx: BotContext,
@@ -21,7 +21,7 @@ export async function onReaction(
     user,
     channelId: reaction.message.channelId,
     messageId: reaction.message.id,
-    emoji: reaction.emoji.name ?? emojiKey,
+    emoji: reactionEmoji(ctx, reaction.emoji),
     idempotencyKey: key,
   });
 }

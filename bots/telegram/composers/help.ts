@@ -6,7 +6,8 @@ import { langOf, type TgDeps } from '../shared.js';
 export function helpComposer(deps: TgDeps): Composer<Context> {
   const c = new Composer<Context>();
   c.command(['help', 'start'], async (ctx) => {
-    await ctx.reply(t(await langOf(deps, ctx), 'tg.help'));
+    const lang = await langOf(deps, ctx);
+    await ctx.reply(`${t(lang, 'tg.help')}\n${t(lang, 'help.sources')}`);
   });
   return c;
 }
