@@ -28,6 +28,8 @@ import {
   type Logger,
   type TextEncoder,
 } from '../core/ports.js';
+import { MediaRefs } from '../core/recommend/media.js';
+import { ChatRoutes } from '../core/recommend/routes.js';
 import { DeepReco, type CoreServices, type ListExplainer } from '../core/service.js';
 import { openStore } from '../infra/store/index.js';
 import { createChatModel, describeLlm } from '../infra/llm/openai.js';
@@ -80,6 +82,10 @@ export interface App {
   encodersReady: Promise<void>;
   /** Extra `/status` lines contributed by features (scrapers, platform adapters). */
   statusLines: (() => string[] | Promise<string[]>)[];
+  /** Uploaded media the platforms reuse (Telegram file_id, Discord CDN URL), shared by every adapter. */
+  media: MediaRefs;
+  /** Where chats route their digests (a forum topic, a Discord forum channel). */
+  routes: ChatRoutes;
   /** People's own sources: `/subscribe`, `/unsubscribe`, `/sources`, OPML (app/sources.ts). */
   sources: SourcesService;
   /**
@@ -343,6 +349,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       llm,
       notes,
       statusLines,
+      media: new MediaRefs({ clock }),
+      routes: new ChatRoutes(store, { clock }),
       async startBackground(o = {}) {
         if (backgroundStarted) return;
         backgroundStarted = true;

@@ -93,7 +93,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     ...(o.matrixOps ? { matrixOps: o.matrixOps } : {}),
   });
   const explanations = new Explanations(o.explainer, logger);
-  const delivery = new ListDelivery({ clock, logger });
+  const delivery = new ListDelivery({ clock, logger, store });
   const links = new LinkService({ users, identity, stats, catalog, store, clock, logger: o.logger });
   const controls = new ControlsService({
     users,

@@ -113,6 +113,8 @@ export interface Impression {
   platform: Platform;
   /** Platform chat / channel id. */
   chatId: string;
+  /** The thread or forum topic in the chat, when the list went to one. */
+  threadId?: string;
   /** Platform message ids, one per item message or one for the whole list. */
   messageIds: string[];
   itemIds: string[];

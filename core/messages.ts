@@ -176,6 +176,21 @@ const en = {
   'discord.cmd.help': 'How to use DEEP-RECO',
   'discord.cmd.link': 'Link this account with Telegram or the console',
   'discord.opt.code': 'A code from /link on the other platform (leave empty to get one)',
+  'digest.topicSet': 'Digests for this chat now go to this topic.',
+  'digest.topicOff': 'Digests for this chat go to the main chat again.',
+  'digest.topicNotForum':
+    'Send /digest topic inside a forum topic: digests then go to that topic (/digest topic off undoes it).',
+  'digest.routedTo': 'Digests of this channel go to {channel}.',
+  'digest.routedForum': 'Digests of this channel go to the forum {channel}: one post per digest, tagged {tags}.',
+  'digest.routedBack': 'Digests of this channel are posted here again.',
+  'digest.manageOnly': 'Only members who can manage channels can change the digest of a server channel.',
+  'digest.usageDiscord': 'Use /digest action:on time:HH:MM timezone:Asia/Seoul, for example time:07:30.',
+  'discord.cmd.digest': 'The daily digest of this channel (or DM): on/off, time, where it goes',
+  'discord.opt.digestAction': 'Turn it on or off (leave empty to see it)',
+  'discord.opt.digestTime': 'Time of day, HH:MM (e.g. 07:30)',
+  'discord.opt.digestZone': 'Time zone, e.g. Asia/Seoul',
+  'discord.opt.digestChannel': 'Send digests there: a text channel, a thread, or a forum (one post per digest)',
+  'discord.opt.digestTags': 'Forum tags for the posts, comma-separated (default: a tag named digest)',
   // ---- real platform shapes (issue 15 point 5)
   'button.expired': 'This button is no longer valid.',
   'link.confirm':
@@ -482,6 +497,21 @@ const ko: Record<Key, string> = {
   'discord.cmd.help': 'DEEP-RECO 사용법',
   'discord.cmd.link': '텔레그램·콘솔 계정과 연결',
   'discord.opt.code': '다른 플랫폼의 /link 코드 (비워 두면 새 코드를 받아요)',
+  'digest.topicSet': '이 채팅의 다이제스트를 이제 이 토픽으로 보내요.',
+  'digest.topicOff': '이 채팅의 다이제스트를 다시 기본 채팅으로 보내요.',
+  'digest.topicNotForum':
+    '포럼 토픽 안에서 /digest topic 을 보내면 다이제스트가 그 토픽으로 가요 (/digest topic off 로 되돌려요).',
+  'digest.routedTo': '이 채널의 다이제스트는 {channel}(으)로 가요.',
+  'digest.routedForum': '이 채널의 다이제스트는 포럼 {channel}에 다이제스트마다 글 하나로 올라가요 (태그: {tags}).',
+  'digest.routedBack': '이 채널의 다이제스트를 다시 여기에 올려요.',
+  'digest.manageOnly': '서버 채널의 다이제스트는 채널 관리 권한이 있는 멤버만 바꿀 수 있어요.',
+  'digest.usageDiscord': '/digest action:켜기 time:HH:MM timezone:Asia/Seoul 처럼 쓰세요. 예: time:07:30',
+  'discord.cmd.digest': '이 채널(또는 DM)의 데일리 다이제스트: 켜기/끄기, 시각, 보낼 곳',
+  'discord.opt.digestAction': '켜기 또는 끄기 (비워 두면 현재 설정을 보여 줘요)',
+  'discord.opt.digestTime': '시각 HH:MM (예: 07:30)',
+  'discord.opt.digestZone': '시간대, 예: Asia/Seoul',
+  'discord.opt.digestChannel': '다이제스트를 보낼 곳: 텍스트 채널, 스레드, 또는 포럼 (다이제스트마다 글 하나)',
+  'discord.opt.digestTags': '포럼 글에 붙일 태그, 쉼표로 구분 (기본: digest 라는 태그)',
   // ---- real platform shapes (issue 15 point 5)
   'button.expired': '더 이상 유효하지 않은 버튼이에요.',
   'link.confirm':

@@ -8,6 +8,7 @@ import type { Client } from 'discord.js';
 import type { App } from '../../app/compose.js';
 import type { ReactStatus } from '../../core/feedback/service.js';
 import type { LinkService } from '../../core/identity/link.js';
+import type { Outbox } from '../../core/outbox/outbox.js';
 import type { Logger } from '../../core/ports.js';
 import type { CoreServices } from '../../core/service.js';
 import type { ReactionKeys } from './reaction-keys.js';
@@ -45,4 +46,6 @@ export interface BotContext {
   links: LinkService;
   reactionKeys: ReactionKeys;
   events: EventEmitter;
+  /** The outbox every list message goes through (delivery.ts). */
+  outbox: Outbox;
 }

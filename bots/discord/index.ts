@@ -22,6 +22,9 @@ import { attachListeners } from './listeners/index.js';
 import { ReactionKeys } from './reaction-keys.js';
 import { applicationIdFromToken, registerCommands } from './register.js';
 import { describeError } from './util.js';
+import { createDiscordOutbox, watchRateLimits } from './delivery.js';
+import { DiscordDigestSender } from './digest.js';
+import { describeOutbox } from '../../core/outbox/outbox.js';
 import { startWithRetry } from '../startup.js';
 
 export type { BotContext, CommandReport, ReactionReport } from './context.js';
@@ -86,6 +89,14 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
 
   const events = new EventEmitter();
   const links = app.links;
+  // One outbox for the adapter's lifetime (reconnects included): list messages, in order and by priority.
+  const outbox = createDiscordOutbox(config, log);
+  try {
+    const n = await app.media.load(app.store, 'discord');
+    if (n > 0) log.info({ thumbnails: n }, 'reusing uploaded thumbnails (CDN URLs)');
+  } catch (e) {
+    log.warn({ err: describeError(e) }, 'could not load the stored thumbnail URLs; thumbnails are uploaded again');
+  }
   const reactionKeys = new ReactionKeys();
   let commandsRegistered = false;
 
@@ -94,8 +105,23 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
     state: ContentIntentState,
   ): Promise<{ ctx: BotContext; detach: () => void }> => {
     const client = new Client(clientOptions(app, messageContent));
-    const ctx: BotContext = { app, core: app.core, log, client, contentIntent: state, links, reactionKeys, events };
-    const detach = attachListeners(ctx);
+    const ctx: BotContext = {
+      app,
+      core: app.core,
+      log,
+      client,
+      contentIntent: state,
+      links,
+      reactionKeys,
+      events,
+      outbox,
+    };
+    const unwatch = watchRateLimits(client, outbox, log);
+    const detachListeners = attachListeners(ctx);
+    const detach = () => {
+      unwatch();
+      detachListeners();
+    };
     client.rest.setToken(token);
     // Only the process holding shard 0 registers commands (one registration per bot, not per shard).
     const registers = !client.shard || client.shard.ids.includes(0);
@@ -176,8 +202,11 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
   }
 
   const { ctx, detach } = running;
-  const statusLine = () => [discordStatusLine(ctx, 'en')];
+  const statusLine = () => [discordStatusLine(ctx, 'en'), describeOutbox(outbox.stats())];
   app.statusLines.push(statusLine);
+  // Scheduled digests for Discord channels and DMs (`/digest`), through the same outbox.
+  const digestSender = new DiscordDigestSender(ctx);
+  const unregisterDigests = app.digestScheduler.register(digestSender);
   log.info(
     { user: ctx.client.user?.tag, guilds: ctx.client.guilds.cache.size, messageContent: ctx.contentIntent },
     'Discord bot ready',
@@ -191,8 +220,11 @@ export async function startDiscord(app: App, options: StartDiscordOptions = {}):
     async stop() {
       if (stopped) return;
       stopped = true;
+      digestSender.stopping = true;
       const i = app.statusLines.indexOf(statusLine);
       if (i >= 0) app.statusLines.splice(i, 1);
+      outbox.close();
+      await unregisterDigests();
       await ctx.client
         .destroy()
         .catch((e: unknown) => log.warn({ err: describeError(e) }, 'error while closing the Discord client'));

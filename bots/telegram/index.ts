@@ -1,8 +1,9 @@
 /**
  * The Telegram adapter (grammY). `startTelegram(app)` builds the bot, registers the commands in Korean
  * and English, and takes updates by long polling with @grammyjs/runner — or by webhook when
- * TELEGRAM_WEBHOOK_URL is set (node:http server on TELEGRAM_WEBHOOK_PORT, secret token checked). API calls
- * go through the throttler (per-chat and global limits) and auto-retry (429 `retry_after`). Digests, links
+ * TELEGRAM_WEBHOOK_URL is set (node:http server on TELEGRAM_WEBHOOK_PORT, secret token checked). Message
+ * calls go through the outbox (outbox.ts: Telegram's limits, priorities, fair per-list order, 429 flood waits);
+ * other calls through auto-retry. Uploaded photos' file_ids are loaded at start and reused. Digests, links
  * and everything else come built from the composition root; this adapter registers its list sender with
  * the root's digest scheduler.
  *
@@ -13,9 +14,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { autoRetry } from '@grammyjs/auto-retry';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
-import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import { Bot, GrammyError, webhookCallback, type BotError, type Context } from 'grammy';
 import type { BotCommand, Update } from 'grammy/types';
 import type { App } from '../../app/compose.js';
@@ -25,6 +24,7 @@ import type { Lang } from '../../core/domain.js';
 import { RecoError } from '../../core/errors.js';
 import type { LinkService } from '../../core/identity/link.js';
 import { t, type MessageKey } from '../../core/messages.js';
+import { describeOutbox, type OutboxLimits } from '../../core/outbox/outbox.js';
 import { systemClock, type Clock } from '../../core/ports.js';
 import { userMessage } from '../../core/status/status.js';
 import type { PlatformAdapter } from '../adapter.js';
@@ -47,6 +47,7 @@ import { muteComposer } from './composers/mute.js';
 import { translateComposer } from './composers/translate.js';
 import { unmuteComposer } from './composers/unmute.js';
 import { conversationComposer } from './composers/conversation.js';
+import { autoRetryOutsideOutbox, createTelegramOutbox, outboxTransformer, telegramLimits } from './outbox.js';
 import { sourcesComposer } from './composers/sources.js';
 import { staleButtonsComposer } from './composers/stale-buttons.js';
 import { updatesComposer } from './composers/updates.js';
@@ -79,9 +80,9 @@ export const COMMANDS = [
 
 export interface StartTelegramOptions {
   clock?: Clock;
-  /** Throttler limits (grammY transformer-throttler); defaults follow Telegram's published limits. */
-  throttle?: APIThrottlerOptions;
-  /** auto-retry: the longest `retry_after` to wait (s). Default 120. */
+  /** The outbox's limits; default from the configuration (TELEGRAM_MAX_PER_SECOND, …: Telegram's FAQ numbers). */
+  limits?: OutboxLimits;
+  /** auto-retry (calls outside the outbox): the longest `retry_after` to wait (s). Default 120. */
   maxRetryAfterSeconds?: number;
   /** Long-polling timeout in seconds (default 30). */
   pollTimeoutSeconds?: number;
@@ -107,19 +108,6 @@ export interface TelegramHandle {
   stop(): Promise<void>;
 }
 
-/** Default throttling: Telegram allows ~30 messages/s overall, ~1/s per chat and 20/min per group. */
-export const DEFAULT_THROTTLE: APIThrottlerOptions = {
-  global: { reservoir: 30, reservoirRefreshAmount: 30, reservoirRefreshInterval: 1000 },
-  group: {
-    maxConcurrent: 1,
-    minTime: 1000,
-    reservoir: 20,
-    reservoirRefreshAmount: 20,
-    reservoirRefreshInterval: 60_000,
-  },
-  out: { maxConcurrent: 1, minTime: 350 },
-};
-
 /** The webhook secret: TELEGRAM_WEBHOOK_SECRET, or one derived from the token (always checked). */
 export function webhookSecret(token: string, configured: string | undefined): string {
   return configured ?? createHmac('sha256', 'deep-reco telegram webhook v1').update(token).digest('hex').slice(0, 48);
@@ -140,12 +128,19 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
   const bot = new Bot(token, {
     client: { ...(cfg.TELEGRAM_API_ROOT ? { apiRoot: cfg.TELEGRAM_API_ROOT.replace(/\/+$/, '') } : {}) },
   });
-  // Installed last = runs first: auto-retry wraps the throttler, so a retried call is throttled again.
-  bot.api.config.use(apiThrottler(opts.throttle ?? DEFAULT_THROTTLE));
-  bot.api.config.use(
-    autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: opts.maxRetryAfterSeconds ?? 120, rethrowHttpErrors: true }),
-  );
-  // Runs before both: a text over 4,096 characters becomes several messages, each throttled and retried.
+  // Installed last = runs first: the outbox schedules message calls (and waits out their 429s itself);
+  // auto-retry handles every other call.
+  const outbox = createTelegramOutbox(opts.limits ?? telegramLimits(cfg), logger);
+  bot.api.config.use(autoRetryOutsideOutbox(opts.maxRetryAfterSeconds ?? 120));
+  bot.api.config.use(outboxTransformer(outbox));
+  const media = app.media;
+  try {
+    const n = await media.load(app.store, 'telegram');
+    if (n > 0) logger.info({ photos: n }, 'reusing uploaded photos (file_id)');
+  } catch (e) {
+    logger.warn({ err: e }, 'could not load the stored photo file_ids; photos are uploaded again');
+  }
+  // Runs before both: a text over 4,096 characters becomes several messages, each through the outbox.
   bot.api.config.use(splitLongMessages());
 
   // Telegram unreachable at start: a warning with the cause at once, retries with backoff, a clear exit after
@@ -176,6 +171,9 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     logger,
     botId: bot.botInfo.id,
     botUsername: bot.botInfo.username,
+    outbox,
+    media,
+    routes: app.routes,
   };
 
   if (opts.onUpdateHandled) {
@@ -188,11 +186,14 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
       }
     });
   }
-  // One update at a time per (chat, user): a reaction change and a button press are applied in order.
+  // One update at a time per (chat, topic, user): a reaction change and a button press are applied in order;
+  // two forum topics of one chat are handled independently.
   bot.use(
-    sequentialize((ctx: Context) =>
-      ctx.chat ? [`${ctx.chat.id}:${ctx.from?.id ?? ''}`] : ctx.from ? [`u:${ctx.from.id}`] : [],
-    ),
+    sequentialize((ctx: Context) => {
+      const msg = ctx.msg ?? ctx.callbackQuery?.message;
+      const topic = msg && 'is_topic_message' in msg && msg.is_topic_message ? `:${msg.message_thread_id}` : '';
+      return ctx.chat ? [`${ctx.chat.id}${topic}:${ctx.from?.id ?? ''}`] : ctx.from ? [`u:${ctx.from.id}`] : [];
+    }),
   );
   const boundary = (feature: string) => async (err: BotError<Context>) => {
     logger.error({ err: err.error, feature, update: err.ctx.update.update_id }, 'telegram handler failed');
@@ -296,8 +297,17 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
   let stopped = false;
   const statusLine = async () => {
     const on = (await digest.schedules('telegram')).filter((s) => s.enabled).length;
-    return [`Telegram: @${bot.botInfo.username}, ${server ? 'webhook' : 'long polling'}, ${on} digest chats`];
+    return [
+      `Telegram: @${bot.botInfo.username}, ${server ? 'webhook' : 'long polling'}, ${on} digest chats`,
+      describeOutbox(outbox.stats()),
+    ];
   };
+  // The outbox in the logs: one line a minute while messages wait.
+  const outboxLog = setInterval(() => {
+    const s = outbox.stats();
+    if (s.waiting.interactive + s.waiting.digest > 0) logger.info({ outbox: s }, describeOutbox(s));
+  }, 60_000);
+  outboxLog.unref();
   app.statusLines.push(statusLine);
 
   return {
@@ -310,6 +320,9 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
       if (stopped) return;
       stopped = true;
       sender.stopping = true;
+      clearInterval(outboxLog);
+      // Messages still waiting are refused (digests retry them on the next start); those in flight finish.
+      outbox.close();
       const i = app.statusLines.indexOf(statusLine);
       if (i >= 0) app.statusLines.splice(i, 1);
       if (runner?.isRunning()) await runner.stop();

@@ -3,17 +3,17 @@
  * and the item message renderer.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { GrammyError, InlineKeyboard, InputFile, type Api, type Context } from 'grammy';
-import type { Message } from 'grammy/types';
+import { InlineKeyboard, type Context } from 'grammy';
 import type { App } from '../../app/compose.js';
 import type { DigestChat } from '../../core/digest/types.js';
 import type { ControlScope } from '../../core/filters/service.js';
 import type { ContentItem, Lang } from '../../core/domain.js';
 import type { ItemTranslation, ListItemView, ListToSend } from '../../core/recommend/delivery.js';
 import { categoryName, t } from '../../core/messages.js';
+import type { Outbox } from '../../core/outbox/outbox.js';
 import type { Clock, Logger } from '../../core/ports.js';
+import type { MediaRefs } from '../../core/recommend/media.js';
+import type { ChatRoutes } from '../../core/recommend/routes.js';
 import type { CoreServices } from '../../core/service.js';
 import type { Actor } from '../../core/users/doc.js';
 
@@ -29,6 +29,12 @@ export interface TgDeps {
   /** Filled after `getMe`. */
   botId: number;
   botUsername: string;
+  /** The outbox every message call goes through (outbox.ts). */
+  outbox: Outbox;
+  /** Uploaded photos' file_ids, reused (core/recommend/media.ts). */
+  media?: MediaRefs;
+  /** Where a chat's digests go (a forum topic). */
+  routes?: ChatRoutes;
 }
 
 /** The person behind an update (callback presser, reactor, sender): always `ctx.from`, set by Telegram. */
@@ -263,50 +269,4 @@ export function itemCaption(
     `${escapeHtml(item.source)} · ${escapeHtml(categoryName(item.category, lang))} · <a href="${escapeHtml(item.url)}">${escapeHtml(host)}</a>`,
   );
   return lines.join('\n');
-}
-
-/** A local thumbnail file (relative paths are resolved against the working directory), when it exists. */
-function localThumb(thumb: string | undefined): string | undefined {
-  if (!thumb || /^[a-z]+:\/\//i.test(thumb)) return undefined;
-  const p = isAbsolute(thumb) ? thumb : resolve(thumb);
-  return existsSync(p) ? p : undefined;
-}
-
-/**
- * Sends one item: a photo with caption when the thumbnail is an https URL or a local file, else a text
- * message with a link preview. A photo Telegram refuses (400: bad URL, too big) falls back to text.
- */
-export async function sendItem(
-  api: Api,
-  chatId: string,
-  item: ContentItem,
-  explanation: string,
-  lang: Lang,
-  keyboard: InlineKeyboard,
-  opts: { position?: number; header?: string; replyTo?: number; threadId?: number; translation?: ItemTranslation } = {},
-): Promise<Message> {
-  const reply = {
-    ...(opts.replyTo ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}),
-    ...(opts.threadId ? { message_thread_id: opts.threadId } : {}),
-  };
-  const file = localThumb(item.thumbnail);
-  const url = item.thumbnail?.startsWith('https://') ? item.thumbnail : undefined;
-  if (file || url) {
-    try {
-      return await api.sendPhoto(chatId, file ? new InputFile(file) : url!, {
-        caption: itemCaption(item, explanation, lang, opts),
-        parse_mode: 'HTML',
-        reply_markup: keyboard,
-        ...reply,
-      });
-    } catch (e) {
-      if (!(e instanceof GrammyError) || e.error_code !== 400) throw e;
-    }
-  }
-  return api.sendMessage(chatId, itemCaption(item, explanation, lang, { ...opts, withSummary: true }), {
-    parse_mode: 'HTML',
-    reply_markup: keyboard,
-    link_preview_options: { url: item.url, prefer_large_media: true },
-    ...reply,
-  });
 }

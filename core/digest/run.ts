@@ -49,23 +49,50 @@ export class RunDelivery {
 
   /** Sends the parts not sent yet, under the chat's lock (renewed before every send). */
   async deliver(run: DigestRun, s: DigestSchedule, sender: DigestSender, lock: string): Promise<ChatOutcome> {
-    const o = this.o;
     const target: DeliveryTarget = { platform: s.platform, chatId: s.chatId };
     if (run.parts.length === 0) {
       await this.finish(run, s, target);
       return 'empty';
     }
+    // One outbox lane for the whole run, behind interactive lists (core/outbox).
     const list: ListToSend = {
       lang: run.lang,
       header: '',
       items: [],
       ...(run.layout ? { layout: run.layout } : {}),
       priority: 'digest',
+      id: run.impressionId,
+      parts: run.parts.length,
     };
     // Compact while nothing of it went out yet (a part only refused, or an item gone from the catalog, is not "out").
     const nothingOut = !run.results.some((r) => r && r.status !== 'failed');
-    if (run.layout === 'compact' && sender.sendCompact && (run.inflight === 0 || nothingOut))
-      return this.deliverCompact(run, s, sender, lock, target, list);
+    if (run.layout === 'compact' && sender.sendCompact && (run.inflight === 0 || nothingOut)) {
+      // One message: one outbox slot (the lane's size 1).
+      const one = { ...list, parts: 1 };
+      try {
+        return await this.deliverCompact(run, s, sender, lock, target, one);
+      } finally {
+        sender.finish?.(target, one);
+      }
+    }
+    try {
+      return await this.deliverCards(run, s, sender, lock, target, list);
+    } finally {
+      // Every way out (done, refused, blocked, lost lock) hands the chat's outbox lane on at once.
+      sender.finish?.(target, list);
+    }
+  }
+
+  /** The cards layout: the intro, then one message per item, each part recorded before and after it is sent. */
+  private async deliverCards(
+    run: DigestRun,
+    s: DigestSchedule,
+    sender: DigestSender,
+    lock: string,
+    target: DeliveryTarget,
+    list: ListToSend,
+  ): Promise<ChatOutcome> {
+    const o = this.o;
     for (let i = 0; i < run.parts.length; i++) {
       if (run.results[i]) continue;
       if (run.inflight === i) {
@@ -79,8 +106,14 @@ export class RunDelivery {
         );
         continue;
       }
+      // Wait for the outbox's slot BEFORE renewing the lock and writing `inflight`: a part still queued when the
+      // process dies is then not taken for one that may have arrived, and the lock is fresh when it is sent.
+      await sender.ready?.(target, list);
       // Fencing: renew the lock; if another process took it over (ours expired), stop here.
-      if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) return 'lost-lock';
+      if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) {
+        sender.finish?.(target, list);
+        return 'lost-lock';
+      }
       const part = run.parts[i]!;
       let item: ContentItem | undefined;
       if (part.kind === 'item') {
@@ -94,6 +127,7 @@ export class RunDelivery {
       run.inflight = i;
       await this.saveRun(run);
       let messageId: string;
+      let landedIn: string | undefined;
       try {
         if (part.kind === 'intro') {
           const out = await sender.sendHeader(target, { ...list, header: part.text });
@@ -107,18 +141,21 @@ export class RunDelivery {
           };
           const out = await sender.sendItem(target, view, { ...list, items: [view] });
           messageId = out.messageIds[0] ?? '';
-          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, target, m, [part.itemId]));
+          landedIn = out.chatId;
+          const at = landedIn ? { ...target, chatId: landedIn } : target;
+          for (const m of out.messageIds) o.delivery.pending.add(this.ref(run, at, m, [part.itemId]));
         }
       } catch (e) {
         const stop = await this.failed(e, run, s, target, [i]);
         if (stop) return stop;
         continue;
       }
-      run.results[i] = { status: 'sent', messageId };
+      run.results[i] = { status: 'sent', messageId, ...(landedIn ? { chatId: landedIn } : {}) };
       delete run.inflight;
       run.failures = 0;
       await this.saveRun(run);
     }
+    sender.finish?.(target, list);
     await this.finish(run, s, target);
     return 'delivered';
   }
@@ -146,6 +183,8 @@ export class RunDelivery {
       await this.finish(run, s, target);
       return 'delivered';
     }
+    // As for cards: the outbox's slot first, then the lock, then `inflight` (see deliverCards).
+    await sender.ready?.(target, list);
     if (!(await storeCall(() => o.store.acquireLock(lock, o.owner, o.lockTtlMs)))) return 'lost-lock';
     const views: ListItemView[] = [];
     let header = '';
@@ -306,14 +345,27 @@ export class RunDelivery {
       kind: 'digest',
       at: run.plannedAt,
     };
-    // One mapping per message: a compact digest's one message carries all its items.
-    const byMessage = new Map<string, string[]>();
+    // One mapping per message (where it landed: a Discord forum post is its own channel); a compact digest's
+    // one message carries all its items.
+    const byMessage = new Map<string, { itemIds: string[]; messageId: string; chatId?: string }>();
     run.parts.forEach((p, i) => {
       const r = run.results[i];
-      if (p.kind === 'item' && r?.status === 'sent')
-        byMessage.set(r.messageId, [...(byMessage.get(r.messageId) ?? []), p.itemId]);
+      if (p.kind === 'item' && r?.status === 'sent') {
+        const key = `${r.chatId ?? ''}\u0000${r.messageId}`;
+        const entry = byMessage.get(key) ?? {
+          itemIds: [],
+          messageId: r.messageId,
+          ...(r.chatId ? { chatId: r.chatId } : {}),
+        };
+        entry.itemIds.push(p.itemId);
+        byMessage.set(key, entry);
+      }
     });
-    const sent = [...byMessage].map(([messageId, ids]) => ({ itemIds: ids, messageIds: [messageId] }));
+    const sent = [...byMessage.values()].map((e) => ({
+      itemIds: e.itemIds,
+      messageIds: [e.messageId],
+      ...(e.chatId ? { chatId: e.chatId } : {}),
+    }));
     const rec = this.o.delivery.record(impression, target, sent);
     run.impressionRecorded = true;
     const withRun = (): StoreWrite[] => [...rec.writes, { op: 'set', ns: NS_DIGEST, key: runKey(run), value: run }];

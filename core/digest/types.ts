@@ -38,7 +38,8 @@ export type DigestPart =
   | { kind: 'item'; itemId: string; position: number; explanation: string; header?: string };
 
 export type PartResult =
-  { status: 'sent'; messageId: string } | { status: 'unknown' } | { status: 'failed'; error: string };
+  /** `chatId`: where the message landed when not the schedule's chat (a Discord forum post). */
+  { status: 'sent'; messageId: string; chatId?: string } | { status: 'unknown' } | { status: 'failed'; error: string };
 
 export interface DigestRun {
   chatKey: string;

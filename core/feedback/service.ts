@@ -17,7 +17,7 @@ import type {
 } from '../domain.js';
 import { t } from '../messages.js';
 import type { Clock, Logger, StoreKey, StoreWrite } from '../ports.js';
-import type { PendingMessages } from '../recommend/delivery.js';
+import { PendingMessages } from '../recommend/delivery.js';
 import { NS_MESSAGES } from '../store/namespaces.js';
 import { messageKey, type Actor, type UserDoc } from '../users/doc.js';
 import type { UserRepository, UserSession } from '../users/repository.js';
@@ -155,12 +155,19 @@ export class FeedbackService {
     const observed = chat ? (this.o.observers ?? []).map((ob) => ob.keys(chat, actor)) : [];
     const session = await this.o.users.open(actor, [
       { ns: NS_MESSAGES, key: messageKey(ref.platform, ref.chatId, ref.messageId) },
+      // A list still being sent to this chat (by any process): read in the same round trip.
+      PendingMessages.markerKey(ref.platform, ref.chatId),
       ...observed.flat(),
     ]);
     const lang = session.doc.user.lang;
     const all = (r: ReactResult) => changes.map(() => r);
     const mref =
-      (session.extra[0] as MessageRef | undefined) ?? this.o.pending.get(ref.platform, ref.chatId, ref.messageId);
+      (session.extra[0] as MessageRef | undefined) ??
+      // Not stored (yet): this process's list in flight, or a list still being sent by another process.
+      (await this.o.pending.resolve(ref.platform, ref.chatId, ref.messageId, {
+        byItem: ref.pickItem !== undefined || ref.itemId !== undefined,
+        marker: session.extra[1],
+      }));
     if (!mref) return all({ status: 'unknown-message', lang, message: t(lang, 'error.NOT_FOUND') });
     const itemId = ref.pickItem
       ? ref.pickItem(mref.itemIds)
@@ -182,7 +189,7 @@ export class FeedbackService {
     });
     return this.applyAll(session, asks, (doc, s) => {
       if (!chat) return [];
-      let offset = 1;
+      let offset = 2;
       const out: StoreWrite[] = [];
       const at = this.o.clock.now().toISOString();
       for (const [i, ob] of (this.o.observers ?? []).entries()) {

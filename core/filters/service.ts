@@ -15,7 +15,7 @@ import { CATEGORIES, type Evidence, type Lang, type MessageRef, type Platform } 
 import { RecoError } from '../errors.js';
 import { categoryName, t, type MessageKey } from '../messages.js';
 import type { Clock, KeyValueStore } from '../ports.js';
-import type { PendingMessages } from '../recommend/delivery.js';
+import { PendingMessages } from '../recommend/delivery.js';
 import { storeCall } from '../store/call.js';
 import { NS_MESSAGES } from '../store/namespaces.js';
 import { messageKey, type Actor, type UserDoc } from '../users/doc.js';
@@ -197,7 +197,8 @@ export class ControlsService {
 
   /**
    * The item a button press on a bot message is about, checked against the stored message → items mapping (or
-   * the one pending in this process), with its stored evidence when the list kept it.
+   * the one pending in this process, or a list still being sent to the chat by another process), with its stored
+   * evidence when the list kept it.
    */
   async shownItem(
     actor: Actor,
@@ -208,10 +209,18 @@ export class ControlsService {
     | { ok: false; reply: { status: 'not-shown'; lang: Lang; message: string } }
   > {
     const key = messageKey(message.platform, message.chatId, message.messageId);
-    const session = await this.o.users.open(actor, [{ ns: NS_MESSAGES, key }]);
+    const session = await this.o.users.open(actor, [
+      { ns: NS_MESSAGES, key },
+      // A list still being sent to this chat (by any process): read in the same round trip.
+      PendingMessages.markerKey(message.platform, message.chatId),
+    ]);
     const ref =
       (session.extra[0] as MessageRef | undefined) ??
-      this.o.pending.get(message.platform, message.chatId, message.messageId);
+      // The button names its item: a list in progress elsewhere vouches for it at once.
+      (await this.o.pending.resolve(message.platform, message.chatId, message.messageId, {
+        byItem: true,
+        marker: session.extra[1],
+      }));
     const lang = session.doc.user.lang;
     const itemId = ref ? pick(ref.itemIds) : undefined;
     if (!ref || !itemId || !ref.itemIds.includes(itemId))

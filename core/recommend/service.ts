@@ -2,7 +2,9 @@
  * `/recommend` and "more like this": plan a list for a person, deliver it through the adapter's
  * `ListSender`, and record it. Store round trips: the identity (with the message a "more like this"
  * button sits on), the user document, and ONE batched write of the impression, every message → item
- * mapping and the user document — three, whatever the list length.
+ * mapping and the user document — three, whatever the list length, when the list goes out within a second.
+ * A list that waits in the platform's outbox longer adds interim ref writes while it is being sent (about
+ * log2 of its sending time in seconds; see delivery.ts), so reactions on other processes find their items.
  *
  * @example
  * const res = await recommend.deliver(actor, { topic: 'football' }, { platform: 'telegram', chatId: '42' }, sender);
@@ -24,9 +26,17 @@ import { rebuildPersonaVector } from '../persona.js';
 import type { Clock, Logger, StoreWrite } from '../ports.js';
 import { NS_IMPRESSIONS, NS_MESSAGES } from '../store/namespaces.js';
 import { sanitizeText } from '../text.js';
-import { messageKey, type Actor, type UserDoc } from '../users/doc.js';
+import { listKey, messageKey, type Actor, type UserDoc } from '../users/doc.js';
 import type { UserRepository, UserSession } from '../users/repository.js';
-import type { DeliveryTarget, ItemTranslation, ListDelivery, ListSender, ListToSend, SentItem } from './delivery.js';
+import {
+  PendingMessages,
+  type DeliveryTarget,
+  type ItemTranslation,
+  type ListDelivery,
+  type ListSender,
+  type ListToSend,
+  type SentItem,
+} from './delivery.js';
 import type { Explanations } from './explanations.js';
 import type { Ranker, RecommendRequest } from './ranker.js';
 import { needingTranslation, readsOf, type ListTranslator } from './translation.js';
@@ -54,6 +64,8 @@ export interface RecommendResult {
 
 export interface Where {
   chatId: string;
+  /** A thread or forum topic in the chat: the list is the thread's last list. */
+  threadId?: string;
   kind?: Impression['kind'];
   /** Called with better explanation lines when the LLM answers after the reply was sent. */
   onImproved?: (lines: string[]) => void;
@@ -136,11 +148,18 @@ export class RecommendService {
       }
   > {
     const key = messageKey(message.platform, message.chatId, message.messageId);
-    const session = await this.o.users.open(actor, [{ ns: NS_MESSAGES, key }, chatSettingsKey(message)]);
-    const chat = asChatSettings(session.extra[1]);
+    const session = await this.o.users.open(actor, [
+      { ns: NS_MESSAGES, key },
+      PendingMessages.markerKey(message.platform, message.chatId),
+      chatSettingsKey(message),
+    ]);
+    const chat = asChatSettings(session.extra[2]);
     const ref =
       (session.extra[0] as MessageRef | undefined) ??
-      this.o.delivery.pending.get(message.platform, message.chatId, message.messageId);
+      (await this.o.delivery.pending.resolve(message.platform, message.chatId, message.messageId, {
+        byItem: true,
+        marker: session.extra[1],
+      }));
     const itemId = ref ? pick(ref.itemIds) : undefined;
     const lang = session.doc.user.lang;
     if (!itemId || !ref?.itemIds.includes(itemId))
@@ -167,7 +186,8 @@ export class RecommendService {
     return this.o.users.exclusive(actor, async () => {
       const session = await this.o.users.open(actor, [chatSettingsKey(target)]);
       const lang = session.doc.user.lang;
-      const itemId = session.doc.lastLists[`${actor.platform}:${target.chatId}`]?.itemIds[position - 1];
+      const itemId =
+        session.doc.lastLists[listKey(actor.platform, target.chatId, target.threadId)]?.itemIds[position - 1];
       if (!itemId) return { status: 'unknown-item', lang, message: t(lang, 'react.unknownItem', { n: position }) };
       const req: RecommendRequest = { likeItemId: itemId, ...(count ? { count } : {}) };
       const chat = asChatSettings(session.extra[0]);
@@ -187,11 +207,12 @@ export class RecommendService {
     let improved: string[] | undefined;
     // Set once the list is out and recorded: better lines that arrive later are edited in right away.
     const out: { list?: ListToSend; sent?: SentItem[] } = {};
+    const where = { chatId: target.chatId, ...(target.threadId ? { threadId: target.threadId } : {}) };
     const plan = await this.plan(
       session,
       platform,
       req,
-      { chatId: target.chatId },
+      where,
       (lines) => {
         improved = lines;
         if (out.list && out.sent) void delivery.applyImproved(target, out.list, out.sent, lines, sender);
@@ -204,8 +225,11 @@ export class RecommendService {
       return result;
     }
     const toSend: ListToSend = { lang: result.lang, header: result.header, items: result.items, layout: result.layout };
-    const sending = await delivery.send(target, toSend, sender, impression.id, () => improved);
-    const rec = delivery.record(impression, target, sending.sent);
+    const sending = await delivery.send(target, toSend, sender, impression, () => improved);
+    const rec = delivery.record(impression, target, sending.sent, {
+      interim: sending.interimWrites > 0,
+      writes: sending.writes,
+    });
     try {
       await this.o.users.commit(
         session,
@@ -276,6 +300,7 @@ export class RecommendService {
       userId: doc.user.id,
       platform,
       chatId: where.chatId,
+      ...(where.threadId ? { threadId: where.threadId } : {}),
       messageIds: [],
       itemIds: ranked.map((r) => index.items[r.row]!.id),
       kind: where.kind ?? 'recommend',

@@ -23,6 +23,10 @@ export const NS_LINK = 'link-codes';
 export const NS_LLM_BUDGET = 'llm-budget';
 /** Validated LLM responses by prompt hash. */
 export const NS_LLM_CACHE = 'llm-cache';
+/** `platform:thumbnail key` → `MediaRef`: uploaded media reused by later sends (Telegram file_id, Discord CDN URL). */
+export const NS_MEDIA = 'media';
+/** `platform:chatId` → `ChatRoute`: where a chat's digest goes (a forum topic, a Discord forum channel). */
+export const NS_ROUTES = 'routes';
 /**
  * Per platform identity (`platform:externalId`), every user id ever created for it (fields of one object, written
  * by the creating commit with an atomic increment): `/forget` deletes all of them, even one a race had made.

@@ -57,6 +57,11 @@ export function messageKey(platform: Platform, chatId: string, messageId: string
   return `${platform}:${chatId}:${messageId}`;
 }
 
+/** The key of a chat's (or a thread's) last list in `UserDoc.lastLists`: lists are per chat and thread. */
+export function listKey(platform: Platform, chatId: string, threadId?: string): string {
+  return threadId ? `${platform}:${chatId}:${threadId}` : `${platform}:${chatId}`;
+}
+
 export function langFromLocale(locale: string | undefined, fallback: Lang): Lang {
   if (!locale) return fallback;
   return locale.toLowerCase().startsWith('ko') ? 'ko' : locale.toLowerCase().startsWith('en') ? 'en' : fallback;
@@ -108,7 +113,7 @@ export function recordShown(d: UserDoc, impression: Impression): void {
     ids.sort((a, b) => d.shown[a]!.lastAt.localeCompare(d.shown[b]!.lastAt));
     for (const id of ids.slice(0, ids.length - LIMITS.shown)) delete d.shown[id];
   }
-  d.lastLists[`${impression.platform}:${impression.chatId}`] = {
+  d.lastLists[listKey(impression.platform, impression.chatId, impression.threadId)] = {
     impressionId: impression.id,
     itemIds: impression.itemIds,
   };

@@ -232,7 +232,7 @@ async function main(): Promise<void> {
       plannedBeforeSlot: plannedAtSlot,
       delivered: complete(),
       messages: sender.sentMessages,
-      fake429: fake.limitHits(),
+      fake429: fake.floodRefusals,
       retried429: sender.retried429,
       firstMessageAfterSlotSeconds: {
         p50: +pct(delays, 50).toFixed(1),

@@ -24,6 +24,7 @@ describe('discord /recommend and reactions', () => {
     expect(put?.authorized).toBe(true);
     const cmds = fake.commands.get(fake.guildId)!;
     expect(cmds.map((c) => c.name).sort()).toEqual([
+      'digest',
       'explore',
       'filters',
       'forget',

@@ -5,6 +5,11 @@
  * on it and wait for it (no sleeps). Tests can make a route fail (403 code 50013, 404 code 10062, …)
  * and push malformed payloads through the gateway.
  *
+ * Channels (shapes from the Discord API docs, Channel Object): a guild text channel (type 0), a public thread in
+ * it (type 11, `parent_id`, `thread_metadata`), a forum channel (type 15, `available_tags`, REQUIRE_TAG off);
+ * `POST /channels/{forum}/threads` creates a forum post — a thread whose id is its starter message's id, the
+ * response carrying that `message` — and `POST /channels/{thread}/messages` posts in it.
+ *
  * @example
  * const fake = await FakeDiscord.start();
  * const client = new Client({ intents: [...], rest: { api: fake.apiBase } });
@@ -28,6 +33,8 @@ export const PERM = {
   ReadMessageHistory: 1n << 16n,
   UseExternalEmojis: 1n << 18n,
 } as const;
+/** Manage Channels: who may change a server channel's digest. */
+export const MANAGE_CHANNELS = 1n << 4n;
 export const ALL_BOT_PERMS = Object.values(PERM).reduce((a, b) => a | b, 0n);
 
 export interface FakeUser {
@@ -41,12 +48,15 @@ export interface FakeUser {
 
 export interface FakeChannel {
   id: string;
-  type: number; // 0 guild text, 1 DM, 3 group DM, 11 public thread
+  type: number; // 0 guild text, 1 DM, 3 group DM, 11 public thread, 15 forum
   guild_id?: string;
   name?: string;
   recipients?: FakeUser[];
-  /** Threads: the channel the thread is in. */
+  /** Threads: the channel they belong to (a text channel, or a forum for a forum post). */
   parent_id?: string;
+  /** Forums: their tags. Forum posts: the tags applied. */
+  available_tags?: { id: string; name: string; moderated: boolean; emoji_id: null; emoji_name: string | null }[];
+  applied_tags?: string[];
 }
 
 export interface RecordedFile {
@@ -85,6 +95,8 @@ export interface FakeMessage {
 interface FailRule {
   method?: string;
   path: RegExp;
+  /** Only requests that upload files. */
+  withFiles?: boolean;
   status: number;
   body: unknown;
   remaining: number;
@@ -131,6 +143,28 @@ export class FakeDiscord {
     },
   };
   readonly textChannel: FakeChannel = { id: '900000000000000200', type: 0, guild_id: this.guildId, name: 'general' };
+  /** A public thread in #general (type 11) the bot knows from GUILD_CREATE (`thread()` makes ones it does not). */
+  readonly knownThread: FakeChannel = {
+    id: '900000000000000210',
+    type: 11,
+    guild_id: this.guildId,
+    name: 'football-talk',
+    parent_id: '900000000000000200',
+  };
+  /** A forum channel (type 15) with tags. */
+  readonly forum: FakeChannel = {
+    id: '900000000000000300',
+    type: 15,
+    guild_id: this.guildId,
+    name: 'digests',
+    available_tags: [
+      { id: '900000000000000301', name: 'Digest', moderated: false, emoji_id: null, emoji_name: '📰' },
+      { id: '900000000000000302', name: 'Sports', moderated: false, emoji_id: null, emoji_name: null },
+      { id: '900000000000000303', name: 'Tech', moderated: false, emoji_id: null, emoji_name: null },
+    ],
+  };
+  /** Forum posts the bot created (threads of `forum`), by id. */
+  readonly posts = new Map<string, FakeChannel>();
   /** The role Discord creates for a bot when it joins a server (`managed`, `tags.bot_id`); the bot member has it. */
   readonly botRoleId = '900000000000000150';
   /** Threads (channel type 11) by id: NOT in the GUILD_CREATE payload, as threads made after the bot connected. */
@@ -275,12 +309,13 @@ export class FakeDiscord {
 
   /** Makes the next `times` requests matching method+path fail with this status and Discord error body. */
   failOn(
-    match: { method?: string; path: RegExp },
+    match: { method?: string; path: RegExp; withFiles?: boolean },
     error: { status: number; code: number; message: string },
     times = 1,
   ): void {
     this.failRules.push({
       ...(match.method ? { method: match.method } : {}),
+      ...(match.withFiles ? { withFiles: true } : {}),
       path: match.path,
       status: error.status,
       body: { code: error.code, message: error.message },
@@ -289,6 +324,8 @@ export class FakeDiscord {
   }
 
   static readonly MISSING_PERMISSIONS = { status: 403, code: 50013, message: 'Missing Permissions' };
+  /** What Discord answers to an upload over the size limit. */
+  static readonly TOO_LARGE = { status: 413, code: 40005, message: 'Request entity too large' };
   static readonly UNKNOWN_INTERACTION = { status: 404, code: 10062, message: 'Unknown interaction' };
 
   waitForIdentify(): Promise<any> {
@@ -407,8 +444,9 @@ export class FakeDiscord {
           topic: null,
           rate_limit_per_user: 0,
         },
+        this.forumPayload(),
       ],
-      threads: [],
+      threads: [this.threadPayload(this.knownThread)],
       members: [{ user: this.bot, roles: [this.botRoleId], joined_at: now, deaf: false, mute: false, flags: 0 }],
       member_count: 4,
       large: false,
@@ -419,6 +457,51 @@ export class FakeDiscord {
       stage_instances: [],
       guild_scheduled_events: [],
       soundboard_sounds: [],
+    };
+  }
+
+  forumPayload(): any {
+    return {
+      id: this.forum.id,
+      type: 15,
+      guild_id: this.guildId,
+      name: this.forum.name,
+      position: 1,
+      permission_overwrites: [],
+      parent_id: null,
+      nsfw: false,
+      topic: null,
+      rate_limit_per_user: 0,
+      flags: 0,
+      available_tags: this.forum.available_tags,
+      default_reaction_emoji: null,
+      default_sort_order: null,
+      default_forum_layout: 0,
+      default_thread_rate_limit_per_user: 0,
+    };
+  }
+
+  threadPayload(t: FakeChannel): any {
+    return {
+      id: t.id,
+      type: t.type,
+      guild_id: this.guildId,
+      parent_id: t.parent_id,
+      name: t.name,
+      owner_id: this.bot.id,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+      message_count: 0,
+      member_count: 1,
+      flags: 0,
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: 1440,
+        archive_timestamp: new Date().toISOString(),
+        locked: false,
+      },
+      ...(t.applied_tags ? { applied_tags: t.applied_tags } : {}),
+      total_message_sent: 0,
     };
   }
 
@@ -503,10 +586,42 @@ export class FakeDiscord {
         ...(o.options ? { options: o.options } : {}),
         ...(o.resolved ? { resolved: o.resolved } : {}),
         ...(inGuild ? { guild_id: this.guildId } : {}),
+        // Channel options (type 7) come with the resolved channel, as Discord sends them.
+        ...(o.options?.some((x) => x.type === 7)
+          ? {
+              resolved: {
+                ...o.resolved,
+                channels: Object.fromEntries(
+                  o.options
+                    .filter((x) => x.type === 7)
+                    .map((x) => {
+                      const ch = this.findChannel(String(x.value));
+                      return [
+                        String(x.value),
+                        {
+                          ...(ch?.type === 15 ? this.forumPayload() : ch?.type === 11 ? this.threadPayload(ch) : {}),
+                          id: String(x.value),
+                          type: ch?.type ?? 0,
+                          name: ch?.name ?? 'unknown',
+                          permissions: ALL_BOT_PERMS.toString(),
+                        },
+                      ];
+                    }),
+                ),
+              },
+            }
+          : {}),
       },
       channel_id: channel.id,
       channel: inGuild
-        ? { id: channel.id, type: 0, guild_id: this.guildId, name: channel.name, permissions: ALL_BOT_PERMS.toString() }
+        ? {
+            ...(channel.type === 11 || channel.parent_id ? this.threadPayload(channel) : {}),
+            id: channel.id,
+            type: channel.type,
+            guild_id: this.guildId,
+            name: channel.name,
+            permissions: ALL_BOT_PERMS.toString(),
+          }
         : { id: channel.id, type: 1, recipients: [o.user], flags: 0, last_message_id: null },
       app_permissions: (o.appPermissions ?? ALL_BOT_PERMS).toString(),
       locale: o.locale ?? 'en-US',
@@ -548,7 +663,13 @@ export class FakeDiscord {
       message: o.message,
       channel_id: channel.id,
       channel: inGuild
-        ? { id: channel.id, type: 0, guild_id: this.guildId, name: channel.name }
+        ? {
+            ...(channel.type === 11 || channel.parent_id ? this.threadPayload(channel) : {}),
+            id: channel.id,
+            type: channel.type,
+            guild_id: this.guildId,
+            name: channel.name,
+          }
         : { id: channel.id, type: 1, recipients: [o.user], flags: 0 },
       app_permissions: ALL_BOT_PERMS.toString(),
       locale: o.locale ?? 'en-US',
@@ -622,8 +743,12 @@ export class FakeDiscord {
     return { id };
   }
 
-  private findChannel(id: string): FakeChannel | undefined {
+  findChannel(id: string): FakeChannel | undefined {
     if (id === this.textChannel.id) return this.textChannel;
+    if (id === this.knownThread.id) return this.knownThread;
+    if (id === this.forum.id) return this.forum;
+    const post = this.posts.get(id);
+    if (post) return post;
     for (const ch of this.dmChannels.values()) if (ch.id === id) return ch;
     return this.threads.get(id) ?? this.otherChannels.get(id);
   }
@@ -787,7 +912,13 @@ export class FakeDiscord {
     };
 
     if (this.onRequest) await this.onRequest(rec);
-    const rule = this.failRules.find((r) => r.remaining > 0 && (!r.method || r.method === method) && r.path.test(path));
+    const rule = this.failRules.find(
+      (r) =>
+        r.remaining > 0 &&
+        (!r.method || r.method === method) &&
+        r.path.test(path) &&
+        (!r.withFiles || files.length > 0),
+    );
     if (rule) {
       rule.remaining--;
       return reply(rule.status, rule.body);
@@ -895,9 +1026,31 @@ export class FakeDiscord {
       const msg = this.messages.get(m[2]!);
       return msg && msg.channel_id === m[1] ? reply(200, msg) : reply(404, { code: 10008, message: 'Unknown Message' });
     }
+    if (method === 'POST' && (m = path.match(/^\/channels\/(\d+)\/threads$/))) {
+      // A forum post: a thread and its starter message share one id.
+      const forum = this.findChannel(m[1]!);
+      if (!forum || forum.type !== 15)
+        return reply(400, { code: 50024, message: 'Cannot execute action on this channel type' });
+      const id = this.nextId();
+      const post: FakeChannel = {
+        id,
+        type: 11,
+        guild_id: this.guildId,
+        name: String(body?.name ?? ''),
+        parent_id: forum.id,
+        applied_tags: Array.isArray(body?.applied_tags) ? body.applied_tags.map(String) : [],
+      };
+      this.posts.set(id, post);
+      const message = this.createMessage(post, id, body?.message ?? {}, files, { id });
+      this.messages.set(id, message);
+      this.dispatch('THREAD_CREATE', { ...this.threadPayload(post), newly_created: true });
+      return reply(201, { ...this.threadPayload(post), message });
+    }
     if (method === 'POST' && (m = path.match(/^\/channels\/(\d+)\/messages$/))) {
       const channel = this.findChannel(m[1]!);
       if (!channel) return reply(404, { code: 10003, message: 'Unknown Channel' });
+      if (channel.type === 15)
+        return reply(400, { code: 50008, message: 'Cannot send messages in a non-text channel' });
       return reply(
         200,
         this.createMessage(channel, channel.id, body ?? {}, files, {
@@ -913,19 +1066,11 @@ export class FakeDiscord {
         200,
         ch.type === 1
           ? { id: ch.id, type: 1, recipients: ch.recipients }
-          : ch.type === 11
-            ? {
-                id: ch.id,
-                type: 11,
-                guild_id: this.guildId,
-                parent_id: ch.parent_id,
-                name: ch.name,
-                owner_id: this.users.alice.id,
-                thread_metadata: { archived: false, auto_archive_duration: 1440, locked: false },
-                message_count: 0,
-                member_count: 1,
-              }
-            : { id: ch.id, type: 0, guild_id: this.guildId, name: ch.name, position: 0, permission_overwrites: [] },
+          : ch.type === 15
+            ? this.forumPayload()
+            : ch.type === 11
+              ? this.threadPayload(ch)
+              : { id: ch.id, type: 0, guild_id: this.guildId, name: ch.name, position: 0, permission_overwrites: [] },
       );
     }
     if (method === 'POST' && path === '/users/@me/channels') {

@@ -8,10 +8,15 @@
  * - Records every call; `waitForCall(method, n)` resolves on the n-th call (no sleeps).
  * - `script(method, fn)` injects failures: 403 blocked, 429 with `retry_after`, 500, 400, or `drop`
  *   (the call is recorded as delivered, then the connection is destroyed: an ambiguous network error).
- * - `{ limits: TELEGRAM_LIMITS }` enforces Telegram's sending limits on sendMessage/sendPhoto and answers
- *   429 with `retry_after` past them (`limitHits()` counts them). Reconstructed from the Bots FAQ ("My bot
- *   is hitting limits"): about 30 messages per second overall, about one per second in one chat with short
- *   bursts tolerated, at most 20 per minute in one group.
+ * - `limits` (opt-in): Telegram's flood limits as the Bot API FAQ states them — about 30 messages per second
+ *   overall, about one per second in a chat ("short bursts" allowed), 20 per minute in a group — answered like
+ *   Telegram with 429 `Too Many Requests: retry after N` and `parameters.retry_after`. The FAQ gives no burst
+ *   size or window shape: the sliding windows and the per-chat burst of 3 are OUR reconstruction (see
+ *   `TELEGRAM_LIMITS`), stricter than what bots observe in practice rather than looser.
+ * - Photos: an upload or URL gets a fresh `file_id` (an array of sizes, as Telegram answers); a later
+ *   `sendPhoto` with that id is accepted, an unknown or expired id is refused with Telegram's 400 "wrong file
+ *   identifier/HTTP URL specified" (`expireFileIds()` makes every id stale).
+ * - Forum topics: a `message_thread_id` in a send comes back on the message with `is_topic_message`.
  *
  * @example
  * const tg = await startFakeTelegram();
@@ -46,6 +51,35 @@ export interface TgChat {
   type: 'private' | 'group' | 'supergroup';
   title?: string;
   first_name?: string;
+  /** A supergroup with topics (forum). */
+  is_forum?: boolean;
+}
+
+/**
+ * Flood limits the fake enforces on message-sending methods. Telegram's FAQ: "avoid sending more than one
+ * message per second" in a chat ("we may allow short bursts"), "not more than 30 messages per second or so"
+ * overall, "not more than 20 messages per minute to the same group".
+ */
+export interface TelegramLimits {
+  /** Accepted messages in any 1-second window, all chats together. */
+  globalPerSecond: number;
+  /** Per chat: a token bucket of `chatBurst` refilled at `chatPerSecond`. */
+  chatPerSecond: number;
+  chatBurst: number;
+  /** Accepted messages in any 60-second window to one group (negative chat id). */
+  groupPerMinute: number;
+}
+
+/** Our reading of the FAQ (the burst size is a reconstruction: Telegram publishes none). */
+export const TELEGRAM_LIMITS: TelegramLimits = {
+  globalPerSecond: 30,
+  chatPerSecond: 1,
+  chatBurst: 3,
+  groupPerMinute: 20,
+};
+
+export interface FakeTelegramOptions {
+  limits?: TelegramLimits;
 }
 
 export interface RecordedCall {
@@ -61,7 +95,7 @@ export interface RecordedCall {
   dropped?: boolean;
 }
 
-export type Failure = { code: 400 | 403 | 429 | 500; description?: string; retryAfter?: number } | 'drop';
+export type Failure = { code: 400 | 403 | 413 | 429 | 500; description?: string; retryAfter?: number } | 'drop';
 /** Return a failure to inject for this call (n = 1-based count of this method's calls), or undefined. */
 export type Script = (payload: Record<string, unknown>, n: number) => Failure | undefined;
 
@@ -74,29 +108,19 @@ interface Waiter {
 
 const DEFAULT_EXCLUDED = new Set(['chat_member', 'message_reaction', 'message_reaction_count']);
 const SEND_METHODS = new Set(['sendMessage', 'sendPhoto']);
-
-/** Sending limits as token buckets: `burst` messages at once, refilled at `perSecond`. */
-export interface TelegramLimits {
-  global: { burst: number; perSecond: number };
-  privateChat: { burst: number; perSecond: number };
-  group: { burst: number; perSecond: number };
-}
-
-/** Telegram's published limits (Bots FAQ); the per-chat burst is an assumption ("short bursts"). */
-export const TELEGRAM_LIMITS: TelegramLimits = {
-  global: { burst: 30, perSecond: 30 },
-  privateChat: { burst: 3, perSecond: 1 },
-  group: { burst: 20, perSecond: 20 / 60 },
-};
-
-export interface FakeTelegramOptions {
-  /** Enforce sending limits (429 with retry_after past them). */
-  limits?: TelegramLimits;
-}
+/** Methods the flood limits count (a message sent or edited in a chat). */
+const LIMITED_METHODS = new Set([
+  'sendMessage',
+  'sendPhoto',
+  'sendMediaGroup',
+  'sendDocument',
+  'copyMessage',
+  'forwardMessage',
+  'editMessageText',
+  'editMessageCaption',
+]);
 
 export interface FakeTelegram {
-  /** 429s answered because a limit was exceeded, by limit. */
-  limitHits(): { global: number; chat: number; group: number };
   apiRoot: string;
   token: string;
   calls: RecordedCall[];
@@ -104,8 +128,19 @@ export interface FakeTelegram {
   allowedUpdates(): string[] | undefined;
   /** Queues a raw update (update_id is assigned). */
   push(update: Record<string, unknown>): number;
-  pushMessage(m: { from: TgUser; chat: TgChat; text: string; replyTo?: { message_id: number; from: unknown } }): number;
-  pushCallback(c: { from: TgUser; message: { message_id: number; chat: TgChat }; data: string }): {
+  pushMessage(m: {
+    from: TgUser;
+    chat: TgChat;
+    text: string;
+    replyTo?: { message_id: number; from: unknown };
+    /** A message in a forum topic (`message_thread_id` + `is_topic_message`). */
+    threadId?: number;
+  }): number;
+  pushCallback(c: {
+    from: TgUser;
+    message: { message_id: number; chat: TgChat; message_thread_id?: number };
+    data: string;
+  }): {
     updateId: number;
     callbackId: string;
   };
@@ -121,6 +156,12 @@ export interface FakeTelegram {
   setMemberStatus(userId: number, status: 'creator' | 'administrator' | 'member'): void;
   /** POSTs an update to a webhook URL the bot registered (webhook mode). */
   webhook(): { url: string; secret: string | undefined } | undefined;
+  /** Calls `fn` on every recorded call (cheaper than `waitFor` when counting thousands); returns the unsubscribe. */
+  onCall(fn: (c: RecordedCall) => void): () => void;
+  /** Makes every `file_id` handed out so far stale (Telegram refuses them with 400). */
+  expireFileIds(): void;
+  /** 429 answers given by the flood limits. */
+  readonly floodRefusals: number;
   /** A file people can send (`getFile` and `GET /file/bot<token>/<path>` serve it); returns its `file_id`. */
   addFile(content: string | Buffer): { file_id: string; file_unique_id: string; file_size: number };
   /** A message with a document (an uploaded file), as Telegram delivers it. */
@@ -191,46 +232,48 @@ async function parsePayload(req: IncomingMessage, body: Buffer): Promise<Record<
   return {};
 }
 
-/** Token buckets per key: `wait` answers the seconds until a token is there (0: now), `take` uses one. */
-function buckets(limit: { burst: number; perSecond: number }) {
-  const state = new Map<string, { tokens: number; at: number }>();
-  const fill = (key: string, now: number) => {
-    const b = state.get(key) ?? { tokens: limit.burst, at: now };
-    b.tokens = Math.min(limit.burst, b.tokens + ((now - b.at) / 1000) * limit.perSecond);
+/** Sliding-window and token-bucket accounting for `TelegramLimits`; `check` answers the retry_after (s) or 0. */
+class FloodControl {
+  private readonly global: number[] = [];
+  private readonly chats = new Map<string, { tokens: number; at: number }>();
+  private readonly groups = new Map<string, number[]>();
+  refusals = 0;
+  constructor(private readonly limits: TelegramLimits) {}
+
+  check(chatId: string, now: number): number {
+    const l = this.limits;
+    const g = this.global;
+    while (g.length > 0 && g[0]! <= now - 1000) g.shift();
+    let wait = 0;
+    if (g.length >= l.globalPerSecond) wait = Math.max(wait, g[0]! + 1000 - now);
+    const b = this.chats.get(chatId) ?? { tokens: l.chatBurst, at: now };
+    b.tokens = Math.min(l.chatBurst, b.tokens + ((now - b.at) / 1000) * l.chatPerSecond);
     b.at = now;
-    state.set(key, b);
-    return b;
-  };
-  return {
-    wait: (key: string, now: number): number => {
-      const b = fill(key, now);
-      return b.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - b.tokens) / limit.perSecond));
-    },
-    take: (key: string, now: number): void => void (fill(key, now).tokens -= 1),
-  };
+    this.chats.set(chatId, b);
+    if (b.tokens < 1) wait = Math.max(wait, ((1 - b.tokens) / l.chatPerSecond) * 1000);
+    const group = Number(chatId) < 0 ? (this.groups.get(chatId) ?? []) : undefined;
+    if (group) {
+      while (group.length > 0 && group[0]! <= now - 60_000) group.shift();
+      if (group.length >= l.groupPerMinute) wait = Math.max(wait, group[0]! + 60_000 - now);
+    }
+    if (wait > 0) {
+      this.refusals++;
+      return Math.max(1, Math.ceil(wait / 1000));
+    }
+    g.push(now);
+    b.tokens -= 1;
+    if (group) {
+      group.push(now);
+      this.groups.set(chatId, group);
+    }
+    return 0;
+  }
 }
 
 export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
-  const hits = { global: 0, chat: 0, group: 0 };
-  const limits = options.limits;
-  const globalBucket = limits ? buckets(limits.global) : undefined;
-  const chatBucket = limits ? buckets(limits.privateChat) : undefined;
-  const groupBucket = limits ? buckets(limits.group) : undefined;
-  /** Past a limit: how long to wait and which; else undefined (and the send is counted against the limits). */
-  const overLimit = (p: Record<string, unknown>): { wait: number; which: keyof typeof hits } | undefined => {
-    if (!limits) return undefined;
-    const now = Date.now();
-    const chat = String(p.chat_id);
-    const isGroup = Number(chat) < 0;
-    const perChat = isGroup ? groupBucket! : chatBucket!;
-    const c = perChat.wait(chat, now);
-    if (c > 0) return { wait: c, which: isGroup ? 'group' : 'chat' };
-    const g = globalBucket!.wait('*', now);
-    if (g > 0) return { wait: g, which: 'global' };
-    perChat.take(chat, now);
-    globalBucket!.take('*', now);
-    return undefined;
-  };
+  const flood = options.limits ? new FloodControl(options.limits) : undefined;
+  const fileIds = new Set<string>();
+  let nextFile = 1;
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const calls: RecordedCall[] = [];
@@ -289,10 +332,16 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
           ? { id: chatId, type: 'supergroup', title: 'group' }
           : { id: chatId, type: 'private', first_name: 'user' },
       from: BOT_USER,
+      ...(p.message_thread_id ? { message_thread_id: Number(p.message_thread_id), is_topic_message: true } : {}),
       ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
       ...extra,
     };
   };
+  /** What Telegram answers for a photo: sizes sharing one upload, the largest last. */
+  const photoSizes = (fileId: string) => [
+    { file_id: `${fileId}-s`, file_unique_id: `${fileId}-us`, width: 90, height: 90, file_size: 1200 },
+    { file_id: fileId, file_unique_id: `u${fileId}`, width: 320, height: 320, file_size: 9800 },
+  ];
 
   const handle = async (
     method: string,
@@ -302,14 +351,13 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
   ): Promise<void> => {
     const n = (counts.get(method) ?? 0) + 1;
     counts.set(method, n);
-    const failure = scripts.get(method)?.(p, n);
+    const retryAfter = flood && LIMITED_METHODS.has(method) ? flood.check(String(p.chat_id), Date.now()) : 0;
+    const failure: Failure | undefined = retryAfter > 0 ? { code: 429, retryAfter } : scripts.get(method)?.(p, n);
     if (failure === 'drop') {
       const result = SEND_METHODS.has(method)
         ? messageFor(
             p,
-            method === 'sendPhoto'
-              ? { photo: [{ file_id: 'f', file_unique_id: 'u', width: 1, height: 1 }], caption: p.caption }
-              : { text: p.text },
+            method === 'sendPhoto' ? { photo: photoSizes('dropped'), caption: p.caption } : { text: p.text },
           )
         : true;
       record({ method, payload: p, ok: true, result, dropped: true });
@@ -335,14 +383,6 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
       });
       return;
     }
-    const over = SEND_METHODS.has(method) ? overLimit(p) : undefined;
-    if (over) {
-      hits[over.which]++;
-      const error = { error_code: 429, description: `Too Many Requests: retry after ${over.wait}` };
-      record({ method, payload: p, ok: false, error });
-      answer(res, 429, { ok: false, ...error, parameters: { retry_after: over.wait } });
-      return;
-    }
     let result: unknown = true;
     switch (method) {
       case 'getMe':
@@ -353,7 +393,8 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
         const offset = Number(p.offset ?? 0);
         // Confirming an offset forgets everything before it.
         for (let i = queue.length - 1; i >= 0; i--) if ((queue[i]!.update_id as number) < offset) queue.splice(i, 1);
-        const ups = pending(offset, allowed);
+        // Telegram hands out at most `limit` (default 100) updates per call.
+        const ups = pending(offset, allowed).slice(0, Math.max(1, Math.min(100, Number(p.limit ?? 100))));
         const timeout = Number(p.timeout ?? 0);
         if (ups.length > 0 || timeout <= 0) {
           record({ method, payload: p, ok: true, result: ups });
@@ -383,12 +424,24 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
           ...(p.link_preview_options ? { link_preview_options: p.link_preview_options } : {}),
         });
         break;
-      case 'sendPhoto':
-        result = messageFor(p, {
-          photo: [{ file_id: 'f', file_unique_id: 'u', width: 1, height: 1 }],
-          caption: p.caption,
-        });
+      case 'sendPhoto': {
+        const photo = p.photo;
+        let fileId: string;
+        if (typeof photo === 'string' && !/^https?:\/\//.test(photo)) {
+          if (!fileIds.has(photo)) {
+            const error = { error_code: 400, description: 'Bad Request: wrong file identifier/HTTP URL specified' };
+            record({ method, payload: p, ok: false, error });
+            answer(res, 400, { ok: false, ...error });
+            return;
+          }
+          fileId = photo;
+        } else {
+          fileId = `AgACAgIAAx${nextFile++}`;
+          fileIds.add(fileId).add(`${fileId}-s`);
+        }
+        result = messageFor(p, { photo: photoSizes(fileId), caption: p.caption });
         break;
+      }
       case 'editMessageText':
       case 'editMessageCaption':
         result = messageFor(p, { message_id: Number(p.message_id), text: p.text ?? p.caption });
@@ -469,13 +522,12 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
   };
 
   const fake: FakeTelegram = {
-    limitHits: () => ({ ...hits }),
     apiRoot: `http://127.0.0.1:${port}`,
     token,
     calls,
     allowedUpdates: () => allowed,
     push,
-    pushMessage({ from, chat, text, replyTo }) {
+    pushMessage({ from, chat, text, replyTo, threadId }) {
       const entities: unknown[] = [];
       const cmd = /^\/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?/.exec(text);
       if (cmd) entities.push({ type: 'bot_command', offset: 0, length: cmd[0].length });
@@ -485,6 +537,7 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
           date: Math.floor(Date.now() / 1000),
           from,
           chat,
+          ...(threadId ? { message_thread_id: threadId, is_topic_message: true } : {}),
           text,
           ...(entities.length ? { entities } : {}),
           ...(replyTo ? { reply_to_message: { ...replyTo, chat, date: Math.floor(Date.now() / 1000) } } : {}),
@@ -503,6 +556,9 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
             message_id: message.message_id,
             date: Math.floor(Date.now() / 1000),
             chat: message.chat,
+            ...(message.message_thread_id
+              ? { message_thread_id: message.message_thread_id, is_topic_message: true }
+              : {}),
             from: BOT_USER,
             text: 'item',
           },
@@ -567,6 +623,16 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
       members.set(userId, status);
     },
     webhook: () => webhook,
+    onCall(fn) {
+      events.on('call', fn);
+      return () => events.off('call', fn);
+    },
+    expireFileIds() {
+      fileIds.clear();
+    },
+    get floodRefusals() {
+      return flood?.refusals ?? 0;
+    },
     addFile(content) {
       const body = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
       const file_id = `BQACAgIAAxkBAAI${files.size + 1}`;
@@ -608,4 +674,9 @@ export function privateChat(u: TgUser): TgChat {
 
 export function groupChat(id: number, title = 'Test group'): TgChat {
   return { id, type: 'supergroup', title };
+}
+
+/** A supergroup with topics (a forum). */
+export function forumChat(id: number, title = 'Test forum'): TgChat {
+  return { id, type: 'supergroup', title, is_forum: true };
 }

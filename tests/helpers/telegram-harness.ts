@@ -6,16 +6,14 @@ import { EventEmitter } from 'node:events';
 import type { App } from '../../app/compose.js';
 import { startTelegram, type StartTelegramOptions, type TelegramHandle } from '../../bots/telegram/index.js';
 import type { ConfigKey } from '../../core/config.js';
+import type { ContentItem } from '../../core/domain.js';
+import { NO_LIMITS, type OutboxLimits } from '../../core/outbox/outbox.js';
 import type { KeyValueStore } from '../../core/ports.js';
 import type { FakeTelegram, RecordedCall } from './fake-telegram.js';
 import { makeApp, type TestClock } from './telegram-app.js';
 
-/** No throttling delays in tests (the limits themselves are grammY's plugin, configured in index.ts). */
-export const FAST_THROTTLE: NonNullable<StartTelegramOptions['throttle']> = {
-  global: { reservoir: 1000, reservoirRefreshAmount: 1000, reservoirRefreshInterval: 1000 },
-  group: { maxConcurrent: 1, minTime: 0 },
-  out: { maxConcurrent: 1, minTime: 0 },
-};
+/** No rate limits in tests unless a test sets them (the outbox's scheduling is tested on its own and with the limited fake). */
+export const FAST_LIMITS: OutboxLimits = NO_LIMITS;
 
 export interface RunningBot {
   app: App;
@@ -34,14 +32,17 @@ export async function startBot(
     /** The digest scheduler's period (0: no timer, tests call `tick()`) and lock expiry (the root's settings). */
     digestIntervalMs?: number;
     digestLockTtlMs?: number;
+    /** The catalog (default: `fixtureItems`). */
+    items?: ContentItem[];
     /** People's own sources: the address guard's switch and DNS (CreateAppOptions). */
     sources?: Parameters<typeof makeApp>[0]['sources'];
   } = {},
 ): Promise<RunningBot> {
-  const { env, digestIntervalMs, digestLockTtlMs, sources, ...rest } = opts;
+  const { env, digestIntervalMs, digestLockTtlMs, items, sources, ...rest } = opts;
   const app = await makeApp({
     store,
     clock,
+    ...(items ? { items } : {}),
     env: { TELEGRAM_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, DIGEST_SIZE: '4', ...env },
     digest: { intervalMs: digestIntervalMs ?? 0, lockTtlMs: digestLockTtlMs ?? 5000 },
     ...(sources ? { sources } : {}),
@@ -50,7 +51,7 @@ export async function startBot(
   const events = new EventEmitter();
   const tg = await startTelegram(app, {
     clock,
-    throttle: FAST_THROTTLE,
+    limits: FAST_LIMITS,
     pollTimeoutSeconds: 10,
     ...rest,
     onUpdateHandled: (id) => {

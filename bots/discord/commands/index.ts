@@ -1,4 +1,5 @@
 /** The slash commands, one file each, all of the shape `Command` (command.ts). */
+import { digest } from './digest.js';
 import { explore } from './explore.js';
 import { filters } from './filters.js';
 import { layout } from './layout.js';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   status,
   help,
   link,
+  digest,
   quiet,
   subscribeCommand,
   unsubscribeCommand,

@@ -29,6 +29,7 @@ import type { RecommendResult } from '../../../core/recommend/service.js';
 import { userMessage } from '../../../core/status/status.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
+import { discordLane, sendItemPayload } from '../delivery.js';
 import { COMPACT_PER_MESSAGE, MORE_PREFIX, compactMessage, itemMessage, moreTarget } from '../embeds.js';
 import { feedbackButtons } from '../feedback-buttons.js';
 import { botInChannel, presenceOf } from '../install.js';
@@ -204,25 +205,40 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
   const compactHeader = (list: { header: string }) => `**${list.header}**`;
   let first: string | undefined;
   return {
-    async sendItem(_target, view, list) {
+    async sendItem(target, view, list) {
       const isFirst = first === undefined;
       const payload = render(view, list.lang, isFirst ? header(list) : undefined);
       const needed = payload.files.length > 0 ? (['EmbedLinks', 'AttachFiles'] as const) : (['EmbedLinks'] as const);
-      const msg: Message = await needs(list.lang, needed, () =>
-        isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
+      // Through the outbox, reusing an uploaded thumbnail's CDN URL (delivery.ts).
+      const { msg, writes } = await needs(list.lang, needed, () =>
+        sendItemPayload(
+          {
+            outbox: ctx.outbox,
+            media: ctx.app.media,
+            lane: discordLane(target, list),
+            now: () => ctx.app.core.clock.now().getTime(),
+          },
+          payload,
+          (p): Promise<Message> => (isFirst ? interaction.editReply(p) : interaction.followUp(p)),
+        ),
       );
       if (isFirst) first = msg.id;
-      return { messageIds: [msg.id] };
+      return { messageIds: [msg.id], writes };
     },
-    async sendCompact(_target, list) {
+    finish(target, list) {
+      ctx.outbox.finish(discordLane(target, list));
+    },
+    async sendCompact(target, list) {
       // Five items per message at most (Discord allows five rows of buttons); the first edits the deferred reply.
+      // Through the outbox like cards: the lane's size is the messages the compact list makes.
       const out: { messageIds: string[] }[] = [];
+      const lane = discordLane(target, list);
       for (let i = 0; i < list.items.length; i += COMPACT_PER_MESSAGE) {
         const views = list.items.slice(i, i + COMPACT_PER_MESSAGE);
         const isFirst = first === undefined;
         const payload = compactMessage(views, list.lang, { like, dislike }, isFirst ? compactHeader(list) : undefined);
         const msg: Message = await needs(list.lang, ['EmbedLinks'], () =>
-          isFirst ? interaction.editReply(payload) : interaction.followUp(payload),
+          ctx.outbox.send(lane, () => (isFirst ? interaction.editReply(payload) : interaction.followUp(payload))),
         );
         if (isFirst) first = msg.id;
         for (const _ of views) out.push({ messageIds: [msg.id] });

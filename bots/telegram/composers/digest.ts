@@ -1,11 +1,19 @@
 /**
- * `/digest` — `on`, `off`, `HH:MM [time zone]`, or nothing (show the schedule). In groups only admins
+ * `/digest` — `on`, `off`, `HH:MM [time zone]`, or nothing (show the schedule); `topic` (sent in a forum
+ * topic) routes the chat's digests to that topic, `topic off` back to the main chat. In groups only admins
  * may change it. A chat that blocks or removes the bot (`my_chat_member`: kicked/left) is unsubscribed.
  */
 import { Composer, type Context } from 'grammy';
 import { isTimeZone, parseTime } from '../../../core/digest/time.js';
 import { t } from '../../../core/messages.js';
 import { actorOf, chatOf, langOf, type TgDeps } from '../shared.js';
+
+/** In groups only admins change the digest; in a private chat the person does. */
+async function isAdmin(ctx: Context, kind: 'private' | 'group', userId: string): Promise<boolean> {
+  if (kind !== 'group') return true;
+  const member = await ctx.getChatMember(Number(userId));
+  return member.status === 'creator' || member.status === 'administrator';
+}
 
 export function digestComposer(deps: TgDeps): Composer<Context> {
   const c = new Composer<Context>();
@@ -29,6 +37,22 @@ export function digestComposer(deps: TgDeps): Composer<Context> {
     }
     const [first, tz, ...rest] = args as [string, string | undefined, ...string[]];
     const verb = first.toLowerCase();
+    if (verb === 'topic' || verb === '토픽') {
+      if (!(await isAdmin(ctx, chat.kind, actor.externalId))) {
+        await ctx.reply(t(lang, 'digest.adminOnly'));
+        return;
+      }
+      const off = /^(off|끄기)$/i.test(tz ?? '');
+      const msg = ctx.msg;
+      const thread = msg && msg.is_topic_message ? msg.message_thread_id : undefined;
+      if (!off && !thread) {
+        await ctx.reply(t(lang, 'digest.topicNotForum'));
+        return;
+      }
+      await deps.routes?.set('telegram', chat.chatId, { digestThreadId: off ? undefined : String(thread) });
+      await ctx.reply(t(lang, off ? 'digest.topicOff' : 'digest.topicSet'));
+      return;
+    }
     let change: { enabled?: boolean; time?: string; tz?: string };
     if (rest.length > 0) change = {};
     else if (verb === 'on' || verb === '켜기') change = { enabled: true, ...(tz ? { tz } : {}) };
@@ -43,12 +67,9 @@ export function digestComposer(deps: TgDeps): Composer<Context> {
       await ctx.reply(t(lang, 'digest.badZone', { tz: change.tz }));
       return;
     }
-    if (chat.kind === 'group') {
-      const member = await ctx.getChatMember(Number(actor.externalId));
-      if (member.status !== 'creator' && member.status !== 'administrator') {
-        await ctx.reply(t(lang, 'digest.adminOnly'));
-        return;
-      }
+    if (!(await isAdmin(ctx, chat.kind, actor.externalId))) {
+      await ctx.reply(t(lang, 'digest.adminOnly'));
+      return;
     }
     const { schedule, next } = await deps.digest.setSchedule(chat, change, actor, lang);
     await ctx.reply(

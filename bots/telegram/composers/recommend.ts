@@ -72,15 +72,19 @@ export function recommendComposer(deps: TgDeps): Composer<Context> {
     }
     // Stop the button's spinner now; the list follows as new messages (a reply to the item in groups).
     await ctx.answerCallbackQuery();
+    const target = targetOf(ctx, chat.chatId, chat.kind === 'group' ? msg.message_id : undefined);
     try {
-      await more.deliver(
-        targetOf(ctx, chat.chatId, chat.kind === 'group' ? msg.message_id : undefined),
-        new TelegramListSender(ctx.api, deps),
-      );
+      await more.deliver(target, new TelegramListSender(ctx.api, deps));
     } catch (e) {
-      // The query is answered already, so the error boundary could not tell the user: say it in the chat.
+      // The query is answered already, so the error boundary could not tell the user: say it in the chat (topic).
       deps.logger.error({ err: e, chat: chat.chatId }, '"More like this" failed');
-      await ctx.api.sendMessage(chat.chatId, userMessage(e, more.lang)).catch(() => undefined);
+      await ctx.api
+        .sendMessage(
+          chat.chatId,
+          userMessage(e, more.lang),
+          target.threadId ? { message_thread_id: Number(target.threadId) } : {},
+        )
+        .catch(() => undefined);
     }
   });
   return c;
