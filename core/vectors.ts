@@ -93,58 +93,110 @@ export function axpy(a: Float32Array, b: Float32Array, w: number): Float32Array 
   return a;
 }
 
+/** A bijective 32-bit integer mix (murmur3's finaliser): distinct inputs give distinct outputs. */
+export function mix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /**
- * Indices of the `k` largest finite scores, best first (a bounded min-heap: O(n log k)).
- * `-Infinity` marks excluded rows.
+ * The tie-break salt of one ranked row (e.g. one user under one evaluation seed). Rows with different salts order
+ * their ties independently.
  */
-export function topK(scores: Float32Array, k: number): number[] {
-  if (k <= 0) return [];
-  const heapIdx = new Int32Array(k);
-  const heapVal = new Float64Array(k);
+export const tieSalt = (seed: number, row: number): number => mix32(mix32(seed) ^ Math.imul(row + 1, 0x9e3779b9));
+
+/**
+ * Writes the indices of the `k` largest finite scores of `scores[from .. from + n)` (relative to `from`), best first,
+ * into `out[at ..]` and returns how many it wrote (the rest of `out[at .. at + k)` is left as it was).
+ * A bounded min-heap: O(n log k). Non-finite scores (−∞ marks excluded items, NaN) are never returned.
+ *
+ * Ties: without `salt` the lower index wins (deterministic, used by the bot's serving path); with a `salt` ties are
+ * broken by the seeded random permutation `i ↦ mix32(i + salt·φ)` (a bijection, so every tie order is a permutation
+ * and each salt gives another one). This is the harness's rule: a model that scores every item the same then ranks
+ * like a random model instead of handing out the lowest item ids.
+ */
+export function topKInto(
+  scores: ArrayLike<number>,
+  from: number,
+  n: number,
+  k: number,
+  out: Int32Array,
+  at = 0,
+  salt?: number,
+): number {
+  if (k <= 0) return 0;
+  const hs = new Float64Array(k);
+  const hi = new Int32Array(k);
+  const hk = new Float64Array(k);
+  const saltMix = salt === undefined ? 0 : Math.imul(salt >>> 0, 0x9e3779b9);
+  const keyOf = salt === undefined ? (i: number) => i : (i: number) => mix32((i + saltMix) >>> 0);
   let size = 0;
-  // Min-heap order; on equal scores the later index counts as smaller, so earlier items win ties.
-  const less = (a: number, b: number) =>
-    heapVal[a]! < heapVal[b]! || (heapVal[a] === heapVal[b] && heapIdx[a]! > heapIdx[b]!);
+  // min-heap on (score, then the larger tie key counts as worse): the root is the worst item kept so far
+  const worse = (a: number, b: number) => hs[a]! < hs[b]! || (hs[a] === hs[b] && hk[a]! > hk[b]!);
   const swap = (a: number, b: number) => {
-    const v = heapVal[a]!;
-    heapVal[a] = heapVal[b]!;
-    heapVal[b] = v;
-    const i = heapIdx[a]!;
-    heapIdx[a] = heapIdx[b]!;
-    heapIdx[b] = i;
+    const s = hs[a]!;
+    hs[a] = hs[b]!;
+    hs[b] = s;
+    const t = hi[a]!;
+    hi[a] = hi[b]!;
+    hi[b] = t;
+    const u = hk[a]!;
+    hk[a] = hk[b]!;
+    hk[b] = u;
   };
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i]!;
+  const down = (i: number, m: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let w = i;
+      if (l < m && worse(l, w)) w = l;
+      if (r < m && worse(r, w)) w = r;
+      if (w === i) return;
+      swap(i, w);
+      i = w;
+    }
+  };
+  for (let j = 0; j < n; j++) {
+    const s = scores[from + j]!;
     if (!Number.isFinite(s)) continue;
     if (size < k) {
-      let j = size++;
-      heapVal[j] = s;
-      heapIdx[j] = i;
-      while (j > 0) {
-        const p = (j - 1) >> 1;
-        if (!less(j, p)) break;
-        swap(j, p);
-        j = p;
+      hs[size] = s;
+      hi[size] = j;
+      hk[size] = keyOf(j);
+      let c = size++;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!worse(c, p)) break;
+        swap(c, p);
+        c = p;
       }
-    } else if (s > heapVal[0]!) {
-      heapVal[0] = s;
-      heapIdx[0] = i;
-      for (let j = 0; ;) {
-        const l = 2 * j + 1,
-          r = l + 1;
-        let m = j;
-        if (l < size && less(l, m)) m = l;
-        if (r < size && less(r, m)) m = r;
-        if (m === j) break;
-        swap(j, m);
-        j = m;
-      }
+    } else if (s > hs[0]! || (s === hs[0] && keyOf(j) < hk[0]!)) {
+      hs[0] = s;
+      hi[0] = j;
+      hk[0] = keyOf(j);
+      down(0, size);
     }
   }
-  const order = Array.from({ length: size }, (_, i) => i).sort(
-    (a, b) => heapVal[b]! - heapVal[a]! || heapIdx[a]! - heapIdx[b]!,
-  );
-  return order.map((i) => heapIdx[i]!);
+  // pop worst-first into the back of the list
+  for (let m = size; m > 0; m--) {
+    out[at + m - 1] = hi[0]!;
+    swap(0, m - 1);
+    down(0, m - 1);
+  }
+  return size;
+}
+
+/**
+ * Indices of the `k` largest finite scores, best first (see {@link topKInto}; ties: lower index, or the seeded
+ * permutation of `salt`). `-Infinity` marks excluded rows.
+ */
+export function topK(scores: Float32Array, k: number, salt?: number): number[] {
+  if (k <= 0) return [];
+  const out = new Int32Array(k);
+  const n = topKInto(scores, 0, scores.length, k, out, 0, salt);
+  return Array.from(out.subarray(0, n));
 }
 
 /** Float32 vector ↔ bytes, for compact storage. */

@@ -20,6 +20,7 @@ import {
 } from '../core/eval/experiment.js';
 import type { HarnessResult } from '../core/eval/harness.js';
 import { indexByUser, itemsOf, maskKnown, topKRows } from '../core/eval/ranking.js';
+import { tieSalt } from '../core/vectors.js';
 import type { Split } from '../core/eval/splits.js';
 import { perUserMetrics } from './per-user.js';
 
@@ -71,8 +72,7 @@ export function experimentFromHarness(o: ConvertOptions): ExperimentRun {
     },
     split: {
       kind: first.config.split.kind,
-      // Today's harness counts likes (signal 1) as relevant.
-      positive: 'all',
+      positive: first.config.split.positive,
       options: first.config.split.options,
       train: first.config.split.train,
       valid: first.config.split.valid,
@@ -80,7 +80,7 @@ export function experimentFromHarness(o: ConvertOptions): ExperimentRun {
       coldUsers: first.config.split.coldUsers,
     },
     ks: first.config.ks,
-    seeds: o.results.map((r) => r.config.seed),
+    seeds: o.results.flatMap((r) => r.config.seeds),
     models: first.results.map((m, i) => {
       const perSeed = o.results.map((r) => r.results[i]!);
       const metrics: ExperimentRun['models'][number]['metrics'] = {};
@@ -156,7 +156,14 @@ export async function artifactsFromModels(
       const ids = Int32Array.from(evaluated.slice(start, start + batch));
       const s = await model.scoreUsers(ids);
       maskKnown(s, ids, nItems, ...masks);
-      const top = topKRows(s, ids.length, nItems, k);
+      // the harness's tie rule: a seeded random permutation per user (`tieSalt(seed, user)`)
+      const top = topKRows(
+        s,
+        ids.length,
+        nItems,
+        k,
+        Array.from(ids, (u) => tieSalt(o.seed, u)),
+      );
       lists.set(top, start * k);
       if (scores)
         for (let j = 0; j < top.length; j++)

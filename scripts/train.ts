@@ -7,42 +7,54 @@
  *   npm run train -- --dataset bot:./export/users.jsonl --items ./export/items.json
  *
  * Options: --dataset, --epochs, --out, --split random|loo|cold (validation for early stopping; default random),
- * --k (NDCG@K for early stopping, default 10), --seed, --loss infonce|triplet, --batch, --lr, --mine (hard-negative
- * mining), --refit (train again on all rows for the best epoch count), --backend wasm|cpu.
+ * --positive all|<rating threshold> (default all), --k (NDCG@K for early stopping, default 10), --seed,
+ * --loss infonce|triplet, --batch, --lr, --mine (hard-negative mining), --refit (train again on all rows for the best
+ * epoch count), --backend wasm|cpu. A bad option or value is one line naming it and the valid choices.
  */
-import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig } from '../infra/config.js';
+import { choice, numberOpt, parseCli, positiveOpt, runCli } from '../core/eval/cli.js';
+import { withPositive } from '../core/eval/datasets.js';
 import { resolveDataset } from '../core/eval/load.js';
-import type { SplitKind } from '../core/eval/splits.js';
-import { isRecoError } from '../core/errors.js';
+import { SPLIT_KINDS } from '../core/eval/splits.js';
 import { trainAndSave } from '../models/twotower/pipeline.js';
 
-const { values } = parseArgs({
-  options: {
-    dataset: { type: 'string', default: 'synthetic' },
-    items: { type: 'string' },
-    epochs: { type: 'string', default: '20' },
-    out: { type: 'string' },
-    split: { type: 'string', default: 'random' },
-    k: { type: 'string', default: '10' },
-    seed: { type: 'string', default: '42' },
-    loss: { type: 'string', default: 'infonce' },
-    batch: { type: 'string', default: '256' },
-    lr: { type: 'string', default: '0.003' },
-    mine: { type: 'boolean', default: false },
-    refit: { type: 'boolean', default: false },
-    backend: { type: 'string', default: 'wasm' },
-  },
+const { values } = parseCli({
+  dataset: { type: 'string', default: 'synthetic' },
+  items: { type: 'string' },
+  epochs: { type: 'string', default: '30' },
+  out: { type: 'string' },
+  split: { type: 'string', default: 'random' },
+  positive: { type: 'string', default: 'all' },
+  k: { type: 'string', default: '10' },
+  seed: { type: 'string', default: '42' },
+  loss: { type: 'string', default: 'infonce' },
+  batch: { type: 'string', default: '1024' },
+  lr: { type: 'string', default: '0.003' },
+  mine: { type: 'boolean', default: false },
+  refit: { type: 'boolean', default: false },
+  backend: { type: 'string', default: 'wasm' },
 });
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const split = choice('split', values.split, SPLIT_KINDS);
+  const loss = choice('loss', values.loss, ['infonce', 'triplet'] as const);
+  const backend = choice('backend', values.backend, ['wasm', 'cpu'] as const);
+  const epochs = numberOpt('epochs', values.epochs, { integer: true, min: 1 });
+  const batchSize = numberOpt('batch', values.batch, { integer: true, min: 2 });
+  const learningRate = numberOpt('lr', values.lr, { min: 1e-6, max: 1 });
+  const k = numberOpt('k', values.k, { integer: true, min: 1 });
+  const seed = numberOpt('seed', values.seed, { integer: true, min: 0 });
+  const positive = positiveOpt(values.positive);
   const out = values.out ?? config.TWO_TOWER_DIR;
-  const ds = await resolveDataset(values.dataset, {
-    dataDir: config.DATA_DIR,
-    ...(values.items ? { itemsFile: values.items } : {}),
-  });
+  const ds = withPositive(
+    await resolveDataset(values.dataset, {
+      dataDir: config.DATA_DIR,
+      ...(values.items ? { itemsFile: values.items } : {}),
+    }),
+    positive,
+  );
   console.log(
     `dataset ${ds.name}: ${ds.users.length} users, ${ds.items.length} items, ${ds.interactions.length} interactions`,
   );
@@ -54,9 +66,9 @@ async function main(): Promise<void> {
   const result = await trainAndSave({
     dataset: ds,
     outDir: out,
-    split: values.split as SplitKind,
-    seed: Number(values.seed),
-    k: Number(values.k),
+    split,
+    seed,
+    k,
     refitOnAll: values.refit,
     log: (m) => {
       if (barEpoch > 0) bar.stop();
@@ -64,12 +76,12 @@ async function main(): Promise<void> {
       console.log(m);
     },
     train: {
-      epochs: Number(values.epochs),
-      loss: values.loss as 'infonce' | 'triplet',
-      batchSize: Number(values.batch),
-      learningRate: Number(values.lr),
+      epochs,
+      loss,
+      batchSize,
+      learningRate,
       mineHardNegatives: values.mine,
-      backend: values.backend as 'wasm' | 'cpu',
+      backend,
       yieldBetweenBatches: false,
       onBatch: (p) => {
         if (barEpoch !== p.epoch) {
@@ -87,7 +99,4 @@ async function main(): Promise<void> {
   console.log(`\n${result.modelDir}`);
 }
 
-main().catch((e: unknown) => {
-  console.error(isRecoError(e) ? `${e.message}\n  → ${e.hint}` : e);
-  process.exit(1);
-});
+runCli(main);

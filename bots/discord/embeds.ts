@@ -123,6 +123,14 @@ export function compactMessage(
   return { ...(header ? { content: truncate(header, 2000) } : {}), embeds: [embed], files: [], components: rows };
 }
 
+/**
+ * 👍 as a button (`act:l`, handled with the other item actions), for item messages where reactions cannot teach
+ * the bot: a user install (a DM or server without the bot) receives no reaction events and cannot add its own.
+ */
+export function likeButton(itemId: string, lang: Lang, emoji: string): ButtonBuilder {
+  return button(actionCustomId('l', itemId), t(lang, 'action.like'), emoji);
+}
+
 function button(customId: string, label: string, emoji: string): ButtonBuilder {
   return new ButtonBuilder().setCustomId(customId).setLabel(label).setEmoji(emoji).setStyle(ButtonStyle.Secondary);
 }

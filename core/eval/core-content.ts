@@ -69,6 +69,7 @@ function toIndex(ds: InteractionDataset, halfLifeHours: number): CatalogIndex {
 
 export class CoreContentRecommender implements Recommender {
   readonly name = 'content';
+  readonly family = 'content';
   private ds: InteractionDataset | undefined;
   private index: CatalogIndex | undefined;
   private likes: UserItemIndex | undefined;

@@ -1,9 +1,9 @@
 /**
- * Interaction datasets for training and evaluation: one columnar type, three sources —
- * MovieLens-100K files, a synthetic generator with planted structure, and the bot's own feedback log.
+ * Interaction datasets for training and evaluation: one columnar type, and its sources — MovieLens folders
+ * (`movielens.ts`), synthetic generators with planted structure (here and `synthetic.ts`) and the bot's own
+ * feedback log.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { CATEGORIES, type ContentItem } from '../domain.js';
 import { RecoError } from '../errors.js';
 import { createRng } from './random.js';
@@ -152,14 +152,6 @@ export const MOVIELENS_GENRES = [
   'Western',
 ] as const;
 
-export interface MovieLensOptions {
-  /** Ratings ≥ this are likes (relevant). Default 4. */
-  likeAtLeast?: number;
-  /** Ratings ≤ this are dislikes (hard negatives). Default 2. */
-  dislikeAtMost?: number;
-  textDim?: number;
-}
-
 /** MovieLens-1M style age bands, applied to the exact ages of ML-100K. */
 export function ageBand(age: number): string {
   if (age < 18) return 'under-18';
@@ -169,118 +161,6 @@ export function ageBand(age: number): string {
   if (age < 50) return '45-49';
   if (age < 56) return '50-55';
   return '56+';
-}
-
-function corrupt(file: string, row: number, why: string, cause?: unknown): RecoError {
-  return new RecoError('DATASET_INVALID', `${file} row ${row}: ${why}`, {
-    details: { file, row },
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
-
-async function readLines(file: string, encoding: BufferEncoding): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, { encoding });
-  } catch (e) {
-    throw new RecoError('DATASET_INVALID', `Cannot read ${file}: ${(e as Error).message}`, {
-      cause: e,
-      details: { file },
-    });
-  }
-  const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
-}
-
-const intField = (s: string | undefined): number =>
-  s !== undefined && /^\s*-?\d+\s*$/.test(s) ? Number(s) : Number.NaN;
-
-/**
- * Reads the GroupLens MovieLens-100K files from `dir` (`u.data`, `u.item` in latin1, `u.user`).
- * Users get `age` (band), `gender` and `occupation` attributes; items get genres as categories and the title as text.
- * @throws RecoError `DATASET_INVALID` naming the file and the 1-based row of the first corrupt row.
- */
-export async function loadMovieLens100k(dir: string, options: MovieLensOptions = {}): Promise<InteractionDataset> {
-  const likeAtLeast = options.likeAtLeast ?? 4;
-  const dislikeAtMost = options.dislikeAtMost ?? 2;
-  const userFile = path.join(dir, 'u.user');
-  const itemFile = path.join(dir, 'u.item');
-  const dataFile = path.join(dir, 'u.data');
-
-  const users: DatasetUser[] = [];
-  const userIndex = new Map<string, number>();
-  (await readLines(userFile, 'utf8')).forEach((line, i) => {
-    const f = line.split('|');
-    const age = intField(f[1]);
-    if (f.length !== 5 || !f[0] || Number.isNaN(age) || !f[2] || !f[3]) {
-      throw corrupt(
-        'u.user',
-        i + 1,
-        `expected "id|age|gender|occupation|zip", got ${JSON.stringify(line.slice(0, 80))}`,
-      );
-    }
-    userIndex.set(f[0], users.length);
-    users.push({ id: `ml-u${f[0]}`, attributes: { age: ageBand(age), gender: f[2], occupation: f[3] }, lang: 'en' });
-  });
-
-  const items: DatasetItem[] = [];
-  const itemIndex = new Map<string, number>();
-  (await readLines(itemFile, 'latin1')).forEach((line, i) => {
-    const f = line.split('|');
-    if (f.length !== 5 + MOVIELENS_GENRES.length || !f[0] || Number.isNaN(intField(f[0]))) {
-      throw corrupt('u.item', i + 1, `expected 24 "|"-separated fields, got ${f.length}`);
-    }
-    const flags = f.slice(5);
-    if (!flags.every((g) => g === '0' || g === '1')) throw corrupt('u.item', i + 1, 'genre flags must be 0 or 1');
-    const categories = MOVIELENS_GENRES.filter((_, g) => flags[g] === '1');
-    const year = /(\d{4})\s*$/.exec(f[2] ?? '')?.[1];
-    const title = f[1] ?? '';
-    itemIndex.set(f[0], items.length);
-    items.push({
-      id: `ml-i${f[0]}`,
-      categories: categories.length ? [...categories] : ['unknown'],
-      text: `${title} ${categories.join(' ')}`,
-      source: 'movielens',
-      lang: 'en',
-      ...(year ? { freshness: Math.min(1, Math.max(0, (Number(year) - 1920) / (1998 - 1920))) } : {}),
-    });
-  });
-
-  const rows: RawInteraction[] = [];
-  (await readLines(dataFile, 'utf8')).forEach((line, i) => {
-    const f = line.split('\t');
-    const rating = intField(f[2]);
-    const ts = intField(f[3]);
-    const u = userIndex.get(f[0] ?? '');
-    const it = itemIndex.get(f[1] ?? '');
-    if (f.length !== 4 || Number.isNaN(rating) || Number.isNaN(ts) || rating < 1 || rating > 5) {
-      throw corrupt(
-        'u.data',
-        i + 1,
-        `expected "user<TAB>item<TAB>rating 1-5<TAB>timestamp", got ${JSON.stringify(line.slice(0, 80))}`,
-      );
-    }
-    if (u === undefined) throw corrupt('u.data', i + 1, `unknown user id ${f[0]}`);
-    if (it === undefined) throw corrupt('u.data', i + 1, `unknown item id ${f[1]}`);
-    const signal: SignalValue = rating >= likeAtLeast ? 1 : rating <= dislikeAtMost ? -1 : 0;
-    rows.push({ user: u, item: it, time: ts * 1000, rating, signal });
-  });
-
-  const textDim = options.textDim ?? 128;
-  return {
-    name: 'movielens-100k',
-    users,
-    items,
-    interactions: buildInteractions(rows, items.length),
-    itemText: hashedTextVectors(
-      items.map((x) => x.text),
-      textDim,
-    ),
-    textDim,
-    imageDim: 0,
-    meta: { source: path.resolve(dir), likeAtLeast, dislikeAtMost, textVectors: `hashed-bow:${textDim}` },
-  };
 }
 
 // ---------------------------------------------------------------- synthetic
@@ -551,4 +431,48 @@ export function datasetItemsFromContent(items: readonly ContentItem[], now: Date
       ...(pop !== undefined ? { popularity: pop } : {}),
     };
   });
+}
+
+// ---------------------------------------------------------------- relevance and identity
+
+/** Which rated rows are positives: every rating (`all`) or ratings ≥ a threshold. */
+export type Positive = 'all' | number;
+
+/**
+ * Relabels the rows that carry a rating: `all` makes every rating a positive (the implicit-feedback convention of
+ * RecBole's MovieLens benchmarks, where a rating is a view); a threshold `t` makes ratings ≥ t positives, ratings
+ * ≤ `dislikeAtMost` (default 2) below t dislikes and the rest neutral (seen, never a target). Rows without a rating
+ * (the bot's reactions, the planted generator's non-likes) keep their signal.
+ */
+export function withPositive(ds: InteractionDataset, positive: Positive, dislikeAtMost = 2): InteractionDataset {
+  const inter = ds.interactions;
+  const signal = new Int8Array(inter.length);
+  for (let r = 0; r < inter.length; r++) {
+    const rating = inter.rating[r]!;
+    if (Number.isNaN(rating)) signal[r] = inter.signal[r]!;
+    else if (positive === 'all' || rating >= positive) signal[r] = 1;
+    else signal[r] = rating <= dislikeAtMost ? -1 : 0;
+  }
+  return { ...ds, interactions: { ...inter, signal }, meta: { ...ds.meta, positive } };
+}
+
+/**
+ * sha256 (hex) over the canonical rows — `userId⇥itemId⇥rating⇥time` (signal instead of the rating where there is
+ * none), sorted — and the item ids in order: equal fingerprints mean the same data whatever the file order.
+ */
+export function datasetFingerprint(ds: InteractionDataset): string {
+  const inter = ds.interactions;
+  const lines: string[] = [];
+  for (let r = 0; r < inter.length; r++) {
+    const rating = inter.rating[r]!;
+    lines.push(
+      `${ds.users[inter.user[r]!]!.id}\t${ds.items[inter.item[r]!]!.id}\t${Number.isNaN(rating) ? `s${inter.signal[r]}` : rating}\t${inter.time[r]}`,
+    );
+  }
+  lines.sort();
+  const h = createHash('sha256');
+  for (const l of lines) h.update(`${l}\n`);
+  h.update('items\n');
+  for (const it of ds.items) h.update(`${it.id}\n`);
+  return h.digest('hex');
 }

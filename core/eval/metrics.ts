@@ -216,40 +216,74 @@ export interface MetricInputs {
   popularLists?: Int32Array;
 }
 
-/** All metrics at every K, averaged over rows (NaN per-user values are left out of a mean). Keys: `ndcg@10`. */
-export function computeMetrics(input: MetricInputs): Record<string, number> {
-  const out: Record<string, number> = {};
+/**
+ * Every metric at every K per row (user): `perUser['ndcg@10'][r]` (NaN where a value is undefined, e.g. ILD of a
+ * one-item list) — what paired significance tests and per-user distributions read — and the catalog-level metrics
+ * (coverage, Gini) that have no per-user value.
+ */
+export function userMetrics(input: MetricInputs): {
+  perUser: Record<string, Float64Array>;
+  global: Record<string, number>;
+} {
+  const perUser: Record<string, Float64Array> = {};
+  const global: Record<string, number> = {};
   const rows = input.relevant.length;
   for (const k of input.ks) {
-    const acc = { recall: 0, precision: 0, ndcg: 0, map: 0, mrr: 0, hit: 0 };
-    const extra = { ild: [0, 0], novelty: [0, 0], serendipity: [0, 0] };
+    const col = (name: string) => (perUser[`${name}@${k}`] = new Float64Array(rows));
+    const [recall, precision, ndcg, map, mrr, hit] = ACCURACY_METRICS.map(col) as Float64Array[];
+    const ild = input.itemVectors && input.dim ? col('ild') : undefined;
+    const nov = input.itemUserCounts && input.nTrainUsers ? col('novelty') : undefined;
+    const ser = input.popularLists ? col('serendipity') : undefined;
     for (let r = 0; r < rows; r++) {
       const list = input.lists.subarray(r * input.width, r * input.width + Math.min(k, input.width));
       const rel = input.relevant[r]!;
-      acc.recall += recallAtK(list, rel, k);
-      acc.precision += precisionAtK(list, rel, k);
-      acc.ndcg += ndcgAtK(list, rel, k);
-      acc.map += mapAtK(list, rel, k);
-      acc.mrr += mrrAtK(list, rel, k);
-      acc.hit += hitAtK(list, rel, k);
-      const add = (key: keyof typeof extra, v: number) => {
-        if (!Number.isNaN(v)) {
-          extra[key][0]! += v;
-          extra[key][1]!++;
-        }
-      };
-      if (input.itemVectors && input.dim) add('ild', intraListDiversity(list, k, input.itemVectors, input.dim));
-      if (input.itemUserCounts && input.nTrainUsers)
-        add('novelty', novelty(list, k, input.itemUserCounts, input.nTrainUsers));
-      if (input.popularLists) {
-        const pop = new Set(input.popularLists.subarray(r * input.width, r * input.width + Math.min(k, input.width)));
-        add('serendipity', serendipity(list, rel, pop, k));
+      recall![r] = recallAtK(list, rel, k);
+      precision![r] = precisionAtK(list, rel, k);
+      ndcg![r] = ndcgAtK(list, rel, k);
+      map![r] = mapAtK(list, rel, k);
+      mrr![r] = mrrAtK(list, rel, k);
+      hit![r] = hitAtK(list, rel, k);
+      if (ild) ild[r] = intraListDiversity(list, k, input.itemVectors!, input.dim!);
+      if (nov) nov[r] = novelty(list, k, input.itemUserCounts!, input.nTrainUsers!);
+      if (ser) {
+        const pop = new Set(input.popularLists!.subarray(r * input.width, r * input.width + Math.min(k, input.width)));
+        ser[r] = serendipity(list, rel, pop, k);
       }
     }
-    for (const [name, v] of Object.entries(acc)) out[`${name}@${k}`] = rows ? v / rows : 0;
-    out[`coverage@${k}`] = itemCoverage(input.lists, input.width, k, input.nItems);
-    out[`gini@${k}`] = giniIndex(input.lists, input.width, k, input.nItems);
-    for (const [name, [s, n]] of Object.entries(extra)) if (n) out[`${name}@${k}`] = s! / n;
+    global[`coverage@${k}`] = itemCoverage(input.lists, input.width, k, input.nItems);
+    global[`gini@${k}`] = giniIndex(input.lists, input.width, k, input.nItems);
+  }
+  return { perUser, global };
+}
+
+/** Mean of the non-NaN values; undefined when there are none. */
+export function meanDefined(values: ArrayLike<number>): number | undefined {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) {
+      s += v;
+      n++;
+    }
+  }
+  return n ? s / n : undefined;
+}
+
+/** All metrics at every K, averaged over rows (NaN per-user values are left out of a mean). Keys: `ndcg@10`. */
+export function computeMetrics(input: MetricInputs): Record<string, number> {
+  const { perUser, global } = userMetrics(input);
+  const rows = input.relevant.length;
+  const out: Record<string, number> = {};
+  for (const k of input.ks) {
+    for (const name of ACCURACY_METRICS) out[`${name}@${k}`] = rows ? meanDefined(perUser[`${name}@${k}`]!)! : 0;
+    out[`coverage@${k}`] = global[`coverage@${k}`]!;
+    out[`gini@${k}`] = global[`gini@${k}`]!;
+    for (const name of ['ild', 'novelty', 'serendipity']) {
+      const v = perUser[`${name}@${k}`];
+      const m = v ? meanDefined(v) : undefined;
+      if (m !== undefined) out[`${name}@${k}`] = m;
+    }
   }
   return out;
 }

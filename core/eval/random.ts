@@ -1,5 +1,6 @@
 /**
- * Seeded pseudo-random numbers for splits, generators and training (reproducible runs).
+ * The project's one seeded pseudo-random number generator, for splits, generators, training, tie-breaking and the
+ * data-generation scripts (reproducible runs, byte-stable generated files).
  * mulberry32: 32-bit state, fast, good enough for sampling (not for cryptography).
  */
 export interface Rng {
@@ -13,15 +14,28 @@ export interface Rng {
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T;
 }
 
-export function createRng(seed: number): Rng {
-  let s = seed >>> 0 || 0x9e3779b9;
-  const next = (): number => {
+/**
+ * The raw mulberry32 stream from a 32-bit state, uniform in [0, 1). `createRng` wraps it (seed 0 is remapped there);
+ * scripts seeded by a string use {@link rngFromString}.
+ */
+export function mulberry32(state: number): () => number {
+  let s = state >>> 0;
+  return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** mulberry32 seeded with the FNV-1a hash of `seed` XOR `mix` (a deterministic stream per id or name). */
+export function rngFromString(seed: string, mix = 0): () => number {
+  return mulberry32((fnv1a(seed) ^ mix) >>> 0);
+}
+
+export function createRng(seed: number): Rng {
+  const next = mulberry32(seed >>> 0 || 0x9e3779b9);
   let spare: number | undefined;
   return {
     next,

@@ -1,7 +1,8 @@
 /**
  * Full ranking over all items: batch matrix products on Float32Array matrices, masking of known items,
- * and top-K by partial selection (a bounded heap, O(n log K) per row).
+ * and top-K by partial selection (the one bounded heap in core/vectors.ts, O(n log K) per row).
  */
+import { topKInto } from '../vectors.js';
 import type { Interactions } from './datasets.js';
 
 /** Compressed rows: the items of user `u` are `items[offsets[u] .. offsets[u+1])`. */
@@ -23,6 +24,19 @@ export function indexByUser(inter: Interactions, nUsers: number, keep?: (signal:
   }
   for (let u = 0; u < nUsers; u++) items.subarray(counts[u]!, counts[u + 1]!).sort();
   return { offsets: counts, items };
+}
+
+/** The transpose of a user → items index: the users of item `i` are `items[offsets[i] .. offsets[i+1])`. */
+export function indexByItem(byUser: UserItemIndex, nItems: number): UserItemIndex {
+  const offsets = new Int32Array(nItems + 1);
+  for (const i of byUser.items) offsets[i + 1]!++;
+  for (let i = 0; i < nItems; i++) offsets[i + 1]! += offsets[i]!;
+  const fill = offsets.slice(0, nItems);
+  const users = new Int32Array(byUser.items.length);
+  const nUsers = byUser.offsets.length - 1;
+  for (let u = 0; u < nUsers; u++)
+    for (let p = byUser.offsets[u]!; p < byUser.offsets[u + 1]!; p++) users[fill[byUser.items[p]!]!++] = u;
+  return { offsets, items: users };
 }
 
 export function itemsOf(index: UserItemIndex, u: number): Int32Array {
@@ -69,64 +83,18 @@ export function maskKnown(
 }
 
 /**
- * Top-K column indices per row, best first. Ties go to the lower item index (deterministic; RecBole's
- * `torch.topk` leaves tie order unspecified). −∞ and NaN entries are never returned; short rows are padded with −1.
+ * Top-K column indices per row, best first, padded with −1 (−∞ and NaN entries are never returned). The heap is
+ * `topKInto` (core/vectors.ts). `tieSalts` (one per row, e.g. `tieSalt(seed, user)`) breaks ties by a seeded random
+ * permutation per row — the harness's rule; without it the lower item index wins.
  */
-export function topKRows(scores: Float32Array, rows: number, cols: number, k: number): Int32Array {
+export function topKRows(
+  scores: Float32Array,
+  rows: number,
+  cols: number,
+  k: number,
+  tieSalts?: ArrayLike<number>,
+): Int32Array {
   const out = new Int32Array(rows * k).fill(-1);
-  const hs = new Float64Array(k);
-  const hi = new Int32Array(k);
-  // min-heap of the current best k: root = worst (lowest score, highest index on ties)
-  const worse = (a: number, b: number) => hs[a]! < hs[b]! || (hs[a] === hs[b] && hi[a]! > hi[b]!);
-  const swap = (a: number, b: number) => {
-    const s = hs[a]!;
-    hs[a] = hs[b]!;
-    hs[b] = s;
-    const t = hi[a]!;
-    hi[a] = hi[b]!;
-    hi[b] = t;
-  };
-  const down = (i: number, n: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < n && worse(l, m)) m = l;
-      if (r < n && worse(r, m)) m = r;
-      if (m === i) return;
-      swap(i, m);
-      i = m;
-    }
-  };
-  for (let row = 0; row < rows; row++) {
-    const base = row * cols;
-    let n = 0;
-    for (let j = 0; j < cols; j++) {
-      const s = scores[base + j]!;
-      if (!(s > Number.NEGATIVE_INFINITY)) continue; // −∞ or NaN
-      if (n < k) {
-        hs[n] = s;
-        hi[n] = j;
-        let c = n++;
-        while (c > 0) {
-          const p = (c - 1) >> 1;
-          if (!worse(c, p)) break;
-          swap(c, p);
-          c = p;
-        }
-      } else if (s > hs[0]!) {
-        // equal score never displaces: the heap holds lower indices (scanned first)
-        hs[0] = s;
-        hi[0] = j;
-        down(0, n);
-      }
-    }
-    // pop worst-first into the back of the row
-    for (let m = n; m > 0; m--) {
-      out[row * k + m - 1] = hi[0]!;
-      swap(0, m - 1);
-      down(0, m - 1);
-    }
-  }
+  for (let row = 0; row < rows; row++) topKInto(scores, row * cols, cols, k, out, row * k, tieSalts?.[row]);
   return out;
 }

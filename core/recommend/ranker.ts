@@ -9,7 +9,7 @@ import type { BotStats } from '../feedback/stats.js';
 import { compileFilters, type MuteFilter } from '../filters/filters.js';
 import { mutedRowTest } from '../filters/rows.js';
 import { filtersFor, type ChatSettings, type Layout } from '../filters/settings.js';
-import { topInterests } from '../persona.js';
+import { userModelFeatures } from '../model-features.js';
 import type { Clock, LearnedScorer, Logger, MatrixOps, UserFeatures } from '../ports.js';
 import {
   evidenceOf,
@@ -218,27 +218,7 @@ export class Ranker {
   /** What the two-tower user tower reads about a subject (serving side). */
   featuresOf(subject: Subject): UserFeatures {
     const index = this.o.catalog.index;
-    const f: UserFeatures = {
-      userId: subject.userId,
-      lang: subject.lang,
-      platform: subject.platform,
-      attributes: subject.persona.attributes,
-      interests: topInterests(subject.persona, 20),
-      categories: Object.entries(subject.persona.categories)
-        .filter(([, v]) => (v ?? 0) > 0)
-        .map(([c]) => c),
-      likedItemIds: Object.values(subject.feedback)
-        .filter((x) => x.signal === 'like')
-        .map((x) => x.itemId)
-        .filter((id) => index.rowOf.has(id)),
-      dislikedItemIds: Object.values(subject.feedback)
-        .filter((x) => x.signal === 'dislike')
-        .map((x) => x.itemId)
-        .filter((id) => index.rowOf.has(id)),
-    };
-    if (subject.persona.vector && subject.persona.encoderId === index.textEncoderId)
-      f.personaVector = Float32Array.from(subject.persona.vector);
-    return f;
+    return userModelFeatures(subject, { textEncoderId: index.textEncoderId, has: (id) => index.rowOf.has(id) });
   }
 }
 

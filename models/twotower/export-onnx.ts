@@ -1,12 +1,12 @@
 /**
  * ONNX graphs of both towers, built from the trained weights with the project's OnnxGraphBuilder (opset 17).
  * Embeddings: Gather on index inputs (lang, platform, source), MatMul on pooled bags (attrs, interests, categories);
- * Concat with the dense features; per hidden layer MatMul → Add → LayerNormalization → Relu (dropout is a training-
+ * Concat with the dense features and (models with ids) the Gather of `user_id` / `item_id` and the `history` input; per hidden layer MatMul → Add → LayerNormalization → Relu (dropout is a training-
  * time op and is left out); output MatMul → Add → L2 normalise (x / sqrt(max(Σx², 1e-12)), as in training).
  */
 import { OnnxGraphBuilder } from '../onnx/builder.js';
-import { itemDenseDim, userDenseDim, type FeatureSpec } from './features.js';
-import { embeddingTables, INDEX_INPUTS, type ParamMap, type TowerName, type TowerSizes } from './model.js';
+import { idDimOf, itemDenseDim, userDenseDim, type FeatureSpec } from './features.js';
+import { embeddingTables, INDEX_INPUTS, vectorDim, type ParamMap, type TowerName, type TowerSizes } from './model.js';
 
 export const OPSET = 17;
 export const OUTPUT_NAME = 'embedding';
@@ -23,6 +23,13 @@ export function towerInputs(
       : { name: key, type: 'float32' as const, width: vocab },
   );
   out.push({ name: 'dense', type: 'float32', width: tower === 'user' ? userDenseDim(spec) : itemDenseDim(spec) });
+  const idDim = idDimOf(spec);
+  if (idDim) {
+    if (tower === 'user') {
+      out.push({ name: 'user_id', type: 'int64', width: 1 });
+      out.push({ name: 'history', type: 'float32', width: idDim });
+    } else out.push({ name: 'item_id', type: 'int64', width: 1 });
+  }
   return out;
 }
 
@@ -48,6 +55,14 @@ export function buildTowerOnnx(tower: TowerName, spec: FeatureSpec, sizes: Tower
     parts.push(out);
   }
   parts.push('dense');
+  if (idDimOf(spec)) {
+    const table = `${tower}.id`;
+    const p = param(table);
+    b.initializer(table, p.data, p.shape);
+    b.node('Gather', [table, `${tower}_id`], [`${tower}_id_emb`], { axis: 0 });
+    parts.push(`${tower}_id_emb`);
+    if (tower === 'user') parts.push('history');
+  }
   b.node('Concat', parts, ['h_in'], { axis: 1 });
   let h = 'h_in';
   sizes.hidden.forEach((_, k) => {
@@ -76,7 +91,28 @@ export function buildTowerOnnx(tower: TowerName, spec: FeatureSpec, sizes: Tower
   b.node('ReduceSum', ['out_sq', 'l2_axes'], ['out_ss'], { keepdims: 1 });
   b.node('Max', ['out_ss', 'l2_eps'], ['out_ss_eps']);
   b.node('Sqrt', ['out_ss_eps'], ['out_norm']);
-  b.node('Div', ['out_lin', 'out_norm'], [OUTPUT_NAME]);
-  b.output(OUTPUT_NAME, 'float32', ['batch', sizes.outputDim]);
+  if (!sizes.biasScale) {
+    b.node('Div', ['out_lin', 'out_norm'], [OUTPUT_NAME]);
+  } else {
+    // served vectors: items [v, biasScale·b_i], users [u, 1] (model.ts `served`)
+    b.node('Div', ['out_lin', 'out_norm'], ['unit']);
+    b.initializer('bias_scale', Float32Array.from([sizes.biasScale]), []);
+    if (tower === 'item') {
+      for (const name of ['item.bias.W', 'item.bias.b']) {
+        const p = param(name);
+        b.initializer(name, p.data, p.shape);
+      }
+      b.node('MatMul', [h, 'item.bias.W'], ['bias_mm']);
+      b.node('Add', ['bias_mm', 'item.bias.b'], ['bias_lin']);
+      b.node('Mul', ['bias_lin', 'bias_scale'], ['extra']);
+    } else {
+      b.initializer('zero', Float32Array.from([0]), []);
+      b.initializer('one', Float32Array.from([1]), []);
+      b.node('Mul', ['out_norm', 'zero'], ['zeros']);
+      b.node('Add', ['zeros', 'one'], ['extra']);
+    }
+    b.node('Concat', ['unit', 'extra'], [OUTPUT_NAME], { axis: 1 });
+  }
+  b.output(OUTPUT_NAME, 'float32', ['batch', vectorDim(sizes)]);
   return b.toBytes();
 }

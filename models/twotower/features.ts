@@ -10,7 +10,11 @@
  *   categories f32 [n, |categories|]           (text ‖ image ‖ freshness ‖ popularity)
  *   dense     f32 [n, userDense]  (persona ‖ has-persona ‖ liked text mean ‖ liked category mean ‖ log-count ‖
  *                                  disliked text mean ‖ disliked category mean ‖ log-count)
+ *   user_id   int [n]  → embedding    item_id   int [n]  → embedding (0 = unknown: a new item, or dropped out)
+ *   history   f32 [n, idDim]  (mean of the liked items' id embeddings — the item tower's `item.id` table)
  * Bags are weights summing to 1 (mean pooling of the embeddings, an EmbeddingBag), or all zero when empty.
+ * The id inputs exist when the spec has `idDim > 0` (models trained before ids were added have none); their
+ * vocabularies are the training set's user and item ids, row 0 meaning "unknown".
  */
 import { fnv1a } from '../../core/eval/random.js';
 
@@ -29,9 +33,19 @@ export interface FeatureSpec {
   interestBuckets: number;
   /** popularity feature = min(1, log1p(pop) / log1p(popScale)). */
   popScale: number;
+  /** Width of the user-id and item-id embeddings; 0 or absent = no id inputs. */
+  idDim?: number;
+  /** Item id vocabulary: item `itemIds[k]` is row k + 1 of the `item.id` table (row 0 = unknown). */
+  itemIds?: string[];
+  /** User id vocabulary, as `itemIds` for the `user.id` table. */
+  userIds?: string[];
 }
 
+export const idDimOf = (s: FeatureSpec): number => s.idDim ?? 0;
+
 export interface UserInput {
+  /** The user's id (looked up in the spec's user vocabulary). */
+  id?: string | undefined;
   lang?: string | undefined;
   platform?: string | undefined;
   attributes?: Record<string, string> | undefined;
@@ -42,6 +56,8 @@ export interface UserInput {
 }
 
 export interface ItemInput {
+  /** The item's id (looked up in the spec's item vocabulary). */
+  id?: string | undefined;
   categories: readonly string[];
   source?: string | undefined;
   lang?: string | undefined;
@@ -57,6 +73,10 @@ export interface UserBatch {
   interests: Float32Array;
   categories: Float32Array;
   dense: Float32Array;
+  /** Row of each user in the `user.id` table (0 = unknown); all 0 without id inputs. */
+  userId: Int32Array;
+  /** `n × idDim` pooled id embeddings of the liked items (empty without id inputs). */
+  history: Float32Array;
 }
 
 export interface ItemBatch {
@@ -65,6 +85,8 @@ export interface ItemBatch {
   lang: Int32Array;
   categories: Float32Array;
   dense: Float32Array;
+  /** Row of each item in the `item.id` table (0 = unknown). */
+  itemId: Int32Array;
 }
 
 export const userDenseDim = (s: FeatureSpec): number => 3 * s.textDim + 2 * s.categories.length + 3;
@@ -80,6 +102,9 @@ export function buildSpec(init: {
   popScale: number;
   attrBuckets?: number;
   interestBuckets?: number;
+  idDim?: number;
+  itemIds?: readonly string[];
+  userIds?: readonly string[];
 }): FeatureSpec {
   const vocab = (xs: Iterable<string | undefined>) => [
     UNKNOWN,
@@ -96,6 +121,9 @@ export function buildSpec(init: {
     attrBuckets: init.attrBuckets ?? 64,
     interestBuckets: init.interestBuckets ?? 128,
     popScale: Math.max(1, init.popScale),
+    ...(init.idDim
+      ? { idDim: init.idDim, itemIds: [...(init.itemIds ?? [])], userIds: [...(init.userIds ?? [])] }
+      : {}),
   };
 }
 
@@ -107,16 +135,58 @@ const lookups = new WeakMap<
     platform: Map<string, number>;
     category: Map<string, number>;
     source: Map<string, number>;
+    item: Map<string, number>;
+    user: Map<string, number>;
   }
 >();
 function lookup(spec: FeatureSpec) {
   let l = lookups.get(spec);
   if (!l) {
     const m = (v: string[]) => new Map(v.map((x, i) => [x, i]));
-    l = { lang: m(spec.langs), platform: m(spec.platforms), category: m(spec.categories), source: m(spec.sources) };
+    const ids = (v: readonly string[] | undefined) => new Map((v ?? []).map((x, i) => [x, i + 1]));
+    l = {
+      lang: m(spec.langs),
+      platform: m(spec.platforms),
+      category: m(spec.categories),
+      source: m(spec.sources),
+      item: ids(spec.itemIds),
+      user: ids(spec.userIds),
+    };
     lookups.set(spec, l);
   }
   return l;
+}
+
+/** The `item.id` row of an item id (0 = unknown or no id inputs). */
+export const itemRow = (spec: FeatureSpec, id: string | undefined): number =>
+  id === undefined || !idDimOf(spec) ? 0 : (lookup(spec).item.get(id) ?? 0);
+/** The `user.id` row of a user id (0 = unknown or no id inputs). */
+export const userRow = (spec: FeatureSpec, id: string | undefined): number =>
+  id === undefined || !idDimOf(spec) ? 0 : (lookup(spec).user.get(id) ?? 0);
+
+/**
+ * Mean of the `table` rows (`idDim` wide) of the known items among `rows` (row 0 = unknown is skipped, and row
+ * `skip` — a training example's own target), added into `out[at ..]`: the user tower's `history` input. Zero when
+ * none is known.
+ */
+export function poolIdRows(
+  table: Float32Array,
+  idDim: number,
+  rows: ArrayLike<number>,
+  out: Float32Array,
+  at: number,
+  skip = 0,
+): number {
+  let n = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    if (r <= 0 || r === skip) continue;
+    const o = r * idDim;
+    for (let j = 0; j < idDim; j++) out[at + j]! += table[o + j]!;
+    n++;
+  }
+  if (n > 1) for (let j = 0; j < idDim; j++) out[at + j]! /= n;
+  return n;
 }
 
 /** Adds a mean-pooled bag of bucket indices into `out[base ..]`. */
@@ -177,12 +247,16 @@ function writeHistory(out: Float32Array, base: number, spec: FeatureSpec, h: His
   return base + d + c + 1;
 }
 
-/** Encodes users with their liked / disliked histories (undefined = none: the cold-start input). */
+/**
+ * Encodes users with their liked / disliked histories (undefined = none: the cold-start input). With id inputs,
+ * `idHistory` holds the pooled id embeddings (`n × idDim`, from {@link poolIdRows}); absent = zeros.
+ */
 export function encodeUsers(
   spec: FeatureSpec,
   users: readonly UserInput[],
   liked: readonly (History | undefined)[],
   disliked: readonly (History | undefined)[],
+  idHistory?: Float32Array,
 ): UserBatch {
   const n = users.length;
   const l = lookup(spec);
@@ -196,8 +270,11 @@ export function encodeUsers(
     interests: new Float32Array(n * spec.interestBuckets),
     categories: new Float32Array(n * nc),
     dense: new Float32Array(n * dd),
+    userId: new Int32Array(n),
+    history: idHistory ?? new Float32Array(n * idDimOf(spec)),
   };
   users.forEach((u, r) => {
+    b.userId[r] = userRow(spec, u.id);
     b.lang[r] = l.lang.get(u.lang ?? '') ?? 0;
     b.platform[r] = l.platform.get(u.platform ?? '') ?? 0;
     bag(
@@ -226,6 +303,51 @@ export function encodeUsers(
   return b;
 }
 
+/** Rows `rows` of an encoded batch, as a new batch (training gathers its users from one batch of all users). */
+export function gatherUsers(spec: FeatureSpec, all: UserBatch, rows: ArrayLike<number>): UserBatch {
+  const n = rows.length;
+  const nc = spec.categories.length;
+  const dd = userDenseDim(spec);
+  const id = idDimOf(spec);
+  const b: UserBatch = {
+    n,
+    lang: new Int32Array(n),
+    platform: new Int32Array(n),
+    attrs: new Float32Array(n * spec.attrBuckets),
+    interests: new Float32Array(n * spec.interestBuckets),
+    categories: new Float32Array(n * nc),
+    dense: new Float32Array(n * dd),
+    userId: new Int32Array(n),
+    history: new Float32Array(n * id),
+  };
+  const copy = (to: Float32Array, from: Float32Array, w: number, r: number, s: number) =>
+    to.set(from.subarray(s * w, (s + 1) * w), r * w);
+  for (let r = 0; r < n; r++) {
+    const s = rows[r]!;
+    b.lang[r] = all.lang[s]!;
+    b.platform[r] = all.platform[s]!;
+    b.userId[r] = all.userId[s]!;
+    copy(b.attrs, all.attrs, spec.attrBuckets, r, s);
+    copy(b.interests, all.interests, spec.interestBuckets, r, s);
+    copy(b.categories, all.categories, nc, r, s);
+    copy(b.dense, all.dense, dd, r, s);
+    if (id) copy(b.history, all.history, id, r, s);
+  }
+  return b;
+}
+
+/** Writes the liked / disliked content pools of row `r` into an encoded batch (as `encodeUsers` does). */
+export function setUserHistory(
+  spec: FeatureSpec,
+  b: UserBatch,
+  r: number,
+  liked: History | undefined,
+  disliked: History | undefined,
+): void {
+  const o = writeHistory(b.dense, r * userDenseDim(spec) + spec.textDim + 1, spec, liked);
+  writeHistory(b.dense, o, spec, disliked);
+}
+
 /** Category bags of items (`n × |categories|`), the pooled-history building block. */
 export function itemCategoryBags(spec: FeatureSpec, items: readonly ItemInput[]): Float32Array {
   const nc = spec.categories.length;
@@ -251,9 +373,11 @@ export function encodeItems(
     lang: new Int32Array(n),
     categories: itemCategoryBags(spec, items),
     dense: new Float32Array(n * dd),
+    itemId: new Int32Array(n),
   };
   const logScale = Math.log1p(spec.popScale);
   items.forEach((it, r) => {
+    b.itemId[r] = itemRow(spec, it.id);
     b.source[r] = l.source.get(it.source ?? '') ?? 0;
     b.lang[r] = l.lang.get(it.lang ?? '') ?? 0;
     const o = r * dd;

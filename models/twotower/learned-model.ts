@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../../core/config.js';
 import type { CatalogIndex, CatalogService } from '../../core/catalog/catalog.js';
 import type { FeedbackUserDoc } from '../../core/eval/datasets.js';
+import { userModelFeatures, type ModelFeatureCatalog } from '../../core/model-features.js';
 import type { KeyValueStore, Logger, MatrixOps } from '../../core/ports.js';
 import type { UserDoc } from '../../core/users/doc.js';
 import { GuardedScorer } from './guard.js';
@@ -39,20 +40,35 @@ export interface LearnedModelOptions {
   now?: () => Date;
 }
 
-export function toFeedbackUser(doc: UserDoc): FeedbackUserDoc {
-  const f: FeedbackUserDoc = {
-    userId: doc.user.id,
-    feedback: Object.values(doc.feedback).map((s) => ({ itemId: s.itemId, signal: s.signal, at: s.at })),
-    attributes: doc.persona.attributes,
-    lang: doc.user.lang,
-    platform: doc.user.identities[0]?.platform ?? 'console',
-    interests: doc.persona.interests.slice(0, 20).map((i) => i.term),
-    categories: Object.entries(doc.persona.categories)
-      .filter(([, v]) => (v ?? 0) > 0)
-      .map(([c]) => c),
+/**
+ * A stored user as a training row of the feedback log: the model's view of the person comes from the same
+ * `userModelFeatures` serving uses (core/model-features.ts); the signals keep their times.
+ */
+export function toFeedbackUser(doc: UserDoc, catalog: ModelFeatureCatalog): FeedbackUserDoc {
+  const f = userModelFeatures(
+    {
+      userId: doc.user.id,
+      lang: doc.user.lang,
+      platform: doc.user.identities[0]?.platform ?? 'console',
+      persona: doc.persona,
+      feedback: doc.feedback,
+    },
+    catalog,
+  );
+  const at = new Map(Object.values(doc.feedback).map((s) => [s.itemId, s.at]));
+  return {
+    userId: f.userId,
+    feedback: [
+      ...f.likedItemIds.map((itemId) => ({ itemId, signal: 'like' as const, at: at.get(itemId)! })),
+      ...f.dislikedItemIds.map((itemId) => ({ itemId, signal: 'dislike' as const, at: at.get(itemId)! })),
+    ],
+    attributes: f.attributes,
+    lang: f.lang,
+    platform: f.platform,
+    interests: f.interests,
+    categories: f.categories,
+    ...(f.personaVector ? { personaVector: f.personaVector } : {}),
   };
-  if (doc.persona.vector) f.personaVector = doc.persona.vector;
-  return f;
 }
 
 export class LearnedModel {
@@ -157,7 +173,9 @@ export class LearnedModel {
     try {
       const index = this.o.catalog.index;
       const users: FeedbackUserDoc[] = [];
-      for await (const d of this.o.users()) if (Object.keys(d.feedback).length > 0) users.push(toFeedbackUser(d));
+      const catalog = { textEncoderId: index.textEncoderId, has: (id: string) => index.rowOf.has(id) };
+      for await (const d of this.o.users())
+        if (Object.keys(d.feedback).length > 0) users.push(toFeedbackUser(d, catalog));
       const job: RetrainJob = {
         users,
         items: [...index.items],

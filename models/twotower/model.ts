@@ -6,7 +6,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Rng } from '../../core/eval/random.js';
-import { itemDenseDim, userDenseDim, type FeatureSpec, type ItemBatch, type UserBatch } from './features.js';
+import { idDimOf, itemDenseDim, userDenseDim, type FeatureSpec, type ItemBatch, type UserBatch } from './features.js';
 import type { Tf } from './backend.js';
 
 export interface TowerSizes {
@@ -19,7 +19,17 @@ export interface TowerSizes {
   /** Dropout after each hidden layer (training only). Default 0.1. */
   dropout: number;
   layerNormEpsilon: number;
+  /**
+   * Item bias: when > 0 the item tower also outputs a learned scalar b_i (a linear read-out of its last hidden layer)
+   * and the served vectors are [v, biasScale·b_i] (items) and [u, 1] (users), so u'·v' = cos(u, v) + biasScale·b_i —
+   * τ × the training logit when biasScale = τ. Gives popularity its own channel instead of a direction of the unit
+   * sphere. 0 / absent = plain cosine (models trained before it existed).
+   */
+  biasScale?: number;
 }
+
+/** Width of the served vectors: the output dimension, plus the bias column when there is one. */
+export const vectorDim = (s: TowerSizes): number => s.outputDim + (s.biasScale ? 1 : 0);
 
 export const DEFAULT_SIZES: TowerSizes = {
   embeddingDim: 16,
@@ -64,12 +74,19 @@ function oneHot(idx: Int32Array, depth: number): Float32Array {
 /** Inputs that are indices (one per row) rather than bags. */
 export const INDEX_INPUTS = new Set(['lang', 'platform', 'source']);
 
+/** The id parts of a tower's input, after the dense features: user → [user id embedding, history], item → [item id]. */
+export const ID_INPUTS: Record<TowerName, readonly string[]> = { user: ['userEmb', 'history'], item: ['itemEmb'] };
+
 export function towerInputDim(spec: FeatureSpec, sizes: TowerSizes, tower: TowerName): number {
   return (
     embeddingTables(spec, tower).length * sizes.embeddingDim +
-    (tower === 'user' ? userDenseDim(spec) : itemDenseDim(spec))
+    (tower === 'user' ? userDenseDim(spec) : itemDenseDim(spec)) +
+    ID_INPUTS[tower].length * idDimOf(spec)
   );
 }
+
+/** The id embedding tables (`user.id`, `item.id`): trained outside tfjs with sparse row updates. */
+export const ID_TABLES = ['user.id', 'item.id'] as const;
 
 /** Seeded initial parameters: embeddings U(±0.05), dense weights Glorot-uniform, biases 0, LayerNorm γ=1 β=0. */
 export function initParams(spec: FeatureSpec, sizes: TowerSizes, rng: Rng): ParamMap {
@@ -81,6 +98,11 @@ export function initParams(spec: FeatureSpec, sizes: TowerSizes, rng: Rng): Para
     return { shape, data };
   };
   const fill = (n: number, v: number): Param => ({ shape: [n], data: new Float32Array(n).fill(v) });
+  const idDim = idDimOf(spec);
+  if (idDim) {
+    p['user.id'] = uniform([(spec.userIds?.length ?? 0) + 1, idDim], 0.05);
+    p['item.id'] = uniform([(spec.itemIds?.length ?? 0) + 1, idDim], 0.05);
+  }
   for (const tower of ['user', 'item'] as const) {
     for (const [name, vocab] of embeddingTables(spec, tower)) p[name] = uniform([vocab, sizes.embeddingDim], 0.05);
     let width = towerInputDim(spec, sizes, tower);
@@ -93,6 +115,10 @@ export function initParams(spec: FeatureSpec, sizes: TowerSizes, rng: Rng): Para
     });
     p[`${tower}.out.W`] = uniform([width, sizes.outputDim], Math.sqrt(6 / (width + sizes.outputDim)));
     p[`${tower}.out.b`] = fill(sizes.outputDim, 0);
+    if (tower === 'item' && sizes.biasScale) {
+      p['item.bias.W'] = { shape: [width, 1], data: new Float32Array(width) };
+      p['item.bias.b'] = fill(1, 0);
+    }
   }
   return p;
 }
@@ -118,7 +144,10 @@ export function fastMatMul(tf: Tf): (a: tfc.Tensor2D, b: tfc.Tensor2D) => tfc.Te
 
 /** The parameters as tfjs variables, with the tower forward passes. */
 export class TfTowers {
+  /** The dense parameters as tfjs variables (what the optimizer updates). */
   readonly vars: Record<string, tfc.Variable>;
+  /** The id embedding tables (`user.id`, `item.id`) as plain arrays: gathered in JS, updated row by row. */
+  readonly ids: Record<string, Param> = {};
   readonly matMul: (a: tfc.Tensor2D, b: tfc.Tensor2D) => tfc.Tensor2D;
   constructor(
     private readonly tf: Tf,
@@ -128,8 +157,24 @@ export class TfTowers {
   ) {
     this.matMul = fastMatMul(tf);
     this.vars = {};
-    for (const [name, p] of Object.entries(params))
-      this.vars[name] = tf.variable(tf.tensor(p.data, p.shape, 'float32'), true);
+    for (const [name, p] of Object.entries(params)) {
+      if ((ID_TABLES as readonly string[]).includes(name))
+        this.ids[name] = { shape: [...p.shape], data: p.data.slice() };
+      else this.vars[name] = tf.variable(tf.tensor(p.data, p.shape, 'float32'), true);
+    }
+  }
+
+  get idDim(): number {
+    return idDimOf(this.spec);
+  }
+
+  /** Rows of an id table, `rows.length × idDim`. */
+  gatherIds(table: 'user.id' | 'item.id', rows: ArrayLike<number>): Float32Array {
+    const d = this.idDim;
+    const t = this.ids[table]!.data;
+    const out = new Float32Array(rows.length * d);
+    for (let r = 0; r < rows.length; r++) out.set(t.subarray(rows[r]! * d, (rows[r]! + 1) * d), r * d);
+    return out;
   }
 
   /** Copies the current values out (for early-stopping snapshots, saving, export). */
@@ -137,11 +182,15 @@ export class TfTowers {
     const out: ParamMap = {};
     for (const [name, v] of Object.entries(this.vars))
       out[name] = { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) };
+    for (const [name, p] of Object.entries(this.ids)) out[name] = { shape: [...p.shape], data: p.data.slice() };
     return out;
   }
 
   load(params: ParamMap): void {
-    for (const [name, p] of Object.entries(params)) this.vars[name]!.assign(this.tf.tensor(p.data, p.shape, 'float32'));
+    for (const [name, p] of Object.entries(params)) {
+      if (this.ids[name]) this.ids[name].data.set(p.data);
+      else this.vars[name]!.assign(this.tf.tensor(p.data, p.shape, 'float32'));
+    }
   }
 
   dispose(): void {
@@ -154,7 +203,44 @@ export class TfTowers {
    */
   forward(
     tower: TowerName,
-    inputs: Record<string, Int32Array | Float32Array>,
+    inputs: Record<string, Int32Array | Float32Array | tfc.Tensor>,
+    n: number,
+    dropoutMasks?: Float32Array[],
+  ): tfc.Tensor2D {
+    return this.head(tower, this.hidden(tower, inputs, n, dropoutMasks));
+  }
+
+  /** The item bias b_i (`n × 1`) from the item tower's last hidden layer. */
+  itemBias(h: tfc.Tensor2D): tfc.Tensor2D {
+    const v = this.vars;
+    return this.tf.add(this.matMul(h, v['item.bias.W'] as unknown as tfc.Tensor2D), v['item.bias.b']!) as tfc.Tensor2D;
+  }
+
+  /** The output layer and L2 normalisation. */
+  head(tower: TowerName, h: tfc.Tensor2D): tfc.Tensor2D {
+    const tf = this.tf;
+    const v = this.vars;
+    const out = tf.add(
+      this.matMul(h, v[`${tower}.out.W`] as unknown as tfc.Tensor2D),
+      v[`${tower}.out.b`]!,
+    ) as tfc.Tensor2D;
+    return tf.mul(out, tf.rsqrt(tf.maximum(tf.sum(tf.square(out), 1, true), 1e-12))) as tfc.Tensor2D;
+  }
+
+  /** The served vector: [u, 1] / [v, biasScale·b] with an item bias, the unit vector otherwise. */
+  served(tower: TowerName, h: tfc.Tensor2D): tfc.Tensor2D {
+    const tf = this.tf;
+    const unit = this.head(tower, h);
+    const scale = this.sizes.biasScale;
+    if (!scale) return unit;
+    const extra = tower === 'item' ? tf.mul(this.itemBias(h), scale) : tf.ones([h.shape[0], 1]);
+    return tf.concat2d([unit, extra as tfc.Tensor2D], 1);
+  }
+
+  /** Embeddings, dense and id inputs → the last hidden layer (`n × hidden`). */
+  hidden(
+    tower: TowerName,
+    inputs: Record<string, Int32Array | Float32Array | tfc.Tensor>,
     n: number,
     dropoutMasks?: Float32Array[],
   ): tfc.Tensor2D {
@@ -172,6 +258,11 @@ export class TfTowers {
     }
     const denseDim = tower === 'user' ? userDenseDim(this.spec) : itemDenseDim(this.spec);
     parts.push(tf.tensor2d(inputs.dense as Float32Array, [n, denseDim]));
+    if (this.idDim)
+      for (const key of ID_INPUTS[tower]) {
+        const x = inputs[key]!;
+        parts.push(x instanceof Float32Array ? tf.tensor2d(x, [n, this.idDim]) : (x as tfc.Tensor2D));
+      }
     let h: tfc.Tensor2D = tf.concat2d(parts, 1);
     this.sizes.hidden.forEach((width, k) => {
       h = tf.add(this.matMul(h, v[`${tower}.dense${k}.W`] as unknown as tfc.Tensor2D), v[`${tower}.dense${k}.b`]!);
@@ -186,16 +277,16 @@ export class TfTowers {
       const mask = dropoutMasks?.[k];
       if (mask) h = tf.mul(h, tf.tensor2d(mask, [n, width]));
     });
-    const out = tf.add(
-      this.matMul(h, v[`${tower}.out.W`] as unknown as tfc.Tensor2D),
-      v[`${tower}.out.b`]!,
-    ) as tfc.Tensor2D;
-    return tf.mul(out, tf.rsqrt(tf.maximum(tf.sum(tf.square(out), 1, true), 1e-12))) as tfc.Tensor2D;
+    return h;
   }
 
-  /** Inference: L2-normalised vectors, `n × outputDim`, in batches. */
+  /** Inference: the served vectors (`n × vectorDim(sizes)`: unit vector, and the bias column if any), in batches. */
   userVectors(b: UserBatch, batch = 1024): Float32Array {
+    const d = this.idDim;
     return this.run('user', b.n, batch, (s, e) => ({
+      ...(d
+        ? { userEmb: this.gatherIds('user.id', b.userId.subarray(s, e)), history: b.history.subarray(s * d, e * d) }
+        : {}),
       lang: b.lang.subarray(s, e),
       platform: b.platform.subarray(s, e),
       attrs: b.attrs.subarray(s * this.spec.attrBuckets, e * this.spec.attrBuckets),
@@ -207,6 +298,7 @@ export class TfTowers {
 
   itemVectors(b: ItemBatch, batch = 1024): Float32Array {
     return this.run('item', b.n, batch, (s, e) => ({
+      ...(this.idDim ? { itemEmb: this.gatherIds('item.id', b.itemId.subarray(s, e)) } : {}),
       source: b.source.subarray(s, e),
       lang: b.lang.subarray(s, e),
       categories: b.categories.subarray(s * this.spec.categories.length, e * this.spec.categories.length),
@@ -220,11 +312,11 @@ export class TfTowers {
     batch: number,
     slice: (s: number, e: number) => Record<string, Int32Array | Float32Array>,
   ): Float32Array {
-    const d = this.sizes.outputDim;
+    const d = vectorDim(this.sizes);
     const out = new Float32Array(n * d);
     for (let s = 0; s < n; s += batch) {
       const e = Math.min(n, s + batch);
-      const y = this.tf.tidy(() => this.forward(tower, slice(s, e), e - s));
+      const y = this.tf.tidy(() => this.served(tower, this.hidden(tower, slice(s, e), e - s)));
       out.set(y.dataSync() as Float32Array, s * d);
       y.dispose();
     }

@@ -1,7 +1,7 @@
 /**
  * The two-tower model as a harness `Recommender`: `fit` trains (early-stopping on the split's validation rows),
- * `scoreUsers` runs the user tower on each user's training history and persona (cold users: persona only)
- * against the cached item matrix.
+ * `scoreUsers` runs the user tower on each user's id, training history and persona (cold users: persona only)
+ * against the item matrix, computed once per fit.
  */
 import type { FitContext, Recommender } from '../../core/eval/baselines.js';
 import { initTf } from './backend.js';
@@ -10,6 +10,7 @@ import { DatasetFeatures, scoreUsersWith, trainTwoTower, type TrainedTwoTower, t
 
 export class TwoTowerRecommender implements Recommender {
   readonly name = 'twotower';
+  readonly family = 'hybrid';
   trained: TrainedTwoTower | undefined;
   private towers: TfTowers | undefined;
   private feats: DatasetFeatures | undefined;
@@ -33,8 +34,8 @@ export class TwoTowerRecommender implements Recommender {
 
   describe(): Record<string, unknown> {
     if (!this.trained) return {};
-    const { options, bestEpoch, bestValidNdcg, backend, secondsPerEpoch } = this.trained;
-    return { ...options, bestEpoch, bestValidNdcg, backend, secondsPerEpoch };
+    const { options, bestEpoch, bestValidNdcg, backend, secondsPerEpoch, history, stoppedBy } = this.trained;
+    return { ...options, epochsRun: history.length, bestEpoch, bestValidNdcg, stoppedBy, backend, secondsPerEpoch };
   }
 
   dispose(): void {

@@ -17,13 +17,16 @@ import { datasetItemsFromContent, type DatasetItem } from '../../core/eval/datas
 import { matmulABt } from '../../core/eval/ranking.js';
 import { RecoError } from '../../core/errors.js';
 import { silentLogger, type LearnedScorer, type Logger, type MatrixOps, type UserFeatures } from '../../core/ports.js';
-import { latestModelDir, readModelConfig, type ModelConfig } from './artifacts.js';
+import { latestModelDir, loadParams, readModelConfig, type ModelConfig } from './artifacts.js';
 import { OUTPUT_NAME } from './export-onnx.js';
+import { vectorDim } from './model.js';
 import {
   encodeItems,
   encodeUsers,
+  idDimOf,
   itemCategoryBags,
   poolHistory,
+  poolIdRows,
   type FeatureSpec,
   type ItemBatch,
   type ItemInput,
@@ -45,13 +48,15 @@ interface LoadedModel {
   spec: FeatureSpec;
   user: ort.InferenceSession;
   item: ort.InferenceSession;
+  /** The `item.id` table (the user tower's `history` input is the mean of the liked items' rows), if any. */
+  itemTable: Float32Array | undefined;
   /** Requests running on this model right now. */
   inflight: number;
   /** No longer active (swapped out): released when `inflight` drops to 0. */
   retired: boolean;
 }
 
-interface EmbeddedCatalog {
+export interface EmbeddedCatalog {
   version: string;
   n: number;
   index: Map<string, number>;
@@ -59,6 +64,8 @@ interface EmbeddedCatalog {
   matrix: Float32Array;
   text: Float32Array;
   categoryBags: Float32Array;
+  /** `item.id` row of each catalog item (0 = not in the model's vocabulary: a new item). */
+  idRows: Int32Array;
 }
 
 /** What one request reads, once, at its start: the model and the catalog embedded with it. */
@@ -99,7 +106,8 @@ export async function loadOnnxModel(dir: string, intraOpThreads = 0): Promise<Lo
       ort.InferenceSession.create(path.join(dir, config.onnx.user), opts),
       ort.InferenceSession.create(path.join(dir, config.onnx.item), opts),
     ]);
-    return { dir, config, spec: config.spec, user, item, inflight: 0, retired: false };
+    const itemTable = idDimOf(config.spec) ? (await loadParams(dir, config))['item.id']?.data : undefined;
+    return { dir, config, spec: config.spec, user, item, itemTable, inflight: 0, retired: false };
   } catch (e) {
     throw new RecoError('MODEL_FILE_INVALID', `Two-tower model ${dir}: onnxruntime cannot load the towers`, {
       cause: e,
@@ -119,13 +127,18 @@ export async function runUserTower(model: LoadedModel, b: UserBatch): Promise<Fl
     categories: new ort.Tensor('float32', b.categories, [b.n, s.categories.length]),
     dense: new ort.Tensor('float32', b.dense, [b.n, b.dense.length / b.n]),
   };
+  const idDim = idDimOf(s);
+  if (idDim) {
+    feeds.user_id = new ort.Tensor('int64', toBig(b.userId), [b.n]);
+    feeds.history = new ort.Tensor('float32', b.history, [b.n, idDim]);
+  }
   const out = await model.user.run(feeds);
   return out[OUTPUT_NAME]!.data as Float32Array;
 }
 
 export async function runItemTower(model: LoadedModel, b: ItemBatch, batch = 4096): Promise<Float32Array> {
   const s = model.spec;
-  const d = model.config.sizes.outputDim;
+  const d = vectorDim(model.config.sizes);
   const nc = s.categories.length;
   const dd = b.dense.length / Math.max(1, b.n);
   const out = new Float32Array(b.n * d);
@@ -137,6 +150,7 @@ export async function runItemTower(model: LoadedModel, b: ItemBatch, batch = 409
       lang: new ort.Tensor('int64', toBig(b.lang.subarray(start, end)), [n]),
       categories: new ort.Tensor('float32', b.categories.slice(start * nc, end * nc), [n, nc]),
       dense: new ort.Tensor('float32', b.dense.slice(start * dd, end * dd), [n, dd]),
+      ...(idDimOf(s) ? { item_id: new ort.Tensor('int64', toBig(b.itemId.subarray(start, end)), [n]) } : {}),
     });
     out.set(r[OUTPUT_NAME]!.data as Float32Array, start * d);
   }
@@ -145,6 +159,7 @@ export async function runItemTower(model: LoadedModel, b: ItemBatch, batch = 409
 
 export function itemInputsOf(items: readonly DatasetItem[]): ItemInput[] {
   return items.map((it) => ({
+    id: it.id,
     categories: it.categories,
     source: it.source,
     lang: it.lang,
@@ -156,6 +171,7 @@ export function itemInputsOf(items: readonly DatasetItem[]): ItemInput[] {
 /** The user tower's input for one person (persona vectors of the wrong size are ignored). */
 export function userInputOf(user: UserFeatures): UserInput {
   return {
+    id: user.userId,
     lang: user.lang,
     platform: user.platform,
     attributes: user.attributes,
@@ -163,6 +179,37 @@ export function userInputOf(user: UserFeatures): UserInput {
     categories: user.categories,
     persona: user.personaVector && user.personaVector.length > 0 ? user.personaVector : undefined,
   };
+}
+
+/**
+ * The user tower's input for one request: the person's features (core/model-features.ts), the content pools of
+ * their liked / disliked catalog items and, for models with ids, the mean `item.id` row of the liked items the model
+ * knows. The same `encodeUsers` the training side runs (tests/twotower/features.test.ts compares the two).
+ */
+export function encodeServingUser(
+  spec: FeatureSpec,
+  catalog: Pick<EmbeddedCatalog, 'index' | 'text' | 'categoryBags' | 'idRows'>,
+  itemTable: Float32Array | undefined,
+  user: UserFeatures,
+): UserBatch {
+  const rows = (ids: readonly string[]) =>
+    ids.map((id) => catalog.index.get(id)).filter((i): i is number => i !== undefined);
+  const liked = rows(user.likedItemIds);
+  const disliked = rows(user.dislikedItemIds);
+  const pool = (r: number[]) => (r.length ? poolHistory(spec, r, catalog.text, catalog.categoryBags) : undefined);
+  const idDim = idDimOf(spec);
+  let hist: Float32Array | undefined;
+  if (idDim && itemTable) {
+    hist = new Float32Array(idDim);
+    poolIdRows(
+      itemTable,
+      idDim,
+      Int32Array.from(liked, (i) => catalog.idRows[i]!),
+      hist,
+      0,
+    );
+  }
+  return encodeUsers(spec, [userInputOf(user)], [pool(liked)], [pool(disliked)], hist);
 }
 
 export class TwoTowerScorer implements LearnedScorer {
@@ -255,15 +302,9 @@ export class TwoTowerScorer implements LearnedScorer {
     model.inflight++;
     try {
       const catalog = st.catalog;
-      const spec = model.spec;
-      const rows = (ids: readonly string[]) =>
-        ids.map((id) => catalog.index.get(id)).filter((i): i is number => i !== undefined);
-      const liked = rows(user.likedItemIds);
-      const disliked = rows(user.dislikedItemIds);
-      const pool = (r: number[]) => (r.length ? poolHistory(spec, r, catalog.text, catalog.categoryBags) : undefined);
-      const batch = encodeUsers(spec, [userInputOf(user)], [pool(liked)], [pool(disliked)]);
+      const batch = encodeServingUser(model.spec, catalog, model.itemTable, user);
       const u = await runUserTower(model, batch);
-      const dim = model.config.sizes.outputDim;
+      const dim = vectorDim(model.config.sizes);
       const ops = this.options.matrixOps;
       return ops
         ? ops.matVec(catalog.matrix, dim, u.subarray(0, dim))
@@ -319,6 +360,7 @@ export class TwoTowerScorer implements LearnedScorer {
       matrix,
       text: snapshot.text,
       categoryBags: itemCategoryBags(spec, inputs),
+      idRows: batch.itemId,
     };
   }
 

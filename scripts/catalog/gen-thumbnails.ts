@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { Category } from '../../core/domain.js';
+import { rngFromString } from '../../core/eval/random.js';
 import { buildBuiltinRows, THUMB_DIR } from './builtin/index.js';
 import type { Topic } from './builtin/topics.js';
 
@@ -185,21 +186,8 @@ function luminance(hex: string): number {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
-function rngFor(seed: string): () => number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) {
-    h ^= seed.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  let a = (h ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG per thumbnail id (FNV-1a XOR a constant, then mulberry32: core/eval/random.ts). */
+const rngFor = (seed: string): (() => number) => rngFromString(seed, 0x9e3779b9);
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 

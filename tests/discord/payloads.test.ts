@@ -96,15 +96,16 @@ describe('discord: real payload shapes', () => {
       expect(String(items[0]!.content)).toMatch(/Press 👍 or 👎/);
       for (const m of items) {
         const b = buttonsOf(m).map((x) => x.custom_id);
-        expect(b.some((x) => x.startsWith('fb:l:'))).toBe(true);
-        expect(b.some((x) => x.startsWith('fb:d:'))).toBe(true);
+        expect(b.some((x) => x.startsWith('act:l:'))).toBe(true);
+        expect(b.filter((x) => x.startsWith('act:d:'))).toHaveLength(1); // one 👎: "less like this"
+        expect(b.length).toBeLessThanOrEqual(5); // one action row holds five buttons
         expect(b.some((x) => x.startsWith('more:'))).toBe(true);
       }
 
       // A 👍 button press (context 2 too) is feedback from the presser, acknowledged ephemerally.
       const target = items[1]!;
-      const like = buttonsOf(target).find((x) => x.custom_id.startsWith('fb:l:'))!.custom_id;
-      const press = await interact('button-press-user-install', dm, { CUSTOM_ID: like, MESSAGE: target }, 'button:fb');
+      const like = buttonsOf(target).find((x) => x.custom_id.startsWith('act:l:'))!.custom_id;
+      const press = await interact('button-press-user-install', dm, { CUSTOM_ID: like, MESSAGE: target }, 'button:act');
       expect(press.report.ok).toBe(true);
       const callback = press.requests.find((r) => r.path.endsWith('/callback'))!;
       expect(callback.body.data.flags & EPHEMERAL).toBe(EPHEMERAL);

@@ -4,12 +4,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  generateSynthetic,
-  loadMovieLens100k,
-  readFeedbackLog,
-  type FeedbackUserDoc,
-} from '../../core/eval/datasets.js';
+import { generateSynthetic, readFeedbackLog, type FeedbackUserDoc } from '../../core/eval/datasets.js';
+import { loadMovieLens100k } from '../../core/eval/movielens.js';
 import { isRecoError } from '../../core/errors.js';
 import { pullMovieLens100k } from '../../scripts/data-pull.js';
 

@@ -14,7 +14,7 @@ describe('evaluation harness', () => {
       seed: 1,
     });
     const by = Object.fromEntries(r.results.map((x) => [x.model, x.metrics]));
-    expect(Object.keys(by)).toEqual(['random', 'pop', 'itemknn', 'content', 'content-mean']);
+    expect(Object.keys(by)).toEqual(['random', 'pop', 'segpop', 'itemknn', 'content', 'content-mean']);
     // The bot's own content scorer beats random on planted tastes.
     expect(by.content!['ndcg@10']!).toBeGreaterThan(by.random!['ndcg@10']! * 2);
     expect(by.pop!['ndcg@10']!).toBeGreaterThan(by.random!['ndcg@10']! * 2);
@@ -24,12 +24,13 @@ describe('evaluation harness', () => {
     for (const key of ['recall@5', 'precision@10', 'map@10', 'mrr@10', 'hit@10', 'gini@10', 'ild@10', 'novelty@10'])
       expect(by.content![key]).toBeTypeOf('number');
     expect(r.table).toMatch(/ndcg@10/);
-    expect(r.table.split('\n')[0]).toMatch(/metric\s+random\s+pop\s+itemknn\s+content/);
+    expect(r.table.split('\n')[0]).toMatch(/^model\s+ndcg@5\s+recall@5/);
+    expect(r.table).toMatch(/\nitemknn\s+0\.\d{4}/);
     const json = JSON.parse(JSON.stringify(r));
     expect(json.config).toMatchObject({
       split: { kind: 'random' },
       ks: [5, 10],
-      seed: 1,
+      seeds: [1],
       dataset: { name: 'synthetic', users: 200 },
     });
   });

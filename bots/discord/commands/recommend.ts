@@ -12,11 +12,9 @@
  * 👍/👎 reactions are how everyone teaches the bot. The item must be one the message is mapped to.
  */
 import {
-  ActionRowBuilder,
   MessageFlags,
   Routes,
   SlashCommandBuilder,
-  type ButtonBuilder,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Message,
@@ -30,8 +28,7 @@ import { userMessage } from '../../../core/status/status.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
 import { discordLane, sendItemPayload } from '../delivery.js';
-import { COMPACT_PER_MESSAGE, MORE_PREFIX, compactMessage, itemMessage, moreTarget } from '../embeds.js';
-import { feedbackButtons } from '../feedback-buttons.js';
+import { COMPACT_PER_MESSAGE, MORE_PREFIX, compactMessage, itemMessage, likeButton, moreTarget } from '../embeds.js';
 import { botInChannel, presenceOf } from '../install.js';
 import {
   API,
@@ -187,7 +184,7 @@ async function permitted(
  * The list sender of one (deferred) interaction: the first item edits the deferred reply (with the
  * header), the others are follow-ups; the bot's own 👍/👎 come after the core stored the mapping. In a user
  * install (the bot is not in the conversation: no reaction events, no reactions of its own) every item
- * carries 👍/👎 buttons instead.
+ * carries a 👍 button beside its 👎 instead.
  */
 function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction, ctx: BotContext): ListSender {
   const { like, dislike } = ctx.core.emojis.defaults;
@@ -196,10 +193,9 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
     `**${list.header}**\n${t(list.lang, reactions ? 'reco.react' : 'reco.pressButtons', { like, dislike })}`;
   const render = (view: Parameters<typeof itemMessage>[0], lang: RecommendResult['lang'], withHeader?: string) => {
     const payload = itemMessage(view, lang, view.explanation, withHeader);
-    if (!reactions)
-      payload.components.push(
-        new ActionRowBuilder<ButtonBuilder>().addComponents(...feedbackButtons(view.item.id, { like, dislike })),
-      );
+    // Without reactions 👍 joins the item's buttons, first (👎 "less like this" is among them already).
+    const row = payload.components[0];
+    if (!reactions && row) row.setComponents(likeButton(view.item.id, lang, like), ...row.components);
     return payload;
   };
   const compactHeader = (list: { header: string }) => `**${list.header}**`;

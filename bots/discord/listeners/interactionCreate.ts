@@ -11,17 +11,12 @@ import type { BotContext } from '../context.js';
 import { describeError, handleInteractionError, interactionActor } from '../util.js';
 import type { Listener } from './listener.js';
 import { t } from '../../../core/messages.js';
-import { feedbackButtonHandler } from '../feedback-buttons.js';
 
 const byName = new Map(COMMANDS.map((c) => [c.data.name, c]));
-/**
- * Button handlers by custom-id prefix: the commands' own, the item actions under every list item, and the
- * 👍/👎 buttons of user installs.
- */
+/** Button handlers by custom-id prefix: the commands' own, and the item actions under every list item. */
 const buttonHandlers = new Map([
   ...COMMANDS.flatMap((c) => (c.buttons ? [[c.buttons.prefix, c.buttons.handle] as const] : [])),
   [itemActionButtons.prefix, itemActionButtons.handle] as const,
-  [feedbackButtonHandler.prefix, feedbackButtonHandler.handle] as const,
 ]);
 
 export const interactionCreate: Listener = {

@@ -3,6 +3,7 @@
  * each source, and deterministic (seeded by id) age and popularity numbers with a heavy tail.
  */
 import type { Lang, Popularity } from '../../../core/domain.js';
+import { rngFromString } from '../../../core/eval/random.js';
 import type { BuiltinRow } from '../../../core/catalog/schema.js';
 import { CLIEN } from './clien.js';
 import { GOOGLE_NEWS } from './google-news.js';
@@ -30,22 +31,8 @@ interface SourceSpec {
 
 const enc = encodeURIComponent;
 
-/** FNV-1a, then mulberry32: a tiny deterministic PRNG per item id. */
-function rngFor(seed: string): Rng {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) {
-    h ^= seed.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG per item id (FNV-1a, then mulberry32: core/eval/random.ts). */
+const rngFor = (seed: string): Rng => rngFromString(seed);
 
 /** Pareto sample (heavy tail): most values near `min`, a few very large, capped at `max`. */
 function pareto(rng: Rng, min: number, alpha: number, max: number): number {
