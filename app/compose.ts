@@ -15,7 +15,7 @@ import type { Layout } from '../core/filters/settings.js';
 import type { ContentItem } from '../core/domain.js';
 import { RecoError } from '../core/errors.js';
 import { CatalogService, itemText, seedOfItems } from '../core/catalog/catalog.js';
-import { catalogSeed } from '../core/catalog/builtin.js';
+import { catalogSeed } from '../infra/catalog/builtin.js';
 import { largeCatalogOptions } from './large-catalog.js';
 import { LexicalEncoder } from '../core/lexical.js';
 import { ExtractionScheduler, createLlmServices, mergeExtraction, type LlmServices } from '../core/llm/index.js';

@@ -154,7 +154,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
       logger,
       ...(o.onMessage ? { onMessage: o.onMessage } : {}),
     }),
-    persona: new PersonaService(users),
+    persona: new PersonaService(users, clock),
     feedback: new FeedbackService({
       users,
       catalog,
