@@ -8,7 +8,7 @@ import type { ContentItem } from '../core/domain.js';
 import { contentHash, itemText, vectorNamespace, type CatalogService } from '../core/catalog/catalog.js';
 import type { KeyValueStore, Logger } from '../core/ports.js';
 import { vectorToBytes } from '../core/vectors.js';
-import type { IngestSink, IngestVectors } from '../scrapers/pipeline.js';
+import type { IngestSink, IngestVectors, StoredTitle } from '../scrapers/pipeline.js';
 
 export const isBuiltin = (item: Pick<ContentItem, 'id'>): boolean => item.id.startsWith('builtin-');
 
@@ -33,13 +33,15 @@ export class CatalogIngestSink implements IngestSink {
     const t = vectors?.text;
     if (t && t.encoderId === this.catalog.textEncoder.id && t.dim === this.catalog.textEncoder.dim) {
       const ns = vectorNamespace(t.encoderId);
-      for (let i = 0; i < items.length; i++) {
-        await this.store.set(
+      // One round trip for the batch's vectors (not one per item).
+      await this.store.writeBatch(
+        items.map((item, i) => ({
+          op: 'set' as const,
           ns,
-          contentHash(itemText(items[i]!)),
-          vectorToBytes(t.data.subarray(i * t.dim, (i + 1) * t.dim)),
-        );
-      }
+          key: contentHash(itemText(item)),
+          value: vectorToBytes(t.data.subarray(i * t.dim, (i + 1) * t.dim)),
+        })),
+      );
     }
     const fresh = await this.catalog.upsert(items);
     this.logger.info(
@@ -58,12 +60,20 @@ export class CatalogIngestSink implements IngestSink {
     return ids.length;
   }
 
-  async recent(limit: number): Promise<{ id: string; title: string; canonicalUrl: string; source?: string }[]> {
+  /** Recent scraped titles with their summaries and (known) publication times, for the same-story check. */
+  async recent(limit: number): Promise<StoredTitle[]> {
     return [...this.items()]
       .filter((i) => !isBuiltin(i))
       .sort((a, b) => b.fetchedAt.localeCompare(a.fetchedAt))
       .slice(0, limit)
-      .map((i) => ({ id: i.id, title: i.title, canonicalUrl: i.canonicalUrl, source: i.source }));
+      .map((i) => ({
+        id: i.id,
+        title: i.title,
+        canonicalUrl: i.canonicalUrl,
+        ...(i.source !== undefined && { source: i.source }),
+        ...(i.summary !== undefined && { summary: i.summary }),
+        ...(!i.dateUnknown && { publishedAt: i.publishedAt }),
+      }));
   }
 
   /** The built-in catalog only bridges the first run: retire it once scraped items outnumber it. */

@@ -2,7 +2,7 @@
 import type { CatalogService } from '../core/catalog/catalog.js';
 import { ConversationService } from '../core/conversation/conversation.js';
 import { PersonaService } from '../core/conversation/persona-view.js';
-import { DigestService } from '../core/digest/service.js';
+import { DigestService, type DigestServiceOptions } from '../core/digest/service.js';
 import type { Evidence, Lang } from '../core/domain.js';
 import { EmojiTable } from '../core/feedback/apply.js';
 import { FeedbackService } from '../core/feedback/service.js';
@@ -70,7 +70,7 @@ export interface BuildCoreOptions {
     lockTtlMs?: number;
     owner?: string;
     introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
-  };
+  } & Pick<DigestServiceOptions, 'planAheadMinutes' | 'spread' | 'sendConcurrency'>;
   /** Extra `/status` lines. */
   statusLines?: () => Promise<string[]> | string[];
   /** Today's LLM token usage for `/status` (absent without an LLM). */
@@ -116,7 +116,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     maxCount: settings.maxCount,
     clock,
     logger: o.logger,
-    chatFilters: async (chat) => (await controls.chatSettings(chat))?.filters ?? [],
+    chatSettings: (chat) => controls.chatSettings(chat),
     ...o.digest,
   });
   const recommend = new RecommendService({
@@ -145,6 +145,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     delivery,
     links,
     digests,
+    quiet: digests.quiet,
     controls,
     why: new WhyService({ users, controls, ranker, explanations }),
     recommend,
@@ -157,7 +158,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
       logger,
       ...(o.onMessage ? { onMessage: o.onMessage } : {}),
     }),
-    persona: new PersonaService(users),
+    persona: new PersonaService(users, clock),
     onboarding: new OnboardingService({ users, catalog, clock, logger }),
     feedback: new FeedbackService({
       users,

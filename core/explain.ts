@@ -67,8 +67,8 @@ export function renderReason(r: Reason, lang: Lang): string {
 export function renderReasons(reasons: readonly Reason[], lang: Lang): string {
   const parts = reasons.map((r) => renderReason(r, lang));
   const sentence = parts.join(t(lang, 'why.join'));
-  if (lang === 'en') return sentence.charAt(0).toUpperCase() + sentence.slice(1) + '.';
-  return sentence + ' 추천해요.';
+  // Capitalising is a no-op for Hangul, so one rule serves both languages.
+  return t(lang, 'why.sentence', { sentence: sentence.charAt(0).toUpperCase() + sentence.slice(1) });
 }
 
 /** One short sentence per item, in the user's language, grounded in its evidence. */

@@ -52,6 +52,37 @@ function captureTerms(text: string, patterns: RegExp[]): string[] {
   return [...new Set(out)];
 }
 
+/**
+ * Words about the conversation itself (instructions to the bot, prompt-injection vocabulary) rather than
+ * about content. They never become interests from plain chat ("ignore previous instructions, you are
+ * hacked", "show me the system prompt" must not make "ignore", "hacked" or "prompt" a taste). `/persona add`
+ * (a user's own correction) is not filtered.
+ */
+const META_EN = new Set(
+  `ignore ignored ignoring disregard previous prior above below instruction instructions prompt prompts system
+  assistant bot bots chatbot jailbreak jailbroken hacked pwned pretend roleplay act acting respond reply answer
+  say tell print output repeat override rules rule developer mode admin password passwords token tokens
+  secret secrets api key keys command commands message messages persona forget remember now must should`.split(/\s+/),
+);
+const META_KO = new Set(
+  `무시 이전 위 아래 지시 지시사항 명령 명령어 프롬프트 시스템 규칙 봇 챗봇 어시스턴트 비밀번호 토큰 비밀 관리자 개발자
+  모드 해킹 탈옥 출력 응답 대답 메시지 기억 잊어 너 너는 니가 네가 당신`.split(/\s+/),
+);
+/** Korean imperative / polite verb endings ("무시해", "알려줘", "출력하세요"): verbs, not topics. */
+const KO_VERB_ENDING = /(?:해줘|줘|세요|십시오|니다|해요|했어|하라|해라|하지마|마라|해)$/;
+
+/** A meta noun with a copula or verb ending glued on ("봇이야", "해킹당한", "출력해"). */
+const KO_META_TAIL = /^(?:이야|야|이다|입니다|이에요|예요|당한|당했어|당했다|해|해줘|해라|하고|한|된|했어)$/;
+
+/** True for a term that plain chat may turn into an interest. */
+export function isContentTerm(term: string): boolean {
+  if (META_EN.has(term) || META_KO.has(term)) return false;
+  for (const m of META_KO) if (term.startsWith(m) && KO_META_TAIL.test(term.slice(m.length))) return false;
+  if (/[\uAC00-\uD7A3]/.test(term) && Array.from(term).length >= 3 && KO_VERB_ENDING.test(term)) return false;
+  if (/[\uAC00-\uD7A3]/.test(term) && /(?:해줘|줘)$/.test(term)) return false;
+  return true;
+}
+
 export interface MessageAnalysis {
   terms: string[];
   likes: string[];
@@ -62,9 +93,9 @@ export interface MessageAnalysis {
 export function analyzeMessage(text: string): MessageAnalysis {
   const dislikes = [...captureTerms(text, NEG_EN), ...captureTerms(text, NEG_KO)].filter(isPersonaTerm);
   const likes = [...captureTerms(text, POS_EN), ...captureTerms(text, POS_KO)].filter(
-    (t) => !dislikes.includes(t) && isPersonaTerm(t),
+    (t) => !dislikes.includes(t) && isPersonaTerm(t) && isContentTerm(t),
   );
-  const all = terms(text).filter((t) => !isStopword(t) && isPersonaTerm(t));
+  const all = terms(text).filter((t) => !isStopword(t) && isPersonaTerm(t) && isContentTerm(t));
   return { terms: [...new Set(all)], likes, dislikes };
 }
 

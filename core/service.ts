@@ -14,6 +14,7 @@ import type { CatalogService } from './catalog/catalog.js';
 import type { ConversationService } from './conversation/conversation.js';
 import { describePersona, type PersonaService } from './conversation/persona-view.js';
 import type { DigestService } from './digest/service.js';
+import type { QuietHoursService } from './digest/quiet.js';
 import type { FeedbackOrigin, Lang, Platform, Signal } from './domain.js';
 import type { EmojiTable } from './feedback/apply.js';
 import type { ControlsService } from './filters/service.js';
@@ -68,6 +69,8 @@ export interface CoreServices {
   onboarding: OnboardingService;
   /** Search by picture: items that look like a photo a person sent (CLIP image → image), re-ranked. */
   images: ImageSearchService;
+  /** Quiet hours per person and per group chat (digests and other proactive messages wait for their end). */
+  quiet: QuietHoursService;
   /** Hard filters, list layout and translation choices (`/mute`, `/layout`, `/translate`, "mute this source"). */
   controls: ControlsService;
   /** "Why?" on a shown item: the evidence behind the pick. */

@@ -11,6 +11,7 @@ import { userInfo } from 'node:os';
 import type { App } from '../../app/compose.js';
 import type { Lang } from '../../core/domain.js';
 import { toRecoError } from '../../core/errors.js';
+import { quietCommand } from '../../core/digest/quiet.js';
 import { formatAge } from '../../core/explain.js';
 import { categoryName, t } from '../../core/messages.js';
 import type { ListItemView, ListSender, ListToSend } from '../../core/recommend/delivery.js';
@@ -326,6 +327,9 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         write(formatStatus(await core.status.status(actor), await lang()));
         return;
       }
+      case 'quiet':
+        write(await quietCommand(core.quiet, { ...target, kind: 'private' }, actor, input.args, await lang()));
+        return;
     }
   };
 

@@ -30,6 +30,7 @@ export type ConsoleInput =
   | { kind: 'start' }
   | { kind: 'interests'; picks?: number[] }
   | { kind: 'image'; path: string; caption?: string }
+  | { kind: 'quiet'; args: string }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'error'; error: 'unknown-command' | 'bad-arg'; command?: string; arg?: string; reason?: string };
@@ -175,6 +176,9 @@ export function parseConsoleLine(raw: string): ConsoleInput {
     }
     case 'status':
       return { kind: 'status' };
+    case 'quiet':
+    case '방해금지':
+      return { kind: 'quiet', args: rest.join(' ') };
     case 'help':
       return { kind: 'help' };
     case 'start':

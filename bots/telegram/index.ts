@@ -38,6 +38,7 @@ import { linkComposer } from './composers/link.js';
 import { onboardingComposer } from './composers/onboarding.js';
 import { pictureComposer } from './composers/picture.js';
 import { personaComposer } from './composers/persona.js';
+import { quietComposer } from './composers/quiet.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
 import { filtersComposer } from './composers/filters.js';
@@ -62,6 +63,7 @@ export const ALLOWED_UPDATES = ['message', 'callback_query', 'message_reaction',
 export const COMMANDS = [
   'recommend',
   'digest',
+  'quiet',
   'persona',
   'interests',
   'mute',
@@ -211,6 +213,7 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     updates: updatesComposer, // first: edits and channel posts stop here
     recommend: recommendComposer,
     digest: digestComposer,
+    quiet: quietComposer,
     persona: personaComposer,
     forget: forgetComposer,
     explore: exploreComposer,

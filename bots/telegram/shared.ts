@@ -194,6 +194,8 @@ export function compactText(list: ListToSend): string {
       const title = tr ? `🌐 ${tr.title}` : v.item.title;
       parts.push(
         [
+          // A digest's section header ("New in Tech") above the section's first item.
+          ...(v.header ? [`<u>${escapeHtml(clip(v.header, 120))}</u>`] : []),
           `<b>${v.position}.</b> <a href="${escapeHtml(v.item.url)}">${escapeHtml(clip(title, titleMax))}</a>`,
           ...(tr ? [`<i>${escapeHtml(clip(translationNote(tr, v.item.title, lang), titleMax + 40))}</i>`] : []),
           `${escapeHtml(v.item.source)} · ${escapeHtml(categoryName(v.item.category, lang))}${v.explanation ? ` — <i>${escapeHtml(clip(v.explanation, whyMax))}</i>` : ''}`,

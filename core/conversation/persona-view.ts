@@ -1,10 +1,12 @@
 /** `/persona` (what the bot knows, and removing a term) and `/explore` (how adventurous lists are). */
 import type { Category, Lang, Persona } from '../domain.js';
+import type { Clock } from '../ports.js';
 import { RecoError } from '../errors.js';
 import { dislikedIds, likedIds } from '../feedback/apply.js';
 import { describeFilter } from '../filters/filters.js';
 import { userFilters } from '../filters/settings.js';
 import { categoryName, exploreName, t } from '../messages.js';
+import { removeInterest as removePersonaTerm } from '../llm/persona-extract.js';
 import { termsWithOrigin } from '../llm/persona-view.js';
 import { isPersonaTerm, topInterests } from '../persona.js';
 import { sanitizeText } from '../text.js';
@@ -12,7 +14,10 @@ import type { Actor, UserDoc } from '../users/doc.js';
 import type { UserRepository } from '../users/repository.js';
 
 export class PersonaService {
-  constructor(private readonly users: UserRepository) {}
+  constructor(
+    private readonly users: UserRepository,
+    private readonly clock: Clock,
+  ) {}
 
   async persona(actor: Actor): Promise<{ lang: Lang; text: string; persona: Persona }> {
     const doc = await this.users.resolve(actor);
@@ -32,14 +37,11 @@ export class PersonaService {
     const clean = sanitizeText(term, 100).toLowerCase();
     return this.users.exclusive(actor, async () => {
       const session = await this.users.open(actor);
+      // The same normalisation (NFKC, case, spaces) as /persona edits and the LLM's blocked terms.
       const removed = await this.users.commit(session, (d) => {
-        const before = d.persona.interests.length + d.persona.dislikes.length;
-        d.persona.interests = d.persona.interests.filter((i) => i.term !== clean);
-        d.persona.dislikes = d.persona.dislikes.filter((i) => i.term !== clean);
-        const removedTerms = new Set(d.persona.removedTerms ?? []);
-        removedTerms.add(clean);
-        d.persona.removedTerms = [...removedTerms].slice(-200);
-        return before !== d.persona.interests.length + d.persona.dislikes.length;
+        const result = removePersonaTerm(d.persona, clean, this.clock.now());
+        d.persona = result.persona;
+        return result.removed;
       });
       const lang = session.doc.user.lang;
       return { lang, removed, message: t(lang, removed ? 'persona.removed' : 'persona.notFound', { term: clean }) };

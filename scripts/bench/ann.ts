@@ -15,7 +15,7 @@ import { settingsFrom } from '../../app/settings.js';
 import { defaultConfig } from '../../core/config.js';
 import { OrtMatrixOps } from '../../models/matrix-ops.js';
 import { UsearchFactory, type Quantization } from '../../models/ann/usearch.js';
-import { loadBuiltinCatalog } from '../../core/catalog/builtin.js';
+import { loadBuiltinCatalog } from '../../infra/catalog/builtin.js';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

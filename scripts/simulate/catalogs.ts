@@ -3,7 +3,7 @@
  * same row format (scripts/bench/catalog-gen.ts: skewed categories, a topic vocabulary per category, Zipf-like
  * terms, invented names), both as `ContentItem`s at a fixed time.
  */
-import { loadBuiltinCatalog } from '../../core/catalog/builtin.js';
+import { loadBuiltinCatalog } from '../../infra/catalog/builtin.js';
 import type { ContentItem } from '../../core/domain.js';
 import { generateRows } from '../bench/catalog-gen.js';
 

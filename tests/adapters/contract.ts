@@ -40,8 +40,8 @@ export interface AdapterDriver {
   react(item: ShownItem, kind: 'like' | 'dislike', remove?: boolean): Promise<void>;
   /** "More like this" on a shown item; resolves with the new list. */
   more(item: ShownItem): Promise<ShownItem[]>;
-  /** A command answered with text (`persona`, `status`, `sources`); resolves with the answer. */
-  command(name: 'persona' | 'status' | 'sources'): Promise<string>;
+  /** A command answered with text (`persona`, `status`, `sources`, `quiet …`); resolves with the answer. */
+  command(name: 'persona' | 'status' | 'sources' | 'quiet', args?: string): Promise<string>;
   /** `/subscribe <url>` (personal); resolves with the answer. */
   subscribe(url: string): Promise<string>;
   /** `/forget`, confirmed; resolves with the answer. */
@@ -93,6 +93,18 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
       const reply = await driver.say('I love ramen and cooking at home');
       expect(reply).toMatch(/ramen/);
       expect(await driver.command('persona')).toMatch(/ramen/);
+    });
+
+    it('GIVEN /quiet with a range THEN the person has quiet hours (shown, in their zone) until /quiet off', async () => {
+      expect(await driver.command('quiet', '23:00-07:00 Asia/Seoul')).toMatch(
+        /^Quiet hours: 23:00–07:00 \(Asia\/Seoul\)\. Digests and other messages I send on my own wait until 07:00\./,
+      );
+      expect((await userDoc())?.ext.quiet).toEqual({ from: '23:00', to: '07:00', tz: 'Asia/Seoul' });
+      expect(await driver.command('quiet')).toMatch(/^Quiet hours: 23:00–07:00 \(Asia\/Seoul\)/);
+      expect(await driver.command('quiet', 'at night')).toMatch(/^Use \/quiet 23:00-07:00/);
+      expect(await driver.command('quiet', '22-6 Mars/Olympus')).toMatch(/not a time zone I know/);
+      expect(await driver.command('quiet', 'off')).toBe('Quiet hours are off.');
+      expect((await userDoc())?.ext.quiet).toBeUndefined();
     });
 
     it('GIVEN /recommend of 5 THEN five items arrive, each message mapped to its item, in at most 3 store round trips', async () => {

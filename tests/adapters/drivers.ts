@@ -127,7 +127,7 @@ export function consoleDriver(): AdapterDriver {
       await line(`${remove ? '-' : ''}${kind === 'like' ? '👍' : '👎'} ${item.position}`);
     },
     more: (item) => listed(line(`/more ${item.position}`)),
-    command: (name) => line(`/${name}`),
+    command: (name, args) => line(`/${name}${args ? ` ${args}` : ''}`).then((t) => t.trim()),
     subscribe: (url) => line(`/subscribe ${url}`),
     forget: () => line('/forget yes'),
     async firstContact() {
@@ -273,8 +273,16 @@ export function discordDriver(): AdapterDriver {
       const { message } = await press(item, customId, 'more');
       return listed(before, message.channel_id);
     },
-    async command(name) {
-      const run = await runCommand(bot, { name, user: who() });
+    async command(name, args) {
+      // Discord takes arguments as options: `/quiet hours:<range> timezone:<zone>`.
+      const words = (args ?? '').split(/\s+/).filter(Boolean);
+      const zone = words.find((w) => w.includes('/'));
+      const hours = words.filter((w) => w !== zone).join(' ');
+      const options = [
+        ...(hours ? [{ name: 'hours', type: 3, value: hours }] : []),
+        ...(zone ? [{ name: 'timezone', type: 3, value: zone }] : []),
+      ];
+      const run = await runCommand(bot, { name, user: who(), options });
       return callbackText(run) || deferredText(run);
     },
     async subscribe(url) {
@@ -428,8 +436,8 @@ export function telegramDriver(): AdapterDriver {
       await bot.handled(id);
     },
     more: async (item) => listed(await callback(Number(item.messageId), buttonOf(item, 'mr:'))),
-    command: async (name) =>
-      sends(await say(`/${name}`))
+    command: async (name, args) =>
+      sends(await say(`/${name}${args ? ` ${args}` : ''}`))
         .map((c) => textOf(c.payload))
         .join('\n'),
     newcomerId: String(nina.id),

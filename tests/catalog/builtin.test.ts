@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_BUILTIN_CATALOG_PATH, loadBuiltinCatalog, resolveProjectPath } from '../../core/catalog/builtin.js';
+import { DEFAULT_BUILTIN_CATALOG_PATH, loadBuiltinCatalog, resolveProjectPath } from '../../infra/catalog/builtin.js';
 import { parseContentItem, safeParseContentItem } from '../../core/catalog/schema.js';
 import { CATEGORIES, type ContentItem } from '../../core/domain.js';
 import { RecoError, isRecoError } from '../../core/errors.js';

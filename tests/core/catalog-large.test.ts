@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExactVectorIndex, exactIndexFactory } from '../../core/catalog/ann.js';
 import { CatalogService, seedOfItems, type CatalogServiceOptions } from '../../core/catalog/catalog.js';
-import { catalogSeed } from '../../core/catalog/builtin.js';
+import { catalogSeed } from '../../infra/catalog/builtin.js';
 import type { ContentItem } from '../../core/domain.js';
 import { silentLogger, type Logger, type TextEncoder } from '../../core/ports.js';
 import { rankItems, type RankInput } from '../../core/recommend.js';
@@ -20,7 +20,7 @@ import { UsearchFactory } from '../../models/ann/usearch.js';
 import { settingsFrom } from '../../app/settings.js';
 import { defaultConfig } from '../../core/config.js';
 import { clusteredVectors, generateRows } from '../../scripts/bench/catalog-gen.js';
-import { loadBuiltinCatalog } from '../../core/catalog/builtin.js';
+import { loadBuiltinCatalog } from '../../infra/catalog/builtin.js';
 import { item } from '../helpers/items.js';
 
 const WEIGHTS = settingsFrom(defaultConfig()).weights;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../app/compose.js';
-import { loadBuiltinCatalog } from '../../core/catalog/builtin.js';
+import { loadBuiltinCatalog } from '../../infra/catalog/builtin.js';
 import { defaultConfig } from '../../core/config.js';
 import { writeDemoExperiment } from '../../dashboard/demo.js';
 import { startDashboard, type RunningDashboard } from '../../dashboard/server.js';

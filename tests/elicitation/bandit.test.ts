@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildIndex, itemText } from '../../core/catalog/catalog.js';
-import { loadBuiltinCatalog } from '../../core/catalog/builtin.js';
+import { loadBuiltinCatalog } from '../../infra/catalog/builtin.js';
 import { CATEGORIES, type Category, type FeedbackState } from '../../core/domain.js';
 import {
   DEFAULT_BANDIT,

@@ -91,6 +91,19 @@ describe('the reply after /persona remove', () => {
   });
 });
 
+describe('/persona remove matches terms the way /persona edits store them', () => {
+  it('GIVEN an interest added by the user THEN removing it in full-width letters or another case removes it and blocks it', async () => {
+    app = await testApp();
+    await app.reco.message(alice, 'I love the LCK finals');
+    expect((await app.reco.persona(alice)).text).toMatch(/lck/);
+    const r = await app.reco.removeInterest(alice, 'ＬＣＫ');
+    expect(r.removed).toBe(true);
+    expect((await app.reco.persona(alice)).text).not.toMatch(/lck/i);
+    await app.reco.message(alice, 'lck lck lck');
+    expect((await app.reco.persona(alice)).text).not.toMatch(/lck/i);
+  });
+});
+
 describe("/status shows today's LLM token usage", () => {
   it("GIVEN tokens spent today THEN /status shows the asking user's and everyone's against the limits", async () => {
     app = await testApp({

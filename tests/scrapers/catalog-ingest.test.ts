@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../app/compose.js';
 import { CatalogIngestSink } from '../../app/catalog-sink.js';
+import { CountingStore } from '../../core/store/counting.js';
 import { SourceHealthStore } from '../../scrapers/health.js';
 import { IngestPipeline } from '../../scrapers/pipeline.js';
 import { rssFeed } from '../../scrapers/sources/index.js';
@@ -70,6 +71,30 @@ describe('scraped content into the live catalog', () => {
     expect(res.items.map((i) => i.item.id)).toContain(target.id);
     const again = await pipeline.run();
     expect(again.stored).toEqual([]);
+  });
+
+  it('GIVEN scraped items THEN recent titles carry summaries and known dates, and their vectors are stored in one round trip', async () => {
+    const counting = new CountingStore(app.store);
+    const sink = new CatalogIngestSink(app.catalog, counting, app.logger);
+    const enc = app.catalog.textEncoder;
+    const fresh = [
+      { ...item('scr-a', 'Seoul derby ends level', 'sports', { now: NOW }), summary: 'A late equaliser.' },
+      {
+        ...item('scr-b', 'Undated forum post', 'games', { now: NOW }),
+        summary: 'No date on the page.',
+        dateUnknown: true,
+      },
+    ];
+    const data = await enc.encode(fresh.map((i) => `${i.title} ${i.summary}`));
+    await sink.upsert(fresh, { text: { encoderId: enc.id, dim: enc.dim, data } });
+    expect(counting.count('writeBatch')).toBe(1);
+    expect(counting.count('set')).toBe(0);
+    const recent = await sink.recent(50);
+    const a = recent.find((r) => r.id === 'scr-a');
+    const b = recent.find((r) => r.id === 'scr-b');
+    expect(a).toMatchObject({ summary: 'A late equaliser.', publishedAt: fresh[0]!.publishedAt });
+    expect(b?.summary).toBe('No date on the page.');
+    expect(b && 'publishedAt' in b).toBe(false);
   });
 
   it('GIVEN the expiry policy THEN scraped items older than the cutoff leave the catalog', async () => {

@@ -57,6 +57,7 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     expect(names).toEqual([
       'recommend',
       'digest',
+      'quiet',
       'persona',
       'interests',
       'mute',

@@ -12,6 +12,7 @@ import { image } from './image.js';
 import { interests } from './interests.js';
 import { link } from './link.js';
 import { persona } from './persona.js';
+import { quiet } from './quiet.js';
 import { recommend } from './recommend.js';
 import { sourcesCommand, subscribeCommand, unsubscribeCommand } from './sources.js';
 import { status } from './status.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   help,
   link,
   digest,
+  quiet,
   subscribeCommand,
   unsubscribeCommand,
   sourcesCommand,
