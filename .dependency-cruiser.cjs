@@ -71,7 +71,21 @@ module.exports = {
       to: { path: '^dashboard/' },
     },
     layer('dashboard', ['bots', 'scripts', 'tests'], 'the dashboard sits beside the chat adapters.'),
-    layer('scripts', ['bots', 'dashboard'], 'command-line tools use the composition root, never an adapter.'),
+    {
+      name: 'scripts',
+      comment:
+        'command-line tools use the composition root, never an adapter — except the user simulator, which talks to the bot through the console adapter as a person would.',
+      severity: 'error',
+      from: { path: '^scripts/', pathNot: '^scripts/simulate/console-chat[.]ts$' },
+      to: { path: '^(bots|dashboard)/' },
+    },
+    {
+      name: 'scripts:simulate',
+      comment: 'the user simulator drives the console adapter only.',
+      severity: 'error',
+      from: { path: '^scripts/simulate/console-chat[.]ts$' },
+      to: { path: '^(dashboard|bots/(?!console/))' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

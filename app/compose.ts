@@ -11,6 +11,7 @@
  * await app.close();
  */
 import type { Config } from '../core/config.js';
+import type { Layout } from '../core/filters/settings.js';
 import type { ContentItem } from '../core/domain.js';
 import { RecoError } from '../core/errors.js';
 import { CatalogService, itemText, seedOfItems } from '../core/catalog/catalog.js';
@@ -41,6 +42,10 @@ import { ThumbnailCache } from '../scrapers/thumbnails.js';
 import { CatalogIngestSink } from './catalog-sink.js';
 import { buildCore, buildUsers } from './core.js';
 import { DigestScheduler } from './digest-scheduler.js';
+import { UserImages } from './user-images.js';
+import { embedCatalogAsJobs, embedChunkHandler, embedKind } from './catalog-embedding.js';
+import { JOB, createJobQueue } from './jobs.js';
+import { jobStatusLines, type JobQueue } from '../core/jobs/port.js';
 import { lexicalEncoder, loadThumbnail, prioritizedImage, prioritizedText } from './encoders.js';
 import { settingsFrom } from './settings.js';
 import { createUserSources } from './sources.js';
@@ -62,14 +67,18 @@ export interface App {
   links: CoreServices['links'];
   /** Daily digests (schedules, plans, exactly-once delivery), shared by every adapter. */
   digests: CoreServices['digests'];
-  /** Ticks the digests of every platform whose adapter registered a sender. */
+  /** Digest jobs: scans, plans, and sends for every platform whose adapter registered a sender. */
   digestScheduler: DigestScheduler;
+  /** Background jobs: BullMQ with REDIS_URL (shared by replicas and `npm run worker`), else in this process. */
+  jobs: JobQueue;
   /** Notes for `/status` and the start-up log (active encoders, fallbacks, …). */
   notes: string[];
   /** The LLM layer (explanations, digest intros, persona extraction); `enabled` is false without LLM settings. */
   llm: LlmServices;
   /** The two-tower model: serving, and background retraining (`startBackground` turns the schedule on). */
   learned: LearnedModel;
+  /** Pictures people send for search by picture, read and checked at the edge (size, pixels, Discord CDN). */
+  userImages: UserImages;
   /** Where scraped items enter the live catalog. */
   ingest: CatalogIngestSink;
   /** Resolves when a background model switch (re-embedding the catalog) has finished; at once when none is needed. */
@@ -82,7 +91,11 @@ export interface App {
   routes: ChatRoutes;
   /** People's own sources: `/subscribe`, `/unsubscribe`, `/sources`, OPML (app/sources.ts). */
   sources: SourcesService;
-  /** Starts the background work: two-tower retraining and (when asked) scheduled scraping. */
+  /**
+   * Starts the background work as jobs: two-tower retraining, digest scans and plans, and (when asked)
+   * scheduled scraping. A bot process with REDIS_URL and JOBS_IN_BOT=false only adds jobs (and sends its
+   * platform's digests); `npm run worker` runs them.
+   */
   startBackground(o?: { scraping?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
@@ -104,6 +117,10 @@ export interface CreateAppOptions {
   clock?: Clock;
   /** Digest scheduling: tick period (0 = no timer; `digestScheduler.tick` runs one), lock expiry, owner id. */
   digest?: { intervalMs?: number; lockTtlMs?: number; owner?: string };
+  /** `worker`: `npm run worker` (runs every job, no chat adapter). Default `bot`. */
+  role?: 'bot' | 'worker';
+  /** Use this job queue instead of one from config (tests). */
+  jobs?: JobQueue;
   /** People's own sources: the address guard's switch and DNS for tests (default: SCRAPE_ALLOW_PRIVATE, system DNS). */
   sources?: { allowPrivate?: AllowPrivate; resolve?: Resolver; retries?: number };
 }
@@ -117,7 +134,11 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       logger: logger.child({ module: 'store' }),
     }));
   const notes: string[] = [];
+  const jobs = options.jobs ?? createJobQueue(config, { store, logger });
+  // With REDIS_URL, a bot process runs background jobs only with JOBS_IN_BOT (a worker always does).
+  const runJobs = options.role === 'worker' || jobs.mode === 'in-process' || config.JOBS_IN_BOT;
   try {
+    await jobs.start();
     const clock: Clock = options.clock ?? (options.now ? { now: options.now } : systemClock);
     const now = () => clock.now();
     const probe = new CatalogService({ store, text: new LexicalEncoder({ dim: 8 }), logger });
@@ -239,6 +260,8 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         defaultTime: config.DIGEST_DEFAULT_TIME,
         defaultTz: config.DIGEST_DEFAULT_TZ,
         size: config.DIGEST_SIZE,
+        planAheadMinutes: config.DIGEST_PLAN_AHEAD_MINUTES,
+        spread: { windowMinutes: config.DIGEST_WINDOW_MINUTES, layout: digestLayout(config) },
         ...(options.digest?.lockTtlMs ? { lockTtlMs: options.digest.lockTtlMs } : {}),
         ...(options.digest?.owner ? { owner: options.digest.owner } : {}),
         ...(llm.enabled
@@ -262,10 +285,18 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     await reco.init();
     await learned.init();
     const digestScheduler = new DigestScheduler(core.digests, {
+      jobs,
       intervalMs: options.digest?.intervalMs ?? 60_000,
       clock,
       logger,
+      runJobs,
     });
+    // A queue that cannot be read (Redis down) is one line, never a failed /status.
+    statusLines.push(() =>
+      jobStatusLines(jobs).catch((e: unknown) => [
+        `Jobs (${jobs.mode}): cannot read the queue right now (${(e as Error).message.slice(0, 120)})`,
+      ]),
+    );
     statusLines.push(async () => {
       const on = (await core.digests.schedules()).filter((s) => s.enabled).length;
       return on > 0 ? [`Digests: ${on} chats subscribed`] : [];
@@ -290,21 +321,28 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       const note = `• switching to ${text.label}: embedding ${catalog.size} items in the background; ${lexical!.label} serves meanwhile`;
       statusLines.push(() => (catalog.textEncoder.id === text.id ? [] : [note]));
       logger.info({ items: catalog.size, to: text.id }, 'model change: re-embedding the catalog in the background');
-      encodersReady = catalog.switchEncoders(target).then(
-        () => logger.info({ text: text.id, image: image?.id }, 'encoders switched: the new model now serves'),
-        (e: unknown) =>
-          logger.error({ err: e }, `re-embedding with ${text.id} failed; the lexical encoder keeps serving`),
-      );
+      // The vectors are computed as jobs (shared with other replicas switching to the same model), then swapped.
+      if (runJobs) jobs.handle(embedKind(text.id), embedChunkHandler({ store, text: textQ, logger }));
+      encodersReady = embedCatalogAsJobs({ jobs, catalog, store, text, logger })
+        .then(() => catalog.switchEncoders(target))
+        .then(
+          () => logger.info({ text: text.id, image: image?.id }, 'encoders switched: the new model now serves'),
+          (e: unknown) =>
+            logger.error({ err: e }, `re-embedding with ${text.id} failed; the lexical encoder keeps serving`),
+        );
     }
     const model = learned;
     let stopScraping: (() => Promise<void>) | undefined;
+    let backgroundStarted = false;
     return {
       encodersReady,
       learned: model,
+      jobs,
       links: core.links,
       digests: core.digests,
       digestScheduler,
       ingest,
+      userImages: new UserImages({ config, logger: logger.child({ module: 'user-images' }) }),
       sources: userSources.service,
       config,
       logger,
@@ -318,9 +356,29 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       media: new MediaRefs({ clock }),
       routes: new ChatRoutes(store, { clock }),
       async startBackground(o = {}) {
-        model.start(); // background two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK)
+        if (backgroundStarted) return;
+        backgroundStarted = true;
+        await digestScheduler.start();
+        // Two-tower retraining (RETRAIN_INTERVAL_HOURS / RETRAIN_MIN_NEW_FEEDBACK): a job; an early retrain is
+        // asked for at most once an hour across the replicas (the job id names the hour).
+        model.start({
+          early: () =>
+            void jobs
+              .enqueue(JOB.retrain, {}, { id: `retrain.early.${now().toISOString().slice(0, 13)}` })
+              .catch((e: unknown) => logger.warn({ err: e }, 'could not add an early retrain job')),
+          followEveryMs: jobs.mode === 'bullmq' ? 60_000 : 0,
+        });
         stopSourceSync ??= userSources.startSync(5 * 60_000); // subscriptions other processes made
-        if (o.scraping && config.SCRAPE_INTERVAL_MINUTES > 0 && !stopScraping) {
+        if (runJobs) {
+          jobs.handle(JOB.retrain, async () => {
+            const r = await model.retrain();
+            if (r.status === 'skipped') logger.info({ reason: r.reason }, 'two-tower retrain skipped');
+            return r;
+          });
+          if (config.RETRAIN_INTERVAL_HOURS > 0)
+            await jobs.every(JOB.retrain, 'retrain', Math.round(config.RETRAIN_INTERVAL_HOURS * 3_600_000), {});
+        }
+        if (runJobs && o.scraping && config.SCRAPE_INTERVAL_MINUTES > 0 && !stopScraping) {
           const { createScraping, formatHealth } = await import('../scrapers/index.js');
           const scraping = createScraping(config, {
             store,
@@ -330,13 +388,27 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
             ...(catalog.imageEncoder ? { imageEncoder: catalog.imageEncoder } : {}),
           });
           statusLines.push(async () => formatHealth(await scraping.health.all()));
-          scraping.scheduler.start();
+          // Each source is a scheduled job (declared by every process that scrapes; one schedule exists).
+          jobs.handle<{ source: string }>(JOB.scrape, ({ source }) => scraping.scheduler.runSource(source));
+          jobs.handle(JOB.expire, () => scraping.scheduler.expireNow());
+          for (const p of scraping.scheduler.plans())
+            await jobs.every(
+              JOB.scrape,
+              `scrape.${p.source}`,
+              p.everyMs,
+              { source: p.source },
+              {
+                firstDelayMs: p.firstDelayMs,
+              },
+            );
+          if (config.ITEM_MAX_AGE_DAYS > 0) await jobs.every(JOB.expire, 'expire-items', 60 * 60_000, {});
           stopScraping = () => scraping.close();
         }
       },
       async close() {
         // A background re-embedding still running stops here; the vectors it cached are reused at the next start.
         await digestScheduler.stop().catch(() => undefined);
+        await jobs.close().catch(() => undefined);
         await stopScraping?.().catch(() => undefined);
         stopSourceSync?.();
         await userSources.close().catch(() => undefined);
@@ -353,8 +425,18 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
       },
     };
   } catch (e) {
+    await jobs.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     if (e instanceof RecoError) throw e;
     throw new RecoError('INTERNAL', `start-up failed: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/**
+ * The slot layout of digests nobody chose one for: DIGEST_LAYOUT, where `auto` starts from LAYOUT_DEFAULT
+ * (compact stays compact; cards switch to compact when they would not fit the window). A chat's or person's
+ * `/layout` wins over both (core/digest/plan.ts).
+ */
+function digestLayout(config: Config): 'auto' | Layout {
+  return config.DIGEST_LAYOUT === 'auto' && config.LAYOUT_DEFAULT === 'compact' ? 'compact' : config.DIGEST_LAYOUT;
 }

@@ -2,7 +2,7 @@
 import type { CatalogService } from '../core/catalog/catalog.js';
 import { ConversationService } from '../core/conversation/conversation.js';
 import { PersonaService } from '../core/conversation/persona-view.js';
-import { DigestService } from '../core/digest/service.js';
+import { DigestService, type DigestServiceOptions } from '../core/digest/service.js';
 import type { Evidence, Lang } from '../core/domain.js';
 import { EmojiTable } from '../core/feedback/apply.js';
 import { FeedbackService } from '../core/feedback/service.js';
@@ -16,6 +16,8 @@ import { ListDelivery } from '../core/recommend/delivery.js';
 import { Explanations, type ListExplainer } from '../core/recommend/explanations.js';
 import { Ranker, type RecoSettings } from '../core/recommend/ranker.js';
 import { RecommendService } from '../core/recommend/service.js';
+import { OnboardingService } from '../core/onboarding/service.js';
+import { ImageSearchService } from '../core/search/image.js';
 import type { ListTranslator } from '../core/recommend/translation.js';
 import { WhyService } from '../core/recommend/why.js';
 import type { CoreServices } from '../core/service.js';
@@ -68,7 +70,7 @@ export interface BuildCoreOptions {
     lockTtlMs?: number;
     owner?: string;
     introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
-  };
+  } & Pick<DigestServiceOptions, 'planAheadMinutes' | 'spread' | 'sendConcurrency'>;
   /** Extra `/status` lines. */
   statusLines?: () => Promise<string[]> | string[];
   /** Today's LLM token usage for `/status` (absent without an LLM). */
@@ -114,8 +116,19 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     maxCount: settings.maxCount,
     clock,
     logger: o.logger,
-    chatFilters: async (chat) => (await controls.chatSettings(chat))?.filters ?? [],
+    chatSettings: (chat) => controls.chatSettings(chat),
     ...o.digest,
+  });
+  const recommend = new RecommendService({
+    users,
+    ranker,
+    explanations,
+    catalog,
+    delivery,
+    clock,
+    logger,
+    ...(o.translator ? { translator: o.translator } : {}),
+    ...(settings.defaultLayout ? { defaultLayout: settings.defaultLayout } : {}),
   });
   return {
     store,
@@ -132,19 +145,11 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
     delivery,
     links,
     digests,
+    quiet: digests.quiet,
     controls,
     why: new WhyService({ users, controls, ranker, explanations }),
-    recommend: new RecommendService({
-      users,
-      ranker,
-      explanations,
-      catalog,
-      delivery,
-      clock,
-      logger,
-      ...(o.translator ? { translator: o.translator } : {}),
-      ...(settings.defaultLayout ? { defaultLayout: settings.defaultLayout } : {}),
-    }),
+    recommend,
+    images: new ImageSearchService({ catalog, recommend, identity, logger }),
     conversation: new ConversationService({
       users,
       catalog,
@@ -154,6 +159,7 @@ export function buildCore(o: BuildCoreOptions): CoreServices {
       ...(o.onMessage ? { onMessage: o.onMessage } : {}),
     }),
     persona: new PersonaService(users, clock),
+    onboarding: new OnboardingService({ users, catalog, clock, logger }),
     feedback: new FeedbackService({
       users,
       catalog,

@@ -1,6 +1,7 @@
 /** Maps the configuration onto the recommender's settings (one place, shared by the app and tests). */
 import type { Config } from '../core/config.js';
 import type { RecoSettings } from '../core/recommend/ranker.js';
+import { DEFAULT_BANDIT } from '../core/elicitation/bandit.js';
 
 export function settingsFrom(config: Config): RecoSettings {
   return {
@@ -23,5 +24,6 @@ export function settingsFrom(config: Config): RecoSettings {
       shownPenalty: config.RECO_SHOWN_PENALTY,
       halfLifeHours: config.RECO_FRESHNESS_HALF_LIFE_HOURS,
     },
+    elicitation: { mode: config.RECO_ELICITATION, bandit: DEFAULT_BANDIT },
   };
 }

@@ -102,6 +102,14 @@ export interface RankInput {
   mode?: 'auto' | 'exact';
   /** How many nearest rows the ANN contributes (default {@link ANN_CANDIDATES}). */
   annCandidates?: number;
+  /**
+   * Chooses the list from the scores instead of the MMR re-rank (the elicitation bandit, core/elicitation):
+   * rows best first, and which of them were chosen to explore. Undefined (or no rows): the MMR list stands.
+   */
+  select?: (
+    score: Float32Array,
+    rows: Int32Array | undefined,
+  ) => { rows: number[]; exploration: Set<number> } | undefined;
   /** Sources the subject subscribed to (`/subscribe`): {@link SUBSCRIBED_SOURCE_BONUS} for their items. */
   boostSources?: readonly string[];
 }
@@ -641,6 +649,13 @@ export function rankItems(input: RankInput): Ranked[] {
     }
     // Not enough distinct categories: fill from the pool.
     for (const r of pool) if (chosen.length < input.count && !chosen.includes(r)) chosen.push(r);
+  }
+
+  const picked = input.select?.(score, rows);
+  if (picked && picked.rows.length > 0) {
+    chosen.splice(0, chosen.length, ...picked.rows);
+    exploration.clear();
+    for (const r of picked.exploration) exploration.add(r);
   }
 
   // 6. Evidence from the real scoring terms.

@@ -14,6 +14,7 @@ import type { CatalogService } from './catalog/catalog.js';
 import type { ConversationService } from './conversation/conversation.js';
 import { describePersona, type PersonaService } from './conversation/persona-view.js';
 import type { DigestService } from './digest/service.js';
+import type { QuietHoursService } from './digest/quiet.js';
 import type { FeedbackOrigin, Lang, Platform, Signal } from './domain.js';
 import type { EmojiTable } from './feedback/apply.js';
 import type { ControlsService } from './filters/service.js';
@@ -23,6 +24,8 @@ import type { ForgetHook, ForgetService } from './identity/forget.js';
 import type { IdentityService } from './identity/identity.js';
 import type { LinkService } from './identity/link.js';
 import { t } from './messages.js';
+import type { OnboardingService } from './onboarding/service.js';
+import type { ImageSearchService } from './search/image.js';
 import type { Clock, KeyValueStore, LearnedScorer, Logger, UserFeatures } from './ports.js';
 import type { DeliveryTarget, ListDelivery, ListSender } from './recommend/delivery.js';
 import type { Explanations } from './recommend/explanations.js';
@@ -62,6 +65,12 @@ export interface CoreServices {
   status: StatusService;
   links: LinkService;
   digests: DigestService;
+  /** The interest picker of first contact and `/interests`. */
+  onboarding: OnboardingService;
+  /** Search by picture: items that look like a photo a person sent (CLIP image → image), re-ranked. */
+  images: ImageSearchService;
+  /** Quiet hours per person and per group chat (digests and other proactive messages wait for their end). */
+  quiet: QuietHoursService;
   /** Hard filters, list layout and translation choices (`/mute`, `/layout`, `/translate`, "mute this source"). */
   controls: ControlsService;
   /** "Why?" on a shown item: the evidence behind the pick. */

@@ -135,7 +135,35 @@ export class ScrapeScheduler {
     this.timers.set(source, t);
   }
 
-  private async runLocked(source: string): Promise<RunReport | undefined> {
+  /**
+   * The schedule as data, for a job queue to run instead of this class's timers: each source's interval, and
+   * the delay of its first run (staggered after start-up). Empty when scheduled scraping is off.
+   */
+  plans(): { source: string; everyMs: number; firstDelayMs: number }[] {
+    if (this.o.intervalMinutes <= 0) return [];
+    const initial = this.o.initialDelayMs ?? 30_000;
+    const stagger = this.o.staggerMs ?? 20_000;
+    return this.o.pipeline.plugins.map((p, i) => ({
+      source: p.id,
+      everyMs: (p.intervalMinutes ?? this.o.intervalMinutes) * 60_000,
+      firstDelayMs: initial + i * stagger,
+    }));
+  }
+
+  /**
+   * Runs one source now, for a background job: like `runNow`, but a failure of the run itself (the store or
+   * the catalog unreachable) is thrown, so the job queue retries it. A site that is down is not a failure of
+   * the run: the pipeline records it in the source's health and `/status`.
+   */
+  async runSource(source: string): Promise<RunReport | undefined> {
+    const existing = this.inflight.get(source);
+    if (existing) return existing;
+    const run = this.runLocked(source, true).finally(() => this.inflight.delete(source));
+    this.inflight.set(source, run);
+    return run;
+  }
+
+  private async runLocked(source: string, rethrow = false): Promise<RunReport | undefined> {
     const lock = `scrape.${source.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
     const store = this.o.store;
     if (store && !(await store.acquireLock(lock, this.owner, 30 * 60_000).catch(() => false))) {
@@ -146,6 +174,7 @@ export class ScrapeScheduler {
       return await this.o.pipeline.run({ sources: [source] });
     } catch (e) {
       this.log.error({ source, err: e }, 'scrape run failed');
+      if (rethrow) throw e;
       return undefined;
     } finally {
       if (store) await store.releaseLock(lock, this.owner).catch(() => undefined);

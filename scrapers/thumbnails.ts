@@ -92,6 +92,47 @@ export function sniffImage(bytes: Uint8Array): string | undefined {
   return MAGIC.find((m) => m.test(bytes))?.type;
 }
 
+/**
+ * An image as the catalog keeps it (and the image encoder sees it): checked by magic bytes, decoded with sharp
+ * within `maxPixels`, rotated upright, at most `width` wide, WebP. Thumbnails and the pictures people send
+ * (search by picture) go through this one function, so both sides of an image→image match are prepared alike.
+ * @throws RecoError SCRAPE_FAILED with details.reason NOT_IMAGE, TOO_MANY_PIXELS or DECODE_FAILED
+ */
+export async function normalizeImage(
+  raw: Uint8Array,
+  o: { maxPixels: number; width?: number; quality?: number; source?: string },
+): Promise<{ webp: Buffer; width: number; height: number }> {
+  const source = o.source ?? 'image';
+  if (!sniffImage(raw))
+    throw thumbError('NOT_IMAGE', `not an image (magic bytes do not match a raster format): ${source}`, source);
+  try {
+    const meta = await sharp(raw, { limitInputPixels: o.maxPixels }).metadata();
+    if (!meta.width || !meta.height) throw new Error('no dimensions');
+    if (meta.width * meta.height > o.maxPixels) {
+      throw thumbError(
+        'TOO_MANY_PIXELS',
+        `image of ${meta.width}×${meta.height} exceeds ${o.maxPixels} pixels: ${source}`,
+        source,
+      );
+    }
+    const out = await sharp(raw, { limitInputPixels: o.maxPixels, animated: false })
+      .rotate()
+      .resize({ width: o.width ?? 320, withoutEnlargement: true })
+      .webp({ quality: o.quality ?? 70 })
+      .toBuffer({ resolveWithObject: true });
+    return { webp: out.data, width: out.info.width, height: out.info.height };
+  } catch (e) {
+    if (e instanceof RecoError) throw e;
+    const pixels = e instanceof Error && /pixel limit/i.test(e.message);
+    throw thumbError(
+      pixels ? 'TOO_MANY_PIXELS' : 'DECODE_FAILED',
+      `${pixels ? 'image exceeds the pixel limit' : 'image could not be decoded'}: ${source}`,
+      source,
+      e,
+    );
+  }
+}
+
 export class ThumbnailCache {
   private readonly o: Required<Omit<ThumbnailOptions, 'store' | 'resolve' | 'ca' | 'guard' | 'allowPrivate'>> &
     Pick<ThumbnailOptions, 'store' | 'ca'>;
@@ -157,43 +198,14 @@ export class ThumbnailCache {
 
   private async fetchAndStore(url: string): Promise<Thumbnail> {
     const raw = await this.download(url);
-    const type = sniffImage(raw);
-    if (!type) {
-      this.stats.refused++;
-      throw thumbError('NOT_IMAGE', `not an image (magic bytes do not match a raster format): ${url}`, url);
-    }
     let webp: Buffer;
     let width: number;
     let height: number;
     try {
-      const meta = await sharp(raw, { limitInputPixels: this.o.maxPixels }).metadata();
-      if (!meta.width || !meta.height) throw new Error('no dimensions');
-      if (meta.width * meta.height > this.o.maxPixels) {
-        this.stats.refused++;
-        throw thumbError(
-          'TOO_MANY_PIXELS',
-          `image of ${meta.width}×${meta.height} exceeds ${this.o.maxPixels} pixels: ${url}`,
-          url,
-        );
-      }
-      const out = await sharp(raw, { limitInputPixels: this.o.maxPixels, animated: false })
-        .rotate()
-        .resize({ width: this.o.width, withoutEnlargement: true })
-        .webp({ quality: this.o.quality })
-        .toBuffer({ resolveWithObject: true });
-      webp = out.data;
-      width = out.info.width;
-      height = out.info.height;
+      ({ webp, width, height } = await normalizeImage(raw, { ...this.o, source: url }));
     } catch (e) {
-      if (e instanceof RecoError) throw e;
-      const pixels = e instanceof Error && /pixel limit/i.test(e.message);
       this.stats.refused++;
-      throw thumbError(
-        pixels ? 'TOO_MANY_PIXELS' : 'DECODE_FAILED',
-        `${pixels ? 'image exceeds the pixel limit' : 'image could not be decoded'}: ${url}`,
-        url,
-        e,
-      );
+      throw e;
     }
     const sha256 = createHash('sha256').update(webp).digest('hex');
     const path = join(this.dir, `${sha256}.webp`);

@@ -11,14 +11,16 @@ import { userInfo } from 'node:os';
 import type { App } from '../../app/compose.js';
 import type { Lang } from '../../core/domain.js';
 import { toRecoError } from '../../core/errors.js';
+import { quietCommand } from '../../core/digest/quiet.js';
 import { formatAge } from '../../core/explain.js';
 import { categoryName, t } from '../../core/messages.js';
 import type { ListItemView, ListSender, ListToSend } from '../../core/recommend/delivery.js';
 import { formatStatus, userMessage } from '../../core/status/status.js';
+import type { PickerView } from '../../core/onboarding/service.js';
 import type { Actor } from '../../core/users/doc.js';
 import type { PlatformAdapter } from '../adapter.js';
 import { handleControl } from './controls.js';
-import { parseConsoleLine, type ConsoleInput } from './parse.js';
+import { parseConsoleLine, parsePickNumbers, type ConsoleInput } from './parse.js';
 
 export interface ConsoleOptions {
   input?: NodeJS.ReadableStream;
@@ -52,6 +54,16 @@ export function formatItem(r: ListItemView, lang: Lang, now = new Date()): strin
     `   ${r.item.source} · ${categoryName(r.item.category, lang)} · ${age}`,
     `   ${r.item.url}`,
     `   ↳ ${r.explanation}`,
+  ].join('\n');
+}
+
+/** The interest picker as console lines: the invitation, one numbered line per option, how to answer. */
+export function formatPicker(view: PickerView): string {
+  const width = String(view.options.length).length;
+  return [
+    t(view.lang, 'onboard.intro', { max: view.maxPicks }),
+    ...view.options.map((o) => `${String(o.n).padStart(width + 2)}. ${o.label}`),
+    t(view.lang, 'onboard.hintConsole'),
   ].join('\n');
 }
 
@@ -123,12 +135,29 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
   const target = { platform: 'console' as const, chatId: CHAT_ID };
   const { like, dislike } = core.emojis.defaults;
   let pendingForget = false;
+  // A picker is on screen: a line of numbers answers it (0 skips).
+  let pendingPicker = false;
   // Which message carries each item of the last list printed (for /why N): the console's own rendering state.
   const nextId = counter();
   let lastMessages = new Map<number, string>();
   const sender = () => {
     lastMessages = new Map();
     return consoleSender(write, like, dislike, nextId, (position, id) => lastMessages.set(position, id));
+  };
+  const showPicker = (view: PickerView) => {
+    pendingPicker = true;
+    write(formatPicker(view));
+  };
+  const answerPicker = async (picks: number[]) => {
+    pendingPicker = false;
+    if (picks.length === 1 && picks[0] === 0) {
+      write((await core.onboarding.skip(actor)).message);
+      return;
+    }
+    const r = await core.onboarding.choose(actor, picks);
+    write(r.message);
+    if (r.status === 'empty' || r.status === 'stale') pendingPicker = r.status === 'empty';
+    if (r.status === 'done') await core.recommend.deliver(actor, {}, target, sender());
   };
 
   const handle = async (input: ConsoleInput): Promise<'quit' | void> => {
@@ -142,6 +171,11 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       return;
     }
     pendingForget = false;
+    if (pendingPicker && input.kind === 'text') {
+      const picks = /^(skip|건너뛰기)$/i.test(input.text.trim()) ? [0] : parsePickNumbers(input.text);
+      if (picks) return answerPicker(picks);
+    }
+    if (input.kind !== 'empty') pendingPicker = false;
     switch (input.kind) {
       case 'empty':
         return;
@@ -152,6 +186,17 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         write(`${t(l, 'help.text')}\n${t(l, 'help.sources')}`);
         return;
       }
+      case 'start': {
+        // First contact: the interest picker for someone the bot does not know yet; the help otherwise.
+        const r = await core.onboarding.firstContact(actor);
+        if (r.status === 'offer') showPicker(r.view);
+        else write(`${t(r.lang, 'help.text')}\n${t(r.lang, 'help.sources')}`);
+        return;
+      }
+      case 'interests':
+        if (input.picks) await answerPicker(input.picks);
+        else showPicker(await core.onboarding.open(actor));
+        return;
       case 'error':
         if (input.error === 'unknown-command') write(t(await lang(), 'cmd.unknown', { command: input.command ?? '' }));
         else write(t(await lang(), 'cmd.badArg', { arg: input.arg ?? '', reason: input.reason ?? '' }));
@@ -203,6 +248,27 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
       case 'item':
         write(await handleControl(app, actor, input, lastMessages));
         return;
+      case 'image': {
+        // Search by picture: a file on this machine, read and checked like a thumbnail, then the list.
+        if (!core.images.available) {
+          write(t(await lang(), 'image.noEncoder'));
+          return;
+        }
+        const picture = await app.userImages.fromFile(input.path);
+        if (!picture.ok) {
+          write(app.userImages.problemMessage(await lang(), picture.error));
+          return;
+        }
+        const res = await core.images.search(
+          actor,
+          picture.value,
+          input.caption ? { caption: input.caption } : {},
+          target,
+          sender(),
+        );
+        if (res.status !== 'sent') write(res.message);
+        return;
+      }
       case 'forget':
         if (input.confirmed) write((await core.forget.forget(actor)).message);
         else {
@@ -261,12 +327,20 @@ export async function runConsole(app: App, options: ConsoleOptions = {}): Promis
         write(formatStatus(await core.status.status(actor), await lang()));
         return;
       }
+      case 'quiet':
+        write(await quietCommand(core.quiet, { ...target, kind: 'private' }, actor, input.args, await lang()));
+        return;
     }
   };
 
   const log = app.logger.child({ adapter: 'console' });
   const intro = interactive ? t(await core.identity.langOf(actor), 'console.intro') : undefined;
   if (intro) write(intro);
+  if (interactive) {
+    // An interactive session is a first contact: a new person gets the interest picker right away.
+    const first = await core.onboarding.firstContact(actor);
+    if (first.status === 'offer') showPicker(first.view);
+  }
   if (interactive) rl.prompt();
 
   // Lines are handled strictly in order, one at a time, even when stdin delivers them all at once.

@@ -27,6 +27,10 @@ export type ConsoleInput =
   | { kind: 'unsubscribe'; ref?: string }
   | { kind: 'sources'; export: boolean }
   | { kind: 'status' }
+  | { kind: 'start' }
+  | { kind: 'interests'; picks?: number[] }
+  | { kind: 'image'; path: string; caption?: string }
+  | { kind: 'quiet'; args: string }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'error'; error: 'unknown-command' | 'bad-arg'; command?: string; arg?: string; reason?: string };
@@ -172,15 +176,48 @@ export function parseConsoleLine(raw: string): ConsoleInput {
     }
     case 'status':
       return { kind: 'status' };
+    case 'quiet':
+    case '방해금지':
+      return { kind: 'quiet', args: rest.join(' ') };
     case 'help':
-    case 'start':
       return { kind: 'help' };
+    case 'start':
+      return { kind: 'start' };
+    case 'interests':
+    case '관심사': {
+      if (rest.length === 0) return { kind: 'interests' };
+      const picks = parsePickNumbers(rest.join(' '));
+      return picks
+        ? { kind: 'interests', picks }
+        : { kind: 'error', error: 'bad-arg', arg: 'numbers', reason: '/interests 1 4 7' };
+    }
+    case 'image':
+    case 'photo':
+    case '사진': {
+      // `/image <path> [caption]`; a path with spaces goes in quotes.
+      const arg = line.slice(head.length).trim();
+      const m = /^"([^"]+)"\s*(.*)$|^'([^']+)'\s*(.*)$|^(\S+)\s*(.*)$/s.exec(arg);
+      const path = m ? (m[1] ?? m[3] ?? m[5]) : undefined;
+      const caption = m ? (m[2] ?? m[4] ?? m[6] ?? '').trim() : '';
+      if (!path) return { kind: 'error', error: 'bad-arg', arg: 'path', reason: '/image <file> [caption]' };
+      return caption ? { kind: 'image', path, caption: caption.slice(0, 200) } : { kind: 'image', path };
+    }
     case 'quit':
     case 'exit':
       return { kind: 'quit' };
     default:
       return { kind: 'error', error: 'unknown-command', command: head.slice(0, 40) };
   }
+}
+
+/** "1 4 7", "1,4,7": the numbers of a picker answer (1–99, at most 25); undefined when the line is not one. */
+export function parsePickNumbers(line: string): number[] | undefined {
+  const parts = line
+    .trim()
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  if (parts.length === 0 || parts.length > 25 || !parts.every((p) => /^\d{1,2}$/.test(p))) return undefined;
+  return parts.map(Number);
 }
 
 /**

@@ -35,7 +35,10 @@ import { feedbackComposer } from './composers/feedback.js';
 import { forgetComposer } from './composers/forget.js';
 import { helpComposer } from './composers/help.js';
 import { linkComposer } from './composers/link.js';
+import { onboardingComposer } from './composers/onboarding.js';
+import { pictureComposer } from './composers/picture.js';
 import { personaComposer } from './composers/persona.js';
+import { quietComposer } from './composers/quiet.js';
 import { recommendComposer } from './composers/recommend.js';
 import { statusComposer } from './composers/status.js';
 import { filtersComposer } from './composers/filters.js';
@@ -60,7 +63,9 @@ export const ALLOWED_UPDATES = ['message', 'callback_query', 'message_reaction',
 export const COMMANDS = [
   'recommend',
   'digest',
+  'quiet',
   'persona',
+  'interests',
   'mute',
   'unmute',
   'filters',
@@ -208,12 +213,15 @@ export async function startTelegram(app: App, opts: StartTelegramOptions = {}): 
     updates: updatesComposer, // first: edits and channel posts stop here
     recommend: recommendComposer,
     digest: digestComposer,
+    quiet: quietComposer,
     persona: personaComposer,
     forget: forgetComposer,
     explore: exploreComposer,
     link: linkComposer,
     status: statusComposer,
     help: helpComposer,
+    onboarding: onboardingComposer,
+    picture: pictureComposer,
     sources: sourcesComposer,
     mute: muteComposer,
     unmute: unmuteComposer,

@@ -111,6 +111,15 @@ export class CallbackSigner {
     if (!m) return undefined;
     return this.check(m[2]!, ['mr', chatId, m[1]!]) ? { ref: m[1]! } : undefined;
   }
+  /** The interest picker, bound to the person it is for: `ob:<t|d|s>:<option n or 0>:<user>:<sig>`. */
+  picker(chatId: string, action: 't' | 'd' | 's', n: number, userId: string): string {
+    return `ob:${action}:${n}:${userId}:${this.mac(['ob', chatId, action, String(n), userId])}`;
+  }
+  parsePicker(data: string, chatId: string): { action: 't' | 'd' | 's'; n: number; userId: string } | undefined {
+    const m = /^ob:([tds]):(\d{1,2}):(\d{1,20}):([A-Za-z0-9_-]{16})$/.exec(data);
+    if (!m || !this.check(m[4]!, ['ob', chatId, m[1]!, m[2]!, m[3]!])) return undefined;
+    return { action: m[1] as 't' | 'd' | 's', n: Number(m[2]), userId: m[3]! };
+  }
   /** An item action (`w` why?, `s` mute its source) on a list message: `ia:<action>:<item ref>:<sig>`. */
   action(chatId: string, action: 'w' | 's', itemId: string): string {
     const ref = itemRef(itemId);
@@ -185,6 +194,8 @@ export function compactText(list: ListToSend): string {
       const title = tr ? `🌐 ${tr.title}` : v.item.title;
       parts.push(
         [
+          // A digest's section header ("New in Tech") above the section's first item.
+          ...(v.header ? [`<u>${escapeHtml(clip(v.header, 120))}</u>`] : []),
           `<b>${v.position}.</b> <a href="${escapeHtml(v.item.url)}">${escapeHtml(clip(title, titleMax))}</a>`,
           ...(tr ? [`<i>${escapeHtml(clip(translationNote(tr, v.item.title, lang), titleMax + 40))}</i>`] : []),
           `${escapeHtml(v.item.source)} · ${escapeHtml(categoryName(v.item.category, lang))}${v.explanation ? ` — <i>${escapeHtml(clip(v.explanation, whyMax))}</i>` : ''}`,

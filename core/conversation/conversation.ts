@@ -22,27 +22,34 @@ export interface ConversationOptions {
   onMessage?: (userId: string) => void;
 }
 
+export interface MessageResult {
+  lang: Lang;
+  reply: string;
+  terms: string[];
+  dislikes: string[];
+  /** The person was new: this message created them. */
+  firstContact: boolean;
+}
+
 export class ConversationService {
   constructor(private readonly o: ConversationOptions) {}
 
-  /** A free-text message: updates the sender's persona. Returns a short acknowledgement. */
-  async message(
-    actor: Actor,
-    raw: string,
-  ): Promise<{ lang: Lang; reply: string; terms: string[]; dislikes: string[] }> {
+  /**
+   * A free-text message: updates the sender's persona. Returns a short acknowledgement, and `firstContact` when
+   * this message is the first the bot ever got from the person (adapters offer the interest picker then).
+   */
+  async message(actor: Actor, raw: string): Promise<MessageResult> {
     return this.o.users.exclusive(actor, () => this.messageNow(actor, raw));
   }
 
-  private async messageNow(
-    actor: Actor,
-    raw: string,
-  ): Promise<{ lang: Lang; reply: string; terms: string[]; dislikes: string[] }> {
+  private async messageNow(actor: Actor, raw: string): Promise<MessageResult> {
     const text = sanitizeText(raw, this.o.maxMessageChars);
     const session = await this.o.users.open(actor);
+    const firstContact = session.isNew;
     if (!text) {
       if (session.isNew) await this.o.users.commit(session, () => undefined);
       const lang = session.doc.user.lang;
-      return { lang, reply: t(lang, 'message.noted'), terms: [], dislikes: [] };
+      return { lang, reply: t(lang, 'message.noted'), terms: [], dislikes: [], firstContact };
     }
     const encoder = this.o.catalog.textEncoder;
     const vec = await encoder.encode([text]).catch((e) => {
@@ -68,6 +75,6 @@ export class ConversationService {
       parts.push(t(lang, 'message.notedDislikes', { list: noted.dislikes.slice(0, 5).join(', ') }));
     }
     const reply = parts.length > 0 ? parts.join(' ') : t(lang, 'message.noted');
-    return { lang, reply, terms: analysis.terms, dislikes: analysis.dislikes };
+    return { lang, reply, terms: analysis.terms, dislikes: analysis.dislikes, firstContact };
   }
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog.js';
 import type { Evidence, Lang, Platform } from '../domain.js';
-import type { MuteFilter } from '../filters/filters.js';
+import { displayPrefs, type ChatSettings, type Layout } from '../filters/settings.js';
 import { categoryName, t } from '../messages.js';
 import type { Logger } from '../ports.js';
 import type { Ranked } from '../recommend.js';
@@ -14,6 +14,7 @@ import type { Ranker, Subject } from '../recommend/ranker.js';
 import type { UserDoc } from '../users/doc.js';
 import type { UserRepository } from '../users/repository.js';
 import { blendSubject } from './blend.js';
+import { localParts, partOfDay, type PartOfDay } from './time.js';
 import { chatKeyOf, type DigestPart, type DigestRun, type DigestSchedule } from './types.js';
 
 export interface DigestPlannerOptions {
@@ -34,8 +35,11 @@ export interface DigestPlannerOptions {
    * return the template itself when it cannot do better. Absent: the template is used.
    */
   introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
-  /** The chat's own hard filters (core/filters, set by its admins), applied on top of the subject's. */
-  chatFilters?: (chat: { platform: Platform; chatId: string }) => Promise<readonly MuteFilter[]>;
+  /**
+   * The chat's own settings (core/filters, set by its admins): its hard filters apply on top of the subject's,
+   * its layout choice over the slot's.
+   */
+  chatSettings?: (chat: { platform: Platform; chatId: string }) => Promise<ChatSettings | undefined>;
 }
 
 export class DigestPlanner {
@@ -43,17 +47,30 @@ export class DigestPlanner {
 
   /** The subject a chat's digest is made for, with the chat's hard filters on top of its own. */
   async subjectFor(s: DigestSchedule): Promise<Subject> {
-    const subject = await this.subjectOf(s);
-    const chat = (await this.o.chatFilters?.(s)) ?? [];
-    return chat.length ? { ...subject, filters: [...(subject.filters ?? []), ...chat] } : subject;
+    return (await this.audienceOf(s)).subject;
   }
 
-  private async subjectOf(s: DigestSchedule): Promise<Subject> {
+  /**
+   * The subject with the chat's filters, and the layout someone chose for this digest: the chat's (its admins'
+   * `/layout`), else in a private chat the person's own; absent: nobody chose (the slot decides).
+   */
+  private async audienceOf(s: DigestSchedule): Promise<{ subject: Subject; layout?: Layout }> {
+    const [own, chat] = await Promise.all([this.subjectOf(s), this.o.chatSettings?.(s)]);
+    const filters = chat?.filters ?? [];
+    const subject = filters.length
+      ? { ...own.subject, filters: [...(own.subject.filters ?? []), ...filters] }
+      : own.subject;
+    const layout = chat?.layout ?? own.layout;
+    return { subject, ...(layout ? { layout } : {}) };
+  }
+
+  private async subjectOf(s: DigestSchedule): Promise<{ subject: Subject; layout?: Layout }> {
     const { users, ranker } = this.o;
     if (s.kind === 'private') {
       const owner = s.owner ?? { platform: s.platform, externalId: s.chatId };
       const doc = await users.resolve(owner);
-      return { ...ranker.subjectOf(doc, s.platform), lang: doc.user.lang };
+      const layout = displayPrefs(doc).layout;
+      return { subject: { ...ranker.subjectOf(doc, s.platform), lang: doc.user.lang }, ...(layout ? { layout } : {}) };
     }
     const group = await users.resolve({ platform: s.platform, externalId: `chat:${s.chatId}` });
     const members: UserDoc[] = [];
@@ -63,12 +80,22 @@ export class DigestPlanner {
       const doc = userId ? await users.get(userId) : undefined;
       if (doc && !members.some((m) => m.user.id === doc.user.id)) members.push(doc);
     }
-    return blendSubject(group, members, s.platform, s.lang, this.o.catalog.textEncoder.id);
+    return { subject: blendSubject(group, members, s.platform, s.lang, this.o.catalog.textEncoder.id) };
   }
 
-  /** Makes the plan (not yet written: the caller stores it before anything is sent). */
-  async plan(s: DigestSchedule, date: string, now: Date): Promise<DigestRun> {
-    const subject = await this.subjectFor(s);
+  /**
+   * Makes the plan (not yet written: the caller stores it before anything is sent). `when.sendAt` is when it
+   * will go out (the greeting follows that local time); `when.layout` the slot's layout, used unless the chat
+   * (or, in a private chat, the person) chose one with `/layout`.
+   */
+  async plan(
+    s: DigestSchedule,
+    date: string,
+    now: Date,
+    when: { sendAt?: Date; layout?: Layout } = {},
+  ): Promise<DigestRun> {
+    const { subject, layout: chosen } = await this.audienceOf(s);
+    const layout = chosen ?? when.layout;
     const lang = subject.lang;
     const sections = this.o.catalog.size > 0 ? await this.pick(subject) : [];
     const picked = sections.flatMap((sec) => sec.items);
@@ -81,7 +108,8 @@ export class DigestPlanner {
       : [];
     const parts: DigestPart[] = [];
     if (picked.length > 0) {
-      parts.push({ kind: 'intro', text: await this.intro(s, subject, date, picked) });
+      const local = localParts(when.sendAt ?? now, s.tz);
+      parts.push({ kind: 'intro', text: await this.intro(s, subject, date, picked, partOfDay(local.minutes)) });
       let k = 0;
       for (const sec of sections) {
         sec.items.forEach((r, j) => {
@@ -109,14 +137,27 @@ export class DigestPlanner {
       results: parts.map(() => null),
       failures: 0,
       plannedAt: now.toISOString(),
+      ...(when.sendAt ? { sendAt: when.sendAt.toISOString() } : {}),
+      ...(layout ? { layout } : {}),
       plannedBy: this.o.owner,
       ...(parts.length ? {} : { completedAt: now.toISOString() }),
     };
   }
 
-  private async intro(s: DigestSchedule, subject: Subject, date: string, picked: Ranked[]): Promise<string> {
+  private async intro(
+    s: DigestSchedule,
+    subject: Subject,
+    date: string,
+    picked: Ranked[],
+    part: PartOfDay,
+  ): Promise<string> {
     const lang = subject.lang;
-    const template = t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', { date, count: picked.length });
+    const greeting = t(lang, `digest.greeting.${part}`);
+    const template = t(lang, s.kind === 'group' ? 'digest.introGroup' : 'digest.intro', {
+      greeting,
+      date,
+      count: picked.length,
+    });
     if (!this.o.introWriter) return template;
     try {
       return (

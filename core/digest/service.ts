@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog.js';
 import type { Evidence, Lang, Platform } from '../domain.js';
-import type { MuteFilter } from '../filters/filters.js';
+import type { ChatSettings } from '../filters/settings.js';
 import { RecoError } from '../errors.js';
 import type { ReactionObserver } from '../feedback/service.js';
 import type { Clock, KeyValueStore, Logger, StoreWrite } from '../ports.js';
@@ -35,18 +35,27 @@ import { identityKey, type Actor, type UserDoc } from '../users/doc.js';
 import type { UserRepository } from '../users/repository.js';
 import { DigestPlanner } from './plan.js';
 import { RunDelivery, runKey } from './run.js';
-import { addDays, formatTime, isTimeZone, localParts, parseTime } from './time.js';
+import { QuietHoursService } from './quiet.js';
+import { chatOffsetMinutes, planSlot, type SlotPlan, type SpreadPolicy } from './spread.js';
+import { addDays, formatTime, isTimeZone, localParts, parseTime, zonedInstant } from './time.js';
 import {
   chatKeyOf,
   type ChatOutcome,
   type DigestChat,
   type DigestRun,
+  type DigestScan,
   type DigestSchedule,
   type DigestSender,
   type TickReport,
 } from './types.js';
 
 const MAX_MEMBERS = 200;
+
+/**
+ * Digest messages per second a platform is planned for: two thirds of Telegram's ~30/s bulk limit, so
+ * interactive replies keep a third of it while a large slot goes out (the outbox enforces the real limits).
+ */
+export const DIGEST_RATE_PER_SECOND = 20;
 
 export interface DigestServiceOptions {
   users: UserRepository;
@@ -69,8 +78,14 @@ export interface DigestServiceOptions {
   owner?: string;
   /** Rewords the intro from the picked items' evidence (the LLM layer); see DigestPlannerOptions. */
   introWriter?: (input: { userId: string; lang: Lang; template: string; evidence: Evidence[] }) => Promise<string>;
-  /** A chat's own hard filters (core/filters), applied to its digest on top of the subject's. */
-  chatFilters?: (chat: { platform: Platform; chatId: string }) => Promise<readonly MuteFilter[]>;
+  /** Plan each digest this many minutes before its slot (DIGEST_PLAN_AHEAD_MINUTES; default 0: at the slot). */
+  planAheadMinutes?: number;
+  /** How a shared slot is spread and which layout it uses (default: no window, cards). See spread.ts. */
+  spread?: Partial<Omit<SpreadPolicy, 'size'>>;
+  /** Chats one tick works on at the same time (default 32: a chat's own messages go ~1/s, so many chats fill the rate). */
+  sendConcurrency?: number;
+  /** A chat's own settings (core/filters): its hard filters apply to its digest on top of the subject's, its layout choice over the slot's. */
+  chatSettings?: (chat: { platform: Platform; chatId: string }) => Promise<ChatSettings | undefined>;
 }
 
 interface DigestExt {
@@ -96,6 +111,11 @@ export class DigestService {
   private readonly lockTtlMs: number;
   private readonly planner: DigestPlanner;
   private readonly runs: RunDelivery;
+  private readonly aheadMs: number;
+  private readonly spread: SpreadPolicy;
+  private readonly sendConcurrency: number;
+  /** Quiet hours per person and per group chat: digests wait for their end. */
+  readonly quiet: QuietHoursService;
 
   constructor(options: DigestServiceOptions) {
     this.o = options;
@@ -109,6 +129,20 @@ export class DigestService {
       throw new RecoError('CONFIG_INVALID', `DIGEST_DEFAULT_TZ is not an IANA time zone: ${options.defaultTz}`);
     // Exactly once across replicas rests on the chat lock: a shared store must lock across processes.
     assertSharingSafe(options.store);
+    this.aheadMs = Math.max(0, options.planAheadMinutes ?? 0) * 60_000;
+    this.spread = {
+      windowMinutes: 0,
+      layout: 'cards',
+      ratePerSecond: DIGEST_RATE_PER_SECOND,
+      ...options.spread,
+      size: options.size,
+    };
+    this.sendConcurrency = Math.max(1, options.sendConcurrency ?? 32);
+    this.quiet = new QuietHoursService({
+      users: options.users,
+      defaultTz: options.defaultTz,
+      chatTz: async (chat) => (await this.getSchedule(chat))?.tz,
+    });
     this.planner = new DigestPlanner({
       users: options.users,
       ranker: options.ranker,
@@ -120,7 +154,7 @@ export class DigestService {
       logger: this.log,
       members: (chat) => this.members(chat),
       ...(options.introWriter ? { introWriter: options.introWriter } : {}),
-      ...(options.chatFilters ? { chatFilters: options.chatFilters } : {}),
+      ...(options.chatSettings ? { chatSettings: options.chatSettings } : {}),
     });
     this.runs = new RunDelivery({
       store: options.store,
@@ -263,59 +297,169 @@ export class DigestService {
     return out;
   }
 
-  /** Whether a schedule is due at `now`, and for which local date. */
-  isDue(s: DigestSchedule, now: Date): { due: boolean; date: string } {
-    const local = localParts(now, s.tz);
-    if (!s.enabled) return { due: false, date: local.date };
-    if (s.pending === local.date) return { due: true, date: local.date };
+  /**
+   * The local date whose digest should be planned at `now`, if any: the first date after `lastDate` whose
+   * slot is at most `planAheadMinutes` away (or already past: a process that was down delivers late the same
+   * day). `lastDate` only moves forward, so a clock jump backwards never plans a day twice.
+   */
+  planTarget(s: DigestSchedule, now: Date): string | undefined {
+    if (!s.enabled) return undefined;
     const slot = parseTime(s.time) ?? 0;
-    return { due: local.minutes >= slot && (!s.lastDate || local.date > s.lastDate), date: local.date };
+    const dates = new Set([localParts(now, s.tz).date, localParts(new Date(now.getTime() + this.aheadMs), s.tz).date]);
+    for (const date of [...dates].sort()) {
+      if (s.lastDate && date <= s.lastDate) continue;
+      if (zonedInstant(date, slot, s.tz).getTime() - this.aheadMs <= now.getTime()) return date;
+    }
+    return undefined;
   }
 
-  /** Chats due at `now`: enabled, past their slot, and no digest planned yet for their local date (or one to resume). */
+  /** Whether a schedule has work at `now` (a digest to plan or to send), and for which local date. */
+  isDue(s: DigestSchedule, now: Date): { due: boolean; date: string } {
+    const target = this.planTarget(s, now);
+    if (target) return { due: true, date: target };
+    if (s.enabled && s.pending && Date.parse(s.sendAt ?? '') <= now.getTime()) return { due: true, date: s.pending };
+    if (s.enabled && s.pending && !s.sendAt) return { due: true, date: s.pending };
+    return { due: false, date: localParts(now, s.tz).date };
+  }
+
+  /** Chats with work at `now`: a digest to plan, or a planned one to send. */
   async due(now = this.clock.now(), platform?: Platform): Promise<DigestSchedule[]> {
     return (await this.schedules(platform)).filter((s) => this.isDue(s, now).due);
   }
 
-  /** Runs every due chat of the sender's platform, one after another. */
-  async tick(sender: DigestSender, now = this.clock.now()): Promise<TickReport> {
-    const due = await this.due(now, sender.platform);
-    const outcomes: Record<string, ChatOutcome> = {};
-    for (const s of due) {
-      try {
-        outcomes[chatKeyOf(s)] = await this.runChat(s, sender, now);
-      } catch (e) {
-        this.log.error({ err: e, chat: chatKeyOf(s) }, 'digest run failed; retried on the next tick');
-        outcomes[chatKeyOf(s)] = 'retry-later';
-      }
+  /**
+   * One pass over the schedules: what to plan now (with each slot's layout and spread, from how many chats of
+   * the platform share the slot), and which planned digests are due to go out.
+   */
+  async scan(now = this.clock.now(), platform?: Platform): Promise<DigestScan> {
+    const all = (await this.schedules(platform)).filter((s) => s.enabled);
+    const audience = new Map<string, number>();
+    for (const s of all) audience.set(this.slotKey(s, now), (audience.get(this.slotKey(s, now)) ?? 0) + 1);
+    const out: DigestScan = { plan: [], send: [] };
+    for (const s of all) {
+      const chat: DigestChat = { platform: s.platform, chatId: s.chatId, kind: s.kind };
+      const date = this.planTarget(s, now);
+      if (date) out.plan.push({ chat, date, slot: planSlot(audience.get(this.slotKey(s, now)) ?? 1, this.spread) });
+      else if (s.pending && Date.parse(s.sendAt ?? '1970-01-01') <= now.getTime())
+        out.send.push({ chat, date: s.pending, sendAt: s.sendAt ?? now.toISOString() });
     }
-    return { at: now.toISOString(), due: due.length, outcomes };
+    return out;
   }
 
-  /** Plans (once) and delivers (the rest of) one chat's digest for today, under the chat's lock. */
-  async runChat(chat: DigestChat, sender: DigestSender, now = this.clock.now()): Promise<ChatOutcome> {
-    const lock = `digest:${chatKeyOf(chat)}`;
-    if (!(await storeCall(() => this.store.acquireLock(lock, this.owner, this.lockTtlMs)))) return 'locked';
-    try {
+  /** Chats that share a slot instant on one platform share its send rate: platform + the slot as UTC minute. */
+  private slotKey(s: DigestSchedule, now: Date): string {
+    const local = localParts(now, s.tz);
+    const utc = now.getUTCHours() * 60 + now.getUTCMinutes();
+    const offset = local.minutes - utc; // the zone's offset, ± a day
+    return `${s.platform}|${((((parseTime(s.time) ?? 0) - offset) % 1440) + 1440) % 1440}`;
+  }
+
+  /**
+   * Runs every chat of the sender's platform with work at `now`: plans what is due for planning (ahead of the
+   * slot) and delivers what is due to go out, several chats at a time (each chat's messages in order).
+   */
+  async tick(sender: DigestSender, now = this.clock.now()): Promise<TickReport> {
+    const scan = await this.scan(now, sender.platform);
+    const slots = new Map(scan.plan.map((p) => [chatKeyOf(p.chat), p.slot]));
+    const chats = [...scan.plan.map((p) => p.chat), ...scan.send.map((p) => p.chat)];
+    const outcomes: Record<string, ChatOutcome> = {};
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < chats.length) {
+        const chat = chats[next++]!;
+        const key = chatKeyOf(chat);
+        try {
+          outcomes[key] = await this.runChat(chat, sender, now, slots.get(key));
+        } catch (e) {
+          this.log.error({ err: e, chat: key }, 'digest run failed; retried on the next tick');
+          outcomes[key] = 'retry-later';
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.sendConcurrency, chats.length) }, worker));
+    const values = Object.values(outcomes);
+    return {
+      at: now.toISOString(),
+      due: values.filter((v) => v !== 'planned' && v !== 'not-due').length,
+      planned: values.filter((v) => v === 'planned').length,
+      outcomes,
+    };
+  }
+
+  /** Plans (once) a chat's digest if one is due for planning at `now`, under the chat's lock. */
+  async planChat(chat: DigestChat, now = this.clock.now(), slot?: SlotPlan): Promise<ChatOutcome> {
+    return this.locked(chat, async () => {
+      const s = await this.getSchedule(chat);
+      if (!s) return 'not-due';
+      if (!s.enabled) return 'disabled';
+      return (await this.planLocked(s, now, slot)) ? 'planned' : 'not-due';
+    });
+  }
+
+  /**
+   * Plans (once) and delivers (the rest of) one chat's digest, under the chat's lock: nothing is sent before
+   * the digest's `sendAt`, nor while the chat is in quiet hours (it waits for their end, then goes out once).
+   */
+  async runChat(chat: DigestChat, sender: DigestSender, now = this.clock.now(), slot?: SlotPlan): Promise<ChatOutcome> {
+    return this.locked(chat, async (lock) => {
       // Re-read under the lock: another process may have finished it meanwhile.
       const s = await this.getSchedule(chat);
       if (!s) return 'not-due';
-      const { due, date } = this.isDue(s, now);
-      if (!due) return s.enabled ? 'not-due' : 'disabled';
-      let run = await this.getRun(chat, date);
-      if (run && run.state !== 'sending') {
+      if (!s.enabled) return 'disabled';
+      const planned = await this.planLocked(s, now, slot);
+      if (!s.pending) return 'not-due';
+      const run = await this.getRun(chat, s.pending);
+      if (!run || run.state !== 'sending') {
         delete s.pending;
-        if (!s.lastDate || s.lastDate < date) s.lastDate = date;
+        delete s.sendAt;
+        if (run && (!s.lastDate || s.lastDate < run.date)) s.lastDate = run.date;
         await this.saveSchedule(s);
         return 'already-done';
       }
-      if (!run) {
-        run = await this.plan(s, date, now);
-        s.lastDate = date;
-        s.pending = date;
+      if (run.sendAt && Date.parse(run.sendAt) > now.getTime()) return planned ? 'planned' : 'not-due';
+      const quietEnd = run.results.every((r) => r === null)
+        ? await this.quiet.until(run.subjectUserId, now)
+        : undefined;
+      if (quietEnd) {
+        run.sendAt = quietEnd.toISOString();
+        await this.runs.saveRun(run);
+        s.sendAt = run.sendAt;
         await this.saveSchedule(s);
+        this.log.info({ chat: run.chatKey, date: run.date, until: run.sendAt }, 'digest held by quiet hours');
+        return 'quiet';
       }
       return await this.runs.deliver(run, s, sender, lock);
+    });
+  }
+
+  /** Under the chat lock: plans the due date's digest (if any) and writes it with the schedule. */
+  private async planLocked(s: DigestSchedule, now: Date, slot?: SlotPlan): Promise<DigestRun | undefined> {
+    const date = this.planTarget(s, now);
+    if (!date) return undefined;
+    const chat = { platform: s.platform, chatId: s.chatId };
+    if (s.pending && s.pending !== date) {
+      const stale = await this.getRun(chat, s.pending);
+      if (stale?.state === 'sending') await this.runs.supersede(stale, chat);
+    }
+    let run = await this.getRun(chat, date);
+    if (!run) run = await this.plan(s, date, now, slot ?? planSlot(1, this.spread));
+    s.lastDate = date;
+    if (run.state === 'sending') {
+      s.pending = date;
+      s.sendAt = run.sendAt ?? now.toISOString();
+    } else {
+      delete s.pending;
+      delete s.sendAt;
+    }
+    await this.saveSchedule(s);
+    return run;
+  }
+
+  private async locked(chat: DigestChat, fn: (lock: string) => Promise<ChatOutcome>): Promise<ChatOutcome> {
+    const lock = `digest:${chatKeyOf(chat)}`;
+    if (!(await storeCall(() => this.store.acquireLock(lock, this.owner, this.lockTtlMs)))) return 'locked';
+    try {
+      return await fn(lock);
     } finally {
       await this.store.releaseLock(lock, this.owner).catch(() => undefined);
     }
@@ -330,11 +474,28 @@ export class DigestService {
     return this.planner.subjectFor(s);
   }
 
-  /** Makes the plan and writes it before anything is sent. */
-  async plan(s: DigestSchedule, date: string, now: Date): Promise<DigestRun> {
-    const run = await this.planner.plan(s, date, now);
+  /**
+   * Makes the plan and writes it before anything is sent. It goes out at the slot plus the chat's stable place
+   * in the slot's spread, or when the chat's quiet hours end if that falls inside them.
+   */
+  async plan(
+    s: DigestSchedule,
+    date: string,
+    now: Date,
+    slot: SlotPlan = planSlot(1, this.spread),
+  ): Promise<DigestRun> {
+    const ck = chatKeyOf(s);
+    let sendAt = new Date(
+      zonedInstant(date, parseTime(s.time) ?? 0, s.tz).getTime() + chatOffsetMinutes(ck, slot.spreadMinutes) * 60_000,
+    );
+    const quietEnd = await this.quiet.untilIn(s, sendAt);
+    if (quietEnd) sendAt = quietEnd;
+    const run = await this.planner.plan(s, date, now, { sendAt, layout: slot.layout });
     await this.runs.saveRun(run);
-    this.log.info({ chat: run.chatKey, date, items: run.parts.length }, 'digest planned');
+    this.log.info(
+      { chat: run.chatKey, date, items: run.parts.length, sendAt: run.sendAt, layout: run.layout ?? 'cards' },
+      'digest planned',
+    );
     return run;
   }
 

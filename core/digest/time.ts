@@ -44,3 +44,27 @@ export function addDays(date: string, days: number): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
+
+/** The instant at which the local wall-clock time `minutes` after midnight of `date` happens in `tz`. */
+export function zonedInstant(date: string, minutes: number, tz: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const wanted = Date.UTC(y, m - 1, d, Math.floor(minutes / 60), minutes % 60);
+  let t = wanted;
+  // Two corrections settle the zone offset (also across a DST change between the guess and the answer).
+  for (let i = 0; i < 2; i++) {
+    const p = localParts(new Date(t), tz);
+    const [py, pm, pd] = p.date.split('-').map(Number) as [number, number, number];
+    t += wanted - Date.UTC(py, pm - 1, pd, Math.floor(p.minutes / 60), p.minutes % 60);
+  }
+  return new Date(t);
+}
+
+export type PartOfDay = 'morning' | 'afternoon' | 'evening' | 'night';
+
+/** Morning 05:00–11:59, afternoon 12:00–17:59, evening 18:00–21:59, night 22:00–04:59 (local minutes). */
+export function partOfDay(minutes: number): PartOfDay {
+  if (minutes >= 5 * 60 && minutes < 12 * 60) return 'morning';
+  if (minutes >= 12 * 60 && minutes < 18 * 60) return 'afternoon';
+  if (minutes >= 18 * 60 && minutes < 22 * 60) return 'evening';
+  return 'night';
+}

@@ -2,6 +2,8 @@
 import type { Lang, Platform } from '../domain.js';
 import type { ListSender } from '../recommend/delivery.js';
 import type { Actor } from '../users/doc.js';
+import type { Layout } from '../filters/settings.js';
+import type { SlotPlan } from './spread.js';
 
 /** How often a definitely refused part is retried before it is given up. */
 export const MAX_PART_FAILURES = 5;
@@ -25,6 +27,8 @@ export interface DigestSchedule extends DigestChat {
   lastDate?: string;
   /** A local date whose run is planned but not finished (resume it). */
   pending?: string;
+  /** When the pending run goes out (ISO): its slot, its place in the slot's window, after quiet hours. */
+  sendAt?: string;
   disabledReason?: 'user' | 'blocked';
   updatedAt: string;
 }
@@ -51,6 +55,10 @@ export interface DigestRun {
   inflight?: number;
   failures: number;
   plannedAt: string;
+  /** When it goes out (ISO; absent on runs planned before spreading existed: at once). */
+  sendAt?: string;
+  /** The layout the digest asks the platform for (absent: cards). */
+  layout?: Layout;
   completedAt?: string;
   /** Which process planned it (diagnostics). */
   plannedBy: string;
@@ -71,7 +79,10 @@ export class DeliveryError extends Error {
 
 /**
  * A platform's list sender, as digests use it: the intro is the list header (`sendHeader` must return its
- * message id), each item an item message. Failures are `DeliveryError`s (anything else counts as ambiguous).
+ * message id), each item an item message. A digest planned in the compact layout goes out through the
+ * sender's `sendCompact` (the same renderer as `/layout compact` lists: the intro and every item in one
+ * numbered message); a sender without it sends cards. Failures are `DeliveryError`s (anything else counts as
+ * ambiguous).
  */
 export interface DigestSender extends ListSender {
   readonly platform: Platform;
@@ -79,12 +90,36 @@ export interface DigestSender extends ListSender {
 }
 
 export type ChatOutcome =
-  'delivered' | 'already-done' | 'not-due' | 'locked' | 'lost-lock' | 'retry-later' | 'blocked' | 'disabled' | 'empty';
+  | 'delivered'
+  | 'already-done'
+  | 'not-due'
+  | 'locked'
+  | 'lost-lock'
+  | 'retry-later'
+  | 'blocked'
+  | 'disabled'
+  | 'empty'
+  /** Planned ahead of its slot; it goes out at `sendAt`. */
+  | 'planned'
+  /** Due, but the chat is in quiet hours: it goes out once they end. */
+  | 'quiet';
+
+/** Outcomes after which a chat's digest is worth another try soon (a job retries with backoff). */
+export const RETRY_OUTCOMES: readonly ChatOutcome[] = ['retry-later', 'locked', 'lost-lock'];
 
 export interface TickReport {
   at: string;
+  /** Chats whose digest was due to go out at `at` (delivered, resumed, refused, held by quiet hours, …). */
   due: number;
+  /** Chats planned ahead of their slot by this tick. */
+  planned?: number;
   outcomes: Record<string, ChatOutcome>;
+}
+
+/** What a scan finds: digests to plan now (with their slot's layout and spread), and planned ones due to go out. */
+export interface DigestScan {
+  plan: { chat: DigestChat; date: string; slot: SlotPlan }[];
+  send: { chat: DigestChat; date: string; sendAt: string }[];
 }
 
 export function chatKeyOf(c: { platform: Platform; chatId: string }): string {

@@ -5,6 +5,7 @@
  */
 import type { CatalogIndex, CatalogService } from '../catalog/catalog.js';
 import type { Category, Evidence, FeedbackState, Lang, Persona, Platform } from '../domain.js';
+import { elicitationSelect, type ElicitationSubject } from '../elicitation/select.js';
 import type { BotStats } from '../feedback/stats.js';
 import { compileFilters, type MuteFilter } from '../filters/filters.js';
 import { mutedRowTest } from '../filters/rows.js';
@@ -20,7 +21,10 @@ import {
   type Ranked,
   type ScoringWeights,
 } from '../recommend.js';
+import type { BanditSettings } from '../elicitation/bandit.js';
 import { sanitizeText } from '../text.js';
+import { matVec } from '../vectors.js';
+import { pictureSelect } from '../search/picture-rank.js';
 import type { ShownState, UserDoc } from '../users/doc.js';
 import { categoryOfTopic } from './topic-category.js';
 import { userSources } from '../sources/types.js';
@@ -35,6 +39,8 @@ export interface RecoSettings {
   likeEmojis: readonly string[];
   dislikeEmojis: readonly string[];
   weights: ScoringWeights;
+  /** The elicitation bandit for plain lists (`off`: the MMR re-rank alone); absent = off. */
+  elicitation?: { mode: 'bandit' | 'off'; bandit: BanditSettings };
   /** The list layout when neither the chat nor the person chose one (LAYOUT_DEFAULT; default `cards`). */
   defaultLayout?: Layout;
 }
@@ -43,6 +49,12 @@ export interface RecommendRequest {
   topic?: string;
   /** "More like this one": the item's own text and image vectors become the topic (image → image similarity). */
   likeItemId?: string;
+  /**
+   * Search by picture: the query picture's vector (the image encoder's). Items with an image vector are ranked by
+   * image → image similarity first, re-ranked with the rest of the score (the `topic` caption's text match, the
+   * persona); items without one are left out.
+   */
+  imageVector?: Float32Array;
   count?: number;
   category?: Category;
   source?: string;
@@ -57,6 +69,8 @@ export interface Subject {
   feedback: Record<string, FeedbackState>;
   shown: Record<string, ShownState>;
   explore: number;
+  /** Set for one person's plain lists: the categories of the list are chosen by the elicitation bandit. */
+  elicitation?: ElicitationSubject;
   /** Sources the subject subscribed to (`/subscribe`): their items get a small boost. */
   sources?: readonly string[];
   /** Hard filters (the person's and the chat's): muted items are never ranked, whatever their score. */
@@ -212,6 +226,26 @@ export class Ranker {
         this.log.warn({ err: e }, 'matrix ops failed; scoring with the JS loop');
       }
     }
+    if (req.imageVector && index.image && req.imageVector.length === index.imageDim) {
+      // Search by picture: every row is scored (the ANN candidates follow text and persona, not the picture), the
+      // picture's similarity to each thumbnail in one matrix–vector product, then the picture-first select step.
+      const q = req.imageVector;
+      input.topic = { ...(input.topic ?? { text: '' }), imageVector: q };
+      input.mode = 'exact';
+      let sims: Float32Array | undefined;
+      if (this.o.matrixOps) {
+        try {
+          sims = await this.o.matrixOps.matVec(index.image, index.imageDim, q);
+        } catch (e) {
+          this.log.warn({ err: e }, 'matrix ops failed; picture similarity with the JS loop');
+        }
+      }
+      input.select = pictureSelect(index, sims ?? matVec(index.image, index.imageDim, q), count);
+    }
+    const plain = !topic && likeRow === undefined && !req.category && !req.source && !req.imageVector;
+    const e = s.elicitation;
+    if (plain && subject.elicitation && e?.mode === 'bandit')
+      input.select = elicitationSelect(subject, subject.elicitation, index, count, e.bandit);
     return { index, input };
   }
 

@@ -38,6 +38,8 @@ import {
   type SentItem,
 } from './delivery.js';
 import type { Explanations } from './explanations.js';
+import { elicitationSeed } from '../elicitation/select.js';
+import { onboardingOf } from '../onboarding/state.js';
 import type { Ranker, RecommendRequest } from './ranker.js';
 import { needingTranslation, readsOf, type ListTranslator } from './translation.js';
 
@@ -272,15 +274,30 @@ export class RecommendService {
     const likeTitle = likeRow === undefined ? undefined : catalog.index.items[likeRow]?.title;
     const header = likeTitle
       ? t(lang, 'reco.headerMore', { title: sanitizeText(likeTitle, 60) })
-      : req.topic
-        ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
-        : t(lang, 'reco.header');
+      : req.imageVector
+        ? req.topic
+          ? t(lang, 'image.headerCaption', { caption: sanitizeText(req.topic, 80) })
+          : t(lang, 'image.header')
+        : req.topic
+          ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
+          : t(lang, 'reco.header');
     const empty = (text: string): Plan => ({
       result: { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: text, layout },
       ...(rebuilt ? { rebuilt } : {}),
     });
     if (catalog.size === 0) return empty(t(lang, 'error.CATALOG_EMPTY'));
-    const subject = this.o.ranker.subjectOf(doc, platform, chat, where.chatId);
+    const { categories: picks, doneAt: pickedAt } = onboardingOf(doc);
+    const lastList = doc.lastLists[`${platform}:${where.chatId}`]?.itemIds;
+    const subject = {
+      ...this.o.ranker.subjectOf(doc, platform, chat, where.chatId),
+      // A plain list's categories come from the elicitation bandit (seeded by the person's own state).
+      elicitation: {
+        seed: elicitationSeed(doc.user, doc.impressionIds.length),
+        ...(picks ? { picks } : {}),
+        ...(picks && pickedAt ? { pickedAt } : {}),
+        ...(lastList ? { lastList } : {}),
+      },
+    };
     const { index, ranked: scored } = await this.o.ranker.rankFor(subject, req);
     const translations = await this.translations(
       doc,

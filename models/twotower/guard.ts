@@ -73,6 +73,11 @@ export class GuardedScorer implements LearnedScorer {
     return this.fallback;
   }
 
+  /** Whether a version failed the checks in this process (it is not tried again). */
+  isSetAside(dir: string): boolean {
+    return this.setAside.has(dir);
+  }
+
   /** A freshly trained version: served when it passes the checks, else set aside and the newest good one loaded. */
   async adopt(dir: string): Promise<boolean> {
     const problem = await this.tryVersion(dir);

@@ -1,8 +1,9 @@
 /**
  * The two-tower model inside the bot: serves the latest trained model (scores blended with the content
- * terms by RECO_W_LEARNED), keeps its item embeddings in step with the catalog, and retrains in the
- * background — on RETRAIN_INTERVAL_HOURS, or early after RETRAIN_MIN_NEW_FEEDBACK new reactions — in a
- * worker thread, under a store lock so one replica trains, then swaps the new model in atomically.
+ * terms by RECO_W_LEARNED), keeps its item embeddings in step with the catalog, and retrains as a background
+ * job — on RETRAIN_INTERVAL_HOURS, or early after RETRAIN_MIN_NEW_FEEDBACK new reactions — in a worker
+ * thread, under a store lock so one replica trains, then swaps the new model in atomically; other processes
+ * follow TWO_TOWER_DIR and swap it in too (a shared directory when they run on several machines).
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../core/config.js';
@@ -13,6 +14,7 @@ import type { KeyValueStore, Logger, MatrixOps } from '../../core/ports.js';
 import type { UserDoc } from '../../core/users/doc.js';
 import { GuardedScorer } from './guard.js';
 import { TwoTowerScorer } from './serve.js';
+import { latestModelDir } from './artifacts.js';
 import type { RetrainJob, RetrainReply } from './retrain-worker.js';
 import type { TrainOptions } from './train.js';
 
@@ -76,7 +78,8 @@ export class LearnedModel {
   private newFeedback = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RetrainOutcome> | undefined;
-  private lastTrainedAt = 0;
+  private early: (() => void) | undefined;
+  private earlyRequested = false;
   private readonly owner = `retrain-${process.pid}-${Math.random().toString(36).slice(2)}`;
 
   constructor(private readonly o: LearnedModelOptions) {
@@ -111,27 +114,50 @@ export class LearnedModel {
     return this.scorer.setContentCatalog(idx.version, idx.items, idx.text, idx.image);
   }
 
-  /** Counts a new reaction; enough of them trigger an early retrain. */
+  /** Counts a new reaction; enough of them trigger an early retrain (once, until a retrain has run). */
   noteFeedback(): void {
     this.newFeedback++;
-    if (
-      this.timer &&
-      this.o.config.RETRAIN_MIN_NEW_FEEDBACK > 0 &&
-      this.newFeedback >= this.o.config.RETRAIN_MIN_NEW_FEEDBACK
-    ) {
-      void this.retrain();
+    const min = this.o.config.RETRAIN_MIN_NEW_FEEDBACK;
+    if (!this.early || this.earlyRequested || min <= 0 || this.newFeedback < min) return;
+    this.earlyRequested = true;
+    try {
+      this.early();
+    } catch (e) {
+      this.earlyRequested = false;
+      this.o.logger.warn({ err: e }, 'could not ask for an early two-tower retrain; the schedule still runs');
     }
   }
 
-  /** Starts the background schedule (a check every ten minutes). */
-  start(): void {
-    const hours = this.o.config.RETRAIN_INTERVAL_HOURS;
-    if (hours <= 0 || this.timer) return;
-    this.lastTrainedAt = Date.now();
-    this.timer = setInterval(() => {
-      if (Date.now() - this.lastTrainedAt >= hours * 3_600_000) void this.retrain();
-    }, 10 * 60_000);
-    this.timer.unref();
+  /**
+   * Turns background retraining on. The schedule itself (every RETRAIN_INTERVAL_HOURS) is a background job the
+   * composition root declares; here: `early` asks for a retrain once RETRAIN_MIN_NEW_FEEDBACK new reactions
+   * arrived (it adds a job), and `followEveryMs` watches TWO_TOWER_DIR for a model another process trained
+   * (a worker or another replica) and swaps it in.
+   */
+  start(o: { early?: () => void; followEveryMs?: number } = {}): void {
+    if (o.early) this.early = o.early;
+    if (o.followEveryMs && o.followEveryMs > 0 && !this.timer) {
+      this.timer = setInterval(() => void this.followLatest().catch(() => undefined), o.followEveryMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Loads a newer complete model from TWO_TOWER_DIR if another process trained one and it passes the checks. */
+  async followLatest(): Promise<boolean> {
+    const dir = await latestModelDir(this.o.config.TWO_TOWER_DIR);
+    if (!dir || dir === this.scorer.modelDir || this.running || this.serving.isSetAside(dir)) return false;
+    try {
+      // Through the same finite-output checks as a model trained here (a bad one is set aside, once).
+      if (!(await this.serving.adopt(dir))) return false;
+      this.o.logger.info({ modelDir: dir }, 'a two-tower model trained by another process was swapped in');
+      return true;
+    } catch (e) {
+      this.o.logger.warn(
+        { err: e, modelDir: dir },
+        'a newer two-tower model could not be loaded; the current one serves',
+      );
+      return false;
+    }
   }
 
   /** Retrains now (one at a time; across replicas one holder of the store lock). */
@@ -163,7 +189,7 @@ export class LearnedModel {
       const seen = this.newFeedback;
       log.info({ users: users.length, items: job.items.length }, 'retraining the two-tower model in a worker thread');
       const reply = await runWorker(job);
-      this.lastTrainedAt = Date.now();
+      this.earlyRequested = false;
       if (!reply.ok) {
         if (reply.code === 'DATASET_INVALID') return { status: 'skipped', reason: reply.message };
         throw new Error(`two-tower retraining failed: ${reply.message}`);

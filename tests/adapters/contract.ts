@@ -40,8 +40,8 @@ export interface AdapterDriver {
   react(item: ShownItem, kind: 'like' | 'dislike', remove?: boolean): Promise<void>;
   /** "More like this" on a shown item; resolves with the new list. */
   more(item: ShownItem): Promise<ShownItem[]>;
-  /** A command answered with text (`persona`, `status`, `sources`); resolves with the answer. */
-  command(name: 'persona' | 'status' | 'sources'): Promise<string>;
+  /** A command answered with text (`persona`, `status`, `sources`, `quiet …`); resolves with the answer. */
+  command(name: 'persona' | 'status' | 'sources' | 'quiet', args?: string): Promise<string>;
   /** `/subscribe <url>` (personal); resolves with the answer. */
   subscribe(url: string): Promise<string>;
   /** `/forget`, confirmed; resolves with the answer. */
@@ -54,6 +54,15 @@ export interface AdapterDriver {
   why(item: ShownItem): Promise<string>;
   /** The platform id of the person the driver plays. */
   readonly externalId: string;
+  /**
+   * First contact of another person, new to the bot (console: a new session's `/start`; Discord: a first DM;
+   * Telegram: `/start`): resolves with the labels of the interest picker it offers.
+   */
+  firstContact(): Promise<string[]>;
+  /** That person picks these options (by label) and finishes; resolves with the first list. */
+  pick(labels: readonly string[]): Promise<ShownItem[]>;
+  /** The newcomer's platform id. */
+  readonly newcomerId: string;
   stop(): Promise<void>;
 }
 
@@ -84,6 +93,18 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
       const reply = await driver.say('I love ramen and cooking at home');
       expect(reply).toMatch(/ramen/);
       expect(await driver.command('persona')).toMatch(/ramen/);
+    });
+
+    it('GIVEN /quiet with a range THEN the person has quiet hours (shown, in their zone) until /quiet off', async () => {
+      expect(await driver.command('quiet', '23:00-07:00 Asia/Seoul')).toMatch(
+        /^Quiet hours: 23:00–07:00 \(Asia\/Seoul\)\. Digests and other messages I send on my own wait until 07:00\./,
+      );
+      expect((await userDoc())?.ext.quiet).toEqual({ from: '23:00', to: '07:00', tz: 'Asia/Seoul' });
+      expect(await driver.command('quiet')).toMatch(/^Quiet hours: 23:00–07:00 \(Asia\/Seoul\)/);
+      expect(await driver.command('quiet', 'at night')).toMatch(/^Use \/quiet 23:00-07:00/);
+      expect(await driver.command('quiet', '22-6 Mars/Olympus')).toMatch(/not a time zone I know/);
+      expect(await driver.command('quiet', 'off')).toBe('Quiet hours are off.');
+      expect((await userDoc())?.ext.quiet).toBeUndefined();
     });
 
     it('GIVEN /recommend of 5 THEN five items arrive, each message mapped to its item, in at most 3 store round trips', async () => {
@@ -165,6 +186,28 @@ export function defineAdapterContract(name: string, make: () => AdapterDriver): 
         service.persona = original;
       }
       expect(await driver.command('persona')).toMatch(/ramen/);
+    });
+
+    it('GIVEN first contact THEN an interest picker; GIVEN two picks THEN they seed the person and the first list', async () => {
+      const labels = await driver.firstContact();
+      const counts = new Map<string, number>();
+      for (const it of app.catalog.index.items) counts.set(it.category, (counts.get(it.category) ?? 0) + 1);
+      const present = [...counts.keys()];
+      expect(labels).toEqual(expect.arrayContaining(present));
+      const picks = [...counts.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 2)
+        .map(([c]) => c);
+      const items = await driver.pick(picks);
+      expect(items.length).toBeGreaterThanOrEqual(3);
+      const id = await app.core.users.findUserId(driver.platform, driver.newcomerId);
+      const doc = (await app.core.users.get(id!))!;
+      expect([...((doc.ext.onboarding as { categories?: string[] }).categories ?? [])].sort()).toEqual(
+        [...picks].sort(),
+      );
+      const cats = items.map((i) => app.catalog.index.items[app.catalog.index.rowOf.get(i.itemId)!]!.category);
+      // Two categories of the catalog's several: a list that ignored the picks would rarely hold three of them.
+      expect(cats.filter((c) => picks.includes(c)).length).toBeGreaterThanOrEqual(Math.min(3, items.length));
     });
 
     it('GIVEN /mute of a source THEN across 200 random requests (topics, counts, more like this) none of its items is shown, and /filters lists it', async () => {

@@ -44,31 +44,55 @@ async function peekDoc(store: KeyValueStore, platform: string, externalId: strin
   return id ? store.get<UserDoc>(NS_USERS, id) : undefined;
 }
 
+/** The one item a list message carries (the card layout, which a first list after the picker uses). */
+async function itemOf(store: KeyValueStore, platform: string, chatId: string, messageId: string): Promise<string> {
+  const ref = await store.get<MessageRef>(NS_MESSAGES, messageKey(platform as 'console', chatId, messageId));
+  if (!ref || ref.itemIds.length !== 1) throw new Error(`message ${messageId} is not mapped to one item`);
+  return ref.itemIds[0]!;
+}
+
 // ---------------------------------------------------------------- console
 
-export function consoleDriver(): AdapterDriver {
+/** One person at the console: the real `runConsole` on its own streams, a line at a time. */
+function consoleChat(app: App, user: string) {
   const input = new PassThrough();
   const output = new PassThrough();
   const handled = new EventEmitter();
   let out = '';
   let lines = 0;
+  output.setEncoding('utf8');
+  output.on('data', (d: string) => (out += d));
+  const done = runConsole(app, { input, output, user, onLineHandled: (n) => handled.emit('line', n) });
+  return {
+    async line(text: string): Promise<string> {
+      const from = out.length;
+      const n = ++lines;
+      const wait = nextEvent<number>(handled, 'line', (x) => x === n);
+      input.write(`${text}\n`);
+      await wait;
+      return out.slice(from);
+    },
+    async end(): Promise<void> {
+      input.end();
+      await done;
+    },
+  };
+}
+
+export function consoleDriver(): AdapterDriver {
   let app: App;
   let inner: KeyValueStore;
-  let done: Promise<void>;
+  let chat: ReturnType<typeof consoleChat>;
+  let newcomer: ReturnType<typeof consoleChat> | undefined;
+  let picker: { n: number; label: string }[] = [];
   const externalId = 'alice';
-  const line = async (text: string): Promise<string> => {
-    const from = out.length;
-    const n = ++lines;
-    const wait = nextEvent<number>(handled, 'line', (x) => x === n);
-    input.write(`${text}\n`);
-    await wait;
-    return out.slice(from);
-  };
+  const newcomerId = 'nina';
+  const line = (text: string) => chat.line(text);
   /** The list a command printed: the chat's last list when the command made a new one (cards or compact). */
-  const listed = async (run: Promise<string>): Promise<ShownItem[]> => {
-    const before = (await peekDoc(inner, 'console', externalId))?.lastLists['console:console']?.impressionId;
+  const listed = async (run: Promise<string>, who = externalId): Promise<ShownItem[]> => {
+    const before = (await peekDoc(inner, 'console', who))?.lastLists['console:console']?.impressionId;
     const text = await run;
-    const last = (await peekDoc(inner, 'console', externalId))?.lastLists['console:console'];
+    const last = (await peekDoc(inner, 'console', who))?.lastLists['console:console'];
     if (!last || last.impressionId === before) return [];
     const cards = parseList(text).filter((c) => /^https?:\/\//.test(c.url)); // compact lines are not cards
     if (cards.length) return cards.map((s) => ({ itemId: last.itemIds[s.position - 1]!, position: s.position }));
@@ -81,6 +105,7 @@ export function consoleDriver(): AdapterDriver {
     platform: 'console',
     chatId: 'console',
     externalId,
+    newcomerId,
     async start(store: CountingStore) {
       inner = store.inner;
       app = await createApp({
@@ -90,9 +115,7 @@ export function consoleDriver(): AdapterDriver {
         seedItems: topicCatalog(NOW),
         now: () => NOW,
       });
-      output.setEncoding('utf8');
-      output.on('data', (d: string) => (out += d));
-      done = runConsole(app, { input, output, user: externalId, onLineHandled: (n) => handled.emit('line', n) });
+      chat = consoleChat(app, externalId);
       return app;
     },
     say: (text) => line(text),
@@ -104,12 +127,22 @@ export function consoleDriver(): AdapterDriver {
       await line(`${remove ? '-' : ''}${kind === 'like' ? '👍' : '👎'} ${item.position}`);
     },
     more: (item) => listed(line(`/more ${item.position}`)),
-    command: (name) => line(`/${name}`),
+    command: (name, args) => line(`/${name}${args ? ` ${args}` : ''}`).then((t) => t.trim()),
     subscribe: (url) => line(`/subscribe ${url}`),
     forget: () => line('/forget yes'),
+    async firstContact() {
+      newcomer = consoleChat(app, newcomerId);
+      const out = await newcomer.line('/start');
+      picker = [...out.matchAll(/^\s*(\d+)\. (.+)$/gm)].map((m) => ({ n: Number(m[1]), label: m[2]!.trim() }));
+      return picker.map((p) => p.label);
+    },
+    async pick(labels) {
+      const numbers = labels.map((l) => picker.find((p) => p.label === l)!.n);
+      return listed(newcomer!.line(numbers.join(' ')), newcomerId);
+    },
     async stop() {
-      input.end();
-      await done;
+      await chat?.end();
+      await newcomer?.end();
       await app?.close();
     },
   };
@@ -117,10 +150,17 @@ export function consoleDriver(): AdapterDriver {
 
 // ---------------------------------------------------------------- Discord
 
+type Menu = { custom_id: string; options: { label: string; value: string }[] };
+const menuOf = (m: FakeMessage): Menu =>
+  (m.components as { components: (Menu & { type: number })[] }[])
+    .flatMap((row) => row.components)
+    .find((c) => c.type === 3)!;
+
 export function discordDriver(): AdapterDriver {
   let fake: FakeDiscord;
   let bot: Bot;
   let inner: KeyValueStore;
+  let picker: FakeMessage | undefined;
   const who = () => fake.users.alice;
   /**
    * The item messages a list produced, in order: the bot messages new since `known` that carry item buttons
@@ -233,14 +273,55 @@ export function discordDriver(): AdapterDriver {
       const { message } = await press(item, customId, 'more');
       return listed(before, message.channel_id);
     },
-    async command(name) {
-      const run = await runCommand(bot, { name, user: who() });
+    async command(name, args) {
+      // Discord takes arguments as options: `/quiet hours:<range> timezone:<zone>`.
+      const words = (args ?? '').split(/\s+/).filter(Boolean);
+      const zone = words.find((w) => w.includes('/'));
+      const hours = words.filter((w) => w !== zone).join(' ');
+      const options = [
+        ...(hours ? [{ name: 'hours', type: 3, value: hours }] : []),
+        ...(zone ? [{ name: 'timezone', type: 3, value: zone }] : []),
+      ];
+      const run = await runCommand(bot, { name, user: who(), options });
       return callbackText(run) || deferredText(run);
     },
     async subscribe(url) {
       return deferredText(
         await runCommand(bot, { name: 'subscribe', user: who(), options: [{ name: 'url', type: 3, value: url }] }),
       );
+    },
+    get newcomerId() {
+      return fake.users.bob.id;
+    },
+    async firstContact() {
+      // A first DM from someone new: the answer, then the picker (a string select menu) in the DM.
+      const bob = fake.users.bob;
+      const dm = fake.dmChannelOf(bob);
+      const done = nextEvent<{ userId: string }>(bot.discord.events, 'message', (m) => m.userId === bob.id);
+      fake.userMessage({ user: bob, channel: dm, content: 'hi' });
+      await done;
+      picker = [...fake.messages.values()].find((m) =>
+        (m.components as { components?: { custom_id?: string }[] }[]).some((row) =>
+          row.components?.some((c) => c.custom_id === `ob:pick:${bob.id}`),
+        ),
+      ) as FakeMessage;
+      return menuOf(picker).options.map((o) => o.label);
+    },
+    async pick(labels) {
+      const bob = fake.users.bob;
+      const menu = menuOf(picker!);
+      const values = labels.map((l) => menu.options.find((o) => o.label === l)!.value);
+      const done = nextEvent<{ name: string; userId: string }>(
+        bot.discord.events,
+        'command',
+        (c) => c.name === 'select:ob' && c.userId === bob.id,
+      );
+      fake.selectMenu({ user: bob, message: picker!, customId: menu.custom_id, values });
+      await done;
+      const doc = await peekDoc(inner, 'discord', bob.id);
+      const ids = doc?.lastLists[`discord:${picker!.channel_id}`]?.itemIds ?? [];
+      const out: ShownItem[] = ids.map((itemId, i) => ({ itemId, position: i + 1 }));
+      return out;
     },
     async forget() {
       const ask = await runCommand(bot, { name: 'forget', user: who() });
@@ -275,6 +356,9 @@ export function telegramDriver(): AdapterDriver {
   let inner: KeyValueStore;
   const alice = user(4242, 'Alice');
   const chat = privateChat(alice);
+  const nina = user(4343, 'Nina');
+  const ninaChat = privateChat(nina);
+  let picker: RecordedCall | undefined;
   const clock = new TestClock(new Date('2026-03-10T01:00:00Z'));
   const say = async (text: string): Promise<RecordedCall[]> => {
     const before = fake.calls.length;
@@ -352,10 +436,39 @@ export function telegramDriver(): AdapterDriver {
       await bot.handled(id);
     },
     more: async (item) => listed(await callback(Number(item.messageId), buttonOf(item, 'mr:'))),
-    command: async (name) =>
-      sends(await say(`/${name}`))
+    command: async (name, args) =>
+      sends(await say(`/${name}${args ? ` ${args}` : ''}`))
         .map((c) => textOf(c.payload))
         .join('\n'),
+    newcomerId: String(nina.id),
+    async firstContact() {
+      const before = fake.calls.length;
+      await bot.handled(fake.pushMessage({ from: nina, chat: ninaChat, text: '/start' }));
+      picker = sends(fake.calls.slice(before))[0]!;
+      return buttonsOf(picker.payload).map((b) => b.text.replace(/^✅ /, ''));
+    },
+    async pick(labels) {
+      const press = async (data: string) => {
+        const before = fake.calls.length;
+        const cb = fake.pushCallback({ from: nina, message: { message_id: msgId(picker!), chat: ninaChat }, data });
+        await bot.handled(cb.updateId);
+        return fake.calls.slice(before);
+      };
+      const data = (label: string) => buttonsOf(picker!.payload).find((b) => b.text.endsWith(label))!.callback_data;
+      for (const l of labels) await press(data(l));
+      const calls = await press(data('Done'));
+      const items = sends(calls).filter((c) => buttonsOf(c.payload).some((b) => b.callback_data.startsWith('fb:')));
+      const out: ShownItem[] = [];
+      for (const [i, c] of items.entries()) {
+        const messageId = String(msgId(c));
+        out.push({
+          itemId: await itemOf(inner, 'telegram', String(ninaChat.id), messageId),
+          messageId,
+          position: i + 1,
+        });
+      }
+      return out;
+    },
     subscribe: async (url) =>
       sends(await say(`/subscribe ${url}`))
         .map((c) => textOf(c.payload))

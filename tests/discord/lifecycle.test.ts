@@ -80,7 +80,7 @@ describe('discord start-up options', () => {
       expect((await identify).intents & MESSAGE_CONTENT).toBe(0);
       const puts = fake.requests.slice(from).filter((r) => r.method === 'PUT' && r.path.includes('/commands'));
       expect(puts.map((r) => r.path)).toEqual([`/applications/${fake.appId}/commands`]);
-      expect(fake.commands.get('global')).toHaveLength(16);
+      expect(fake.commands.get('global')).toHaveLength(19); // 17 + /interests and /image
       expect(bot.discord.contentIntent).toBe('off');
       const status = await runCommand(bot, { name: 'status', user: fake.users.alice });
       const content: string = status.requests.find((r) => r.path.endsWith('/callback'))!.body.data.content;

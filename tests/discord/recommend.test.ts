@@ -29,6 +29,8 @@ describe('discord /recommend and reactions', () => {
       'filters',
       'forget',
       'help',
+      'image',
+      'interests',
       'layout',
       'link',
       'mute',

@@ -686,6 +686,47 @@ export class FakeDiscord {
     return { id, token };
   }
 
+  /**
+   * A string select menu submitted by `user` on `message` (component_type 3, `values` as chosen). Like Discord,
+   * an UPDATE_MESSAGE answer (callback type 7) edits `message`.
+   */
+  selectMenu(o: { user: FakeUser; message: FakeMessage; customId: string; values: string[]; locale?: string }): {
+    id: string;
+    token: string;
+  } {
+    const channel = this.findChannel(o.message.channel_id) ?? this.textChannel;
+    const inGuild = channel.type !== 1;
+    const id = this.nextId();
+    const token = `itoken-${randomUUID()}`;
+    this.interactionChannels.set(token, channel);
+    this.originals.set(token, o.message.id);
+    const d: any = {
+      id,
+      application_id: this.appId,
+      type: 3,
+      token,
+      version: 1,
+      data: { custom_id: o.customId, component_type: 3, values: o.values },
+      message: o.message,
+      channel_id: channel.id,
+      channel: inGuild
+        ? { id: channel.id, type: 0, guild_id: this.guildId, name: channel.name }
+        : { id: channel.id, type: 1, recipients: [o.user], flags: 0 },
+      app_permissions: ALL_BOT_PERMS.toString(),
+      locale: o.locale ?? 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: inGuild ? { '0': this.guildId } : { '0': this.appId },
+      context: inGuild ? 0 : 1,
+    };
+    if (inGuild) {
+      d.guild_id = this.guildId;
+      d.guild_locale = 'en-US';
+      d.member = this.member(o.user);
+    } else d.user = o.user;
+    this.dispatch('INTERACTION_CREATE', d);
+    return { id, token };
+  }
+
   /** The payload of a reaction event by `user` on a message (guild payloads carry `member`). */
   reactionPayload(o: { user: FakeUser; message: { id: string; channel_id: string }; emoji: string }): any {
     const channel = this.findChannel(o.message.channel_id);

@@ -136,6 +136,16 @@ export interface FakeTelegram {
     /** A message in a forum topic (`message_thread_id` + `is_topic_message`). */
     threadId?: number;
   }): number;
+  /**
+   * A photo message (the Bot API's shape: `photo` is an array of PhotoSize, smallest first, each with file_id,
+   * file_unique_id, width, height, file_size); the files are served by `getFile` + `GET /file/bot<token>/<path>`.
+   */
+  pushPhoto(m: {
+    from: TgUser;
+    chat: TgChat;
+    sizes: { bytes: Uint8Array; width: number; height: number }[];
+    caption?: string;
+  }): number;
   pushCallback(c: {
     from: TgUser;
     message: { message_id: number; chat: TgChat; message_thread_id?: number };
@@ -521,6 +531,7 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
     return id;
   };
 
+  let fileCounter = 0;
   const fake: FakeTelegram = {
     apiRoot: `http://127.0.0.1:${port}`,
     token,
@@ -541,6 +552,31 @@ export async function startFakeTelegram(token = BOT_TOKEN, options: FakeTelegram
           text,
           ...(entities.length ? { entities } : {}),
           ...(replyTo ? { reply_to_message: { ...replyTo, chat, date: Math.floor(Date.now() / 1000) } } : {}),
+        },
+      });
+    },
+    pushPhoto({ from, chat, sizes, caption }) {
+      const photo = sizes.map((s) => {
+        const n = ++fileCounter;
+        const fileId = `AgACAgIAAxkBAAI${n}`;
+        const uniqueId = `AQAD${n}`;
+        files.set(fileId, { path: `photos/file_${n}.jpg`, body: Buffer.from(s.bytes) });
+        return {
+          file_id: fileId,
+          file_unique_id: uniqueId,
+          width: s.width,
+          height: s.height,
+          file_size: s.bytes.byteLength,
+        };
+      });
+      return push({
+        message: {
+          message_id: nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          from,
+          chat,
+          photo,
+          ...(caption ? { caption } : {}),
         },
       });
     },

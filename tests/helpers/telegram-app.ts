@@ -141,6 +141,7 @@ export async function makeApp(opts: {
   env?: Partial<Record<ConfigKey, string>>;
   items?: ContentItem[];
   digest?: CreateAppOptions['digest'];
+  role?: CreateAppOptions['role'];
   /** People's own sources: the address guard's switch and DNS (see CreateAppOptions). */
   sources?: CreateAppOptions['sources'];
 }): Promise<App> {
@@ -157,6 +158,7 @@ export async function makeApp(opts: {
     textEncoder: text,
     clock: opts.clock,
     digest: { intervalMs: 0, ...opts.digest },
+    ...(opts.role ? { role: opts.role } : {}),
     ...(opts.sources ? { sources: opts.sources } : {}),
   });
 }

@@ -104,4 +104,15 @@ describe('two-tower outputs checked for finite values', () => {
     );
     expect(again.items.some((i) => i.evidence.components.learned !== 0)).toBe(true);
   });
+
+  it('GIVEN another process put a NaN version in TWO_TOWER_DIR THEN a replica following the directory sets it aside once and keeps the good one', async () => {
+    const nan = await damagedVersion(good, new Date(Date.now() + 2 * 86_400_000), (x, i) =>
+      i % 5 === 0 ? Number.NaN : x,
+    );
+    expect(await app.learned.followLatest()).toBe(false);
+    expect(app.learned.scorer.modelDir).toBe(good);
+    expect((await app.reco.status()).learned).toContain(path.basename(nan));
+    expect(await app.learned.followLatest()).toBe(false); // not tried again
+    expect(app.learned.scorer.modelDir).toBe(good);
+  });
 });

@@ -57,7 +57,9 @@ describe('Telegram bot (grammY + fake Bot API)', () => {
     expect(names).toEqual([
       'recommend',
       'digest',
+      'quiet',
       'persona',
+      'interests',
       'mute',
       'unmute',
       'filters',

@@ -15,7 +15,7 @@ import {
   type RecordedCall,
 } from '../helpers/fake-telegram.js';
 import { TestClock } from '../helpers/telegram-app.js';
-import { startBot, textOf, type RunningBot } from '../helpers/telegram-harness.js';
+import { startBot, textOf, userDocOf, type RunningBot } from '../helpers/telegram-harness.js';
 
 const alice = user(201, 'Alice');
 const seoul = (local: string) => new Date(`${local}+09:00`).toISOString();
@@ -144,6 +144,38 @@ describe('Telegram daily digest, exactly once', () => {
     const all = digestMsgs();
     expect(all).toHaveLength(2 * (1 + SIZE));
     expect(new Set(urls(all)).size).toBe(2 * SIZE); // day 2 only has items not shown on day 1
+  });
+
+  it('GIVEN /layout compact THEN the digest is ONE numbered message (sections kept) and "👍 2" as a reply likes item 2', async () => {
+    await setup();
+    const b = await boot();
+    await b.handled(fake.pushMessage({ from: alice, chat: privateChat(alice), text: '/layout compact' }));
+    await subscribe(b);
+    clock.set(seoul('2026-03-10T08:00:00'));
+    expect((await b.tg.tick()).outcomes[`telegram:${alice.id}`]).toBe('delivered');
+    const msgs = digestMsgs();
+    expect(msgs).toHaveLength(1);
+    const text = textOf(msgs[0]!.payload);
+    expect(text).toMatch(/^<b>Good morning! Your digest for 2026-03-10: 4 fresh picks/);
+    for (let n = 1; n <= SIZE; n++) expect(text).toContain(`${n}.`);
+    expect(text.match(/href="/g)).toHaveLength(SIZE);
+    expect(text).toMatch(/<u>[^<]+<\/u>\s*<b>1\.<\/b>/); // the first section's header above item 1
+    const kb = (msgs[0]!.payload.reply_markup as { inline_keyboard: unknown[][] }).inline_keyboard;
+    expect(kb).toHaveLength(SIZE); // a row of buttons per item
+    const messageId = (msgs[0]!.result as { message_id: number }).message_id;
+    const ref = await b.app.reco.users.getMessageRef('telegram', String(alice.id), String(messageId));
+    expect(ref?.itemIds).toHaveLength(SIZE);
+    await b.handled(
+      fake.pushMessage({
+        from: alice,
+        chat: privateChat(alice),
+        text: '👍 2',
+        replyTo: { message_id: messageId, from: { id: 123456, is_bot: true, first_name: 'bot' } },
+      }),
+    );
+    const doc = (await userDocOf(b, alice))!;
+    expect(doc.feedback[ref!.itemIds[1]!]?.signal).toBe('like');
+    expect(Object.keys(doc.feedback)).toEqual([ref!.itemIds[1]!]);
   });
 
   it('two bot processes sharing one store deliver it once', async () => {

@@ -1,13 +1,14 @@
 /**
  * The shape every slash command has: `data` (a SlashCommandBuilder with Korean localisations) and
- * `execute(interaction, app, ctx)`; optionally `autocomplete` and `buttons` (component custom-id prefix →
- * handler). One file per command; commands/index.ts lists them.
+ * `execute(interaction, app, ctx)`; optionally `autocomplete`, `buttons` and `selects` (component custom-id
+ * prefix → handler). One file per command; commands/index.ts lists them.
  */
 import type {
   AutocompleteInteraction,
   ButtonInteraction,
   ChatInputCommandInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
+  StringSelectMenuInteraction,
 } from 'discord.js';
 import type { App } from '../../../app/compose.js';
 import type { BotContext } from '../context.js';
@@ -18,4 +19,9 @@ export interface Command {
   autocomplete?(interaction: AutocompleteInteraction, app: App, ctx: BotContext): Promise<void>;
   /** Button custom ids start with `<prefix>:`. */
   buttons?: { prefix: string; handle(interaction: ButtonInteraction, app: App, ctx: BotContext): Promise<void> };
+  /** String select menu custom ids start with `<prefix>:`. */
+  selects?: {
+    prefix: string;
+    handle(interaction: StringSelectMenuInteraction, app: App, ctx: BotContext): Promise<void>;
+  };
 }

@@ -8,8 +8,11 @@ import { translate } from './translate.js';
 import { unmute } from './unmute.js';
 import { forget } from './forget.js';
 import { help } from './help.js';
+import { image } from './image.js';
+import { interests } from './interests.js';
 import { link } from './link.js';
 import { persona } from './persona.js';
+import { quiet } from './quiet.js';
 import { recommend } from './recommend.js';
 import { sourcesCommand, subscribeCommand, unsubscribeCommand } from './sources.js';
 import { status } from './status.js';
@@ -20,6 +23,8 @@ export type { Command } from './command.js';
 export const COMMANDS: readonly Command[] = [
   recommend,
   persona,
+  interests,
+  image,
   mute,
   unmute,
   filters,
@@ -31,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   help,
   link,
   digest,
+  quiet,
   subscribeCommand,
   unsubscribeCommand,
   sourcesCommand,

@@ -18,6 +18,7 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Message,
+  type MessageComponentInteraction,
 } from 'discord.js';
 import { CATEGORIES, type Category } from '../../../core/domain.js';
 import { categoryName, parseCategory, t } from '../../../core/messages.js';
@@ -159,7 +160,7 @@ async function more(interaction: ButtonInteraction, app: App, ctx: BotContext): 
  * a server where the bot is a member: in its DM it needs nothing, and in a user install (no bot here) the
  * list goes through the interaction alone, which needs no channel permission (install.ts).
  */
-async function permitted(
+export async function permitted(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
   app: App,
   ctx: BotContext,
@@ -185,8 +186,14 @@ async function permitted(
  * header), the others are follow-ups; the bot's own 👍/👎 come after the core stored the mapping. In a user
  * install (the bot is not in the conversation: no reaction events, no reactions of its own) every item
  * carries a 👍 button beside its 👎 instead.
+ * `followUpsOnly`: every item is a follow-up (an interaction already answered by updating its message,
+ * such as the interest picker's select menu).
  */
-function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction, ctx: BotContext): ListSender {
+export function listSender(
+  interaction: ChatInputCommandInteraction | MessageComponentInteraction,
+  ctx: BotContext,
+  opts: { followUpsOnly?: boolean } = {},
+): ListSender {
   const { like, dislike } = ctx.core.emojis.defaults;
   const reactions = botInChannel(interaction);
   const header = (list: { header: string; lang: RecommendResult['lang'] }) =>
@@ -215,7 +222,8 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
             now: () => ctx.app.core.clock.now().getTime(),
           },
           payload,
-          (p): Promise<Message> => (isFirst ? interaction.editReply(p) : interaction.followUp(p)),
+          (p): Promise<Message> =>
+            isFirst && !opts.followUpsOnly ? interaction.editReply(p) : interaction.followUp(p),
         ),
       );
       if (isFirst) first = msg.id;
@@ -287,10 +295,12 @@ function listSender(interaction: ChatInputCommandInteraction | ButtonInteraction
       const isFirst = sent.messageIds[0] === first;
       const payload = render(view, list.lang, isFirst ? header(list) : undefined);
       // Keep existing attachments (the thumbnail) by not re-uploading: embeds only.
-      await interaction.webhook.editMessage(isFirst ? '@original' : sent.messageIds[0]!, { embeds: payload.embeds });
+      const id = isFirst && !opts.followUpsOnly ? '@original' : sent.messageIds[0]!;
+      await interaction.webhook.editMessage(id, { embeds: payload.embeds });
     },
     async sendEmpty(_target, text) {
-      await interaction.editReply({ content: text });
+      if (opts.followUpsOnly) await interaction.followUp({ content: text });
+      else await interaction.editReply({ content: text });
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Routes slash commands, autocomplete and buttons to the command files; each behind the interaction error
+ * Routes slash commands, autocomplete, buttons and select menus to the command files; each behind the interaction error
  * boundary. Every component or modal interaction is acknowledged: one this bot does not know (a button from
  * an older version, a removed feature) gets an ephemeral "this button is no longer valid" instead of
  * Discord's "This interaction failed".
@@ -56,6 +56,20 @@ export const interactionCreate: Listener = {
           'autocomplete failed (the user sees no suggestions)',
         );
         if (!interaction.responded) await interaction.respond([]).catch(() => undefined);
+      }
+      return;
+    }
+    if (interaction.isStringSelectMenu()) {
+      const prefix = interaction.customId.split(':')[0];
+      const cmd = COMMANDS.find((c) => c.selects?.prefix === prefix);
+      const report = { name: `select:${prefix}`, userId: interaction.user.id };
+      try {
+        if (cmd?.selects) await cmd.selects.handle(interaction, app, ctx);
+        else ctx.log.debug({ customId: interaction.customId }, 'a select menu this bot does not know: ignored');
+        ctx.events.emit('command', { ...report, ok: true });
+      } catch (e) {
+        const error = await handleInteractionError(ctx, interaction, e, `select ${prefix}`);
+        ctx.events.emit('command', { ...report, ok: false, error });
       }
       return;
     }

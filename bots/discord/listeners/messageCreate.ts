@@ -9,6 +9,7 @@
 import { PermissionFlagsBits, type Message } from 'discord.js';
 import { t } from '../../../core/messages.js';
 import type { BotContext } from '../context.js';
+import { pickerMessage } from '../commands/interests.js';
 import { actorOf, apiCode, API, describeError } from '../util.js';
 import type { Listener } from './listener.js';
 
@@ -35,6 +36,7 @@ export const messageCreate: Listener = {
     const own = botRole ? `<@!?${me.id}>|<@&${botRole.id}>` : `<@!?${me.id}>`;
     const text = message.content.replace(new RegExp(own, 'g'), ' ').trim();
     let reply: string;
+    let firstContact = false;
     if (!message.content) {
       const lang = await ctx.core.identity.langOf(actor);
       reply = t(
@@ -46,6 +48,7 @@ export const messageCreate: Listener = {
     } else {
       const r = await ctx.core.conversation.message(actor, text);
       reply = r.reply;
+      firstContact = r.firstContact;
     }
     let replied = false;
     try {
@@ -59,6 +62,15 @@ export const messageCreate: Listener = {
           'could not answer a mention: the bot lacks Send Messages / Read Message History in this channel. Grant them to the bot role.',
         );
       } else ctx.log.warn({ err: describeError(e) }, 'could not answer a message');
+    }
+    // A first DM from someone the bot did not know is their first contact: the interest picker follows.
+    if (isDM && firstContact && message.channel.isSendable()) {
+      try {
+        const view = await ctx.core.onboarding.open(actor);
+        await message.channel.send(pickerMessage(view, message.author.id));
+      } catch (e) {
+        ctx.log.warn({ err: describeError(e) }, 'could not send the interest picker');
+      }
     }
     ctx.events.emit('message', { userId: message.author.id, channelId: message.channelId, replied });
   },
