@@ -1,0 +1,63 @@
+/** Candidate generation for large catalogs: ANN nearest rows, keyword rows and popular recent rows. */
+import { CATEGORIES } from '../../domain.js';
+import type { CatalogIndex } from '../../catalog/catalog.js';
+import { topK } from '../../vectors.js';
+import { rowsMatching } from './terms.js';
+import type { RankInput } from './types.js';
+
+/** Nearest rows asked from the ANN index per request. */
+export const ANN_CANDIDATES = 1000;
+/** At most this many rows per keyword term join the candidates (the most popular and recent of them). */
+export const KEYWORD_CANDIDATES = 2000;
+
+/** Rows for one term, at most `cap` of them (the best by source popularity and recency when there are more). */
+function cappedRows(index: CatalogIndex, rows: Int32Array, cap: number, nowMs: number): ArrayLike<number> {
+  if (rows.length <= cap) return rows;
+  const prior = new Float32Array(rows.length);
+  const halfLife = 72 * 3_600_000;
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    prior[k] = index.sourcePopularity[r]! + Math.pow(2, -Math.max(0, nowMs - index.publishedMs[r]!) / halfLife);
+  }
+  return topK(prior, cap).map((k) => rows[k]!);
+}
+
+/**
+ * The rows to score when the index has an ANN candidate generator: the nearest rows to the query, the rows that
+ * match topic and interest terms (keyword-only matches stay reachable), and the most popular recent rows (a
+ * user with no signal yet). Undefined: score every row (small catalog, `mode: 'exact'`, or a filter that leaves
+ * too few candidates).
+ */
+export function candidateRows(
+  input: RankInput,
+  q: Float32Array,
+  topicTerms: readonly string[],
+): Int32Array | undefined {
+  const { index } = input;
+  if (input.mode === 'exact' || !index.ann) return undefined;
+  const nowMs = input.now.getTime();
+  const seen = new Set<number>();
+  let qn = 0;
+  for (let i = 0; i < q.length; i++) qn += q[i]! * q[i]!;
+  if (qn > 0) for (const r of index.ann.nearest(q, input.annCandidates ?? ANN_CANDIDATES)) seen.add(r);
+  const terms = [...topicTerms, ...input.persona.interests.slice(0, 20).map((i) => i.term)];
+  for (const t of terms)
+    for (const rows of rowsMatching(index, t))
+      for (const r of Array.from(cappedRows(index, rows, KEYWORD_CANDIDATES, nowMs))) seen.add(r);
+  for (const r of index.priorRows) seen.add(r);
+  const after = input.publishedAfter?.getTime();
+  const catCode = input.category ? CATEGORIES.indexOf(input.category) : -1;
+  const srcCode = input.source ? index.sources.indexOf(input.source) : -1;
+  if (input.source && srcCode < 0) return new Int32Array(0); // no such source: nothing passes the filter
+  const out: number[] = [];
+  for (const r of seen) {
+    if (catCode >= 0 && index.categoryCode[r] !== catCode) continue;
+    if (srcCode >= 0 && index.sourceCode[r] !== srcCode) continue;
+    if (after !== undefined && index.publishedMs[r]! < after) continue;
+    out.push(r);
+  }
+  // A narrow filter can leave too few candidates for a good list: then score every row.
+  if ((input.category || input.source || after !== undefined) && out.length < Math.max(input.count * 8, 40))
+    return undefined;
+  return Int32Array.from(out).sort();
+}
