@@ -21,223 +21,46 @@
  * The outbox holds nothing durable: a digest resumes from its run record in the store after a crash (core/digest),
  * an interactive list that was queued when the process died is lost with the request that asked for it.
  *
+ * Files: outbox.ts (the scheduler: grants, sends, 429 retries), lanes.ts (its base: lanes, chats, order, per-chat
+ * limits, stats), types.ts (the shapes), stats.ts (wait percentiles, the `/status` line); this module re-exports them.
+ *
  * @example
  * const outbox = new Outbox({ name: 'telegram', limits: { perSecond: 30, chatIntervalMs: 1000, chatBurst: 3, groupPerMinute: 20 } });
  * await outbox.send({ chat: 'telegram:42', list: 'imp_1', size: 6 }, () => api.sendMessage(42, 'hi'));
  */
-import type { Logger } from '../ports.js';
-import { silentLogger } from '../ports.js';
+import { OutboxLanes } from './lanes.js';
+import {
+  OutboxClosedError,
+  prune,
+  settle,
+  type Chat,
+  type Job,
+  type Lane,
+  type Mark,
+  type OutboxLane,
+} from './types.js';
 
-/** Who waits for a message: someone who just asked, or a scheduled digest. */
-export type ListPriority = 'interactive' | 'digest';
-export const LIST_PRIORITIES: readonly ListPriority[] = ['interactive', 'digest'];
-const RANK: Record<ListPriority, number> = { interactive: 0, digest: 1 };
+export {
+  LIST_PRIORITIES,
+  NO_LIMITS,
+  OutboxClosedError,
+  type ListPriority,
+  type OutboxLane,
+  type OutboxLimits,
+  type OutboxOptions,
+  type OutboxStats,
+} from './types.js';
+export { describeOutbox } from './stats.js';
 
-/** A platform's limits; 0 turns a limit off. */
-export interface OutboxLimits {
-  /** Messages in any 1-second window over all chats. */
-  perSecond: number;
-  /** Per chat: after a burst of `chatBurst`, one message every `chatIntervalMs`. */
-  chatIntervalMs: number;
-  chatBurst: number;
-  /** Messages in any 60-second window to one group chat. */
-  groupPerMinute: number;
-}
-
-export const NO_LIMITS: OutboxLimits = { perSecond: 0, chatIntervalMs: 0, chatBurst: 1, groupPerMinute: 0 };
-
-/** What a send belongs to. */
-export interface OutboxLane {
-  /** The chat the limits count against, unique per platform (`chatId`). */
-  chat: string;
-  /** A group chat (the per-minute group limit applies). */
-  group?: boolean;
-  /** Default `interactive`. */
-  priority?: ListPriority;
-  /** Groups the messages of one list (its impression id). Absent: the message stands alone. */
-  list?: string;
-  /** How many messages the whole list sends, when known (fewest-left-first). A lane without a list is 1. */
-  size?: number;
-}
-
-export interface OutboxOptions {
-  /** For logs and `/status` (`telegram`, `discord`). */
-  name: string;
-  limits: OutboxLimits;
-  logger?: Logger;
-  /** Seconds to wait when a send failed with a flood wait (429); undefined for any other failure. */
-  retryAfterOf?: (e: unknown) => number | undefined;
-  /** Attempts per message when the platform answers 429 (default 4). */
-  maxAttempts?: number;
-  /** A flood wait longer than this (s) is not waited out: the send fails (default 120). */
-  maxRetryAfterSeconds?: number;
-  /** A lane that sends nothing for this long gives its chat to the next lane (default 2000 ms). */
-  yieldMs?: number;
-  /** A reserved slot not used within this long is released (default 10 000 ms). */
-  reserveTimeoutMs?: number;
-  /** Log a backlog warning when a message waited longer than this (default 10 s interactive, 10 min digests). */
-  slowWaitMs?: Partial<Record<ListPriority, number>>;
-  /** Time source and timers (tests drive a virtual clock). */
-  now?: () => number;
-  setTimer?: (fn: () => void, ms: number) => { cancel(): void };
-}
-
-export interface OutboxStats {
-  name: string;
-  /** Messages waiting, by priority. */
-  waiting: Record<ListPriority, number>;
-  /** Messages handed to the platform and not answered yet. */
-  inFlight: number;
-  /** How long the oldest waiting message has waited (ms). */
-  oldestWaitMs: number;
-  /** Time from enqueue to send over the last messages, by priority (ms). */
-  wait: Record<ListPriority, { n: number; p50: number; p95: number; max: number }>;
-  sent: number;
-  /** 429 answers seen and retried. */
-  rateLimited: number;
-}
-
-/** Thrown to queued sends when the outbox closes. */
-export class OutboxClosedError extends Error {
-  constructor(name: string) {
-    super(`the ${name} outbox is closed (the bot is stopping)`);
-    this.name = 'OutboxClosedError';
-  }
-}
-
-interface Job {
-  run: (() => Promise<unknown>) | undefined; // undefined: a reservation
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-  enqueuedAt: number;
-  attempts: number;
-  /** The window marks of the current attempt (moved to the answer's time). */
-  marks?: Mark[] | undefined;
-}
-
-interface Chat {
-  key: string;
-  group: boolean;
-  busy: boolean;
-  tokens: number;
-  tokensAt: number;
-  /** Sends in the last minute (groups), as `Mark`s. */
-  minute: Mark[];
-  pausedUntil: number;
-  /** The lane that sent last here and is not done: same or lower priority lanes wait for it. */
-  owner: Lane | undefined;
-  lanes: number;
-}
-
-/**
- * A send counted in a sliding window: stamped when granted, then moved to when the platform answered. The
- * platform counts the message when it ARRIVES, somewhere in between; counting it from the answer keeps our
- * windows a little behind the platform's, never ahead of them (else every network delay becomes a 429).
- */
-interface Mark {
-  at: number;
-  /** Granted and not answered yet: it stays in every window until it is. */
-  open: boolean;
-}
-
-/**
- * Drops answered marks older than `span`; answers when the oldest remaining answered mark leaves the window
- * (Infinity when only open marks remain: an answer wakes the scheduler).
- */
-/** An answered (or abandoned) send: counted from now on, for `span` more. */
-function settle(marks: readonly Mark[] | undefined, now: number): void {
-  for (const m of marks ?? []) {
-    m.at = Math.max(m.at, now);
-    m.open = false;
-  }
-}
-
-function prune(marks: Mark[], now: number, span: number): number {
-  let w = 0;
-  let oldest = Infinity;
-  for (const m of marks) {
-    if (m.open || m.at > now - span) {
-      marks[w++] = m;
-      if (!m.open) oldest = Math.min(oldest, m.at);
-    }
-  }
-  marks.length = w;
-  return oldest + span;
-}
-
-interface Lane {
-  key: string;
-  chat: Chat;
-  rank: number;
-  priority: ListPriority;
-  seq: number;
-  size: number;
-  sent: number;
-  jobs: Job[];
-  lastAt: number;
-  reserved: { cancel(): void } | undefined;
-  reservedMarks?: Mark[] | undefined;
-}
-
-const WAIT_SAMPLES = 512;
-
-class Ring {
-  private readonly xs: number[] = [];
-  private i = 0;
-  push(x: number): void {
-    if (this.xs.length < WAIT_SAMPLES) this.xs.push(x);
-    else this.xs[this.i++ % WAIT_SAMPLES] = x;
-  }
-  summary(): { n: number; p50: number; p95: number; max: number } {
-    if (this.xs.length === 0) return { n: 0, p50: 0, p95: 0, max: 0 };
-    const s = [...this.xs].sort((a, b) => a - b);
-    const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-    return { n: s.length, p50: at(0.5), p95: at(0.95), max: s[s.length - 1]! };
-  }
-}
-
-const defaultTimer = (fn: () => void, ms: number) => {
-  const h = setTimeout(fn, ms);
-  h.unref?.();
-  return { cancel: () => clearTimeout(h) };
-};
-
-export class Outbox {
-  private readonly limits: OutboxLimits;
-  private readonly now: () => number;
-  private readonly setTimer: NonNullable<OutboxOptions['setTimer']>;
-  private readonly log: Logger;
-  private readonly chats = new Map<string, Chat>();
-  private readonly lanes = new Map<string, Lane>();
-  /** Lanes with a waiting message. */
-  private readonly ready = new Set<Lane>();
+export class Outbox extends OutboxLanes {
   /** Sends in the last second (global window). */
   private readonly window: Mark[] = [];
   private globalPausedUntil = 0;
   private readonly recent429: { chat: string; at: number }[] = [];
-  private seq = 0;
-  private oneOff = 0;
-  private inFlight = 0;
-  private sent = 0;
-  private rateLimited = 0;
-  private readonly waits: Record<ListPriority, Ring> = { interactive: new Ring(), digest: new Ring() };
   private wake: { at: number; timer: { cancel(): void } } | undefined;
   private pumping = false;
   private pumpQueued = false;
   private closed = false;
-  private lastSweep = 0;
-  private lastSlowLog = -Infinity;
-
-  constructor(private readonly o: OutboxOptions) {
-    this.limits = o.limits;
-    this.now = o.now ?? Date.now;
-    this.setTimer = o.setTimer ?? defaultTimer;
-    this.log = o.logger ?? silentLogger;
-  }
-
-  get name(): string {
-    return this.o.name;
-  }
 
   /** Sends `fn` when its turn comes; resolves or rejects with it (after flood-wait retries). */
   send<T>(lane: OutboxLane, fn: () => Promise<T>): Promise<T> {
@@ -302,24 +125,6 @@ export class Outbox {
     this.rateLimited++;
   }
 
-  stats(): OutboxStats {
-    const waiting: Record<ListPriority, number> = { interactive: 0, digest: 0 };
-    let oldest = Infinity;
-    for (const l of this.ready) {
-      waiting[l.priority] += l.jobs.length;
-      for (const j of l.jobs) oldest = Math.min(oldest, j.enqueuedAt);
-    }
-    return {
-      name: this.o.name,
-      waiting,
-      inFlight: this.inFlight,
-      oldestWaitMs: oldest === Infinity ? 0 : this.now() - oldest,
-      wait: { interactive: this.waits.interactive.summary(), digest: this.waits.digest.summary() },
-      sent: this.sent,
-      rateLimited: this.rateLimited,
-    };
-  }
-
   /** Rejects every waiting message (`OutboxClosedError`); messages in flight finish. */
   close(): void {
     this.closed = true;
@@ -331,109 +136,11 @@ export class Outbox {
     this.ready.clear();
   }
 
-  // ---------------------------------------------------------------- lanes and chats
-
-  private keyOf(lane: OutboxLane): string {
-    return lane.list ? `${lane.chat}\u0000${lane.list}` : `${lane.chat}\u0000#${++this.oneOff}`;
-  }
-
-  private laneOf(spec: OutboxLane): Lane {
-    const key = this.keyOf(spec);
-    let l = this.lanes.get(key);
-    const priority = spec.priority ?? 'interactive';
-    if (!l) {
-      let chat = this.chats.get(spec.chat);
-      if (!chat) {
-        chat = {
-          key: spec.chat,
-          group: spec.group ?? false,
-          busy: false,
-          tokens: Math.max(1, this.limits.chatBurst),
-          tokensAt: this.now(),
-          minute: [],
-          pausedUntil: 0,
-          owner: undefined,
-          lanes: 0,
-        };
-        this.chats.set(spec.chat, chat);
-      }
-      chat.lanes++;
-      l = {
-        key,
-        chat,
-        rank: RANK[priority],
-        priority,
-        seq: ++this.seq,
-        size: spec.list ? (spec.size ?? Infinity) : 1,
-        sent: 0,
-        jobs: [],
-        lastAt: this.now(),
-        reserved: undefined,
-      };
-      this.lanes.set(key, l);
-    } else if (RANK[priority] < l.rank) {
-      l.rank = RANK[priority];
-      l.priority = priority;
-    }
-    if (spec.size !== undefined && spec.list) l.size = spec.size;
-    return l;
-  }
-
-  private drop(l: Lane): void {
-    if (!this.lanes.delete(l.key)) return;
-    this.ready.delete(l);
-    const c = l.chat;
-    if (c.owner === l) c.owner = undefined;
-    c.lanes--;
-  }
-
   private enqueue(l: Lane, job: Job, first: boolean): void {
     if (first) l.jobs.unshift(job);
     else l.jobs.push(job);
     this.ready.add(l);
     this.requestPump();
-  }
-
-  /** When the chat may send next (ms timestamp; ≤ now: now). Refills the chat's burst tokens. */
-  private chatReadyAt(c: Chat, now: number): number {
-    let at = Math.max(now, c.pausedUntil);
-    const { chatIntervalMs, chatBurst, groupPerMinute } = this.limits;
-    if (chatIntervalMs > 0) {
-      c.tokens = Math.min(Math.max(1, chatBurst), c.tokens + (now - c.tokensAt) / chatIntervalMs);
-      c.tokensAt = now;
-      if (c.tokens < 1) at = Math.max(at, now + Math.ceil((1 - c.tokens) * chatIntervalMs));
-    }
-    if (c.group && groupPerMinute > 0) {
-      const free = prune(c.minute, now, 60_000);
-      if (c.minute.length >= groupPerMinute) at = Math.max(at, free);
-    }
-    return at;
-  }
-
-  /** Whether `l` must wait for its chat's current lane (ms timestamp when it may take over, or 0). */
-  private blockedByOwner(l: Lane, now: number): number {
-    const owner = l.chat.owner;
-    if (!owner || owner === l || owner.rank > l.rank) return 0;
-    if (!this.lanes.has(owner.key)) {
-      l.chat.owner = undefined;
-      return 0;
-    }
-    if (owner.jobs.length > 0 || owner.reserved || owner.chat.busy) return Infinity;
-    const until = owner.lastAt + (this.o.yieldMs ?? 2000);
-    if (until <= now) {
-      this.drop(owner);
-      return 0;
-    }
-    return until;
-  }
-
-  private better(a: Lane, b: Lane | undefined): boolean {
-    if (!b) return true;
-    if (a.rank !== b.rank) return a.rank < b.rank;
-    const ra = a.size - a.sent;
-    const rb = b.size - b.sent;
-    if (ra !== rb) return ra < rb;
-    return a.seq < b.seq;
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -627,56 +334,4 @@ export class Outbox {
         : `${this.o.name} answered 429 for one chat: that chat waits ${seconds} s, the others go on`,
     );
   }
-
-  private noteSlow(l: Lane, waited: number): void {
-    const limit = this.o.slowWaitMs?.[l.priority] ?? (l.priority === 'digest' ? 600_000 : 10_000);
-    const now = this.now();
-    if (waited < limit || now - this.lastSlowLog < 30_000) return;
-    this.lastSlowLog = now;
-    const s = this.stats();
-    this.log.warn(
-      {
-        outbox: this.o.name,
-        waitedMs: waited,
-        priority: l.priority,
-        waiting: s.waiting,
-        inFlight: s.inFlight,
-        oldestWaitMs: s.oldestWaitMs,
-      },
-      `${this.o.name} outbox backlog: a ${l.priority} message waited ${(waited / 1000).toFixed(1)} s for the platform's rate limits; more sending capacity needs fewer messages per list (compact layout) or digests spread over a wider window`,
-    );
-  }
-
-  /** Forgets idle lanes and chats whose limits have recovered (at most once a second). */
-  private sweep(): void {
-    const now = this.now();
-    if (now - this.lastSweep < 1000) return;
-    this.lastSweep = now;
-    const yieldMs = this.o.yieldMs ?? 2000;
-    for (const l of this.lanes.values()) {
-      if (l.jobs.length === 0 && !l.reserved && !(l.chat.busy && l.chat.owner === l) && now - l.lastAt > yieldMs)
-        this.drop(l);
-    }
-    const refilled = this.limits.chatIntervalMs * Math.max(1, this.limits.chatBurst);
-    for (const c of this.chats.values()) {
-      if (c.lanes > 0 || c.busy || c.pausedUntil > now) continue;
-      if (now - c.tokensAt < refilled) continue;
-      if (c.minute.some((m) => m.open || m.at > now - 60_000)) continue;
-      this.chats.delete(c.key);
-    }
-  }
-}
-
-/** The outbox's `/status` line: waiting messages, the oldest wait, recent wait percentiles and 429s. */
-export function describeOutbox(s: OutboxStats): string {
-  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const waiting = s.waiting.interactive + s.waiting.digest;
-  const w = s.wait.interactive;
-  const d = s.wait.digest;
-  return (
-    `Outbox (${s.name}): ${waiting} waiting (${s.waiting.interactive} interactive, ${s.waiting.digest} digest), ` +
-    `${s.inFlight} in flight, oldest ${sec(s.oldestWaitMs)}; wait p50/p95 ${sec(w.p50)}/${sec(w.p95)} interactive` +
-    (d.n > 0 ? `, ${sec(d.p50)}/${sec(d.p95)} digest` : '') +
-    ` (last ${Math.max(w.n, d.n)}); ${s.sent} sent, ${s.rateLimited} flood waits (429)`
-  );
 }
