@@ -5,73 +5,33 @@
  * mapping and the user document — three, whatever the list length, when the list goes out within a second.
  * A list that waits in the platform's outbox longer adds interim ref writes while it is being sent (about
  * log2 of its sending time in seconds; see delivery.ts), so reactions on other processes find their items.
+ * Planning the list (rank, translate, explain, the impression) is planner.ts; this module delivers and records.
  *
  * @example
  * const res = await recommend.deliver(actor, { topic: 'football' }, { platform: 'telegram', chatId: '42' }, sender);
  */
-import { randomUUID } from 'node:crypto';
 import type { CatalogService } from '../catalog/catalog.js';
-import type { ContentItem, Evidence, Impression, Lang, MessageRef, Platform } from '../domain.js';
-import { compileFilters, itemMuted } from '../filters/filters.js';
-import {
-  asChatSettings,
-  chatSettingsKey,
-  displayPrefs,
-  layoutFor,
-  type ChatSettings,
-  type Layout,
-} from '../filters/settings.js';
+import type { Impression, Lang, MessageRef, Platform } from '../domain.js';
+import { asChatSettings, chatSettingsKey, type ChatSettings, type Layout } from '../filters/settings.js';
 import { t } from '../messages.js';
-import { rebuildPersonaVector } from '../persona.js';
 import type { Clock, Logger, StoreWrite } from '../ports.js';
 import { NS_IMPRESSIONS, NS_MESSAGES } from '../store/namespaces.js';
-import { sanitizeText } from '../text.js';
 import { listKey, messageKey, type Actor, type UserDoc } from '../users/doc.js';
 import type { UserRepository, UserSession } from '../users/repository.js';
 import {
   PendingMessages,
   type DeliveryTarget,
-  type ItemTranslation,
   type ListDelivery,
   type ListSender,
   type ListToSend,
   type SentItem,
 } from './delivery.js';
 import type { Explanations } from './explanations.js';
-import { elicitationSeed } from '../elicitation/select.js';
-import { onboardingOf } from '../onboarding/state.js';
+import { applyPlan, ListPlanner, type RecommendResult, type Where } from './planner.js';
 import type { Ranker, RecommendRequest } from './ranker.js';
-import { needingTranslation, readsOf, type ListTranslator } from './translation.js';
+import type { ListTranslator } from './translation.js';
 
-export interface RecommendedItem {
-  position: number;
-  item: ContentItem;
-  evidence: Evidence;
-  explanation: string;
-  /** The title and summary in the reader's language (`/translate on`, an item in a language they do not read). */
-  translation?: ItemTranslation;
-}
-
-export interface RecommendResult {
-  userId: string;
-  lang: Lang;
-  impressionId: string;
-  header: string;
-  items: RecommendedItem[];
-  /** Set when nothing could be recommended: the message to show instead. */
-  empty?: string;
-  /** How the list is shown (the chat's choice, else the person's, else the default). */
-  layout: Layout;
-}
-
-export interface Where {
-  chatId: string;
-  /** A thread or forum topic in the chat: the list is the thread's last list. */
-  threadId?: string;
-  kind?: Impression['kind'];
-  /** Called with better explanation lines when the LLM answers after the reply was sent. */
-  onImproved?: (lines: string[]) => void;
-}
+export type { RecommendedItem, RecommendResult, Where } from './planner.js';
 
 export interface RecommendServiceOptions {
   users: UserRepository;
@@ -87,15 +47,12 @@ export interface RecommendServiceOptions {
   defaultLayout?: Layout;
 }
 
-interface Plan {
-  result: RecommendResult;
-  impression?: Impression;
-  /** Persona vectors re-encoded under the active encoder (re-applied to a fresh document on a retry). */
-  rebuilt?: { vecs: Float32Array; dim: number; encoderId: string };
-}
-
 export class RecommendService {
-  constructor(private readonly o: RecommendServiceOptions) {}
+  private readonly planner: ListPlanner;
+
+  constructor(private readonly o: RecommendServiceOptions) {
+    this.planner = new ListPlanner(o);
+  }
 
   /**
    * Recommends and records the impression (durably) before returning, without sending anything: for
@@ -106,12 +63,12 @@ export class RecommendService {
       const target = { platform: actor.platform, chatId: where.chatId };
       const session = await this.o.users.open(actor, [chatSettingsKey(target)]);
       const chat = asChatSettings(session.extra[0]);
-      const plan = await this.plan(session, actor.platform, req, where, where.onImproved, chat);
+      const plan = await this.planner.plan(session, actor.platform, req, where, where.onImproved, chat);
       if (!plan.impression) return plan.result;
       const rec = this.o.delivery.record(plan.impression, target, []);
       await this.o.users.commit(
         session,
-        (d) => this.applyPlan(d, plan, rec.apply),
+        (d) => applyPlan(d, plan, rec.apply),
         (_r, d) => ownedBy(rec.writes, d),
       );
       return { ...plan.result, userId: session.userId };
@@ -210,7 +167,7 @@ export class RecommendService {
     // Set once the list is out and recorded: better lines that arrive later are edited in right away.
     const out: { list?: ListToSend; sent?: SentItem[] } = {};
     const where = { chatId: target.chatId, ...(target.threadId ? { threadId: target.threadId } : {}) };
-    const plan = await this.plan(
+    const plan = await this.planner.plan(
       session,
       platform,
       req,
@@ -235,7 +192,7 @@ export class RecommendService {
     try {
       await this.o.users.commit(
         session,
-        (d) => this.applyPlan(d, plan, rec.apply),
+        (d) => applyPlan(d, plan, rec.apply),
         (_r, d) => ownedBy(rec.writes, d),
       );
     } finally {
@@ -247,137 +204,6 @@ export class RecommendService {
     out.sent = sending.sent;
     if (improved) await delivery.applyImproved(target, toSend, sending.sent, improved, sender);
     return { ...result, userId: session.userId };
-  }
-
-  private applyPlan(d: UserDoc, plan: Plan, record: (d: UserDoc) => void): void {
-    const r = plan.rebuilt;
-    if (r && d.persona.encoderId !== r.encoderId && d.persona.recentTexts.length * r.dim === r.vecs.length)
-      rebuildPersonaVector(d.persona, r.vecs, r.dim, r.encoderId);
-    record(d);
-  }
-
-  /** Ranks, explains and prepares the impression. Writes nothing. */
-  private async plan(
-    session: UserSession,
-    platform: Platform,
-    req: RecommendRequest,
-    where: Where,
-    onImproved?: (lines: string[]) => void,
-    chat?: ChatSettings,
-  ): Promise<Plan> {
-    const catalog = this.o.catalog;
-    const doc = session.doc;
-    const layout = layoutFor(doc, chat, this.o.defaultLayout ?? 'cards');
-    const rebuilt = await this.ensurePersonaVector(doc);
-    const lang = doc.user.lang;
-    const likeRow = req.likeItemId && catalog.size > 0 ? catalog.index.rowOf.get(req.likeItemId) : undefined;
-    const likeTitle = likeRow === undefined ? undefined : catalog.index.items[likeRow]?.title;
-    const header = likeTitle
-      ? t(lang, 'reco.headerMore', { title: sanitizeText(likeTitle, 60) })
-      : req.imageVector
-        ? req.topic
-          ? t(lang, 'image.headerCaption', { caption: sanitizeText(req.topic, 80) })
-          : t(lang, 'image.header')
-        : req.topic
-          ? t(lang, 'reco.headerTopic', { topic: sanitizeText(req.topic, 80) })
-          : t(lang, 'reco.header');
-    const empty = (text: string): Plan => ({
-      result: { userId: doc.user.id, lang, impressionId: '', header, items: [], empty: text, layout },
-      ...(rebuilt ? { rebuilt } : {}),
-    });
-    if (catalog.size === 0) return empty(t(lang, 'error.CATALOG_EMPTY'));
-    const { categories: picks, doneAt: pickedAt } = onboardingOf(doc);
-    const lastList = doc.lastLists[`${platform}:${where.chatId}`]?.itemIds;
-    const subject = {
-      ...this.o.ranker.subjectOf(doc, platform, chat, where.chatId),
-      // A plain list's categories come from the elicitation bandit (seeded by the person's own state).
-      elicitation: {
-        seed: elicitationSeed(doc.user, doc.impressionIds.length),
-        ...(picks ? { picks } : {}),
-        ...(picks && pickedAt ? { pickedAt } : {}),
-        ...(lastList ? { lastList } : {}),
-      },
-    };
-    const { index, ranked: scored } = await this.o.ranker.rankFor(subject, req);
-    const translations = await this.translations(
-      doc,
-      scored.map((r) => index.items[r.row]!),
-    );
-    // A translation is shown text too: an item whose translation names something muted is not shown either.
-    const filters = subject.filters?.length ? compileFilters(subject.filters) : undefined;
-    const ranked = scored.filter((r) => {
-      const tr = translations.get(index.items[r.row]!.id);
-      return !(tr && filters && itemMuted(index.items[r.row]!, filters, [tr.title, tr.summary]));
-    });
-    if (ranked.length === 0) return empty(t(lang, 'reco.none'));
-    const evidence = ranked.map((r) => r.evidence);
-    const lines = await this.o.explanations.explain(doc.user.id, lang, evidence, onImproved);
-    const impression: Impression = {
-      id: `imp_${randomUUID().replace(/-/g, '').slice(0, 20)}`,
-      userId: doc.user.id,
-      platform,
-      chatId: where.chatId,
-      ...(where.threadId ? { threadId: where.threadId } : {}),
-      messageIds: [],
-      itemIds: ranked.map((r) => index.items[r.row]!.id),
-      kind: where.kind ?? 'recommend',
-      at: this.o.clock.now().toISOString(),
-      scores: ranked.map((r) => Number(r.score.toFixed(4))),
-      ...(req.topic ? { topic: sanitizeText(req.topic, 200) } : {}),
-    };
-    return {
-      result: {
-        userId: doc.user.id,
-        lang,
-        impressionId: impression.id,
-        header,
-        items: ranked.map((r, i) => {
-          const translation = translations.get(index.items[r.row]!.id);
-          return {
-            position: i + 1,
-            item: index.items[r.row]!,
-            evidence: r.evidence,
-            explanation: lines[i]!,
-            ...(translation ? { translation } : {}),
-          };
-        }),
-        layout,
-      },
-      impression,
-      ...(rebuilt ? { rebuilt } : {}),
-    };
-  }
-
-  /** Translations of the items the person does not read, when they turned translation on (empty otherwise). */
-  private async translations(doc: UserDoc, items: readonly ContentItem[]): Promise<Map<string, ItemTranslation>> {
-    const tr = this.o.translator;
-    if (!tr?.available || !displayPrefs(doc).translate) return new Map();
-    const need = needingTranslation(items, readsOf(doc));
-    if (need.length === 0) return new Map();
-    try {
-      return await tr.translate({ userId: doc.user.id, target: doc.user.lang, items: need });
-    } catch (e) {
-      this.o.logger.warn({ err: e, code: 'LLM_FAILED' }, 'translation failed; originals shown');
-      return new Map();
-    }
-  }
-
-  /** Re-encodes the kept messages when the active encoder changed (in memory; written by the commit). */
-  private async ensurePersonaVector(doc: UserDoc): Promise<Plan['rebuilt']> {
-    const enc = this.o.catalog.textEncoder;
-    const p = doc.persona;
-    if (p.recentTexts.length === 0 || p.encoderId === enc.id) return undefined;
-    try {
-      const vecs = await enc.encode(p.recentTexts.map((r) => r.text));
-      rebuildPersonaVector(p, vecs, enc.dim, enc.id);
-      return { vecs, dim: enc.dim, encoderId: enc.id };
-    } catch (e) {
-      this.o.logger.warn(
-        { err: e, code: 'ENCODER_FAILED' },
-        'could not rebuild the persona vector under the new encoder',
-      );
-      return undefined;
-    }
   }
 
   /** Maps messages sent for an impression recorded by `recommend` to their items (callers that send lists themselves). */
