@@ -3,7 +3,8 @@
  * SCRAPE_INTERVAL_MINUTES), in the background. Timers are unref'd, runs are async and yield to the
  * event loop between pages and batches, so chat replies are never held up; a source never runs
  * twice at once, and with a shared store (SQLite file, Redis) a lock keeps two bot processes from
- * scraping the same source together. Items older than ITEM_MAX_AGE_DAYS are expired hourly.
+ * scraping the same source together and a per-interval slot makes a timer-driven source run once per interval
+ * across them (people's own sources always run this way; configured ones too when no job queue runs them). Items older than ITEM_MAX_AGE_DAYS are expired hourly.
  */
 import { randomUUID } from 'node:crypto';
 import type { KeyValueStore, Logger } from '../core/ports.js';
@@ -124,15 +125,33 @@ export class ScrapeScheduler {
   private schedule(source: string, delayMs: number): void {
     if (!this.started) return;
     const t = setTimeout(() => {
-      void this.runNow(source).finally(() => {
-        const plugin = this.o.pipeline.plugins.find((p) => p.id === source);
-        if (!plugin) return; // removed meanwhile (a source nobody follows any more)
-        const minutes = plugin.intervalMinutes ?? this.o.intervalMinutes;
-        this.schedule(source, minutes * 60_000);
+      const plugin = this.o.pipeline.plugins.find((p) => p.id === source);
+      const everyMs = (plugin?.intervalMinutes ?? this.o.intervalMinutes) * 60_000;
+      void this.runInSlot(source, everyMs).finally(() => {
+        if (!this.o.pipeline.plugins.some((p) => p.id === source)) return; // removed meanwhile (nobody follows it)
+        this.schedule(source, everyMs);
       });
     }, delayMs);
     t.unref();
     this.timers.set(source, t);
+  }
+
+  /**
+   * A timer's run: at most once per interval across every process sharing the store. The first process whose
+   * timer fires takes the source's slot (a lock held for 90% of the interval, never released early); the others
+   * skip that interval, so N replicas do not fetch a source N times.
+   */
+  private async runInSlot(source: string, everyMs: number): Promise<RunReport | undefined> {
+    const store = this.o.store;
+    if (store) {
+      const slot = `scrape-slot.${source.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+      const ttl = Math.max(1_000, Math.floor(everyMs * 0.9));
+      if (!(await store.acquireLock(slot, this.owner, ttl).catch(() => true))) {
+        this.log.debug({ source }, 'another process fetched this source in this interval; skipped');
+        return undefined;
+      }
+    }
+    return this.runNow(source);
   }
 
   /**

@@ -70,7 +70,8 @@ export class DigestPlanner {
       const owner = s.owner ?? { platform: s.platform, externalId: s.chatId };
       const doc = await users.resolve(owner);
       const layout = displayPrefs(doc).layout;
-      return { subject: { ...ranker.subjectOf(doc, s.platform), lang: doc.user.lang }, ...(layout ? { layout } : {}) };
+      const subject = { ...ranker.subjectOf(doc, s.platform, undefined, s.chatId), lang: doc.user.lang };
+      return { subject, ...(layout ? { layout } : {}) };
     }
     const group = await users.resolve({ platform: s.platform, externalId: `chat:${s.chatId}` });
     const members: UserDoc[] = [];
@@ -80,7 +81,10 @@ export class DigestPlanner {
       const doc = userId ? await users.get(userId) : undefined;
       if (doc && !members.some((m) => m.user.id === doc.user.id)) members.push(doc);
     }
-    return { subject: blendSubject(group, members, s.platform, s.lang, this.o.catalog.textEncoder.id) };
+    const blended = blendSubject(group, members, s.platform, s.lang, this.o.catalog.textEncoder.id);
+    // The sources the group follows boost its digest as they boost its /recommend lists.
+    const sources = [...(blended.sources ?? []), ...ranker.sourcesOfChat(s.platform, s.chatId)];
+    return { subject: sources.length ? { ...blended, sources: [...new Set(sources)] } : blended };
   }
 
   /**

@@ -104,6 +104,11 @@ export class Ranker {
     this.chatSources = f;
   }
 
+  /** The sources a chat follows (empty when none, or when nothing provides them). */
+  sourcesOfChat(platform: Platform, chatId: string): readonly string[] {
+    return this.chatSources?.(platform, chatId) ?? [];
+  }
+
   /** Plugs in (or swaps) the learned scorer at run time. */
   setLearnedScorer(scorer: LearnedScorer | undefined): void {
     this.learned = scorer;
@@ -119,7 +124,7 @@ export class Ranker {
    */
   subjectOf(doc: UserDoc, platform: Platform, chat?: ChatSettings, chatId?: string): Subject {
     const filters = filtersFor(doc, chat);
-    const sources = [...userSources(doc), ...(chatId ? (this.chatSources?.(platform, chatId) ?? []) : [])];
+    const sources = [...userSources(doc), ...(chatId ? this.sourcesOfChat(platform, chatId) : [])];
     return {
       userId: doc.user.id,
       lang: doc.user.lang,

@@ -225,6 +225,36 @@ describe('DigestService', () => {
     expect(await digest.members(gchat)).toEqual(['telegram:7']);
   });
 
+  it("GIVEN a group and a private chat that follow their own sources THEN each digest is ranked with those sources' boost", async () => {
+    const followed: Record<string, string[]> = { '-100': ['feed-group'], '7': ['feed-mine'] };
+    app.core.ranker.setChatSources((_p, chatId) => followed[chatId] ?? []);
+    const seen: (readonly string[] | undefined)[] = [];
+    const rankFor = app.core.ranker.rankFor.bind(app.core.ranker);
+    app.core.ranker.rankFor = (subject, request) => {
+      seen.push(subject.sources);
+      return rankFor(subject, request);
+    };
+    const bob: Actor = { platform: 'telegram', externalId: '8' };
+    await app.reco.message(alice, 'I love football');
+    await app.reco.message(bob, 'jazz please');
+    const gchat: DigestChat = { platform: 'telegram', chatId: '-100', kind: 'group' };
+    await digest.noteMember(gchat, alice);
+    await digest.noteMember(gchat, bob);
+    await digest.setSchedule(gchat, { enabled: true }, alice, 'en');
+    clock.set(at('2026-03-10T08:00:00').toISOString());
+    expect((await digest.tick(sender)).outcomes['telegram:-100']).toBe('delivered');
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s) => s?.includes('feed-group'))).toBe(true);
+
+    seen.length = 0;
+    await digest.setSchedule(gchat, { enabled: false }, alice, 'en');
+    await digest.setSchedule(chat, { enabled: true }, alice, 'en');
+    clock.set(at('2026-03-11T08:00:00').toISOString());
+    expect((await digest.tick(sender)).outcomes['telegram:7']).toBe('delivered');
+    expect(seen.some((s) => s?.includes('feed-mine'))).toBe(true);
+    expect(seen.some((s) => s?.includes('feed-group'))).toBe(false);
+  });
+
   it('GIVEN an intro writer THEN the intro is reworded from the evidence, and a failing one falls back to the template', async () => {
     const seen: { template: string; evidence: number }[] = [];
     const worded = make(app, undefined, {

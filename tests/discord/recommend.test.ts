@@ -35,6 +35,7 @@ describe('discord /recommend and reactions', () => {
       'link',
       'mute',
       'persona',
+      'quiet',
       'recommend',
       'sources',
       'status',

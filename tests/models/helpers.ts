@@ -44,9 +44,12 @@ export function memoryStore(): KeyValueStore & { data: Map<string, unknown> } {
     capabilities: IN_PROCESS,
     readBatch: (keys) => emulatedReadBatch(store, keys),
     writeBatch: (writes, o) => emulatedWriteBatch(store, writes, o),
-    get: async <T>(ns: string, key: string) => data.get(k(ns, key)) as T | undefined,
-    getMany: async <T>(ns: string, keys: readonly string[]) => keys.map((key) => data.get(k(ns, key)) as T | undefined),
-    set: async (ns, key, value) => void data.set(k(ns, key), value),
+    // Values are copied in and out, as a real store serialises them (a caller mutating what it read must not
+    // change the stored value behind a compare-and-set).
+    get: async <T>(ns: string, key: string) => structuredClone(data.get(k(ns, key))) as T | undefined,
+    getMany: async <T>(ns: string, keys: readonly string[]) =>
+      keys.map((key) => structuredClone(data.get(k(ns, key))) as T | undefined),
+    set: async (ns, key, value) => void data.set(k(ns, key), structuredClone(value)),
     delete: async (ns, key) => data.delete(k(ns, key)),
     async *keys(ns, prefix = '') {
       for (const key of data.keys()) {

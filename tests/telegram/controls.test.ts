@@ -56,6 +56,9 @@ describe('Telegram controls', () => {
         LLM_MODEL: 'fake-model',
         LLM_REPLY_WAIT_MS: '5000',
         LLM_MAX_RETRIES: '0',
+        // Two new readers must get the same plain list for the shared-translation check: the elicitation
+        // bandit (Thompson sampling, per person) would give each a different one.
+        RECO_ELICITATION: 'off',
       },
     });
   });

@@ -112,7 +112,8 @@ describe('Telegram delivery', () => {
     await b.handled(cb.updateId);
     const again = sends(f.calls.slice(before));
     expect(again.length).toBeGreaterThan(1);
-    expect(new Set(again.map((c) => c.payload.message_thread_id))).toEqual(new Set([77]));
+    // A photo upload is multipart/form-data, where every field is a string ("77"): compare as numbers.
+    expect(new Set(again.map((c) => Number(c.payload.message_thread_id)))).toEqual(new Set([77]));
   });
 
   it('GIVEN /digest topic in a forum topic THEN the group digest arrives in that topic; /digest topic off sends it to the main chat', async () => {
@@ -134,7 +135,7 @@ describe('Telegram delivery', () => {
     expect(Object.values(report.outcomes)).toEqual(['delivered']);
     const digest = sends(f.calls.slice(from));
     expect(digest.length).toBeGreaterThan(1);
-    expect(new Set(digest.map((c) => c.payload.message_thread_id))).toEqual(new Set([9]));
+    expect(new Set(digest.map((c) => Number(c.payload.message_thread_id)))).toEqual(new Set([9]));
     // A plain member cannot move it; the admin can move it back.
     const member = user(322, 'Member');
     expect(textOf(sends(await say(b, f, member, forum, '/digest topic', 5))[0]!.payload)).toMatch(/Only group admins/);
@@ -189,7 +190,10 @@ describe('Telegram delivery', () => {
   it('GIVEN a thumbnail Telegram cannot take (URL fetch fails, upload too large) THEN the item goes as text with a large link preview of its URL', async () => {
     fake = await startFakeTelegram();
     const f = fake;
-    const b = await boot(f);
+    // Every item has a web thumbnail, so the list meets both refusals whichever items it picks.
+    const now = new Date(seoul('2026-03-10T07:30:00'));
+    const catalog = fixtureItems(now).map((it, k) => ({ ...it, thumbnail: `https://img.example.com/all-${k}.jpg` }));
+    const b = await boot(f, { items: catalog });
     const alice = user(341, 'Alice');
     let n = 0;
     f.script('sendPhoto', () =>
