@@ -153,21 +153,39 @@ describe('corrupt or foreign files: refused with a message of their own', () => 
     expect((await refusal(d)).details.problem).toBe('not-a-file');
   });
 
-  it.runIf(process.getuid?.() !== 0)(
-    'GIVEN a DATA_DIR this user cannot write THEN "is not writable by this user"',
-    async () => {
-      const d = freshDir();
-      mkdirSync(d, { recursive: true });
-      chmodSync(d, 0o555);
-      try {
+  it('GIVEN a DATA_DIR this user cannot write THEN "is not writable by this user"', async () => {
+    const d = freshDir();
+    mkdirSync(d, { recursive: true });
+    chmodSync(d, 0o555);
+    try {
+      if (process.getuid?.() !== 0) {
         const e = await refusal(d);
         expect(e.details.problem).toBe('directory-not-writable');
         expect(e.message).toMatch(/not writable by this user/);
-      } finally {
-        chmodSync(d, 0o755);
+        return;
       }
-    },
-  );
+      // As root (CI containers) permissions do not apply to this process: the same open runs in a child process
+      // as the unprivileged user `nobody`, for whom the directory is read-only.
+      chmodSync(tmp, 0o755);
+      const code = `
+        const { openStore } = await import(${JSON.stringify(join(process.cwd(), 'infra/store/index.ts'))});
+        try { await openStore({ DATA_DIR: ${JSON.stringify(d)}, REDIS_URL: undefined }); console.log(JSON.stringify({ opened: true })); }
+        catch (e) { console.log(JSON.stringify({ problem: e.details?.problem, message: e.message })); }`;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+        uid: 65534,
+        gid: 65534,
+        cwd: process.cwd(),
+        env: { ...process.env, HOME: '/tmp' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { problem?: string; message?: string };
+      expect(out.problem, r.stderr).toBe('directory-not-writable');
+      expect(out.message).toMatch(/not writable by this user \(uid 65534\)/);
+    } finally {
+      chmodSync(d, 0o755);
+    }
+  });
 
   it('GIVEN the bot itself on a 0-byte database THEN it exits with code 3 and the message', () => {
     const d = freshDir();
