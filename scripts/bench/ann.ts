@@ -39,8 +39,12 @@ const pct = (xs: number[], p: number) =>
 console.log(
   `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; N=${n} D=${dim}`,
 );
-const vectors = clusteredVectors(n, dim, 7, 1024, 0.7);
-const queries = clusteredVectors(nq, dim, 1234, 1024, 0.7);
+// Queries come from the catalog's own distribution (the same topic centroids, rows held out of the index), as the
+// bot's queries do (persona and liked-item mixtures lie among the items). Drawing them with another seed would put
+// them around other, random centroids, far from every item, where all neighbours are nearly equidistant.
+const all = clusteredVectors(n + nq, dim, 7, 1024, 0.7);
+const vectors = all.subarray(0, n * dim);
+const queries = all.subarray(n * dim);
 console.log(`vectors: ${((n * dim * 4) / 2 ** 20).toFixed(0)} MiB f32; RSS ${mb().toFixed(0)} MiB`);
 const ops = await OrtMatrixOps.create();
 const truth: Set<number>[] = [];
