@@ -16,7 +16,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../app/compose.js';
@@ -154,6 +154,7 @@ describe('corrupt or foreign files: refused with a message of their own', () => 
   });
 
   it('GIVEN a DATA_DIR this user cannot write THEN "is not writable by this user"', async () => {
+    const restore: (() => void)[] = [];
     const d = freshDir();
     mkdirSync(d, { recursive: true });
     chmodSync(d, 0o555);
@@ -166,7 +167,16 @@ describe('corrupt or foreign files: refused with a message of their own', () => 
       }
       // As root (CI containers) permissions do not apply to this process: the same open runs in a child process
       // as the unprivileged user `nobody`, for whom the directory is read-only.
+      // `nobody` must reach the checkout: directories above it without search permission for others (a
+      // `mktemp -d` parent is 0700) get o+x for this test and are put back afterwards.
       chmodSync(tmp, 0o755);
+      for (let dir = process.cwd(); dirname(dir) !== dir; dir = dirname(dir)) {
+        const mode = statSync(dir).mode & 0o7777;
+        if (!(mode & 0o001)) {
+          chmodSync(dir, mode | 0o001);
+          restore.push(() => chmodSync(dir, mode));
+        }
+      }
       const code = `
         const { openStore } = await import(${JSON.stringify(join(process.cwd(), 'infra/store/index.ts'))});
         try { await openStore({ DATA_DIR: ${JSON.stringify(d)}, REDIS_URL: undefined }); console.log(JSON.stringify({ opened: true })); }
@@ -184,6 +194,7 @@ describe('corrupt or foreign files: refused with a message of their own', () => 
       expect(out.message).toMatch(/not writable by this user \(uid 65534\)/);
     } finally {
       chmodSync(d, 0o755);
+      for (const undo of restore.splice(0)) undo();
     }
   });
 
