@@ -33,6 +33,11 @@ export interface SentinelSet {
   failoverMs: number;
   /** Asks the sentinel which port the primary is on now. */
   primaryPort(): Promise<number | undefined>;
+  /**
+   * Whether the primary the sentinel names now takes replicated writes: it answers as a master and has at least
+   * `replicas` replica(s) online (what `WAIT <replicas>` needs).
+   */
+  writable(replicas: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -111,11 +116,20 @@ export async function startSentinelSet(
       ].join('\n'),
     );
     sentinelProc = spawn('redis-sentinel', [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // SENTINEL_LOG=1 copies the sentinel's own log (+sdown, +failover-end, …) to stderr when debugging a failover.
+    if (process.env.SENTINEL_LOG) sentinelProc.stdout?.on('data', (d) => process.stderr.write('[S] ' + String(d)));
     const proc = sentinelProc;
     const primaryPort = async (): Promise<number | undefined> => {
       const reply = await rawCommand(port, `SENTINEL get-master-addr-by-name ${name}`);
       const m = /\r\n(\d+)\r\n$/.exec(reply);
       return m ? Number(m[1]) : undefined;
+    };
+    const writable = async (want: number): Promise<boolean> => {
+      const p = await primaryPort();
+      if (p === undefined) return false;
+      const info = await rawCommand(p, 'INFO replication');
+      if (!/role:master/.test(info)) return false;
+      return (info.match(/slave\d+:[^\r\n]*state=online/g) ?? []).length >= want;
     };
     // Ready when it knows the primary and has discovered the replica.
     await waitFor(async () => (await primaryPort()) === primary.port, 15_000, 'sentinel start');
@@ -134,6 +148,7 @@ export async function startSentinelSet(
       sentinel: { host: '127.0.0.1', port },
       failoverMs: downAfter + failoverTimeout,
       primaryPort,
+      writable,
       async stop() {
         if (proc.exitCode === null && proc.signalCode === null) {
           proc.kill('SIGKILL');

@@ -89,9 +89,13 @@ describe.runIf(sentinelAvailable())('Redis primary + replicas + Sentinel', () =>
     expect(f.acknowledged).toBeGreaterThanOrEqual(100);
     expect(f.lost).toBe(0);
     expect(f.promotedAfterMs).toBeGreaterThan(0);
-    expect(f.backAfterMs).toBeGreaterThan(0); // reactions were acknowledged again after the kill
-    // Back within the failover time (down-after + failover-timeout), with as much again of slack for a busy machine.
-    expect(f.backAfterMs).toBeLessThanOrEqual(2 * f.failoverBudgetMs);
+    const figures = JSON.stringify(f);
+    expect(f.backAfterMs, figures).toBeGreaterThan(0); // reactions were acknowledged again after the kill
+    expect(f.writableAgainMs, figures).toBeGreaterThan(0);
+    // The client follows the new primary once the set takes replicated writes again: within one catch-up budget
+    // (deadline + WAIT + topology scan + back-off), with as much again of slack for a busy machine. How long
+    // Sentinel itself takes (a loaded 2-core machine can make it fail over twice) is Sentinel's, not measured here.
+    expect(f.backAfterMs - f.writableAgainMs, figures).toBeLessThanOrEqual(2 * f.catchUpBudgetMs);
     expect(f.acknowledged + f.failedVisibly).toBe(f.events); // every reaction either counted or visibly failed
   });
 });

@@ -215,8 +215,19 @@ export interface FailoverFigures {
    */
   promotedAfterMs: number;
   backAfterMs: number;
+  /**
+   * From the kill to the start of the last stretch in which the primary the Sentinel names had an online replica
+   * (a `WAIT 1` could succeed), or to when writes came back if that was earlier. Sentinel's own time (down-after, failover, a second
+   * failover when a loaded machine makes the promoted replica look down, the resync) ends here; what follows is
+   * the client's: noticing the new primary and reconnecting. -1 when never seen.
+   */
+  writableAgainMs: number;
+  /** What the watcher saw, for a failure message: `+ms` writable from then, `-ms` not, with the primary's port. */
+  timeline: string;
   /** down-after-milliseconds + failover-timeout the Sentinel runs with. */
   failoverBudgetMs: number;
+  /** The longest the client may take to follow a writable new primary: one command deadline + WAIT + topology scan + reconnect back-off. */
+  catchUpBudgetMs: number;
   worstAckMs: number;
 }
 
@@ -230,13 +241,13 @@ export async function sentinelFailover(
 ): Promise<FailoverFigures> {
   const { testApp } = await import('../helpers/app.js');
   const prefix = `ha-${randomUUID().slice(0, 8)}`;
+  const timing = { commandTimeoutMs: 1000, waitTimeoutMs: 500 };
   const open = () =>
     RedisStore.open('redis://127.0.0.1', {
       keyPrefix: prefix,
       sentinel: { nodes: [ha.sentinel], name: ha.name },
       waitReplicas: 1,
-      commandTimeoutMs: 1000,
-      waitTimeoutMs: 500,
+      ...timing,
     });
   const store = await open();
   const app = await testApp({ store });
@@ -249,7 +260,11 @@ export async function sentinelFailover(
     failedVisibly: 0,
     promotedAfterMs: -1,
     backAfterMs: -1,
+    writableAgainMs: -1,
+    timeline: '',
     failoverBudgetMs: ha.failoverMs,
+    // RedisStore: commandTimeout + WAIT timeout per try, the sentinel client's 2 s topology scan, ≤ 2 s back-off.
+    catchUpBudgetMs: timing.commandTimeoutMs + timing.waitTimeoutMs + 2000 + 2000,
     worstAckMs: 0,
   };
   let killedAt = 0;
@@ -260,6 +275,7 @@ export async function sentinelFailover(
       for (;;) {
         // Until enough reactions were acknowledged after the kill (writes are back), or the cap.
         if (killedAt > 0 && afterKill >= o.acksAfterKill) return;
+        if (killedAt > 0 && Date.now() - killedAt > 60_000) return; // never back: the assertions say so
         const i = next++;
         if (i >= o.maxEvents) return;
         f.events++;
@@ -293,15 +309,33 @@ export async function sentinelFailover(
     while (acks.size < o.killAfterAcks && next < o.maxEvents) await new Promise((r) => setTimeout(r, 20));
     killedAt = Date.now();
     await ha.primary.kill();
+    // Watch the set until the load ends: when the Sentinel names a new primary, and each change of "writable".
+    let loadDone = false;
+    const writableTimeline: Array<{ at: number; writable: boolean; port: number | undefined }> = [];
     const watch = (async () => {
-      for (let i = 0; i < 600 && f.promotedAfterMs < 0; i++) {
+      for (let i = 0; i < 1200 && !loadDone; i++) {
         const p = await ha.primaryPort();
-        if (p !== undefined && p !== ha.primary.port) f.promotedAfterMs = Date.now() - killedAt;
-        else await new Promise((r) => setTimeout(r, 50));
+        if (f.promotedAfterMs < 0 && p !== undefined && p !== ha.primary.port)
+          f.promotedAfterMs = Date.now() - killedAt;
+        const w = await ha.writable(1);
+        const last = writableTimeline.at(-1);
+        if (last?.writable !== w || last.port !== p)
+          writableTimeline.push({ at: Date.now() - killedAt, writable: w, port: p });
+        await new Promise((r) => setTimeout(r, 100));
       }
     })();
+    void load.finally(() => {
+      loadDone = true;
+    });
     await load;
     await watch;
+    // The start of the final writable stretch: the load stops a few hundred ms after writes come back, so that
+    // stretch is the one they came back in. The watcher samples every ~100 ms and may see it after the client
+    // did: then the catch-up is 0.
+    f.timeline = writableTimeline.map((t) => `${t.writable ? '+' : '-'}${t.at}@${t.port ?? '?'}`).join(' ');
+    let lastUp: { at: number } | undefined;
+    for (const [i, t] of writableTimeline.entries()) if (t.writable && !writableTimeline[i - 1]?.writable) lastUp = t;
+    if (lastUp !== undefined) f.writableAgainMs = f.backAfterMs > 0 ? Math.min(lastUp.at, f.backAfterMs) : lastUp.at;
   } finally {
     await app.close();
   }
