@@ -1,5 +1,5 @@
 /**
- * `npm run bench:delivery [-- --mode burst|open --users 300 --count 5 --rate 200 --seconds 10 --baseline DIR --json out.json]`
+ * `npm run bench:delivery [-- --mode burst|open --layout cards|compact --users 300 --count 5 --rate 200 --seconds 10 --baseline DIR --json out.json]`
  *
  * Delivery through `npm start` (`bots/main.ts` as a child process, SQLite in a temporary DATA_DIR, the built-in
  * catalog) against the fake Bot API of tests/helpers/fake-telegram.ts on 127.0.0.1, every user a new private
@@ -12,6 +12,9 @@
  * - `open`: limits lifted on both sides (the fake answers everything; the bot gets TELEGRAM_MAX_PER_SECOND=0,
  *   TELEGRAM_CHAT_INTERVAL_MS=0, TELEGRAM_GROUP_PER_MINUTE=0); requests arrive at `--rate` per second for
  *   `--seconds` (open loop). Reports completed lists per second and the time to the first message (p50, p99).
+ *
+ * `--layout compact` starts the bot with LAYOUT_DEFAULT=compact: a list is one numbered message with a row of
+ * buttons per item (done when it arrives) instead of a header and `--count` cards.
  *
  * `--baseline DIR` runs DIR's `bots/main.ts` (another checkout, e.g. main) first, in the same run, on the same
  * fake settings, and prints both side by side with the ratios. `--cpu-prof DIR` writes the bot's V8 CPU profile
@@ -33,6 +36,7 @@ import {
 const { values } = parseArgs({
   options: {
     mode: { type: 'string', default: 'burst' },
+    layout: { type: 'string', default: 'cards' },
     users: { type: 'string', default: '300' },
     count: { type: 'string', default: '5' },
     rate: { type: 'string', default: '200' },
@@ -44,6 +48,9 @@ const { values } = parseArgs({
 });
 const MODE = values.mode === 'open' ? 'open' : 'burst';
 const COUNT = Number(values.count);
+const LAYOUT = values.layout === 'compact' ? 'compact' : 'cards';
+/** Messages with buttons that make one list: each card has its own; a compact list is one message. */
+const ITEM_MESSAGES = LAYOUT === 'compact' ? 1 : COUNT;
 
 interface Result {
   label: string;
@@ -82,6 +89,7 @@ async function startBot(dir: string, fake: FakeTelegram, dataDir: string, lifted
       DISCORD_TOKEN: '',
       REDIS_URL: '',
       BOT_MODE: 'telegram',
+      LAYOUT_DEFAULT: LAYOUT,
       SCRAPE_INTERVAL_MINUTES: '0',
       RETRAIN_INTERVAL_HOURS: '0',
       LOG_FORMAT: 'json',
@@ -126,7 +134,7 @@ async function run(label: string, dir: string): Promise<Result> {
       if (!hasButtons(c.payload)) return;
       const n = (items.get(chat) ?? 0) + 1;
       items.set(chat, n);
-      if (n === COUNT) {
+      if (n === ITEM_MESSAGES) {
         last.set(chat, c.at);
         done++;
         if (done === expected) onDone?.();
@@ -219,7 +227,7 @@ results.push(await run('this checkout', process.cwd()));
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 console.log(
-  `bench:delivery mode=${MODE} count=${COUNT} ${MODE === 'burst' ? `users=${values.users}` : `rate=${values.rate}/s seconds=${values.seconds}`} ` +
+  `bench:delivery mode=${MODE} layout=${LAYOUT} count=${COUNT} ${MODE === 'burst' ? `users=${values.users}` : `rate=${values.rate}/s seconds=${values.seconds}`} ` +
     `(${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString()})`,
 );
 console.log('run | done/asked | wall s | lists/s | msgs/s | first p50 | first p99 | last p50 | last p99 | 429s');
@@ -235,5 +243,6 @@ if (results.length === 2) {
       `first p99 ${f(a.firstP99 / b.firstP99)}×, lists/s ${f(b.listsPerSecond / a.listsPerSecond)}× (this / baseline)`,
   );
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ mode: MODE, count: COUNT, results }, null, 2));
+if (values.json)
+  writeFileSync(values.json, JSON.stringify({ mode: MODE, layout: LAYOUT, count: COUNT, results }, null, 2));
 process.exit(0);
