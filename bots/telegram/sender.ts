@@ -20,7 +20,7 @@
  * anything else (network error, timeout) → `ambiguous` (may have arrived: never sent again).
  */
 import { isAbsolute, resolve } from 'node:path';
-import { GrammyError, InputFile, type Api, type InlineKeyboard } from 'grammy';
+import { GrammyError, HttpError, InputFile, type Api, type InlineKeyboard } from 'grammy';
 import type { Message } from 'grammy/types';
 import { DeliveryError, type DigestSender } from '../../core/digest/types.js';
 import type { ContentItem, Lang } from '../../core/domain.js';
@@ -276,7 +276,20 @@ export class TelegramListSender implements DigestSender {
           e.error_code === 403 || /chat not found|bot was kicked|user is deactivated/i.test(e.description);
         throw new DeliveryError(blocked ? 'blocked' : 'rejected', `${e.error_code} ${e.description}`, { cause: e });
       }
-      throw new DeliveryError('ambiguous', (e as Error)?.message ?? String(e), { cause: e });
+      throw new DeliveryError('ambiguous', networkMessage(e), { cause: e });
     }
   }
+}
+
+/**
+ * grammY's HttpError says only "Network request for 'x' failed!"; the socket's own error (ECONNRESET, a timeout…)
+ * is in `.error`: both go into the message so the operator's log line says what failed.
+ */
+export function networkMessage(e: unknown): string {
+  if (e instanceof HttpError) {
+    const inner = e.error as { code?: unknown; message?: unknown } | undefined;
+    const detail = [inner?.code, inner?.message].filter((x) => typeof x === 'string' && x !== '').join(' ');
+    return detail ? `${e.message} (${detail})` : e.message;
+  }
+  return (e as Error)?.message ?? String(e);
 }
