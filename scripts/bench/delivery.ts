@@ -77,7 +77,12 @@ function hasButtons(payload: Record<string, unknown>): boolean {
   return (m?.inline_keyboard?.length ?? 0) > 0;
 }
 
-async function startBot(dir: string, fake: FakeTelegram, dataDir: string, lifted: boolean): Promise<ChildProcess> {
+async function startBot(
+  dir: string,
+  fake: FakeTelegram,
+  dataDir: string,
+  lifted: boolean,
+): Promise<{ child: ChildProcess; stderr: () => string }> {
   const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
   const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'bots/main.ts'], {
     cwd: dir,
@@ -102,20 +107,20 @@ async function startBot(dir: string, fake: FakeTelegram, dataDir: string, lifted
   });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    err = (err + d).slice(-4000);
+    err = (err + d).slice(-40000);
   });
   child.on('exit', (code) => {
     if (code && code !== 0) process.stderr.write(`bot exited with ${code}: ${err}\n`);
   });
   await fake.waitForCall('getUpdates', 1, 180_000);
-  return child;
+  return { child, stderr: () => err };
 }
 
 async function run(label: string, dir: string): Promise<Result> {
   const lifted = MODE === 'open';
   const fake = await startFakeTelegram(undefined, lifted ? {} : { limits: TELEGRAM_LIMITS });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-delivery-'));
-  const child = await startBot(dir, fake, dataDir, lifted);
+  const { child, stderr } = await startBot(dir, fake, dataDir, lifted);
   try {
     const pushedAt = new Map<number, number>();
     const first = new Map<number, number>();
@@ -196,6 +201,22 @@ async function run(label: string, dir: string): Promise<Result> {
       void all.then(() => clearInterval(timer));
     });
     await Promise.race([all, stalled]);
+    // Lists that did not complete: what the user got, and the bot's last warnings (a list lost is a bug to chase).
+    const incomplete = [...pushedAt.keys()].filter((chat) => !last.has(chat));
+    if (incomplete.length > 0) {
+      const shown = incomplete.slice(0, 5).map((chat) => `chat ${chat}: ${items.get(chat) ?? 0} of ${ITEM_MESSAGES}`);
+      process.stderr.write(`${label}: ${incomplete.length} list(s) incomplete (${shown.join('; ')})\n`);
+      const calls = fake.calls.filter((c) => incomplete.includes(Number(c.payload.chat_id)));
+      for (const c of calls.slice(0, 20))
+        process.stderr.write(`  ${c.method} ok=${c.ok} ${JSON.stringify(c.payload).slice(0, 160)}\n`);
+      process.stderr.write(
+        `bot stderr (tail):\n${stderr()
+          .split('\n')
+          .filter((l) => /AMBIG|"level":50/.test(l))
+          .join('\n')
+          .slice(0, 6000)}\n`,
+      );
+    }
     const end = Math.max(...[...last.values()], start);
     const firsts = [...first.entries()].map(([chat, at]) => (at - pushedAt.get(chat)!) / 1000);
     const lasts = [...last.entries()].map(([chat, at]) => (at - pushedAt.get(chat)!) / 1000);
