@@ -210,9 +210,9 @@ async function run(label: string, dir: string): Promise<Result> {
       for (const c of calls.slice(0, 20))
         process.stderr.write(`  ${c.method} ok=${c.ok} ${JSON.stringify(c.payload).slice(0, 160)}\n`);
       process.stderr.write(
-        `bot stderr (tail):\n${stderr()
+        `bot errors:\n${stderr()
           .split('\n')
-          .filter((l) => /AMBIG|"level":50/.test(l))
+          .filter((l) => /"level":(50|60)/.test(l))
           .join('\n')
           .slice(0, 6000)}\n`,
       );
