@@ -12,7 +12,7 @@ import { CatalogService, seedOfItems, type CatalogServiceOptions } from '../../c
 import { catalogSeed } from '../../infra/catalog/builtin.js';
 import type { ContentItem } from '../../core/domain.js';
 import { silentLogger, type Logger, type TextEncoder } from '../../core/ports.js';
-import { rankItems, type RankInput } from '../../core/recommend.js';
+import { rankItems, scoreCatalog, type RankInput } from '../../core/recommend.js';
 import { emptyPersona } from '../../core/users/doc.js';
 import { FileCatalogSnapshots } from '../../infra/catalog/snapshot.js';
 import { MemoryStore } from '../../infra/store/memory.js';
@@ -136,6 +136,42 @@ describe('ANN candidate generation', () => {
     const sports = rankItems({ ...input(index, persona), category: 'sports' });
     expect(sports.length).toBe(10);
     expect(sports.every((r) => index.items[r.row]!.category === 'sports')).toBe(true);
+  });
+
+  it('GIVEN candidate scoring twice on one index THEN the reused buffers (scores, prior, row positions) carry nothing of the first request', async () => {
+    const n = 1500,
+      dim = 16;
+    const { items, vectors } = generated(n, dim);
+    const enc = tableEncoder(items, vectors, dim);
+    const { catalog } = await service(items, enc, { annFactory: exactIndexFactory, annMinItems: 1000 });
+    const index = catalog.index;
+    // A term many rows carry: its rows join the candidates and get keyword scores through the position table.
+    const term = [...index.termRows.entries()].find(([t, r]) => r.length > 50 && t.length > 3)![0];
+    const personaAt = (row: number) => {
+      const p = emptyPersona('u', NOW.toISOString());
+      p.vector = Array.from(vectors.subarray(row * dim, (row + 1) * dim));
+      p.encoderId = enc.id;
+      p.interests = [{ term, weight: 1, source: 'message', updatedAt: NOW.toISOString() }];
+      return p;
+    };
+    const a = { ...input(index, personaAt(3)), annCandidates: 60 };
+    const b = { ...input(index, personaAt(1200)), annCandidates: 60 };
+    const first = scoreCatalog(b);
+    const firstScore = Float32Array.from(first.score);
+    const firstPop = Float32Array.from(first.rows!, (r) => first.pop[r]!);
+    const other = scoreCatalog(a);
+    expect(other.rows!.some((r) => !first.rows!.includes(r))).toBe(true); // the two requests score other rows
+    const again = scoreCatalog(b);
+    expect(Array.from(again.rows!)).toEqual(Array.from(first.rows!));
+    // Every score as on the first pass: rows only A scored are −∞ again, B's rows have B's values.
+    expect(Array.from(again.score)).toEqual(Array.from(firstScore));
+    expect(Array.from(again.rows!, (r) => again.pop[r]!)).toEqual(Array.from(firstPop));
+    // An item only A scored, marked as shown to B: not a B candidate, so it changes nothing (a position left over
+    // from A would put its penalty on whichever B row took that position).
+    scoreCatalog(a);
+    const onlyA = other.rows!.find((r) => !first.rows!.includes(r))!;
+    const shown = { [index.items[onlyA]!.id]: { count: 1, lastAt: NOW.toISOString() } };
+    expect(Array.from(scoreCatalog({ ...b, shown }).score)).toEqual(Array.from(firstScore));
   });
 
   it('GIVEN upserts and removals THEN the ANN index follows without a rebuild and only new rows are embedded', async () => {

@@ -11,16 +11,27 @@ export const ANN_CANDIDATES = 1000;
 export const KEYWORD_CANDIDATES = 2000;
 
 /** Rows for one term, at most `cap` of them (the best by source popularity and recency when there are more). */
-function cappedRows(index: CatalogIndex, rows: Int32Array, cap: number, nowMs: number): ArrayLike<number> {
+function cappedRows(index: CatalogIndex, rows: Int32Array, cap: number, nowMs: number): Int32Array {
   if (rows.length <= cap) return rows;
+  // The order moves with the clock only slowly (a 72 h half-life): kept per index version and posting list for
+  // CAPPED_TTL_MS, so a common term at 1M items (~80k rows) is not re-ranked on every request.
+  let memo = cappedMemo.get(index);
+  if (!memo) cappedMemo.set(index, (memo = new Map()));
+  const hit = memo.get(rows);
+  if (hit && Math.abs(nowMs - hit.at) < CAPPED_TTL_MS) return hit.rows;
   const prior = new Float32Array(rows.length);
   const halfLife = 72 * 3_600_000;
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k]!;
     prior[k] = index.sourcePopularity[r]! + Math.pow(2, -Math.max(0, nowMs - index.publishedMs[r]!) / halfLife);
   }
-  return topK(prior, cap).map((k) => rows[k]!);
+  const top = Int32Array.from(topK(prior, cap), (k) => rows[k]!);
+  if (memo.size >= 1024) memo.clear();
+  memo.set(rows, { at: nowMs, rows: top });
+  return top;
 }
+const CAPPED_TTL_MS = 10 * 60_000;
+const cappedMemo = new WeakMap<CatalogIndex, Map<Int32Array, { at: number; rows: Int32Array }>>();
 
 /**
  * The rows to score when the index has an ANN candidate generator: the nearest rows to the query, the rows that
@@ -43,7 +54,7 @@ export function candidateRows(
   const terms = [...topicTerms, ...input.persona.interests.slice(0, 20).map((i) => i.term)];
   for (const t of terms)
     for (const rows of rowsMatching(index, t))
-      for (const r of Array.from(cappedRows(index, rows, KEYWORD_CANDIDATES, nowMs))) seen.add(r);
+      for (const r of cappedRows(index, rows, KEYWORD_CANDIDATES, nowMs)) seen.add(r);
   for (const r of index.priorRows) seen.add(r);
   const after = input.publishedAfter?.getTime();
   const catCode = input.category ? CATEGORIES.indexOf(input.category) : -1;

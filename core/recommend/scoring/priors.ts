@@ -6,14 +6,28 @@ import { LANGS, type Persona } from '../../domain.js';
 import type { CatalogIndex } from '../../catalog/catalog.js';
 import type { ItemStats } from './types.js';
 
-export function popularityPrior(index: CatalogIndex, stats: ItemStats | undefined): Float32Array {
+/**
+ * The popularity prior of each row: 0.5 · the source's percentile + 0.5 · a Bayesian rating of the bot's own
+ * reactions (m = 5 votes of the catalog mean C). With `rows` (ANN candidates) only those entries are computed,
+ * into `into` when given (a reused buffer: the other entries are stale and never read).
+ */
+export function popularityPrior(
+  index: CatalogIndex,
+  stats: ItemStats | undefined,
+  rows?: ArrayLike<number>,
+  into?: Float32Array,
+): Float32Array {
   const n = index.items.length;
-  const out = new Float32Array(n);
+  const out = rows && into?.length === n ? into : new Float32Array(n);
   const sp = index.sourcePopularity;
   const m = 5;
+  const count = rows ? rows.length : n;
   if (!stats) {
     // No reactions yet: the Bayesian term is the prior C = 0.5 everywhere.
-    for (let i = 0; i < n; i++) out[i] = 0.5 * sp[i]! + 0.25;
+    for (let k = 0; k < count; k++) {
+      const i = rows ? rows[k]! : k;
+      out[i] = 0.5 * sp[i]! + 0.25;
+    }
     return out;
   }
   const { likes: L, dislikes: D } = stats;
@@ -24,7 +38,8 @@ export function popularityPrior(index: CatalogIndex, stats: ItemStats | undefine
     votes += L[i]! + D[i]!;
   }
   const C = votes > 0 ? likes / votes : 0.5;
-  for (let i = 0; i < n; i++) {
+  for (let k = 0; k < count; k++) {
+    const i = rows ? rows[k]! : k;
     const l = L[i] ?? 0;
     const v = l + (D[i] ?? 0);
     const R = v > 0 ? l / v : C;

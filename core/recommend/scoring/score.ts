@@ -6,6 +6,7 @@ import { candidateRows } from './candidates.js';
 import { CONTENT_SCALE, sampleRows } from './normalize.js';
 import { freshnessOf, popularityPrior, preferenceTable, subscribedTable } from './priors.js';
 import { rowsMatching } from './terms.js';
+import type { CatalogIndex } from '../../catalog/catalog.js';
 import type { CatalogScores, RankInput } from './types.js';
 
 /**
@@ -49,23 +50,68 @@ export function textQuery(input: RankInput): {
  * The offline evaluation uses it (exactly) as the core content recommender.
  */
 export function scoreCatalog(input: RankInput): CatalogScores {
-  const { index, persona, feedback, weights: w, now } = input;
-  const n = index.items.length;
-  const dim = index.textDim;
-  const nowMs = now.getTime();
+  const { index } = input;
   const topicTerms = input.topic ? [...new Set(termsOf(input.topic.text))] : [];
 
   // 1. The combined query vector, the rows to score, and the content similarity of each.
-  const { q, personaVec, likedC, dislikedC, liked } = textQuery(input);
-  const rows = candidateRows(input, q, topicTerms);
+  const query = textQuery(input);
+  const rows = candidateRows(input, query.q, topicTerms);
+  if (!rows) return scoreRows(input, query, topicTerms, undefined, undefined);
+  // Position of a row among the scored rows (−1: not scored): a table the index keeps for this, set for these
+  // rows and cleared again before returning (scoring is synchronous; a keyword's posting list can be 100k rows
+  // at 1M items, where a Map lookup per row was a large share of a request).
+  const scratch = scratchOf(index);
+  const table = scratch.pos;
+  for (let k = 0; k < rows.length; k++) table[rows[k]!] = k;
+  try {
+    return scoreRows(input, query, topicTerms, rows, scratch);
+  } finally {
+    for (let k = 0; k < rows.length; k++) table[rows[k]!] = -1;
+  }
+}
+
+/**
+ * Per index, catalog-length buffers for candidate scoring: row positions (−1 outside the request), the score
+ * vector (−∞ outside the rows last scored) and the popularity prior.
+ */
+interface Scratch {
+  pos: Int32Array;
+  score: Float32Array;
+  pop: Float32Array;
+  lastRows: Int32Array | undefined;
+}
+const scratches = new WeakMap<CatalogIndex, Scratch>();
+function scratchOf(index: CatalogIndex): Scratch {
+  const n = index.items.length;
+  let t = scratches.get(index);
+  if (!t || t.pos.length !== n) {
+    t = {
+      pos: new Int32Array(n).fill(-1),
+      score: new Float32Array(n).fill(-Infinity),
+      pop: new Float32Array(n),
+      lastRows: undefined,
+    };
+    scratches.set(index, t);
+  }
+  return t;
+}
+
+/** Steps 1–4 over every row (`rows` undefined) or over the candidate rows, `pos[row]` their positions. */
+function scoreRows(
+  input: RankInput,
+  query: ReturnType<typeof textQuery>,
+  topicTerms: string[],
+  rows: Int32Array | undefined,
+  scratch: Scratch | undefined,
+): CatalogScores {
+  const { index, persona, feedback, weights: w, now } = input;
+  const { q, personaVec, likedC, dislikedC, liked } = query;
+  const n = index.items.length;
+  const dim = index.textDim;
+  const nowMs = now.getTime();
   const m = rows ? rows.length : n;
-  // Position of a row among the scored rows (−1: not scored).
-  let posMap: Map<number, number> | undefined;
-  const posOf = (row: number): number => {
-    if (!rows) return row;
-    if (!posMap) posMap = new Map(Array.from(rows, (r, k) => [r, k]));
-    return posMap.get(row) ?? -1;
-  };
+  const pos = scratch?.pos;
+  const posOf = (row: number): number => (pos ? pos[row]! : row);
   let s: Float32Array;
   if (!rows) {
     s = input.textScores && input.textScores.length === n ? input.textScores.slice() : matVec(index.text, dim, q);
@@ -173,7 +219,7 @@ export function scoreCatalog(input: RankInput): CatalogScores {
   }
 
   // 3. Freshness, popularity prior, the learned scorer, category and stated preferences (columns, no objects).
-  const pop = popularityPrior(index, input.stats);
+  const pop = popularityPrior(index, input.stats, rows, scratch?.pop);
   const halfLifeMs = w.halfLifeHours * 3_600_000;
   const catPref = new Float32Array(CATEGORIES.length);
   CATEGORIES.forEach((c, i) => (catPref[i] = 0.1 * (persona.categories[c] ?? 0)));
@@ -238,9 +284,11 @@ export function scoreCatalog(input: RankInput): CatalogScores {
   }
 
   let score = s;
-  if (rows) {
-    score = new Float32Array(n).fill(-Infinity);
+  if (rows && scratch) {
+    score = scratch.score;
+    if (scratch.lastRows) for (const r of scratch.lastRows) score[r] = -Infinity;
     for (let k = 0; k < m; k++) score[rows[k]!] = s[k]!;
+    scratch.lastRows = rows;
   }
   return { score, ...(rows ? { rows } : {}), pop, liked, personaVec, likedC, dislikedC, likedZ, topicTerms };
 }

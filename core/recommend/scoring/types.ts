@@ -73,12 +73,17 @@ export interface Ranked {
   evidence: Evidence;
 }
 
-/** Everything the scoring pass computes that re-ranking and evidence reuse. */
+/**
+ * Everything the scoring pass computes that re-ranking and evidence reuse. With candidates (`rows`), `score` and
+ * `pop` are catalog-length buffers the index reuses (no 2 × 4 MB allocation per request at 1M items, which
+ * drove full GCs): read them before the next scoring pass on the same index (ranking is synchronous).
+ */
 export interface CatalogScores {
   /** One score per catalog row; `-Infinity` marks excluded rows (and, with candidates, rows not scored). */
   score: Float32Array;
   /** The rows that were scored when candidate generation ran (ANN + keyword + popular rows); absent: every row. */
   rows?: Int32Array;
+  /** The popularity prior per row (with candidates: set for `rows` only). */
   pop: Float32Array;
   liked: number[];
   personaVec: Float32Array | undefined;
