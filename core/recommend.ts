@@ -26,7 +26,7 @@ export {
   SOURCE_FORMATS,
   SUBSCRIBED_SOURCE_BONUS,
 } from './recommend/scoring/priors.js';
-export { ANN_CANDIDATES, KEYWORD_CANDIDATES } from './recommend/scoring/candidates.js';
+export { ANN_CANDIDATES, INTEREST_CANDIDATES, KEYWORD_CANDIDATES } from './recommend/scoring/candidates.js';
 export { scoreCatalog, textQuery } from './recommend/scoring/score.js';
 export { evidenceOf } from './recommend/scoring/evidence.js';
 export { mmr, MMR_LAMBDA, rankItems } from './recommend/scoring/rank.js';
