@@ -113,18 +113,9 @@ if (lastLayer) {
   });
   const weights = settingsFrom(defaultConfig()).weights;
   // 20 warm-up requests first (JIT, the per-index buffers, a common term's capped rows: what the first requests
-  // after a start pay), reported apart; then --queries requests measured.
+  // after a start pay), reported apart; then --queries requests measured. Once per --candidates value (comma list).
   const WARM = 20;
-  const lat: number[] = [];
-  const warm: number[] = [];
-  const candidates = Number(values.candidates);
-  // Agreement with exact scoring (the same terms over every row) on the first 50 measured requests: of the
-  // `count` items exact scoring lists, how many the candidate path lists too.
-  // (After the timed loop: an exact pass allocates catalog-length arrays and would disturb the next timings.)
-  const toCompare: Array<{ input: RankInput; rows: number[] }> = [];
-  let agree = 0,
-    compared = 0;
-  for (let i = -WARM; i < nq; i++) {
+  const requestFor = (i: number, candidates: number): RankInput => {
     const qi = Math.abs(i);
     const persona = emptyPersona('u', new Date().toISOString());
     persona.vector = Array.from(queries.subarray(qi * dim, (qi + 1) * dim));
@@ -136,7 +127,7 @@ if (lastLayer) {
         { itemId: items[k]!.id, signal: 'like' as const, origin: 'reaction' as const, at: '' },
       ]),
     );
-    const input: RankInput = {
+    return {
       index,
       persona,
       feedback,
@@ -147,18 +138,41 @@ if (lastLayer) {
       weights,
       annCandidates: candidates,
     };
-    const t = performance.now();
-    const got = rankItems(input);
-    (i < 0 ? warm : lat).push(performance.now() - t);
-    if (i >= 0 && i < 50) toCompare.push({ input, rows: got.map((r) => r.row) });
+  };
+  // Agreement with exact scoring (the same terms over every row) on the first 50 requests: of the `count` items
+  // exact scoring lists, how many the candidate path lists too (computed once, after the timed loops: an exact
+  // pass allocates catalog-length arrays and would disturb the timings).
+  const exactLists: Set<number>[] = [];
+  const listsBy = new Map<number, number[][]>();
+  for (const candidates of values.candidates.split(',').map(Number)) {
+    const lat: number[] = [];
+    const warm: number[] = [];
+    const lists: number[][] = [];
+    for (let i = -WARM; i < nq; i++) {
+      const input = requestFor(i, candidates);
+      const t = performance.now();
+      const got = rankItems(input);
+      (i < 0 ? warm : lat).push(performance.now() - t);
+      if (i >= 0 && i < 50) lists.push(got.map((r) => r.row));
+    }
+    listsBy.set(candidates, lists);
+    console.log(
+      `rankItems with ${candidates} ANN candidates (count 5): p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms over ${nq} requests after ${WARM} warm-up (first ${warm[0]!.toFixed(1)} ms, warm-up max ${Math.max(...warm).toFixed(1)} ms)`,
+    );
   }
-  for (const { input, rows } of toCompare) {
-    const exact = new Set(rankItems({ ...input, mode: 'exact' }).map((r) => r.row));
-    agree += rows.filter((r) => exact.has(r)).length;
-    compared += exact.size;
+  for (let i = 0; i < Math.min(50, nq); i++)
+    exactLists.push(new Set(rankItems({ ...requestFor(i, 0), mode: 'exact' }).map((r) => r.row)));
+  for (const [candidates, lists] of listsBy) {
+    let agree = 0,
+      compared = 0;
+    lists.forEach((rows, i) => {
+      agree += rows.filter((r) => exactLists[i]!.has(r)).length;
+      compared += exactLists[i]!.size;
+    });
+    console.log(
+      `  ${candidates} candidates: agreement with exact scoring ${(agree / compared).toFixed(3)} (${agree}/${compared})`,
+    );
   }
-  console.log(
-    `rankItems with ${candidates} ANN candidates (count 5): agreement with exact scoring ${(agree / compared).toFixed(3)} (${agree}/${compared}); p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms over ${nq} requests after ${WARM} warm-up (first ${warm[0]!.toFixed(1)} ms, warm-up max ${Math.max(...warm).toFixed(1)} ms); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
-  );
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 await ops.release();
