@@ -25,7 +25,14 @@ import { checkLockArgs, checkNamespace, checkTtl, fullKey, unavailable } from '.
  * increment, the field and the amount.
  */
 export type RawWrite =
-  | { kind: 'set'; key: string; raw: string; ttlMs?: number }
+  | {
+      kind: 'set';
+      key: string;
+      raw: string;
+      ttlMs?: number;
+      /** With `ttlMs`: the envelope's own `expires` (epoch ms), so a backend can expire the row at that instant. */
+      expiresAt?: number;
+    }
   | { kind: 'delete'; key: string }
   | { kind: 'incr'; key: string; field: string; by: number };
 
@@ -266,7 +273,9 @@ export abstract class KeyvBackedStore implements KeyValueStore {
           cause: e,
         });
       }
-      return ttl === undefined ? { kind: 'set', key, raw: text } : { kind: 'set', key, raw: text, ttlMs: ttl };
+      return ttl === undefined
+        ? { kind: 'set', key, raw: text }
+        : { kind: 'set', key, raw: text, ttlMs: ttl, expiresAt: now + ttl };
     });
     const expect: RawExpect[] = (options.expect ?? []).map((e) => ({
       key: fullKey(e.ns, e.key),

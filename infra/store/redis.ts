@@ -5,7 +5,8 @@
  * Key layout: `<prefix>:<namespace>:<key>` (prefix `deep-reco` by default; @keyv/redis adds the
  * prefix through its `namespace`/`keyPrefixSeparator`), locks at `<prefix>:~lock:<name>` holding
  * `<token>:<owner>`, fencing tokens from the one counter `<prefix>:~lock-seq`.
- * TTLs are native (`SET ... PX`). `keys()` is `SCAN MATCH <prefix>:<ns>:<escaped prefix>*`, never KEYS.
+ * TTLs are native (`SET ... PX`; a batch write `SET ... PXAT` at the envelope's own expiry). `keys()` is
+ * `SCAN MATCH <prefix>:<ns>:<escaped prefix>*`, never KEYS.
  *
  * Failure behaviour (see docs/STORE.md):
  * - Every call has ONE deadline, `commandTimeoutMs` (plus `waitTimeoutMs` for writes that wait for a
@@ -129,9 +130,9 @@ local a = n + 3
 for i = n + 2, #KEYS do
   local op = ARGV[a]
   if op == 's' then
-    local ttl = tonumber(ARGV[a + 2])
-    if ttl > 0 then
-      redis.call('SET', KEYS[i], ARGV[a + 1], 'PX', ttl)
+    local at = tonumber(ARGV[a + 2])
+    if at > 0 then
+      redis.call('SET', KEYS[i], ARGV[a + 1], 'PXAT', at)
     else
       redis.call('SET', KEYS[i], ARGV[a + 1])
     end
@@ -432,7 +433,11 @@ export class RedisStore extends KeyvBackedStore {
     ];
     const args = [String(expect.length), fence ? String(fence.token) : '', ...expect.map((e) => e.version ?? '')];
     for (const w of writes) {
-      if (w.kind === 'set') args.push('s', w.raw, String(w.ttlMs ?? 0));
+      // PXAT at the envelope's own `expires`: Redis drops the row at the instant get() starts treating it as
+      // expired, so keys() never lists a row get() no longer returns (a relative PX would start later, when the
+      // script runs). A time already past sets nothing (Redis ≥ 6.2).
+      if (w.kind === 'set')
+        args.push('s', w.raw, String(w.expiresAt ?? (w.ttlMs !== undefined ? Date.now() + w.ttlMs : 0)));
       else if (w.kind === 'delete') args.push('d', '', '0');
       else args.push('i', w.field, String(w.by));
     }

@@ -1,4 +1,5 @@
 /** Runs the store contract on memory, SQLite (temp dir) and Redis (a throw-away redis-server). */
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -50,3 +51,24 @@ defineStoreContract(
   },
   redisAvailable(),
 );
+
+describe.runIf(redisAvailable())('Redis TTLs of batch writes', () => {
+  it('GIVEN a batch write with a TTL THEN Redis expires the row at the envelope’s own expiry, not a few ms later', async () => {
+    const redis = await startRedis();
+    const keyPrefix = `ttl-${randomUUID().slice(0, 8)}`;
+    const store = await RedisStore.open(redis.url, { keyPrefix });
+    const c = createClient({ url: redis.url });
+    try {
+      await c.connect();
+      expect(await store.writeBatch([{ op: 'set', ns: 'n', key: 'k', value: 1, ttlMs: 60_000 }])).toBe(true);
+      const raw = `${keyPrefix}:n:k`;
+      const envelope = JSON.parse((await c.get(raw))!) as { expires: number };
+      // get() treats the row as gone from `expires` on; keys() (SCAN) lists it until Redis drops it: the same instant.
+      expect(Number(await c.sendCommand(['PEXPIRETIME', raw]))).toBe(envelope.expires);
+    } finally {
+      await c.close();
+      await store.close();
+      await redis.stop();
+    }
+  });
+});
