@@ -364,6 +364,12 @@ export class RedisStore extends KeyvBackedStore {
   }
 
   override async set(namespace: string, key: string, value: unknown, ttlMs?: number): Promise<void> {
+    // A row with a TTL goes the batch way (SET … PXAT the envelope's expiry, WAIT in the same round trip): keyv's
+    // own path would count the TTL from when Redis runs the SET, a little after the envelope's `expires`.
+    if (ttlMs !== undefined) {
+      await this.writeBatch([{ op: 'set', ns: namespace, key, value, ttlMs }]);
+      return;
+    }
     await super.set(namespace, key, value, ttlMs);
     if (this.waitReplicas > 0) await this.confirmReplicated('set');
   }

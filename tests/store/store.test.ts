@@ -53,7 +53,7 @@ defineStoreContract(
 );
 
 describe.runIf(redisAvailable())('Redis TTLs of batch writes', () => {
-  it('GIVEN a batch write with a TTL THEN Redis expires the row at the envelope’s own expiry, not a few ms later', async () => {
+  it('GIVEN a write with a TTL (batch or set) THEN Redis expires the row at the envelope’s own expiry, not a few ms later', async () => {
     const redis = await startRedis();
     const keyPrefix = `ttl-${randomUUID().slice(0, 8)}`;
     const store = await RedisStore.open(redis.url, { keyPrefix });
@@ -65,6 +65,11 @@ describe.runIf(redisAvailable())('Redis TTLs of batch writes', () => {
       const envelope = JSON.parse((await c.get(raw))!) as { expires: number };
       // get() treats the row as gone from `expires` on; keys() (SCAN) lists it until Redis drops it: the same instant.
       expect(Number(await c.sendCommand(['PEXPIRETIME', raw]))).toBe(envelope.expires);
+      // And a plain set() with a TTL the same way.
+      await store.set('n', 'single', 2, 60_000);
+      const single = `${keyPrefix}:n:single`;
+      const env2 = JSON.parse((await c.get(single))!) as { expires: number };
+      expect(Number(await c.sendCommand(['PEXPIRETIME', single]))).toBe(env2.expires);
     } finally {
       await c.close();
       await store.close();
