@@ -41,6 +41,31 @@ describe('discord controls', () => {
     expect(answer(list).data.content).toMatch(/This chat's filters[\s\S]*category food/);
   });
 
+  it('GIVEN /mute and /unmute autocomplete THEN mute offers catalog sources and categories, unmute only the caller’s own filters', async () => {
+    const ask = async (name: string, user: (typeof fake.users)['alice'], value: string) => {
+      const from = fake.mark();
+      fake.slashCommand({
+        name,
+        user,
+        autocomplete: true,
+        options: [{ name: 'filter', type: 3, value, focused: true }],
+      });
+      const cb = await fake.waitForRequest((r) => r.path.endsWith('/callback') && r.body?.type === 8, { from });
+      return cb.body.data.choices as Array<{ name: string; value: string }>;
+    };
+    expect((await ask('mute', fake.users.alice, 'you')).map((c) => c.value)).toEqual(['source:youtube']);
+    expect((await ask('mute', fake.users.alice, 'category:fo')).map((c) => c.value)).toEqual(['category:food']);
+    expect(await ask('unmute', fake.users.alice, '')).toEqual([]);
+    await runCommand(bot, {
+      name: 'mute',
+      user: fake.users.alice,
+      options: [{ name: 'filter', type: 3, value: 'kimchi' }],
+    });
+    const mine = await ask('unmute', fake.users.alice, '');
+    expect(mine.map((c) => c.value)).toEqual(['kimchi']);
+    expect(await ask('unmute', fake.users.bob, '')).toEqual([]); // someone else's filters are not offered
+  });
+
   it('GIVEN item action buttons THEN why? and mute source answer ephemerally; a forged custom id changes nothing', async () => {
     const run = await recommend(bot, { user: fake.users.carol, count: 2 });
     const [m1, m2] = run.messageIds;
