@@ -55,15 +55,16 @@ describe('discord controls', () => {
     };
     expect((await ask('mute', fake.users.alice, 'you')).map((c) => c.value)).toEqual(['source:youtube']);
     expect((await ask('mute', fake.users.alice, 'category:fo')).map((c) => c.value)).toEqual(['category:food']);
-    expect(await ask('unmute', fake.users.alice, '')).toEqual([]);
+    // (the channel's own filters, e.g. one an earlier test set, are offered to everyone in it; a person's are not)
+    const values = async (user: (typeof fake.users)['alice']) => (await ask('unmute', user, '')).map((c) => c.value);
+    expect(await values(fake.users.alice)).not.toContain('kimchi');
     await runCommand(bot, {
       name: 'mute',
       user: fake.users.alice,
       options: [{ name: 'filter', type: 3, value: 'kimchi' }],
     });
-    const mine = await ask('unmute', fake.users.alice, '');
-    expect(mine.map((c) => c.value)).toEqual(['kimchi']);
-    expect(await ask('unmute', fake.users.bob, '')).toEqual([]); // someone else's filters are not offered
+    expect(await values(fake.users.alice)).toContain('kimchi');
+    expect(await values(fake.users.bob)).not.toContain('kimchi');
   });
 
   it('GIVEN item action buttons THEN why? and mute source answer ephemerally; a forged custom id changes nothing', async () => {
