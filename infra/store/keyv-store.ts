@@ -29,8 +29,7 @@ export type RawWrite =
       kind: 'set';
       key: string;
       raw: string;
-      ttlMs?: number;
-      /** With `ttlMs`: the envelope's own `expires` (epoch ms), so a backend can expire the row at that instant. */
+      /** With a TTL: the envelope's own `expires` (epoch ms), so a backend can expire the row at that instant. */
       expiresAt?: number;
     }
   | { kind: 'delete'; key: string }
@@ -275,7 +274,7 @@ export abstract class KeyvBackedStore implements KeyValueStore {
       }
       return ttl === undefined
         ? { kind: 'set', key, raw: text }
-        : { kind: 'set', key, raw: text, ttlMs: ttl, expiresAt: now + ttl };
+        : { kind: 'set', key, raw: text, expiresAt: now + ttl };
     });
     const expect: RawExpect[] = (options.expect ?? []).map((e) => ({
       key: fullKey(e.ns, e.key),

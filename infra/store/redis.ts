@@ -442,8 +442,7 @@ export class RedisStore extends KeyvBackedStore {
       // PXAT at the envelope's own `expires`: Redis drops the row at the instant get() starts treating it as
       // expired, so keys() never lists a row get() no longer returns (a relative PX would start later, when the
       // script runs). A time already past sets nothing (Redis ≥ 6.2).
-      if (w.kind === 'set')
-        args.push('s', w.raw, String(w.expiresAt ?? (w.ttlMs !== undefined ? Date.now() + w.ttlMs : 0)));
+      if (w.kind === 'set') args.push('s', w.raw, String(w.expiresAt ?? 0));
       else if (w.kind === 'delete') args.push('d', '', '0');
       else args.push('i', w.field, String(w.by));
     }
