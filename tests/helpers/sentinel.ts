@@ -34,10 +34,10 @@ export interface SentinelSet {
   /** Asks the sentinel which port the primary is on now. */
   primaryPort(): Promise<number | undefined>;
   /**
-   * Whether the primary the sentinel names now takes replicated writes: it answers as a master and has at least
-   * `replicas` replica(s) online (what `WAIT <replicas>` needs).
+   * Whether the server on `port` (the primary the sentinel named) takes replicated writes: it answers as a master
+   * and has at least `replicas` replica(s) online (what `WAIT <replicas>` needs).
    */
-  writable(replicas: number): Promise<boolean>;
+  writable(port: number | undefined, replicas: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -124,8 +124,7 @@ export async function startSentinelSet(
       const m = /\r\n(\d+)\r\n$/.exec(reply);
       return m ? Number(m[1]) : undefined;
     };
-    const writable = async (want: number): Promise<boolean> => {
-      const p = await primaryPort();
+    const writable = async (p: number | undefined, want: number): Promise<boolean> => {
       if (p === undefined) return false;
       const info = await rawCommand(p, 'INFO replication');
       if (!/role:master/.test(info)) return false;

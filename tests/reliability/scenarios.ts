@@ -317,7 +317,7 @@ export async function sentinelFailover(
         const p = await ha.primaryPort();
         if (f.promotedAfterMs < 0 && p !== undefined && p !== ha.primary.port)
           f.promotedAfterMs = Date.now() - killedAt;
-        const w = await ha.writable(1);
+        const w = await ha.writable(p, 1);
         const last = writableTimeline.at(-1);
         if (last?.writable !== w || last.port !== p)
           writableTimeline.push({ at: Date.now() - killedAt, writable: w, port: p });
